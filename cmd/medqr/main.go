@@ -1,0 +1,20 @@
+// Command medqr encrypts medical images (chest X-rays first) into QR codes
+// with a key, and decrypts them back. It also runs the research pipeline:
+// training the learned codec, evaluating cipher-image metrics and attacks.
+//
+// Each subcommand lives in its own cmd_*.go file and registers itself with
+// register; main stays thin.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

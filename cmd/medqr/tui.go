@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// All user-facing error text goes through this file:
+//
+//	medqr: error: failed to read key file: open k.txt: no such file or directory
+//	medqr: hint: pass the key string printed by "medqr encrypt" or the path of its key file
+//
+// Messages are lowercase without a trailing period. They may quote a public
+// key or a path, never a secret key or a passphrase.
+
+// hintError attaches a next step to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (h hintError) Error() string { return h.err.Error() }
+func (h hintError) Unwrap() error { return h.err }
+
+// withHint wraps err with a hint; a nil err stays nil.
+func withHint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// usageError is a bad command line; it exits with exitUsage.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// authError marks a failure to authenticate (wrong key, tampering); it exits
+// with exitAuth.
+type authError struct{ err error }
+
+func (a authError) Error() string { return a.err.Error() }
+func (a authError) Unwrap() error { return a.err }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+func printError(e *env, err error) {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "medqr: ")
+	fmt.Fprintf(e.stderr, "medqr: error: %s\n", msg)
+	var h hintError
+	if errors.As(err, &h) && h.hint != "" {
+		fmt.Fprintf(e.stderr, "medqr: hint: %s\n", h.hint)
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintln(e.stderr, `medqr: hint: run "medqr help" or "medqr help COMMAND" for usage`)
+	}
+}
+
+func warningf(e *env, format string, args ...any) {
+	fmt.Fprintf(e.stderr, "medqr: warning: %s\n", fmt.Sprintf(format, args...))
+}
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return exitUsage
+	}
+	var a authError
+	if errors.As(err, &a) {
+		return exitAuth
+	}
+	return exitError
+}

@@ -1,0 +1,165 @@
+package qr
+
+import "image"
+
+// Pre-filters for Decode. Each takes and returns a compact *image.Gray with
+// its origin at (0, 0) and never modifies its input.
+
+// median3 replaces each pixel by the median of its 3x3 neighbourhood (edges
+// replicated); it removes isolated salt-and-pepper pixels while keeping the
+// edges of modules of 2 or more pixels.
+func median3(g *image.Gray) *image.Gray { return median(g, 1) }
+
+// median5 is the 5x5 median, for heavier noise on large modules.
+func median5(g *image.Gray) *image.Gray { return median(g, 2) }
+
+func median(g *image.Gray, r int) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	n := (2*r + 1) * (2*r + 1)
+	win := make([]uint8, 0, n)
+	var hist [256]int
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			win = win[:0]
+			for dy := -r; dy <= r; dy++ {
+				yy := clampInt(y+dy, 0, h-1) * w
+				for dx := -r; dx <= r; dx++ {
+					win = append(win, g.Pix[yy+clampInt(x+dx, 0, w-1)])
+				}
+			}
+			// Counting select: the windows are tiny and the values bytes.
+			for _, v := range win {
+				hist[v]++
+			}
+			half, acc, m := n/2, 0, 0
+			for v := 0; v < 256; v++ {
+				acc += hist[v]
+				if acc > half {
+					m = v
+					break
+				}
+			}
+			for _, v := range win {
+				hist[v] = 0
+			}
+			out.Pix[y*w+x] = uint8(m)
+		}
+	}
+	return out
+}
+
+// otsu binarises g at the threshold that maximises the between-class
+// variance of its histogram (Otsu 1979).
+func otsu(g *image.Gray) *image.Gray {
+	var hist [256]int
+	for _, v := range g.Pix {
+		hist[v]++
+	}
+	t := otsuThreshold(hist[:], len(g.Pix))
+	out := image.NewGray(g.Rect)
+	for i, v := range g.Pix {
+		if v > t {
+			out.Pix[i] = 0xff
+		}
+	}
+	return out
+}
+
+func otsuThreshold(hist []int, total int) uint8 {
+	var sum float64
+	for v, c := range hist {
+		sum += float64(v * c)
+	}
+	var sumB, best float64
+	wB, t := 0, 0
+	for v, c := range hist {
+		wB += c
+		if wB == 0 {
+			continue
+		}
+		wF := total - wB
+		if wF == 0 {
+			break
+		}
+		sumB += float64(v * c)
+		mB := sumB / float64(wB)
+		mF := (sum - sumB) / float64(wF)
+		between := float64(wB) * float64(wF) * (mB - mF) * (mB - mF)
+		if between > best {
+			best, t = between, v
+		}
+	}
+	return uint8(t)
+}
+
+// halve downsamples by 2 with a 2x2 box filter (nil when too small to
+// hold a symbol afterwards).
+func halve(g *image.Gray) *image.Gray {
+	w, h := g.Rect.Dx()/2, g.Rect.Dy()/2
+	if w < 21 || h < 21 {
+		return nil
+	}
+	sw := g.Rect.Dx()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := 2*y*sw + 2*x
+			s := int(g.Pix[i]) + int(g.Pix[i+1]) + int(g.Pix[i+sw]) + int(g.Pix[i+sw+1])
+			out.Pix[y*w+x] = uint8((s + 2) / 4)
+		}
+	}
+	return out
+}
+
+// double upsamples by 2 with bilinear interpolation (nil when the result
+// would exceed 4096 pixels on a side).
+func double(g *image.Gray) *image.Gray {
+	sw, sh := g.Rect.Dx(), g.Rect.Dy()
+	w, h := 2*sw, 2*sh
+	if w > 4096 || h > 4096 {
+		return nil
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		// Source coordinate of the output pixel centre.
+		fy := (float64(y)+0.5)/2 - 0.5
+		y0 := clampInt(int(floor(fy)), 0, sh-1)
+		y1 := clampInt(y0+1, 0, sh-1)
+		ay := fy - floor(fy)
+		if fy < 0 {
+			ay = 0
+		}
+		for x := 0; x < w; x++ {
+			fx := (float64(x)+0.5)/2 - 0.5
+			x0 := clampInt(int(floor(fx)), 0, sw-1)
+			x1 := clampInt(x0+1, 0, sw-1)
+			ax := fx - floor(fx)
+			if fx < 0 {
+				ax = 0
+			}
+			top := float64(g.Pix[y0*sw+x0])*(1-ax) + float64(g.Pix[y0*sw+x1])*ax
+			bot := float64(g.Pix[y1*sw+x0])*(1-ax) + float64(g.Pix[y1*sw+x1])*ax
+			out.Pix[y*w+x] = uint8(top*(1-ay) + bot*ay + 0.5)
+		}
+	}
+	return out
+}
+
+func floor(f float64) float64 {
+	i := float64(int(f))
+	if i > f {
+		i--
+	}
+	return i
+}
+
+func clampInt(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}

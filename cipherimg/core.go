@@ -1,0 +1,550 @@
+package cipherimg
+
+import (
+	"crypto/cipher"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// streamFunc returns the keystream for one purpose label. Encrypt and
+// Decrypt bind it to (key, nonce, keystream kind); the core below knows
+// nothing else about keys, which keeps it testable on any cipher.Stream.
+type streamFunc func(label string) (cipher.Stream, error)
+
+// params is the validated shape of one transform: image size, depth and the
+// switches from Options.
+type params struct {
+	w, h   int
+	depth  int // 8 or 16
+	rounds int
+	layers int
+	perm   bool
+	net    bool
+	diff   bool
+}
+
+func (p params) mask() uint32 { return uint32(1)<<p.depth - 1 }
+
+// label names one keystream: a versioned purpose plus the round number.
+// Changing what a stream is used for must change its label.
+func label(purpose string, round int) string {
+	return fmt.Sprintf("medqr.org/cipherimg/v1/%s/round-%d", purpose, round)
+}
+
+// Keystream purposes. Every round draws fresh streams for each of them.
+const (
+	purposePerm     = "permutation"
+	purposeNet      = "network-weights"
+	purposeSBox     = "diffusion-sbox"
+	purposeForward  = "diffusion-forward"
+	purposeBackward = "diffusion-backward"
+)
+
+// ksReader hands out keystream bytes and unbiased bounded integers. It
+// buffers so that a Fisher-Yates shuffle over millions of positions does
+// not call the stream once per draw.
+type ksReader struct {
+	s   cipher.Stream
+	buf []byte
+	pos int
+}
+
+func newKSReader(s cipher.Stream, size int) *ksReader {
+	return &ksReader{s: s, buf: make([]byte, size), pos: size}
+}
+
+func (r *ksReader) refill() {
+	clear(r.buf)
+	r.s.XORKeyStream(r.buf, r.buf)
+	r.pos = 0
+}
+
+func (r *ksReader) uint32() uint32 {
+	if r.pos+4 > len(r.buf) {
+		r.refill()
+	}
+	b := r.buf[r.pos : r.pos+4]
+	r.pos += 4
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// below returns a uniform integer in [0, n) for 0 < n <= 2^32-1 by
+// Lemire's multiply-and-reject method (no modulo bias).
+func (r *ksReader) below(n uint32) uint32 {
+	m := uint64(r.uint32()) * uint64(n)
+	if low := uint32(m); low < n {
+		t := -n % n
+		for low < t {
+			m = uint64(r.uint32()) * uint64(n)
+			low = uint32(m)
+		}
+	}
+	return uint32(m >> 32)
+}
+
+// keystreamInto fills dst with raw keystream bytes.
+func keystreamInto(s cipher.Stream, dst []byte) {
+	clear(dst)
+	s.XORKeyStream(dst, dst)
+}
+
+// ---------------------------------------------------------------------
+// Step 1: key-driven permutation of pixel positions.
+
+// permutation returns a uniformly random permutation of [0, n) drawn by a
+// Fisher-Yates shuffle on the keystream. Pixel j of the permuted image is
+// pixel perm[j] of the input.
+func permutation(s cipher.Stream, n int) []uint32 {
+	perm := make([]uint32, n)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	r := newKSReader(s, 1<<16)
+	for i := n - 1; i > 0; i-- {
+		j := r.below(uint32(i + 1))
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm
+}
+
+func permute(dst, src []uint16, perm []uint32) {
+	for j, p := range perm {
+		dst[j] = src[p]
+	}
+}
+
+func unpermute(dst, src []uint16, perm []uint32) {
+	for j, p := range perm {
+		dst[p] = src[j]
+	}
+}
+
+// ---------------------------------------------------------------------
+// Step 2: reversible network of additive coupling layers.
+//
+// The image is split like a checkerboard: in layer l the "active" half is
+// the set of pixels with (x+y)%2 == l%2, the "passive" half the rest. The
+// layer adds f(passive) to the active pixels modulo 2^depth, where f is a
+// small convolutional net: 3x3 conv (1 -> hidden channels) -> ReLU ->
+// right shift -> 3x3 conv (hidden -> 1) -> right shift. f reads only
+// passive pixels, which the layer does not change, so the inverse
+// recomputes f and subtracts it: exact in integer arithmetic.
+
+const (
+	netHidden = 4 // hidden channels of each coupling function
+	weightMax = 7 // weights are uniform integers in [-weightMax, weightMax]
+	hidShift  = 3 // hidden = ReLU(conv1) >> hidShift
+	outShift  = 4 // output = conv2 >> outShift (arithmetic)
+)
+
+// couplingWeights are the integer weights of one coupling function.
+type couplingWeights struct {
+	w1 [netHidden][9]int32 // conv1, taps in row-major 3x3 order
+	b1 [netHidden]int32
+	w2 [netHidden][9]int32 // conv2
+	b2 int32
+}
+
+// networkWeights draws every layer's weights from the keystream. Biases of
+// conv1 are uniform in [-4M, 4M) for M = 2^depth so that the ReLU is active
+// on a key-dependent part of the input range; conv2's bias is uniform in
+// [0, M).
+func networkWeights(s cipher.Stream, layers, depth int) []couplingWeights {
+	r := newKSReader(s, 1024)
+	m := uint32(1) << depth
+	ws := make([]couplingWeights, layers)
+	for l := range ws {
+		cw := &ws[l]
+		for c := 0; c < netHidden; c++ {
+			for t := 0; t < 9; t++ {
+				cw.w1[c][t] = int32(r.below(2*weightMax+1)) - weightMax
+				cw.w2[c][t] = int32(r.below(2*weightMax+1)) - weightMax
+			}
+			cw.b1[c] = int32(r.below(8*m)) - int32(4*m)
+		}
+		cw.b2 = int32(r.below(m))
+	}
+	return ws
+}
+
+// network holds the scratch space of the coupling layers for one image.
+type network struct {
+	w, h  int
+	pw    int     // padded width w+2
+	plane []int32 // (w+2)x(h+2) zero-bordered copy of the image
+	mask  int32
+}
+
+func newNetwork(w, h int, depth int) *network {
+	return &network{
+		w: w, h: h, pw: w + 2,
+		plane: make([]int32, (w+2)*(h+2)),
+		mask:  int32(uint32(1)<<depth - 1),
+	}
+}
+
+func (n *network) load(px []uint16) {
+	for y := 0; y < n.h; y++ {
+		row := n.plane[(y+1)*n.pw+1 : (y+1)*n.pw+1+n.w]
+		for x, v := range px[y*n.w : (y+1)*n.w] {
+			row[x] = int32(v)
+		}
+	}
+}
+
+func (n *network) store(px []uint16) {
+	for y := 0; y < n.h; y++ {
+		row := n.plane[(y+1)*n.pw+1 : (y+1)*n.pw+1+n.w]
+		for x, v := range row {
+			px[y*n.w+x] = uint16(v)
+		}
+	}
+}
+
+// forward applies the layers in order; inverse undoes them in reverse.
+func (n *network) forward(ws []couplingWeights) {
+	for l := range ws {
+		n.couple(&ws[l], l&1, +1)
+	}
+}
+
+func (n *network) inverse(ws []couplingWeights) {
+	for l := len(ws) - 1; l >= 0; l-- {
+		n.couple(&ws[l], l&1, -1)
+	}
+}
+
+// couple runs one coupling layer on the active parity, adding (sign +1) or
+// subtracting (sign -1) f(passive). Rows are split between goroutines:
+// active pixels depend only on passive ones, which no worker writes.
+func (n *network) couple(cw *couplingWeights, parity int, sign int32) {
+	workers := runtime.GOMAXPROCS(0)
+	if n.w*n.h < 1<<15 || workers < 2 {
+		n.coupleRows(cw, parity, sign, 0, n.h)
+		return
+	}
+	if workers > n.h {
+		workers = n.h
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		y0, y1 := n.h*i/workers, n.h*(i+1)/workers
+		wg.Go(func() { n.coupleRows(cw, parity, sign, y0, y1) })
+	}
+	wg.Wait()
+}
+
+// coupleRows updates the active pixels of image rows [y0, y1). It keeps a
+// rolling window of three rows of hidden activations (with a zero column
+// on each side), so memory stays O(width).
+func (n *network) coupleRows(cw *couplingWeights, parity int, sign int32, y0, y1 int) {
+	pw := n.pw
+	var hid [3][netHidden][]int32 // hid[slot][c] = hidden row, padded
+	for k := range hid {
+		for c := range hid[k] {
+			hid[k][c] = make([]int32, pw)
+		}
+	}
+	acc := make([]int32, pw)
+	// hidden row for image row y (-1 <= y <= h) goes into slot (y+3)%3;
+	// rows outside the image are zero padding.
+	fill := func(y int) {
+		slot := &hid[(y+3)%3]
+		if y < 0 || y >= n.h {
+			for c := range slot {
+				clear(slot[c])
+			}
+			return
+		}
+		n.hiddenRow(cw, parity, y, slot)
+	}
+	fill(y0 - 1)
+	fill(y0)
+	w := n.w
+	for y := y0; y < y1; y++ {
+		fill(y + 1)
+		up, mid, dn := &hid[(y+2)%3], &hid[(y+3)%3], &hid[(y+4)%3]
+		x0 := (parity - y%2 + 2) % 2 // first active x in this row
+		for x := x0; x < w; x += 2 {
+			acc[x] = cw.b2
+		}
+		for c := 0; c < netHidden; c++ {
+			k := &cw.w2[c]
+			k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
+			u, m, d := up[c][:pw], mid[c][:pw], dn[c][:pw]
+			for x := x0; x+2 < pw; x += 2 {
+				acc[x] += k0*u[x] + k1*u[x+1] + k2*u[x+2] +
+					k3*m[x] + k4*m[x+1] + k5*m[x+2] +
+					k6*d[x] + k7*d[x+1] + k8*d[x+2]
+			}
+		}
+		row := n.plane[(y+1)*pw+1 : (y+1)*pw+1+w]
+		mask := n.mask
+		for x := x0; x < len(row); x += 2 {
+			row[x] = (row[x] + sign*(acc[x]>>outShift)) & mask
+		}
+	}
+}
+
+// hiddenRow computes conv1 -> ReLU -> shift for image row y into out
+// (index x+1 holds column x). conv1 sees the image with the active half
+// zeroed: at an active pixel the passive taps are its four edge
+// neighbours; at a passive pixel they are itself and its four diagonals.
+func (n *network) hiddenRow(cw *couplingWeights, parity, y int, out *[netHidden][]int32) {
+	pw := n.pw
+	up := n.plane[y*pw : (y+1)*pw]
+	mid := n.plane[(y+1)*pw : (y+2)*pw]
+	dn := n.plane[(y+2)*pw : (y+3)*pw]
+	xa := (parity - y%2 + 2) % 2 // first active column
+	xp := 1 - xa                 // first passive column
+	for c := 0; c < netHidden; c++ {
+		k := &cw.w1[c]
+		k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
+		b := cw.b1[c]
+		o := out[c][:pw]
+		// padded index i = x+1; taps at i-1, i, i+1
+		for i := xa + 1; i+1 < pw; i += 2 {
+			a := k1*up[i] + k3*mid[i-1] + k5*mid[i+1] + k7*dn[i] + b
+			o[i] = max(a, 0) >> hidShift
+		}
+		for i := xp + 1; i+1 < pw; i += 2 {
+			a := k0*up[i-1] + k2*up[i+1] + k4*mid[i] + k6*dn[i-1] + k8*dn[i+1] + b
+			o[i] = max(a, 0) >> hidShift
+		}
+	}
+}
+
+// ---------------------------------------------------------------------
+// Step 3: diffusion, two chained passes in opposite directions.
+//
+//	forward:  c[i] = p[i] + k1[i] + S[c[i-1]]   (mod M), c[-1] = iv1
+//	backward: d[i] = c[i] + k2[i] + S[d[i+1]]   (mod M), d[n] = iv2
+//
+// S is a key-derived bijection of [0, M) (an S-box drawn by Fisher-Yates),
+// k1 and k2 are keystream words. Because S is applied to the previous
+// *cipher* value, a change anywhere in p changes every later c (forward
+// pass) and then every d (backward pass); decryption, in contrast, needs
+// only d[i], d[i+1] to recover c[i] and c[i-1], c[i] to recover p[i], so a
+// damaged cipher pixel damages only a few pixels of each pass.
+
+type diffusion struct {
+	sbox     []uint16
+	iv1, iv2 uint16
+}
+
+func newDiffusion(s cipher.Stream, depth int) *diffusion {
+	r := newKSReader(s, 1<<12)
+	m := 1 << depth
+	sbox := make([]uint16, m)
+	for i := range sbox {
+		sbox[i] = uint16(i)
+	}
+	for i := m - 1; i > 0; i-- {
+		j := r.below(uint32(i + 1))
+		sbox[i], sbox[j] = sbox[j], sbox[i]
+	}
+	mask := uint32(m - 1)
+	return &diffusion{sbox: sbox, iv1: uint16(r.uint32() & mask), iv2: uint16(r.uint32() & mask)}
+}
+
+// diffChunk is the number of pixels per keystream refill in the passes.
+const diffChunk = 1 << 14
+
+// ksWords fills k with one keystream word per pixel: one byte for 8-bit
+// images, two little-endian bytes for 16-bit.
+func ksWords(s cipher.Stream, k []uint16, raw []byte, depth int) {
+	if depth == 8 {
+		raw = raw[:len(k)]
+		keystreamInto(s, raw)
+		for i, b := range raw {
+			k[i] = uint16(b)
+		}
+		return
+	}
+	raw = raw[:2*len(k)]
+	keystreamInto(s, raw)
+	for i := range k {
+		k[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
+	}
+}
+
+// forwardPass runs c[i] = p[i] + k[i] + S[c[i-1]] in place over px in
+// increasing index order.
+func (d *diffusion) forwardPass(s cipher.Stream, px []uint16, depth int) {
+	mask := uint16(1<<depth - 1)
+	k := make([]uint16, diffChunk)
+	raw := make([]byte, 2*diffChunk)
+	prev := d.iv1
+	sb := d.sbox
+	for base := 0; base < len(px); base += diffChunk {
+		blk := px[base:min(base+diffChunk, len(px))]
+		ks := k[:len(blk)]
+		ksWords(s, ks, raw, depth)
+		for i, p := range blk {
+			c := (p + ks[i] + sb[prev]) & mask
+			blk[i] = c
+			prev = c
+		}
+	}
+}
+
+// forwardInverse undoes forwardPass: p[i] = c[i] - k[i] - S[c[i-1]].
+func (d *diffusion) forwardInverse(s cipher.Stream, px []uint16, depth int) {
+	mask := uint16(1<<depth - 1)
+	k := make([]uint16, diffChunk)
+	raw := make([]byte, 2*diffChunk)
+	prev := d.iv1
+	sb := d.sbox
+	for base := 0; base < len(px); base += diffChunk {
+		blk := px[base:min(base+diffChunk, len(px))]
+		ks := k[:len(blk)]
+		ksWords(s, ks, raw, depth)
+		for i, c := range blk {
+			blk[i] = (c - ks[i] - sb[prev]) & mask
+			prev = c
+		}
+	}
+}
+
+// backwardPass runs d[i] = c[i] + k[i] + S[d[i+1]] in decreasing index
+// order; the t-th keystream word goes to pixel n-1-t.
+func (d *diffusion) backwardPass(s cipher.Stream, px []uint16, depth int) {
+	mask := uint16(1<<depth - 1)
+	k := make([]uint16, diffChunk)
+	raw := make([]byte, 2*diffChunk)
+	next := d.iv2
+	sb := d.sbox
+	for end := len(px); end > 0; end -= diffChunk {
+		blk := px[max(end-diffChunk, 0):end]
+		ks := k[:len(blk)]
+		ksWords(s, ks, raw, depth)
+		last := len(blk) - 1
+		for t := range blk {
+			i := last - t
+			v := (blk[i] + ks[t] + sb[next]) & mask
+			blk[i] = v
+			next = v
+		}
+	}
+}
+
+// backwardInverse undoes backwardPass: c[i] = d[i] - k[i] - S[d[i+1]].
+func (d *diffusion) backwardInverse(s cipher.Stream, px []uint16, depth int) {
+	mask := uint16(1<<depth - 1)
+	k := make([]uint16, diffChunk)
+	raw := make([]byte, 2*diffChunk)
+	next := d.iv2
+	sb := d.sbox
+	for end := len(px); end > 0; end -= diffChunk {
+		blk := px[max(end-diffChunk, 0):end]
+		ks := k[:len(blk)]
+		ksWords(s, ks, raw, depth)
+		last := len(blk) - 1
+		for t := range blk {
+			i := last - t
+			v := blk[i]
+			blk[i] = (v - ks[t] - sb[next]) & mask
+			next = v
+		}
+	}
+}
+
+// ---------------------------------------------------------------------
+// The whole scheme on a pixel buffer.
+
+// encryptPixels runs the rounds in place on px (row-major, values < 2^depth).
+func encryptPixels(px []uint16, p params, stream streamFunc) error {
+	n := len(px)
+	tmp := make([]uint16, n)
+	var nw *network
+	if p.net {
+		nw = newNetwork(p.w, p.h, p.depth)
+	}
+	for r := 0; r < p.rounds; r++ {
+		if p.perm {
+			s, err := stream(label(purposePerm, r))
+			if err != nil {
+				return err
+			}
+			perm := permutation(s, n)
+			permute(tmp, px, perm)
+			copy(px, tmp)
+		}
+		if p.net {
+			s, err := stream(label(purposeNet, r))
+			if err != nil {
+				return err
+			}
+			ws := networkWeights(s, p.layers, p.depth)
+			nw.load(px)
+			nw.forward(ws)
+			nw.store(px)
+		}
+		if p.diff {
+			d, sf, sb, err := diffusionStreams(stream, r, p.depth)
+			if err != nil {
+				return err
+			}
+			d.forwardPass(sf, px, p.depth)
+			d.backwardPass(sb, px, p.depth)
+		}
+	}
+	return nil
+}
+
+// decryptPixels is the exact inverse of encryptPixels.
+func decryptPixels(px []uint16, p params, stream streamFunc) error {
+	n := len(px)
+	tmp := make([]uint16, n)
+	var nw *network
+	if p.net {
+		nw = newNetwork(p.w, p.h, p.depth)
+	}
+	for r := p.rounds - 1; r >= 0; r-- {
+		if p.diff {
+			d, sf, sb, err := diffusionStreams(stream, r, p.depth)
+			if err != nil {
+				return err
+			}
+			d.backwardInverse(sb, px, p.depth)
+			d.forwardInverse(sf, px, p.depth)
+		}
+		if p.net {
+			s, err := stream(label(purposeNet, r))
+			if err != nil {
+				return err
+			}
+			ws := networkWeights(s, p.layers, p.depth)
+			nw.load(px)
+			nw.inverse(ws)
+			nw.store(px)
+		}
+		if p.perm {
+			s, err := stream(label(purposePerm, r))
+			if err != nil {
+				return err
+			}
+			perm := permutation(s, n)
+			unpermute(tmp, px, perm)
+			copy(px, tmp)
+		}
+	}
+	return nil
+}
+
+func diffusionStreams(stream streamFunc, r, depth int) (*diffusion, cipher.Stream, cipher.Stream, error) {
+	s, err := stream(label(purposeSBox, r))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sf, err := stream(label(purposeForward, r))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sb, err := stream(label(purposeBackward, r))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return newDiffusion(s, depth), sf, sb, nil
+}

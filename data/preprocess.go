@@ -46,36 +46,41 @@ func Preprocess(g *image.Gray, size int) *image.Gray {
 		}
 		return out
 	}
-	hw := newWeights(side, size)
+	wts := newWeights(side, size)
 	// Horizontal pass: side rows x size columns, values scaled by 2^8 and
 	// kept unclamped to preserve precision.
 	tmp := make([]int32, side*size)
 	for y := 0; y < side; y++ {
-		row := g.Pix[g.PixOffset(x0, y0+y):]
+		row := g.Pix[g.PixOffset(x0, y0+y) : g.PixOffset(x0, y0+y)+side]
 		dst := tmp[y*size : (y+1)*size]
-		for x := 0; x < size; x++ {
-			var acc int64
-			ws := hw.w[x]
-			start := hw.start[x]
+		for x := range dst {
+			ws := wts.w[x]
+			src := row[wts.start[x] : wts.start[x]+len(ws)]
+			var acc int32 // |acc| <= 1.3 * 2^14 * 255 < 2^31
 			for k, wt := range ws {
-				acc += int64(wt) * int64(row[start+k])
+				acc += wt * int32(src[k])
 			}
 			// weights carry 14 fractional bits; keep 8 of them.
-			dst[x] = int32(roundShift(acc, fracBits-8))
+			dst[x] = (acc + 1<<(fracBits-8-1)) >> (fracBits - 8)
 		}
 	}
-	// Vertical pass.
-	vw := hw // same geometry (square)
+	// Vertical pass, row by row so the inner loop runs over contiguous
+	// memory.
+	acc := make([]int64, size)
 	for y := 0; y < size; y++ {
-		ws := vw.w[y]
-		start := vw.start[y]
-		dst := out.Pix[y*out.Stride:]
-		for x := 0; x < size; x++ {
-			var acc int64
-			for k, wt := range ws {
-				acc += int64(wt) * int64(tmp[(start+k)*size+x])
+		ws := wts.w[y]
+		start := wts.start[y]
+		clear(acc)
+		for k, wt := range ws {
+			src := tmp[(start+k)*size : (start+k+1)*size]
+			w64 := int64(wt)
+			for x, v := range src {
+				acc[x] += w64 * int64(v)
 			}
-			v := roundShift(acc, fracBits+8)
+		}
+		dst := out.Pix[y*out.Stride : y*out.Stride+size]
+		for x, a := range acc {
+			v := roundShift(a, fracBits+8)
 			if v < 0 {
 				v = 0
 			} else if v > 255 {

@@ -3,6 +3,9 @@ package codec
 import (
 	"image"
 	"image/draw"
+	"math"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 // toGray returns img as an 8-bit *image.Gray with origin (0,0). 16-bit gray
@@ -27,4 +30,30 @@ func toGray(img image.Image) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(g, g.Rect, img, b.Min, draw.Src)
 	return g
+}
+
+// resizeGray scales g to w x h with a Catmull-Rom filter.
+func resizeGray(g *image.Gray, w, h int) *image.Gray {
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(out, out.Rect, g, g.Rect, draw.Src, nil)
+	return out
+}
+
+// psnrGray is the PSNR in dB between two 8-bit images of the same size
+// (+Inf when identical).
+func psnrGray(a, b *image.Gray) float64 {
+	w, h := a.Rect.Dx(), a.Rect.Dy()
+	var se float64
+	for y := 0; y < h; y++ {
+		ra := a.Pix[y*a.Stride : y*a.Stride+w]
+		rb := b.Pix[y*b.Stride : y*b.Stride+w]
+		for x := range ra {
+			d := float64(ra[x]) - float64(rb[x])
+			se += d * d
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255*float64(w*h)/se)
 }

@@ -6,10 +6,19 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 )
 
 // JPEG is the baseline codec: Go's image/jpeg on the gray image, at the
 // largest quality (1..100, found by bisection) whose payload fits the budget.
+//
+// When the budget is tight, coding a smaller image at a higher quality can
+// beat the full-size image at a very low quality (and when even quality 1
+// does not fit, it is the only way to fit). Encode therefore also tries the
+// image reduced to 3/4, 1/2 and 1/4 of its size (Catmull-Rom), each at its
+// own largest fitting quality, and keeps the candidate with the highest PSNR
+// against the input after decoding (ties go to the larger size). Decode
+// scales a reduced image back up with the same filter.
 //
 // The JPEG headers are implied rather than stored. Go's encoder always writes
 // the same markers for a gray image of a given size and quality (SOI, DQT
@@ -17,28 +26,37 @@ import (
 // tables, SOS), about 330 bytes that would otherwise take 14 % of a
 // version-40-M symbol. The payload therefore keeps only what varies:
 //
-//	offset 0  1 byte   format version (1)
+//	offset 0  1 byte   layout: 1 = full size, 2 = reduced size
 //	offset 1  1 byte   quality, 1..100
 //	offset 2  2 bytes  width, big-endian
 //	offset 4  2 bytes  height, big-endian
-//	offset 6  ...      the entropy-coded scan (bytes between the SOS header and EOI)
+//	layout 2 only:
+//	offset 6  2 bytes  coded width, big-endian
+//	offset 8  2 bytes  coded height, big-endian
+//	then      ...      the entropy-coded scan (bytes between the SOS header and EOI)
 //
 // Decode regenerates the headers with the same encoder (a 1x1 image at that
 // quality, with the SOF0 dimensions patched) and hands the full stream to
-// image/jpeg, so the pixels are exactly what a standard decoder would show.
+// image/jpeg, so the coded pixels are exactly what a standard decoder shows.
 type JPEG struct{}
 
 const (
-	jpegVersion    = 1
-	jpegHeaderSize = 6
-	jpegName       = "jpeg"
+	jpegFull        = 1 // layout byte: coded at full size
+	jpegReduced     = 2 // layout byte: coded at reduced size
+	jpegHeaderSize  = 6
+	jpegReducedSize = 10
+	jpegName        = "jpeg"
 )
+
+// jpegScales are the candidate reductions, as numerator/4.
+var jpegScales = []int{4, 3, 2, 1}
 
 func (JPEG) ID() uint8    { return IDJPEG }
 func (JPEG) Name() string { return jpegName }
 
-// Encode codes img (converted to 8-bit gray) at the largest quality whose
-// payload fits budget bytes; budget <= 0 means quality 100.
+// Encode codes img (converted to 8-bit gray) at the size and quality with
+// the best PSNR whose payload fits budget bytes; budget <= 0 means full size
+// at quality 100.
 func (JPEG) Encode(img image.Image, budget int) ([]byte, error) {
 	g := toGray(img)
 	w, h := g.Rect.Dx(), g.Rect.Dy()
@@ -49,18 +67,57 @@ func (JPEG) Encode(img image.Image, budget int) ([]byte, error) {
 		return nil, fmt.Errorf("codec: jpeg: image %dx%d exceeds 65535 pixels on a side", w, h)
 	}
 	if budget <= 0 {
-		return jpegPayload(g, 100)
+		return jpegPayload(g, w, h, 100)
 	}
-	// Bisection for the largest quality that fits. JPEG size grows with
-	// quality almost everywhere; every candidate is checked, so the result
-	// always fits even where the curve is not monotone.
+	var best []byte
+	bestPSNR := math.Inf(-1)
+	minNeed := 0
+	for _, s := range jpegScales {
+		cw, ch := max(1, (w*s+2)/4), max(1, (h*s+2)/4)
+		if s != 4 && (cw == w && ch == h || min(cw, ch) < 8) {
+			continue
+		}
+		src := g
+		if s != 4 {
+			src = resizeGray(g, cw, ch)
+		}
+		p, need, err := jpegFit(src, w, h, budget)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			if minNeed == 0 || need < minNeed {
+				minNeed = need
+			}
+			continue
+		}
+		dec, err := JPEG{}.Decode(p)
+		if err != nil {
+			return nil, fmt.Errorf("codec: jpeg: own payload does not decode: %w", err)
+		}
+		if v := psnrGray(g, dec.(*image.Gray)); v > bestPSNR {
+			best, bestPSNR = p, v
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%w: jpeg needs at least %d bytes for %dx%d, budget is %d", ErrBudget, minNeed, w, h, budget)
+	}
+	return best, nil
+}
+
+// jpegFit returns the payload of g at the largest quality that fits budget,
+// or nil and the size at quality 1 when none does.
+func jpegFit(g *image.Gray, w, h, budget int) ([]byte, int, error) {
+	// Bisection. JPEG size grows with quality almost everywhere; every
+	// candidate is checked, so the result always fits even where the curve
+	// is not monotone.
 	var best []byte
 	lo, hi := 1, 100
 	for lo <= hi {
 		q := (lo + hi) / 2
-		p, err := jpegPayload(g, q)
+		p, err := jpegPayload(g, w, h, q)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(p) <= budget {
 			best = p
@@ -70,21 +127,22 @@ func (JPEG) Encode(img image.Image, budget int) ([]byte, error) {
 		}
 	}
 	if best == nil {
-		p, _ := jpegPayload(g, 1)
-		return nil, fmt.Errorf("%w: jpeg needs %d bytes at quality 1 for %dx%d, budget is %d", ErrBudget, len(p), w, h, budget)
+		p, err := jpegPayload(g, w, h, 1)
+		return nil, len(p), err
 	}
-	return best, nil
+	return best, 0, nil
 }
 
 // JPEGQuality returns the quality stored in a jpeg payload.
 func JPEGQuality(payload []byte) (int, error) {
-	if len(payload) < jpegHeaderSize || payload[0] != jpegVersion {
+	if len(payload) < jpegHeaderSize || (payload[0] != jpegFull && payload[0] != jpegReduced) {
 		return 0, formatErr(jpegName, "missing or unknown header")
 	}
 	return int(payload[1]), nil
 }
 
-func jpegPayload(g *image.Gray, q int) ([]byte, error) {
+// jpegPayload codes g at quality q; w x h is the size Decode must return.
+func jpegPayload(g *image.Gray, w, h, q int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, g, &jpeg.Options{Quality: q}); err != nil {
 		return nil, fmt.Errorf("codec: jpeg: failed to encode: %w", err)
@@ -95,11 +153,17 @@ func jpegPayload(g *image.Gray, q int) ([]byte, error) {
 		return nil, fmt.Errorf("codec: jpeg: unexpected encoder output: %w", err)
 	}
 	end := len(full) - 2 // EOI
-	out := make([]byte, jpegHeaderSize, jpegHeaderSize+end-start)
-	out[0] = jpegVersion
+	cw, ch := g.Rect.Dx(), g.Rect.Dy()
+	out := make([]byte, jpegHeaderSize, jpegReducedSize+end-start)
+	out[0] = jpegFull
 	out[1] = byte(q)
-	binary.BigEndian.PutUint16(out[2:], uint16(g.Rect.Dx()))
-	binary.BigEndian.PutUint16(out[4:], uint16(g.Rect.Dy()))
+	binary.BigEndian.PutUint16(out[2:], uint16(w))
+	binary.BigEndian.PutUint16(out[4:], uint16(h))
+	if cw != w || ch != h {
+		out[0] = jpegReduced
+		out = binary.BigEndian.AppendUint16(out, uint16(cw))
+		out = binary.BigEndian.AppendUint16(out, uint16(ch))
+	}
 	return append(out, full[start:end]...), nil
 }
 
@@ -159,8 +223,16 @@ func (JPEG) Decode(payload []byte) (image.Image, error) {
 	if len(payload) < jpegHeaderSize {
 		return nil, formatErr(jpegName, "%d bytes is shorter than the %d-byte header", len(payload), jpegHeaderSize)
 	}
-	if payload[0] != jpegVersion {
-		return nil, formatErr(jpegName, "unknown format version %d", payload[0])
+	hsize := jpegHeaderSize
+	switch payload[0] {
+	case jpegFull:
+	case jpegReduced:
+		hsize = jpegReducedSize
+		if len(payload) < hsize {
+			return nil, formatErr(jpegName, "%d bytes is shorter than the %d-byte header", len(payload), hsize)
+		}
+	default:
+		return nil, formatErr(jpegName, "unknown layout %d", payload[0])
 	}
 	q := int(payload[1])
 	if q < 1 || q > 100 {
@@ -171,21 +243,38 @@ func (JPEG) Decode(payload []byte) (image.Image, error) {
 	if err := checkDims(jpegName, w, h); err != nil {
 		return nil, err
 	}
-	hdr, err := jpegHeaders(q, w, h)
+	cw, ch := w, h
+	if payload[0] == jpegReduced {
+		cw = int(binary.BigEndian.Uint16(payload[6:]))
+		ch = int(binary.BigEndian.Uint16(payload[8:]))
+		if cw < 1 || ch < 1 || cw > w || ch > h || (cw == w && ch == h) {
+			return nil, formatErr(jpegName, "coded size %dx%d does not reduce %dx%d", cw, ch, w, h)
+		}
+	}
+	// Every 8x8 block costs at least a DC and an end-of-block code (6 bits),
+	// so a scan shorter than one byte per 1024 pixels is refused before
+	// image/jpeg allocates the image.
+	if cw*ch>>10 > len(payload)-hsize {
+		return nil, formatErr(jpegName, "%d scan bytes cannot hold %dx%d pixels", len(payload)-hsize, cw, ch)
+	}
+	hdr, err := jpegHeaders(q, cw, ch)
 	if err != nil {
 		return nil, fmt.Errorf("codec: jpeg: failed to rebuild headers: %w", err)
 	}
-	stream := make([]byte, 0, len(hdr)+len(payload)-jpegHeaderSize+2)
+	stream := make([]byte, 0, len(hdr)+len(payload)-hsize+2)
 	stream = append(stream, hdr...)
-	stream = append(stream, payload[jpegHeaderSize:]...)
+	stream = append(stream, payload[hsize:]...)
 	stream = append(stream, 0xFF, 0xD9)
 	img, err := jpeg.Decode(bytes.NewReader(stream))
 	if err != nil {
 		return nil, formatErr(jpegName, "%v", err)
 	}
 	g, ok := img.(*image.Gray)
-	if !ok || g.Rect.Dx() != w || g.Rect.Dy() != h {
-		return nil, formatErr(jpegName, "decoded %T of %v, want %dx%d gray", img, img.Bounds(), w, h)
+	if !ok || g.Rect.Dx() != cw || g.Rect.Dy() != ch {
+		return nil, formatErr(jpegName, "decoded %T of %v, want %dx%d gray", img, img.Bounds(), cw, ch)
+	}
+	if cw != w || ch != h {
+		g = resizeGray(g, w, h)
 	}
 	return g, nil
 }

@@ -19,14 +19,35 @@ func psnr8(a, b *image.Gray) float64 {
 	return 10 * math.Log10(255*255/mse)
 }
 
-// TestJPEGBudgets checks, for budgets around every QR level's capacity,
-// that the payload fits, decodes to the same pixels as a standard decoder
-// reading Go's full JPEG stream, and uses the largest quality that fits.
+// TestJPEGBudgets checks, for budgets around every QR level's capacity and
+// below, that the payload fits and decodes to the input size; that a
+// full-size payload holds exactly the pixels a standard decoder shows for
+// Go's full JPEG stream at the largest quality that fits; and that a reduced
+// one beats the full-size candidate's PSNR.
 func TestJPEGBudgets(t *testing.T) {
-	img := loadPNG(t, "cxr256.png").(*image.Gray)
+	layouts := map[byte]int{}
 	// Version-40 byte capacities (L, M, Q, H) less a generous container
-	// allowance, and two small budgets.
-	for _, budget := range []int{2953 - 60, 2331 - 60, 1663 - 60, 1273 - 60, 1100} {
+	// allowance, and budgets below what quality 1 needs at full size.
+	qrBudgets := []int{2953 - 60, 2331 - 60, 1663 - 60, 1273 - 60, 900, 400}
+	testJPEGBudgets(t, loadPNG(t, "cxr256.png").(*image.Gray), qrBudgets, layouts)
+	testJPEGBudgets(t, to8bit(loadPNG(t, "cr16_256.png").(*image.Gray16)), qrBudgets, layouts)
+	// One-pixel stripes: any reduction destroys them, so full size wins.
+	stripes := image.NewGray(image.Rect(0, 0, 64, 48))
+	for i := range stripes.Pix {
+		stripes.Pix[i] = byte(255 * (i % 2))
+	}
+	testJPEGBudgets(t, stripes, []int{3000, 1500}, layouts)
+	if _, err := (JPEG{}).Encode(loadPNG(t, "cxr256.png"), 12); !errors.Is(err, ErrBudget) {
+		t.Errorf("budget 12: err = %v, want ErrBudget", err)
+	}
+	if layouts[jpegFull] == 0 || layouts[jpegReduced] == 0 {
+		t.Errorf("layouts used: %v, want both", layouts)
+	}
+}
+
+func testJPEGBudgets(t *testing.T, img *image.Gray, budgets []int, layouts map[byte]int) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for _, budget := range budgets {
 		p, err := JPEG{}.Encode(img, budget)
 		if err != nil {
 			t.Fatalf("budget %d: %v", budget, err)
@@ -42,27 +63,41 @@ func TestJPEGBudgets(t *testing.T) {
 		if err != nil {
 			t.Fatalf("budget %d: decode: %v", budget, err)
 		}
-		var full bytes.Buffer
-		if err := jpeg.Encode(&full, img, &jpeg.Options{Quality: q}); err != nil {
-			t.Fatal(err)
+		if got.Bounds() != img.Bounds() {
+			t.Fatalf("budget %d: decoded %v", budget, got.Bounds())
 		}
-		fullLen := full.Len()
-		want, err := jpeg.Decode(&full)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.(*image.Gray).Pix, want.(*image.Gray).Pix) {
-			t.Fatalf("budget %d: pixels differ from image/jpeg's decoding at quality %d", budget, q)
-		}
-		if q < 100 {
-			if p2, _ := jpegPayload(img, q+1); len(p2) <= budget {
-				t.Errorf("budget %d: quality %d chosen but %d also fits (%d bytes)", budget, q, q+1, len(p2))
+		gotPSNR := psnr8(img, got.(*image.Gray))
+		layouts[p[0]]++
+		full, fullQ, _ := jpegFit(img, w, h, budget)
+		switch p[0] {
+		case jpegFull:
+			var std bytes.Buffer
+			if err := jpeg.Encode(&std, img, &jpeg.Options{Quality: q}); err != nil {
+				t.Fatal(err)
+			}
+			want, err := jpeg.Decode(&std)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.(*image.Gray).Pix, want.(*image.Gray).Pix) {
+				t.Fatalf("budget %d: pixels differ from image/jpeg's decoding at quality %d", budget, q)
+			}
+			if q < 100 {
+				if p2, _ := jpegPayload(img, w, h, q+1); len(p2) <= budget {
+					t.Errorf("budget %d: quality %d chosen but %d also fits (%d bytes)", budget, q, q+1, len(p2))
+				}
+			}
+		case jpegReduced:
+			if full != nil {
+				f, _ := JPEG{}.Decode(full)
+				if fp := psnr8(img, f.(*image.Gray)); fp > gotPSNR {
+					t.Errorf("budget %d: reduced %.2f dB < full size %.2f dB", budget, gotPSNR, fp)
+				}
+			} else {
+				t.Logf("budget %d: full size needs %d bytes at quality 1", budget, fullQ)
 			}
 		}
-		t.Logf("budget %4d: quality %2d, %4d bytes (full JFIF %d), PSNR %.2f dB", budget, q, len(p), fullLen, psnr8(img, got.(*image.Gray)))
-	}
-	if _, err := (JPEG{}).Encode(img, 100); !errors.Is(err, ErrBudget) {
-		t.Errorf("budget 100: err = %v, want ErrBudget", err)
+		t.Logf("budget %4d: layout %d quality %2d, %4d bytes, PSNR %.2f dB", budget, p[0], q, len(p), gotPSNR)
 	}
 }
 
@@ -103,6 +138,9 @@ func TestJPEGDecodeErrors(t *testing.T) {
 		{"zero width", mut(func(p []byte) []byte { p[2], p[3] = 0, 0; return p })},
 		{"huge", mut(func(p []byte) []byte { p[2], p[3], p[4], p[5] = 0xFF, 0xFF, 0xFF, 0xFF; return p })},
 		{"no scan", good[:6]},
+		{"reduced, short", []byte{jpegReduced, 50, 0, 10, 0, 10, 0, 5}},
+		{"reduced, larger", []byte{jpegReduced, 50, 0, 10, 0, 10, 0, 20, 0, 5, 1, 2}},
+		{"reduced, same size", []byte{jpegReduced, 50, 0, 10, 0, 10, 0, 10, 0, 10, 1, 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,4 +151,18 @@ func TestJPEGDecodeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// to8bit stretches a 16-bit image's range to 8 bits.
+func to8bit(g16 *image.Gray16) *image.Gray {
+	var hi int
+	for i := 0; i < len(g16.Pix); i += 2 {
+		hi = max(hi, int(g16.Pix[i])<<8|int(g16.Pix[i+1]))
+	}
+	g := image.NewGray(g16.Rect)
+	for i := range g.Pix {
+		v := int(g16.Pix[2*i])<<8 | int(g16.Pix[2*i+1])
+		g.Pix[i] = byte((v*255 + hi/2) / max(hi, 1))
+	}
+	return g
 }

@@ -129,6 +129,13 @@ func (Lossless) Decode(payload []byte) (image.Image, error) {
 	if err := checkDims(losslessName, w, h); err != nil {
 		return nil, err
 	}
+	// Each pixel costs at least one binary decision, and no adaptive
+	// probability exceeds 1-63/32768, so a valid stream holds at least
+	// w*h*0.0028 bits: a payload much shorter than that is truncated or
+	// hostile, and is refused before the pixel buffer is allocated.
+	if w*h>>14 > len(p) {
+		return nil, formatErr(losslessName, "%d bytes cannot hold %dx%d pixels", len(p), w, h)
+	}
 	dec := newRangeDecoder(p)
 	m := newLLModel(w, nbits)
 	pix := make([]int32, w*h)

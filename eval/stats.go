@@ -442,3 +442,25 @@ func ChiSquareCritical(dof int, alpha float64) float64 {
 func ChiSquarePValue(x float64, dof int) float64 {
 	return distuv.ChiSquared{K: float64(dof)}.Survival(x)
 }
+
+// LocalEntropyBytes is LocalEntropy for a byte string: the mean entropy of
+// k of its floor(len/m) consecutive m-byte chunks, drawn by rng (all, in
+// order, when k equals the number of chunks).
+func LocalEntropyBytes(b []byte, m, k int, rng *rand.Rand) (float64, error) {
+	chunks := len(b) / m
+	if k < 1 || k > chunks {
+		return math.NaN(), fmt.Errorf("local entropy: %w: %d chunks of %d bytes requested, %d bytes hold %d", ErrTooSmall, k, m, len(b), chunks)
+	}
+	order := make([]int, chunks)
+	for i := range order {
+		order[i] = i
+	}
+	if k < chunks {
+		rng.Shuffle(chunks, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	var sum float64
+	for _, c := range order[:k] {
+		sum += EntropyBytes(b[c*m : (c+1)*m])
+	}
+	return sum / float64(k), nil
+}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/medqr/medqr/internal/jpegx"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
@@ -71,8 +71,8 @@ type Meta struct {
 	// Window is the VOI window that Display applies. WindowSource says where
 	// it came from: "file" (first Window Center/Width in the DICOM),
 	// "minmax" (DICOM without a window: minimum and maximum modality value of
-	// the frame) or "full" (PNG/JPEG: the full range of the bit depth, so
-	// 8-bit images display unchanged).
+	// the frame) or "full" (PNG/JPEG: 8-bit images display unchanged, 16-bit
+	// ones keep their high byte).
 	Window       Window
 	WindowSource string
 
@@ -279,7 +279,7 @@ func decodeStd(b []byte, format string, o LoadOptions) (*Decoded, error) {
 	if format == "png" {
 		cfg, err = png.DecodeConfig(bytes.NewReader(b))
 	} else {
-		cfg, err = jpeg.DecodeConfig(bytes.NewReader(b))
+		cfg, err = jpegx.DecodeConfig(bytes.NewReader(b))
 	}
 	if err != nil {
 		return nil, stdErr(format, err)
@@ -291,7 +291,7 @@ func decodeStd(b []byte, format string, o LoadOptions) (*Decoded, error) {
 	if format == "png" {
 		img, err = png.Decode(bytes.NewReader(b))
 	} else {
-		img, err = jpeg.Decode(bytes.NewReader(b))
+		img, err = jpegx.Decode(bytes.NewReader(b))
 	}
 	if err != nil {
 		return nil, stdErr(format, err)
@@ -318,7 +318,7 @@ func decodeStd(b []byte, format string, o LoadOptions) (*Decoded, error) {
 
 func stdErr(format string, err error) error {
 	var ue png.UnsupportedError
-	var ue2 jpeg.UnsupportedError
+	var ue2 jpegx.UnsupportedError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ue2):
 		return &UnsupportedError{Format: format, Feature: err.Error()}

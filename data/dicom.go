@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/medqr/medqr/internal/jpegx"
 	"image"
-	"image/jpeg"
 	"math"
 	"strconv"
 	"strings"
@@ -429,9 +429,9 @@ func (h *dicomHeader) jpegFrame() ([]int32, error) {
 		ts.Feature = fmt.Sprintf("%d-bit JPEG (only 8-bit JPEG is decoded)", h.bitsStored)
 		return nil, ts
 	}
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	cfg, err := jpegx.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		var ue jpeg.UnsupportedError
+		var ue jpegx.UnsupportedError
 		if errors.As(err, &ue) {
 			ts.Feature = err.Error()
 			return nil, ts
@@ -441,9 +441,9 @@ func (h *dicomHeader) jpegFrame() ([]int32, error) {
 	if cfg.Width != h.cols || cfg.Height != h.rows {
 		return nil, formatErr("dicom", nil, "JPEG frame is %dx%d but the header says %dx%d", cfg.Width, cfg.Height, h.cols, h.rows)
 	}
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, err := jpegx.Decode(bytes.NewReader(data))
 	if err != nil {
-		var ue jpeg.UnsupportedError
+		var ue jpegx.UnsupportedError
 		if errors.As(err, &ue) {
 			ts.Feature = err.Error()
 			return nil, ts

@@ -1,0 +1,309 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// These tests check every DICOM decoded by this package against independent
+// decoders: GDCM (gdcmconv --raw, then gdcmraw) for the exact stored pixel
+// values, and DCMTK (dcm2pnm) for the windowed 8-bit rendering. Files this
+// package refuses must be refused with an *UnsupportedError naming the
+// file's transfer syntax UID (read with dcmdump).
+
+var updateGolden = flag.Bool("update", false, "regenerate testdata golden files from GDCM/DCMTK")
+
+// sharedDICOMDir is ../shared/data/dicom_samples next to the repository.
+func sharedDICOMDir() string {
+	return filepath.Join("..", "..", "shared", "data", "dicom_samples")
+}
+
+// needTool skips when a tool is missing, unless CI is set.
+func needTool(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is required in CI (scripts/deps.sh test installs it): %v", n, err)
+			}
+			t.Skipf("%s not installed (run scripts/deps.sh test)", n)
+		}
+	}
+}
+
+func runTool(t *testing.T, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+// refPixels is what GDCM/DCMTK report for a file.
+type refPixels struct {
+	uid                                   string
+	rows, cols, alloc, stored, high, sign int
+	photometric                           string
+	values                                []int32 // stored values, frame 1
+}
+
+var dumpLine = regexp.MustCompile(`^\((\w{4}),(\w{4})\) \w\w (.*?)\s+#`)
+
+// dcmdumpAttrs returns selected attributes as text, keyed "gggg,eeee".
+func dcmdumpAttrs(t *testing.T, path string) map[string]string {
+	out := runTool(t, "dcmdump", "-Un", "+P", "0002,0010", "+P", "0028,0010", "+P", "0028,0011",
+		"+P", "0028,0100", "+P", "0028,0101", "+P", "0028,0102", "+P", "0028,0103", "+P", "0028,0004", path)
+	attrs := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		m := dumpLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		key := strings.ToLower(m[1] + "," + m[2])
+		if _, seen := attrs[key]; seen {
+			continue // keep the top-level value
+		}
+		v := strings.Trim(m[3], "[]=")
+		attrs[key] = v
+	}
+	return attrs
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("bad integer %q from dcmdump", s)
+	}
+	return n
+}
+
+// gdcmReference decodes path with GDCM to native explicit little endian
+// and returns the stored values of the first frame.
+func gdcmReference(t *testing.T, path string) refPixels {
+	r, _ := gdcmReferenceRaw(t, path)
+	return r
+}
+
+// gdcmReferenceRaw also returns the path of GDCM's native (decompressed)
+// copy of the file, which DCMTK's dcm2pnm can render whatever the original
+// transfer syntax.
+func gdcmReferenceRaw(t *testing.T, path string) (refPixels, string) {
+	t.Helper()
+	dir := t.TempDir()
+	rawDCM := filepath.Join(dir, "raw.dcm")
+	runTool(t, "gdcmconv", "--raw", path, rawDCM)
+	rawBin := filepath.Join(dir, "pixels.bin")
+	runTool(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
+	a := dcmdumpAttrs(t, rawDCM)
+	r := refPixels{
+		uid:         dcmdumpAttrs(t, path)["0002,0010"],
+		rows:        atoi(t, a["0028,0010"]),
+		cols:        atoi(t, a["0028,0011"]),
+		alloc:       atoi(t, a["0028,0100"]),
+		stored:      atoi(t, a["0028,0101"]),
+		high:        atoi(t, a["0028,0102"]),
+		sign:        atoi(t, a["0028,0103"]),
+		photometric: a["0028,0004"],
+	}
+	if r.uid == "" {
+		r.uid = tsImplicitLE // ACR-NEMA: no file meta
+	}
+	raw, err := os.ReadFile(rawBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.rows * r.cols
+	bpp := r.alloc / 8
+	if len(raw) < n*bpp {
+		t.Fatalf("gdcmraw gave %d bytes, want at least %d", len(raw), n*bpp)
+	}
+	r.values = make([]int32, n)
+	for i := range r.values {
+		var w uint32
+		if bpp == 1 {
+			w = uint32(raw[i])
+		} else {
+			w = uint32(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+		v := (w >> uint(r.high-r.stored+1)) & (1<<uint(r.stored) - 1)
+		if r.sign == 1 && v&(1<<uint(r.stored-1)) != 0 {
+			r.values[i] = int32(v) - 1<<uint(r.stored)
+		} else {
+			r.values[i] = int32(v)
+		}
+	}
+	return r, rawDCM
+}
+
+// dcm2pnmDisplay renders path with DCMTK using the same window choice as
+// Display: the first window in the file, or min-max.
+func dcm2pnmDisplay(t *testing.T, path string, fileWindow bool) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "d.pgm")
+	win := []string{"+Wm"}
+	if fileWindow {
+		win = []string{"+Wi", "1"}
+	}
+	runTool(t, "dcm2pnm", append(append([]string{"--quiet"}, win...), "+op", path, out)...)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Binary PGM: "P5\n<w> <h>\n255\n" then pixels.
+	var w, h, maxv int
+	var magic string
+	rd := bytes.NewReader(b)
+	if _, err := fmt.Fscan(rd, &magic, &w, &h, &maxv); err != nil || magic != "P5" || maxv != 255 {
+		t.Fatalf("unexpected dcm2pnm output header (%v)", err)
+	}
+	pix := b[len(b)-w*h:]
+	return pix
+}
+
+// checkAgainstReference is the per-file check shared by the shared-data
+// test and the shipped-sample test. It returns the outcome line used in the
+// golden file.
+func checkAgainstReference(t *testing.T, path string) string {
+	t.Helper()
+	ref, rawDCM := gdcmReferenceRaw(t, path)
+	d, err := Load(path)
+	if err != nil {
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) {
+			t.Fatalf("Load: %v, want success or *UnsupportedError", err)
+		}
+		if ue.UID != ref.uid {
+			t.Fatalf("refused with transfer syntax %q, file has %q", ue.UID, ref.uid)
+		}
+		if ue.TransferSyntax == "" || !strings.Contains(err.Error(), ref.uid) {
+			t.Fatalf("error %q does not name the transfer syntax", err)
+		}
+		return fmt.Sprintf("refused %s", ref.uid)
+	}
+	m := d.Meta
+	if m.TransferSyntaxUID != ref.uid {
+		t.Errorf("transfer syntax %s, dcmdump says %s", m.TransferSyntaxUID, ref.uid)
+	}
+	if m.Width != ref.cols || m.Height != ref.rows || m.BitDepth != ref.stored || m.Signed != (ref.sign == 1) || m.Photometric != ref.photometric {
+		t.Fatalf("meta %dx%d bits %d signed %v %s; GDCM says %dx%d bits %d sign %d %s",
+			m.Width, m.Height, m.BitDepth, m.Signed, m.Photometric, ref.cols, ref.rows, ref.stored, ref.sign, ref.photometric)
+	}
+	// Exact stored values.
+	mism := 0
+	for y := 0; y < m.Height; y++ {
+		for x := 0; x < m.Width; x++ {
+			q := sampleAt(d, x, y)
+			if got, want := int32(d.StoredValue(q)), ref.values[y*m.Width+x]; got != want {
+				if mism < 5 {
+					t.Errorf("pixel (%d,%d): stored value %d, GDCM %d", x, y, got, want)
+				}
+				mism++
+			}
+		}
+	}
+	if mism > 0 {
+		t.Fatalf("%d of %d stored values differ from GDCM", mism, len(ref.values))
+	}
+	// Windowed rendering against DCMTK's dcm2pnm (same window choice):
+	// identical, since windowLinear follows DCMTK's arithmetic.
+	want := dcm2pnmDisplay(t, rawDCM, m.WindowSource == "file")
+	got := d.Display().Pix
+	maxDiff, ndiff := 0, 0
+	for i := range want {
+		df := int(got[i]) - int(want[i])
+		if df < 0 {
+			df = -df
+		}
+		if df > 0 {
+			ndiff++
+		}
+		maxDiff = max(maxDiff, df)
+	}
+	if maxDiff > 0 {
+		t.Fatalf("display differs from dcm2pnm by up to %d grey levels (%d pixels differ)", maxDiff, ndiff)
+	}
+	t.Logf("%s: stored values exact (%d px); display vs dcm2pnm max diff %d on %d px (window %s %v)",
+		filepath.Base(path), len(ref.values), maxDiff, ndiff, m.WindowSource, m.Window)
+	return fmt.Sprintf("decoded %s %dx%d stored-sha256 %s", ref.uid, m.Width, m.Height, storedHash(ref.values))
+}
+
+func sampleAt(d *Decoded, x, y int) int {
+	switch g := d.Image.(type) {
+	case *image.Gray:
+		return int(g.GrayAt(x, y).Y)
+	case *image.Gray16:
+		return int(g.Gray16At(x, y).Y)
+	}
+	panic(fmt.Sprintf("unexpected image type %T", d.Image))
+}
+
+func storedHash(v []int32) string {
+	h := sha256.New()
+	var b [4]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint32(b[:], uint32(x))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func dicomFiles(t *testing.T, dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".dcm") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files
+}
+
+// TestDICOMSharedAgainstGDCM checks all 20 files of ../shared/data.
+func TestDICOMSharedAgainstGDCM(t *testing.T) {
+	dir := sharedDICOMDir()
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared DICOM samples not found at %s (they live beside the repository on the team machine)", dir)
+	}
+	needTool(t, "gdcmconv", "gdcmraw", "dcmdump", "dcm2pnm")
+	files := dicomFiles(t, dir)
+	if len(files) != 20 {
+		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if testing.Short() && fileSize(f) > 1<<20 {
+				t.Skip("large file skipped in -short mode")
+			}
+			checkAgainstReference(t, f)
+		})
+	}
+}
+
+func fileSize(p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

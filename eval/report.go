@@ -392,3 +392,10 @@ func controlsTable(res *Results) string {
 	}
 	return b.String()
 }
+
+func ensureDir(d string) error {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w", d, err)
+	}
+	return nil
+}

@@ -52,6 +52,8 @@ type Results struct {
 	Reference Reference       `json:"reference"`
 	Plaintext SubjectResult   `json:"plaintext"`
 	Subjects  []SubjectResult `json:"subjects"`
+
+	localNulls map[int]*LocalNull // the run's simulations, kept for the plots
 }
 
 // ResultsSchema names the layout of Results.

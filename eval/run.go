@@ -145,6 +145,7 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 		sr.Summary = summarize(sr)
 		res.Subjects = append(res.Subjects, sr)
 	}
+	res.localNulls = r.localNull
 	return res, nil
 }
 

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"path/filepath"
+	"time"
+
+	"github.com/medqr/medqr/eval"
+	"github.com/schollz/progressbar/v3"
+)
+
+func init() {
+	register(&command{
+		name:    "eval",
+		summary: "measure cipher-image statistics, sensitivity and fidelity (research)",
+		usage: `usage: medqr eval [-config FILE] [-set key=value]... [-quick] [-o DIR] [-force] [-no-progress]
+
+Runs the evaluation harness: NPCR/UACI (plaintext and key sensitivity, with
+the critical values of Wu et al. 2011), global and local Shannon entropy,
+adjacent-pixel correlation, histogram chi-square, and the fidelity of
+decrypted images (PSNR, SSIM, MS-SSIM), on the research cipher-image scheme,
+the product path, the learned codec's bytes and three AES controls.
+
+The config (default: built-in defaults; the full run uses
+experiments/eval.json) names the data split, seed, subjects and trial
+counts; -set overrides one field, with dotted keys for nested fields, e.g.
+  -set data.max_images=20 -set subjects=aes-256-gcm,aes-ecb
+-quick applies the smoke-test settings (4 images, few trials).
+
+DIR (default results/eval) receives results.json (every number; identical
+for identical config and code), run.json (config, code version, runtime),
+summary.csv, per_image.csv, sensitivity.csv, reference.csv, report.md and
+plots/*.png. An existing results.json is only replaced with -force.
+`,
+		run: runEval,
+	})
+}
+
+type evalOptions struct {
+	config     string
+	sets       stringList
+	quick      bool
+	out        string
+	force      bool
+	noProgress bool
+}
+
+func runEval(ctx context.Context, e *env, args []string) error {
+	var o evalOptions
+	fl := newFlagSet("eval")
+	fl.StringVar(&o.config, "config", "", "evaluation config file (JSON)")
+	fl.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
+	fl.BoolVar(&o.quick, "quick", false, "smoke-test settings: few images and trials")
+	fl.StringVar(&o.out, "o", "results/eval", "output folder")
+	fl.BoolVar(&o.force, "force", false, "replace existing results in the output folder")
+	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	rest, err := parseInterspersed(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("eval takes no arguments, got %q", rest)}
+	}
+	sets := []string(o.sets)
+	if o.quick {
+		sets = append(append([]string{}, eval.QuickOverrides...), sets...)
+	}
+	cfg, err := eval.LoadConfig(o.config, sets)
+	if err != nil {
+		return withHint(err, "see docs/eval.md for the config fields")
+	}
+	if _, err := os.Stat(filepath.Join(o.out, eval.FileJSON)); err == nil && !o.force {
+		return withHint(fmt.Errorf("%s already holds results", o.out), "pass -force to replace them, or -o another folder")
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to check %s: %w", o.out, err)
+	}
+
+	info := eval.NewRunInfo(evalCodeVersion(), o.config, sets, cfg)
+	e.log.WithField("code", info.CodeVersion).WithField("seed", cfg.Seed).WithField("subjects", cfg.Subjects).
+		WithField("data", cfg.Data.Dir+":"+cfg.Data.Split).Info("eval: starting")
+	e.log.Debugf("eval: effective config %+v", cfg)
+
+	subs := make([]eval.Subject, 0, len(cfg.Subjects))
+	for _, n := range cfg.Subjects {
+		s, err := eval.NewSubject(n, eval.SubjectEnv{QRLevel: cfg.QRLevel})
+		if err != nil {
+			return withHint(fmt.Errorf("subject %s is unavailable: %w", n, err), "leave it out with -set subjects=... (available: %v)", eval.SubjectNames())
+		}
+		subs = append(subs, s)
+	}
+	images, err := eval.LoadImages(cfg.Data, "")
+	if err != nil {
+		return withHint(err, "set data.dir to a dataset folder with class subfolders (e.g. data/samples/kermany_cxr_224)")
+	}
+	info.Images = len(images)
+	e.log.Infof("eval: %d images of the %s split, %d subjects", len(images), cfg.Data.Split, len(subs))
+
+	progress := func(int) {}
+	if !o.noProgress {
+		bar := progressbar.NewOptions(eval.Units(cfg, len(images), len(subs)),
+			progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetDescription("eval"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(300*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }))
+		progress = func(n int) { _ = bar.Add(n) }
+	}
+	res, err := eval.Run(ctx, cfg, images, subs, progress)
+	if err != nil {
+		return err
+	}
+	if err := eval.WriteResults(o.out, res); err != nil {
+		return err
+	}
+	info.Files = []string{eval.FileJSON, eval.FileRunInfo, eval.FileSummaryCSV, eval.FilePerImageCSV, eval.FileTrialsCSV, eval.FileRefCSV, eval.FileReport}
+	if cfg.Plots {
+		plots, err := eval.WritePlots(o.out, res)
+		if err != nil {
+			return err
+		}
+		info.Files = append(info.Files, plots...)
+	}
+	info.Seconds = time.Since(info.Started).Seconds()
+	if err := eval.WriteRunInfo(o.out, info); err != nil {
+		return err
+	}
+	e.log.Infof("eval: done in %.1f s", info.Seconds)
+	fmt.Fprintf(e.stdout, "results: %s\n", filepath.Join(o.out, eval.FileReport))
+	return nil
+}
+
+// evalCodeVersion is codeVersion, completed with "git rev-parse HEAD" (and
+// "+dirty" for uncommitted changes) when the binary carries no VCS stamp,
+// as under "go run" or "go test".
+func evalCodeVersion() string {
+	v := codeVersion()
+	if strings.Contains(v, " ") {
+		return v
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return v
+	}
+	v += " " + strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		v += "+dirty"
+	}
+	return v
+}

@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"strings"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/medqr/medqr/eval"

@@ -1,0 +1,209 @@
+// Command genvectors writes cipherimg's known-answer vectors and PNG test
+// files. Run it from the cipherimg directory ("go generate"); it
+// overwrites testdata/vectors/*.txt and testdata/png/*.png.
+//
+// The vectors pin the scheme's output for both keystreams, so a change of
+// any step, label or keystream (including a chaotic map that rounds
+// differently on another CPU) fails TestVectors.
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/keystream"
+	"github.com/medqr/medqr/seal"
+)
+
+type vector struct {
+	name    string
+	comment string
+	kind    keystream.Kind
+	w, h    int
+	depth   int
+	opts    cipherimg.Options
+}
+
+func main() {
+	out := flag.String("out", "testdata", "output directory")
+	flag.Parse()
+	log.SetFlags(0)
+	var key seal.Key
+	for i := range key {
+		key[i] = byte(i)
+	}
+	var vs []vector
+	for _, k := range []struct {
+		name string
+		kind keystream.Kind
+	}{{"chacha20", keystream.ChaCha20}, {"chaos", keystream.Chaos}} {
+		add := func(name, comment string, w, h, depth int, o cipherimg.Options) {
+			o.Keystream = k.kind
+			vs = append(vs, vector{k.name + "-" + name, comment + ", " + k.name + " keystream", k.kind, w, h, depth, o})
+		}
+		add("1x1-8bit", "1x1 8-bit, full scheme", 1, 1, 8, cipherimg.Options{})
+		add("7x5-8bit", "7x5 8-bit, full scheme", 7, 5, 8, cipherimg.Options{})
+		add("1x13-8bit", "1x13 8-bit, full scheme", 1, 13, 8, cipherimg.Options{})
+		add("64x64-8bit", "64x64 8-bit, full scheme", 64, 64, 8, cipherimg.Options{})
+		add("9x6-16bit", "9x6 16-bit, full scheme", 9, 6, 16, cipherimg.Options{})
+		add("16x16-8bit-2rounds-4layers", "16x16 8-bit, 2 rounds of 4 coupling layers", 16, 16, 8, cipherimg.Options{Rounds: 2, Layers: 4})
+		add("16x16-8bit-permutation-only", "16x16 8-bit, permutation only", 16, 16, 8, cipherimg.Options{NoNetwork: true, NoDiffusion: true})
+		add("16x16-8bit-network-only", "16x16 8-bit, network only", 16, 16, 8, cipherimg.Options{NoPermutation: true, NoDiffusion: true})
+		add("16x16-8bit-diffusion-only", "16x16 8-bit, diffusion only", 16, 16, 8, cipherimg.Options{NoPermutation: true, NoNetwork: true})
+	}
+	dir := filepath.Join(*out, "vectors")
+	must(os.MkdirAll(dir, 0o755))
+	for i, v := range vs {
+		rng := rand.New(rand.NewPCG(uint64(i), 0x6d65647172))
+		img := plainImage(rng, v.w, v.h, v.depth)
+		v.opts.Nonce = make([]byte, cipherimg.NonceSize)
+		for j := range v.opts.Nonce {
+			v.opts.Nonce[j] = byte(0xa0 + j)
+		}
+		c, err := cipherimg.Encrypt(img, key, v.opts)
+		must(err)
+		hd, err := c.Header.MarshalText()
+		must(err)
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "comment: %s\n", v.comment)
+		fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
+		fmt.Fprintf(&b, "header: %s\n", hd)
+		fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
+		fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
+		must(os.WriteFile(filepath.Join(dir, v.name+".txt"), b.Bytes(), 0o644))
+	}
+	log.Printf("wrote %d vectors to %s", len(vs), dir)
+	writePNGs(filepath.Join(*out, "png"), key)
+}
+
+func plainImage(rng *rand.Rand, w, h, depth int) image.Image {
+	r := image.Rect(0, 0, w, h)
+	if depth == 8 {
+		m := image.NewGray(r)
+		for i := range m.Pix {
+			m.Pix[i] = uint8(rng.UintN(256))
+		}
+		return m
+	}
+	m := image.NewGray16(r)
+	for i := range m.Pix {
+		m.Pix[i] = uint8(rng.UintN(256))
+	}
+	return m
+}
+
+// pix returns the pixel bytes row by row (16-bit big-endian, as in PNG).
+func pix(img image.Image) []byte {
+	switch m := img.(type) {
+	case *image.Gray:
+		return m.Pix
+	case *image.Gray16:
+		return m.Pix
+	}
+	panic("unexpected image type")
+}
+
+// writePNGs writes valid cipher PNGs and invalid variants for ReadPNG's
+// tests and fuzz seeds. TestReadPNGFiles holds the expected outcomes.
+func writePNGs(dir string, key seal.Key) {
+	must(os.MkdirAll(dir, 0o755))
+	nonce := bytes.Repeat([]byte{0x5a}, cipherimg.NonceSize)
+	rng := rand.New(rand.NewPCG(1, 2))
+	write := func(name string, b []byte) { must(os.WriteFile(filepath.Join(dir, name), b, 0o644)) }
+	enc := func(img image.Image, o cipherimg.Options) []byte {
+		o.Nonce = nonce
+		c, err := cipherimg.Encrypt(img, key, o)
+		must(err)
+		var b bytes.Buffer
+		must(cipherimg.WritePNG(&b, c))
+		return b.Bytes()
+	}
+	valid8 := enc(plainImage(rng, 12, 9, 8), cipherimg.Options{})
+	write("valid-8bit.png", valid8)
+	write("valid-16bit.png", enc(plainImage(rng, 5, 4, 16), cipherimg.Options{Keystream: keystream.Chaos}))
+	write("valid-weakened.png", enc(plainImage(rng, 3, 7, 8), cipherimg.Options{NoDiffusion: true, Rounds: 3, Layers: 1}))
+
+	// A plain PNG without the header chunk.
+	var b bytes.Buffer
+	must(png.Encode(&b, plainImage(rng, 4, 4, 8)))
+	write("invalid-no-header.png", b.Bytes())
+	// Truncated in the middle of the image data.
+	write("invalid-truncated.png", valid8[:len(valid8)-20])
+	// Header text edited: each rewrites the tEXt chunk with a correct CRC,
+	// as a careless tool would.
+	edit := func(name, from, to string) {
+		write(name, replaceHeader(valid8, from, to))
+	}
+	edit("invalid-size-mismatch.png", "width=12", "width=13")
+	edit("invalid-depth-mismatch.png", "depth=8", "depth=16")
+	edit("invalid-version.png", "version=1", "version=9")
+	edit("invalid-keystream.png", "keystream=chacha20", "keystream=rot13")
+	edit("invalid-unknown-field.png", "layers=2", "layers=2 color=red")
+	edit("invalid-missing-field.png", " rounds=1", "")
+	// The tEXt chunk with its CRC broken.
+	bad := bytes.Clone(valid8)
+	i := bytes.Index(bad, []byte(cipherimg.HeaderKeyword))
+	bad[i+len(cipherimg.HeaderKeyword)+5] ^= 1
+	write("invalid-crc.png", bad)
+	// Re-saved as RGBA by another program, header kept.
+	c, err := cipherimg.ReadPNG(bytes.NewReader(valid8))
+	must(err)
+	rgba := image.NewRGBA(c.Image.Bounds())
+	for y := 0; y < c.Image.Bounds().Dy(); y++ {
+		for x := 0; x < c.Image.Bounds().Dx(); x++ {
+			rgba.Set(x, y, c.Image.At(x, y))
+		}
+	}
+	b.Reset()
+	must(png.Encode(&b, rgba))
+	hdr := chunkOf(valid8, cipherimg.HeaderKeyword)
+	p := b.Bytes()
+	write("invalid-resaved-rgba.png", append(append(append([]byte{}, p[:33]...), hdr...), p[33:]...))
+	log.Printf("wrote PNG test files to %s", dir)
+}
+
+// chunkOf returns the whole tEXt chunk (length, type, data, CRC) whose
+// keyword is kw.
+func chunkOf(p []byte, kw string) []byte {
+	for rest := p[8:]; len(rest) >= 12; {
+		n := binary.BigEndian.Uint32(rest)
+		typ := string(rest[4:8])
+		if typ == "tEXt" && bytes.HasPrefix(rest[8:], []byte(kw+"\x00")) {
+			return bytes.Clone(rest[:12+n])
+		}
+		rest = rest[12+n:]
+	}
+	panic("chunk not found")
+}
+
+// replaceHeader rewrites the header chunk's text with a valid CRC.
+func replaceHeader(p []byte, from, to string) []byte {
+	old := chunkOf(p, cipherimg.HeaderKeyword)
+	text := bytes.Replace(old[8:len(old)-4], []byte(from), []byte(to), 1)
+	if bytes.Equal(text, old[8:len(old)-4]) {
+		panic("header edit " + from + " matched nothing")
+	}
+	var c bytes.Buffer
+	binary.Write(&c, binary.BigEndian, uint32(len(text)))
+	c.WriteString("tEXt")
+	c.Write(text)
+	binary.Write(&c, binary.BigEndian, crc32.ChecksumIEEE(append([]byte("tEXt"), text...)))
+	return bytes.Replace(p, old, c.Bytes(), 1)
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

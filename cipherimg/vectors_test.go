@@ -1,0 +1,266 @@
+package cipherimg_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/seal"
+)
+
+// readVector parses one "key: value" vector file.
+func readVector(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		k, val, ok := strings.Cut(sc.Text(), ": ")
+		if !ok {
+			t.Fatalf("%s: bad line %q", path, sc.Text())
+		}
+		v[k] = val
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func imageFromBytes(t *testing.T, b []byte, w, h, depth int) image.Image {
+	t.Helper()
+	r := image.Rect(0, 0, w, h)
+	if depth == 8 {
+		m := image.NewGray(r)
+		if len(b) != len(m.Pix) {
+			t.Fatalf("vector has %d pixel bytes, want %d", len(b), len(m.Pix))
+		}
+		copy(m.Pix, b)
+		return m
+	}
+	m := image.NewGray16(r)
+	if len(b) != len(m.Pix) {
+		t.Fatalf("vector has %d pixel bytes, want %d", len(b), len(m.Pix))
+	}
+	copy(m.Pix, b)
+	return m
+}
+
+// TestVectors checks the known-answer vectors of both keystreams. The
+// chaos vectors also pin the chaotic generator bit for bit: a CPU that
+// fused a multiply-add, or any change of map or labels, fails here.
+func TestVectors(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
+	if len(files) < 18 {
+		t.Fatalf("found %d vector files, want 18 (run go generate)", len(files))
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			v := readVector(t, path)
+			var hd cipherimg.Header
+			if err := hd.UnmarshalText([]byte(v["header"])); err != nil {
+				t.Fatal(err)
+			}
+			kb, err := hex.DecodeString(v["key"])
+			if err != nil || len(kb) != 32 {
+				t.Fatalf("bad key %q", v["key"])
+			}
+			var key seal.Key
+			copy(key[:], kb)
+			pb, err1 := hex.DecodeString(v["plain"])
+			cb, err2 := hex.DecodeString(v["cipher"])
+			if err1 != nil || err2 != nil {
+				t.Fatal("bad hex")
+			}
+			plain := imageFromBytes(t, pb, hd.Width, hd.Height, hd.Depth)
+			want := imageFromBytes(t, cb, hd.Width, hd.Height, hd.Depth)
+			c, err := cipherimg.Encrypt(plain, key, cipherimg.Options{
+				Keystream: hd.Keystream, Nonce: hd.Nonce,
+				Rounds: hd.Rounds, Layers: hd.Layers,
+				NoPermutation: hd.NoPermutation, NoNetwork: hd.NoNetwork, NoDiffusion: hd.NoDiffusion,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !samePixels(c.Image, want) {
+				t.Errorf("%s: Encrypt output differs from the vector", v["comment"])
+			}
+			back, err := cipherimg.Decrypt(&cipherimg.Cipher{Image: want, Header: hd}, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !samePixels(back, plain) {
+				t.Errorf("%s: Decrypt of the vector's cipher differs from its plaintext", v["comment"])
+			}
+		})
+	}
+}
+
+func TestPNGRoundTrip(t *testing.T) {
+	for _, img := range []image.Image{sampleXRay(t), image.NewGray16(image.Rect(0, 0, 3, 1)), image.NewGray(image.Rect(0, 0, 1, 1))} {
+		c, err := cipherimg.Encrypt(img, testKey, cipherimg.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := cipherimg.WritePNG(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := cipherimg.ReadPNG(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePixels(got.Image, c.Image) {
+			t.Error("pixels changed through PNG")
+		}
+		g1, _ := got.Header.MarshalText()
+		g2, _ := c.Header.MarshalText()
+		if !bytes.Equal(g1, g2) {
+			t.Errorf("header changed through PNG:\n%s\n%s", g1, g2)
+		}
+		if _, err := cipherimg.Decrypt(got, testKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestWritePNGRejects(t *testing.T) {
+	c, _ := cipherimg.Encrypt(image.NewGray(image.Rect(0, 0, 4, 4)), testKey, cipherimg.Options{})
+	bad := *c
+	bad.Header.Width = 5
+	if err := cipherimg.WritePNG(&bytes.Buffer{}, &bad); !errors.Is(err, cipherimg.ErrInvalid) {
+		t.Errorf("size mismatch: got %v", err)
+	}
+	bad = *c
+	bad.Image = image.NewRGBA(image.Rect(0, 0, 4, 4))
+	if err := cipherimg.WritePNG(&bytes.Buffer{}, &bad); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("RGBA: got %v", err)
+	}
+}
+
+// pngCases are the outcomes expected for the files genvectors writes.
+var pngCases = map[string]string{
+	"valid-8bit.png":             "",
+	"valid-16bit.png":            "",
+	"valid-weakened.png":         "",
+	"invalid-no-header.png":      `no "medqr-cipherimg" text chunk`,
+	"invalid-truncated.png":      "truncated",
+	"invalid-size-mismatch.png":  "PNG is 12x9 but the header says 13x9",
+	"invalid-depth-mismatch.png": "PNG is 8-bit grayscale but the header says 16-bit",
+	"invalid-version.png":        "format version 9",
+	"invalid-keystream.png":      `unknown keystream "rot13"`,
+	"invalid-unknown-field.png":  `unknown header field "color"`,
+	"invalid-missing-field.png":  `header field "rounds" missing`,
+	"invalid-crc.png":            "checksum mismatch",
+	"invalid-resaved-rgba.png":   "not plain grayscale",
+}
+
+func TestReadPNGFiles(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "png", "*.png"))
+	if len(files) != len(pngCases) {
+		t.Errorf("found %d PNG test files, want %d (run go generate)", len(files), len(pngCases))
+	}
+	for name, want := range pngCases {
+		f, err := os.Open(filepath.Join("testdata", "png", name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		c, err := cipherimg.ReadPNG(f)
+		f.Close()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case want == "":
+			if _, err := cipherimg.Decrypt(c, testKey); err != nil {
+				t.Errorf("%s: decrypt: %v", name, err)
+			}
+		case err == nil:
+			t.Errorf("%s: accepted, want error containing %q", name, want)
+		case c != nil:
+			t.Errorf("%s: returned a cipher alongside error %v", name, err)
+		case !errors.Is(err, cipherimg.ErrInvalid) || !strings.Contains(err.Error(), want):
+			t.Errorf("%s: error %q, want ErrInvalid containing %q", name, err, want)
+		}
+	}
+}
+
+func FuzzReadPNG(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "png", "*.png"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := cipherimg.ReadPNG(bytes.NewReader(b))
+		if err != nil {
+			if c != nil {
+				t.Fatal("cipher returned alongside an error")
+			}
+			if !errors.Is(err, cipherimg.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if c.Image.Bounds().Dx()*c.Image.Bounds().Dy() > 1<<16 {
+			return // keep the fuzzer fast
+		}
+		// Anything ReadPNG accepts must decrypt and write back.
+		if _, err := cipherimg.Decrypt(c, testKey); err != nil {
+			t.Fatalf("accepted PNG does not decrypt: %v", err)
+		}
+		var out bytes.Buffer
+		if err := cipherimg.WritePNG(&out, c); err != nil {
+			t.Fatalf("accepted PNG does not write back: %v", err)
+		}
+	})
+}
+
+func FuzzHeaderText(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
+	for _, p := range files {
+		b, _ := os.ReadFile(p)
+		for _, line := range strings.Split(string(b), "\n") {
+			if h, ok := strings.CutPrefix(line, "header: "); ok {
+				f.Add(h)
+			}
+		}
+	}
+	f.Add("version=1")
+	f.Fuzz(func(t *testing.T, s string) {
+		var hd cipherimg.Header
+		if err := hd.UnmarshalText([]byte(s)); err != nil {
+			if !errors.Is(err, cipherimg.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		out, err := hd.MarshalText()
+		if err != nil {
+			t.Fatalf("accepted header does not marshal: %v", err)
+		}
+		var hd2 cipherimg.Header
+		if err := hd2.UnmarshalText(out); err != nil {
+			t.Fatalf("re-parse of %q: %v", out, err)
+		}
+		out2, _ := hd2.MarshalText()
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("header round trip differs: %q vs %q", out, out2)
+		}
+	})
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/keystream"
+	"github.com/medqr/medqr/seal"
+)
+
+const cipherUsage = `medqr cipher: the paper's cipher-image scheme. RESEARCH-ONLY.
+
+This is NOT how medqr protects images: it has no authentication (a wrong key
+or a tampered file decrypts to noise without any error) and its header is
+not protected. Use "medqr encrypt" for real data. It exists so the paper's
+claims (NPCR, UACI, entropy, noise and crop robustness) can be measured.
+
+Usage:
+    medqr cipher encrypt -k KEY [flags] -o OUT.png IMAGE
+    medqr cipher decrypt -k KEY [--force] -o OUT.png CIPHER.png
+
+IMAGE is a PNG, JPEG or DICOM file; 8-bit images give an 8-bit cipher image,
+deeper ones a 16-bit cipher image of the same size. The cipher image is a
+normal grayscale PNG; its header (nonce, keystream, size, options) is in a
+tEXt chunk, so keep the PNG byte for byte (no re-saving, no metadata strip).
+
+Flags:
+    -k, --key KEY            256-bit key string (MEDQR-KEY-1...) (required)
+    -o, --output FILE        output PNG (required)
+    --keystream chacha|chaos keystream generator (default chacha)
+    --nonce random|fixed     fresh random nonce (default), or a fixed all-zero
+                             nonce for differential tests (reuses keystreams)
+    --rounds N               rounds of permutation+network+diffusion (default 1)
+    --layers N               coupling layers per round (default 4)
+    --no-permutation, --no-network, --no-diffusion
+                             switch a step off (weakened variants for attacks)
+    --force                  overwrite OUT.png
+
+Examples:
+    medqr cipher encrypt -k MEDQR-KEY-1... -o xray.cipher.png xray.png
+    medqr cipher decrypt -k MEDQR-KEY-1... -o xray.back.png xray.cipher.png
+`
+
+type cipherOptions struct {
+	key           string
+	output        string
+	keystream     string
+	nonce         string
+	rounds        int
+	layers        int
+	noPermutation bool
+	noNetwork     bool
+	noDiffusion   bool
+	force         bool
+}
+
+func init() {
+	register(&command{
+		name:    "cipher",
+		summary: "RESEARCH-ONLY cipher-image scheme (noise-like image, not authenticated)",
+		usage:   cipherUsage,
+		run:     runCipherCommand,
+	})
+}
+
+func runCipherCommand(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError{"cipher needs a subcommand: encrypt or decrypt"}
+	}
+	sub, args := args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		return flag.ErrHelp
+	}
+	if sub != "encrypt" && sub != "decrypt" {
+		return usageError{fmt.Sprintf("unknown cipher subcommand %q: want encrypt or decrypt", sub)}
+	}
+	var o cipherOptions
+	fs := newFlagSet("cipher " + sub)
+	fs.StringVar(&o.key, "k", "", "")
+	fs.StringVar(&o.key, "key", "", "")
+	fs.StringVar(&o.output, "o", "", "")
+	fs.StringVar(&o.output, "output", "", "")
+	fs.BoolVar(&o.force, "force", false, "")
+	if sub == "encrypt" {
+		fs.StringVar(&o.keystream, "keystream", "chacha", "")
+		fs.StringVar(&o.nonce, "nonce", "random", "")
+		fs.IntVar(&o.rounds, "rounds", cipherimg.DefaultRounds, "")
+		fs.IntVar(&o.layers, "layers", cipherimg.DefaultLayers, "")
+		fs.BoolVar(&o.noPermutation, "no-permutation", false, "")
+		fs.BoolVar(&o.noNetwork, "no-network", false, "")
+		fs.BoolVar(&o.noDiffusion, "no-diffusion", false, "")
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{fmt.Sprintf("cipher %s needs exactly one input file, got %d", sub, len(pos))}
+	}
+	if o.key == "" {
+		return usageError{"missing -k KEY"}
+	}
+	if o.output == "" {
+		return usageError{"missing -o OUT.png"}
+	}
+	warningf(e, "\"medqr cipher\" is a RESEARCH-ONLY scheme without authentication; use \"medqr encrypt\" to protect images")
+	if sub == "encrypt" {
+		return runCipherEncrypt(ctx, e, o, pos[0])
+	}
+	return runCipherDecrypt(ctx, e, o, pos[0])
+}
+
+func parseCipherKey(s string) (seal.Key, error) {
+	k, err := seal.ParseKey(strings.TrimSpace(s))
+	if err != nil {
+		return k, withHint(fmt.Errorf("invalid key: %w", err),
+			"pass the key string (MEDQR-KEY-1...) used for encryption")
+	}
+	return k, nil
+}
+
+func runCipherEncrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+	opts := cipherimg.Options{
+		Rounds: o.rounds, Layers: o.layers,
+		NoPermutation: o.noPermutation, NoNetwork: o.noNetwork, NoDiffusion: o.noDiffusion,
+	}
+	var err error
+	if opts.Keystream, err = keystream.ParseKind(o.keystream); err != nil {
+		return usageError{fmt.Sprintf("unknown --keystream %q: want chacha or chaos", o.keystream)}
+	}
+	switch o.nonce {
+	case "random":
+	case "fixed":
+		opts.Nonce = make([]byte, cipherimg.NonceSize)
+		warningf(e, "--nonce fixed reuses the keystream of every image encrypted with this key; use it only for differential tests")
+	default:
+		return usageError{fmt.Sprintf("unknown --nonce %q: want random or fixed", o.nonce)}
+	}
+	if o.rounds < 1 || o.rounds > cipherimg.MaxRounds {
+		return usageError{fmt.Sprintf("--rounds %d outside 1..%d", o.rounds, cipherimg.MaxRounds)}
+	}
+	if o.layers < 1 || o.layers > cipherimg.MaxLayers {
+		return usageError{fmt.Sprintf("--layers %d outside 1..%d", o.layers, cipherimg.MaxLayers)}
+	}
+	key, err := parseCipherKey(o.key)
+	if err != nil {
+		return err
+	}
+	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
+		return err
+	}
+	d, err := data.Load(in)
+	if err != nil {
+		return err
+	}
+	img := d.Image
+	if g, ok := img.(*image.Gray16); ok && d.Meta.BitDepth <= 8 {
+		img = gray16To8(g)
+	}
+	c, err := cipherimg.Encrypt(img, key, opts)
+	if err != nil {
+		return fmt.Errorf("failed to encrypt %s: %w", in, err)
+	}
+	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
+	if err != nil {
+		return err
+	}
+	e.log.Infof("wrote %d-bit %dx%d cipher image %s", c.Header.Depth, c.Header.Width, c.Header.Height, o.output)
+	return nil
+}
+
+func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+	key, err := parseCipherKey(o.key)
+	if err != nil {
+		return err
+	}
+	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
+		return err
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return fmt.Errorf("failed to open cipher image: %w", err)
+	}
+	c, err := cipherimg.ReadPNG(f)
+	f.Close()
+	if err != nil {
+		return withHint(fmt.Errorf("failed to read %s: %w", in, err),
+			"pass the PNG written by \"medqr cipher encrypt\", unchanged")
+	}
+	img, err := cipherimg.Decrypt(c, key)
+	if err != nil {
+		return fmt.Errorf("failed to decrypt %s: %w", in, err)
+	}
+	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return png.Encode(f, img) })
+	if err != nil {
+		return err
+	}
+	e.log.Infof("wrote %s (no authentication: a wrong key gives noise, not an error)", o.output)
+	return nil
+}
+
+// gray16To8 keeps 8-bit sources 8-bit when the decoder widened them.
+func gray16To8(g *image.Gray16) *image.Gray {
+	b := g.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			out.Pix[y*out.Stride+x] = uint8(g.Gray16At(b.Min.X+x, b.Min.Y+y).Y)
+		}
+	}
+	return out
+}
+
+// cipherCheckOutput refuses to overwrite the input or an existing file without
+// --force.
+func cipherCheckOutput(in, out string, force bool) error {
+	ai, err1 := filepath.Abs(in)
+	ao, err2 := filepath.Abs(out)
+	if err1 == nil && err2 == nil && ai == ao {
+		return usageError{fmt.Sprintf("output %s is the input file", out)}
+	}
+	if _, err := os.Stat(out); err == nil && !force {
+		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+	}
+	return nil
+}
+
+// cipherWriteFile writes through a temporary file in the same directory and
+// renames it, so a failure leaves no partial output.
+func cipherWriteFile(path string, force bool, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("failed to create output: %w", err)
+	}
+	name := tmp.Name()
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !force {
+		if _, serr := os.Stat(path); serr == nil {
+			err = fmt.Errorf("output %s appeared while writing", path)
+		}
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	return nil
+}

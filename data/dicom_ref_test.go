@@ -244,7 +244,91 @@ func checkAgainstReference(t *testing.T, path string) string {
 	}
 	t.Logf("%s: stored values exact (%d px); display vs dcm2pnm max diff %d on %d px (window %s %v)",
 		filepath.Base(path), len(ref.values), maxDiff, ndiff, m.WindowSource, m.Window)
-	return fmt.Sprintf("decoded %s %dx%d stored-sha256 %s", ref.uid, m.Width, m.Height, storedHash(ref.values))
+	return fmt.Sprintf("decoded %s %dx%d stored %s display %s", ref.uid, m.Width, m.Height, storedHash(ref.values), bytesHash(want))
+}
+
+func bytesHash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])[:32]
+}
+
+// ourOutcome is the golden line computed from this package alone.
+func ourOutcome(t *testing.T, path string) string {
+	d, err := Load(path)
+	if err != nil {
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) {
+			t.Fatalf("Load: %v, want success or *UnsupportedError", err)
+		}
+		return "refused " + ue.UID
+	}
+	m := d.Meta
+	vals := make([]int32, 0, m.Width*m.Height)
+	for y := 0; y < m.Height; y++ {
+		for x := 0; x < m.Width; x++ {
+			vals = append(vals, int32(d.StoredValue(sampleAt(d, x, y))))
+		}
+	}
+	return fmt.Sprintf("decoded %s %dx%d stored %s display %s", m.TransferSyntaxUID, m.Width, m.Height, storedHash(vals), bytesHash(d.Display().Pix))
+}
+
+const goldenPath = "testdata/dicom_golden.txt"
+
+// TestDICOMSamplesGolden checks the DICOMs shipped in data/samples/dicom
+// against golden outcomes produced by GDCM and DCMTK (go test -run
+// TestDICOMSamplesGolden -update regenerates them with those tools), so the
+// check runs even without ../shared or the tools; when the tools are
+// installed it also compares live.
+func TestDICOMSamplesGolden(t *testing.T) {
+	files := dicomFiles(t, filepath.Join("samples", "dicom"))
+	if len(files) == 0 {
+		t.Fatal("no DICOM files in samples/dicom")
+	}
+	if *updateGolden {
+		needTool(t, "gdcmconv", "gdcmraw", "dcmdump", "dcm2pnm")
+		var b strings.Builder
+		b.WriteString("# Outcome per shipped DICOM, from GDCM (stored values) and DCMTK dcm2pnm (display).\n")
+		b.WriteString("# Regenerate: go test ./data -run TestDICOMSamplesGolden -update\n")
+		for _, f := range files {
+			fmt.Fprintf(&b, "%s %s\n", filepath.Base(f), checkAgainstReference(t, f))
+		}
+		if err := os.WriteFile(goldenPath, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	raw, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		golden[name] = rest
+	}
+	if len(golden) != len(files) {
+		t.Errorf("golden file lists %d files, samples/dicom has %d", len(golden), len(files))
+	}
+	_, errTools := exec.LookPath("gdcmconv")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, ok := golden[filepath.Base(f)]
+			if !ok {
+				t.Fatalf("no golden outcome (run with -update)")
+			}
+			if got := ourOutcome(t, f); got != want {
+				t.Errorf("outcome\n got  %s\n want %s", got, want)
+			}
+			if errTools == nil && !testing.Short() {
+				if got := checkAgainstReference(t, f); got != want {
+					t.Errorf("live reference outcome differs from golden\n live %s\n want %s", got, want)
+				}
+			}
+		})
+	}
 }
 
 func sampleAt(d *Decoded, x, y int) int {

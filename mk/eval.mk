@@ -1,0 +1,22 @@
+# Evaluation harness (package eval, docs/eval.md).
+#   make eval        metrics over the held-out test split -> results/eval/, then
+#                    the attack suite (target "attacks", defined in mk/attacks.mk)
+#   make eval-metrics  only the metrics
+#   make eval-quick  smoke run of every subject (also run by "make test" as
+#                    eval's TestQuick) -> results/eval-quick/
+.PHONY: eval eval-metrics eval-quick
+
+EVAL_CONFIG ?= experiments/eval.json
+EVAL_OUT    ?= results/eval
+
+eval: eval-metrics
+	$(MAKE) --no-print-directory attacks
+
+eval-metrics:
+	scripts/deps.sh results
+	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/medqr
+	$(BIN) eval -config $(EVAL_CONFIG) -o $(EVAL_OUT) -force
+
+eval-quick:
+	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/medqr
+	$(BIN) eval -config experiments/eval_quick.json -o results/eval-quick -force -no-progress

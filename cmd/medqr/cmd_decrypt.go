@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/medqr/medqr/seal"
+	"github.com/medqr/medqr/store"
+)
+
+const decryptUsage = `medqr decrypt: decrypt QR code(s) made by "medqr encrypt" back to an image.
+
+Usage:
+    medqr decrypt (-k KEY | --passphrase-file FILE | -i IDENTITYFILE) [flags] -o OUT.png QR.png...
+
+QR.png are the QR code images, in any order: the single code, every
+numbered code of a lossless set, the sheet, or photos/scans holding several
+codes (PNG or JPEG). Every symbol is authenticated before anything is
+written; a wrong key or a damaged symbol writes nothing. OUT.png is 8-bit
+gray, or 16-bit gray for a 16-bit lossless image.
+
+Flags:
+    -k, --key KEY|KEYFILE     the key string (MEDQR-KEY-1...) or the key file
+                              written by "medqr encrypt"
+    --passphrase-file FILE    the passphrase, on the first line of FILE
+    -i, --identity FILE       the identity file of the recipient (HPKE)
+    -o, --output OUT.png      output image (required)
+    --force                   overwrite OUT.png if it exists
+    --reference IMAGE         report PSNR/SSIM against the original image
+    --json                    print a JSON summary instead of text
+
+Exit status 3 means the key is wrong or the QR data was tampered with.
+
+Examples:
+    medqr decrypt -k out/medqr-ID-key.txt -o back.png out/medqr-ID.png
+    medqr decrypt -k MEDQR-KEY-1... -o back.png out/medqr-ID-sheet.png
+`
+
+type decryptOptions struct {
+	key            string
+	passphraseFile string
+	identity       string
+	output         string
+	force          bool
+	reference      string
+	json           bool
+}
+
+func init() {
+	register(&command{
+		name:    "decrypt",
+		summary: "decrypt QR code(s) made by \"medqr encrypt\" back to the image",
+		usage:   decryptUsage,
+		run:     runDecryptCommand,
+	})
+}
+
+func runDecryptCommand(ctx context.Context, e *env, args []string) error {
+	var o decryptOptions
+	fs := newFlagSet("decrypt")
+	fs.StringVar(&o.key, "k", "", "")
+	fs.StringVar(&o.key, "key", "", "")
+	fs.StringVar(&o.passphraseFile, "passphrase-file", "", "")
+	fs.StringVar(&o.identity, "i", "", "")
+	fs.StringVar(&o.identity, "identity", "", "")
+	fs.StringVar(&o.output, "o", "", "")
+	fs.StringVar(&o.output, "output", "", "")
+	fs.BoolVar(&o.force, "force", false, "")
+	fs.StringVar(&o.reference, "reference", "", "")
+	fs.BoolVar(&o.json, "json", false, "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"decrypt needs at least one QR image"}
+	}
+	if o.output == "" {
+		return usageError{"missing -o OUT.png"}
+	}
+	n := 0
+	for _, s := range []string{o.key, o.passphraseFile, o.identity} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return usageError{"pass exactly one of -k KEY, --passphrase-file FILE or -i IDENTITYFILE"}
+	}
+	return runDecrypt(ctx, e, o, pos)
+}
+
+// keyPrefix is how every key string starts; an argument with it is parsed
+// as a key (so a typo is reported as such), anything else as a key file.
+const keyPrefix = "MEDQR-KEY-"
+
+func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
+	switch {
+	case o.key != "":
+		s := strings.TrimSpace(o.key)
+		if strings.HasPrefix(strings.ToUpper(s), keyPrefix) {
+			k, err := seal.ParseKey(s)
+			if err != nil {
+				return nil, withHint(fmt.Errorf("invalid key: %w", err), "the key string is mistyped or truncated: copy it again from the key file written by \"medqr encrypt\"")
+			}
+			return seal.KeyOpener(k), nil
+		}
+		k, err := seal.ReadKeyFile(s)
+		var pw *seal.PermissionWarning
+		if errors.As(err, &pw) {
+			warningf(e, "%v", pw)
+			err = nil
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, withHint(fmt.Errorf("no key file %s", s), "pass the key string (MEDQR-KEY-1...) or the path of the key file written by \"medqr encrypt\"")
+			}
+			return nil, withHint(fmt.Errorf("failed to read key: %w", err), "pass the key string (MEDQR-KEY-1...) or the key file written by \"medqr encrypt\"")
+		}
+		return seal.KeyOpener(k), nil
+	case o.passphraseFile != "":
+		pass, err := readPassphraseFile(o.passphraseFile)
+		if err != nil {
+			return nil, err
+		}
+		return seal.PassphraseOpener(pass), nil
+	default:
+		id, err := seal.ReadIdentityFile(o.identity)
+		var pw *seal.PermissionWarning
+		if errors.As(err, &pw) {
+			warningf(e, "%v", pw)
+			err = nil
+		}
+		if err != nil {
+			return nil, withHint(fmt.Errorf("failed to read identity: %w", err), "pass the identity file written by \"medqr keygen --recipient\"")
+		}
+		return seal.IdentityOpener(id), nil
+	}
+}
+
+// decryptSummary is the --json output of decrypt.
+type decryptSummary struct {
+	Output       string           `json:"output"`
+	Bytes        int              `json:"bytes"`
+	Codec        string           `json:"codec"`
+	Level        string           `json:"level"`
+	Width        int              `json:"width"`
+	Height       int              `json:"height"`
+	Depth        int              `json:"depth"`
+	Symbols      int              `json:"symbols"`
+	PayloadBytes int              `json:"payload_bytes"`
+	Fidelity     *fidelitySummary `json:"fidelity,omitempty"`
+}
+
+func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) error {
+	out := o.output
+	for _, in := range inputs {
+		if sameFile(in, out) {
+			return usageError{fmt.Sprintf("output %s is one of the input files", out)}
+		}
+	}
+	if _, err := os.Lstat(out); err == nil && !o.force {
+		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+	}
+	opener, err := decryptOpener(e, o)
+	if err != nil {
+		return err
+	}
+	dec, err := store.Decrypt(inputs, opener)
+	if err != nil {
+		return decryptError(err)
+	}
+	sum := decryptSummary{
+		Output: out, Codec: dec.Codec, Level: dec.Level, Width: dec.Meta.Width, Height: dec.Meta.Height,
+		Depth: dec.Meta.Depth, Symbols: dec.Symbols, PayloadBytes: dec.Payload,
+	}
+	if o.reference != "" {
+		ref, err := store.Reference(o.reference, dec)
+		if err != nil {
+			return withHint(fmt.Errorf("failed to read --reference: %w", err), "pass the original image that was encrypted")
+		}
+		sum.Fidelity = fidelity(ref, dec.Image, "the reference "+o.reference+" as encrypt codes it")
+		if sum.Fidelity == nil {
+			warningf(e, "the reference %s cannot be compared with the decrypted %dx%d image", o.reference, sum.Width, sum.Height)
+		}
+	}
+	if err := store.WritePNG(out, dec.Image, o.force); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+		}
+		return fmt.Errorf("failed to write %s: %w", out, err)
+	}
+	if fi, err := os.Stat(out); err == nil {
+		sum.Bytes = int(fi.Size())
+	}
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(e.stdout, "decrypted %d QR code(s): %dx%d %d-bit, codec %s, level %s\n", sum.Symbols, sum.Width, sum.Height, sum.Depth, sum.Codec, sum.Level)
+	fmt.Fprintf(e.stdout, "image:  %s (%d bytes)\n", out, sum.Bytes)
+	if sum.Fidelity != nil {
+		fmt.Fprintf(e.stdout, "fidelity: %s\n", sum.Fidelity)
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(fa, fb)
+	}
+	pa, _ := filepath.Abs(a)
+	pb, _ := filepath.Abs(b)
+	return pa == pb
+}
+
+// decryptError adds the next step to a decryption failure and marks
+// authentication failures for exit status 3.
+func decryptError(err error) error {
+	var me *seal.MissingError
+	switch {
+	case errors.Is(err, seal.ErrAuth):
+		return authError{withHint(err, "check that the key belongs to these QR codes; if it does, a code was damaged or altered: scan it again from the original")}
+	case errors.As(err, &me):
+		return withHint(err, "pass every numbered QR code of the set (medqr-ID-NNofMM.png) or the sheet medqr-ID-sheet.png")
+	case errors.Is(err, seal.ErrMixed):
+		return withHint(err, "pass the QR codes of one record only (their files share the medqr-ID prefix)")
+	case errors.Is(err, store.ErrForeignQR):
+		return withHint(err, "medqr decrypts only QR codes made by \"medqr encrypt\"")
+	case errors.Is(err, store.ErrNoQR):
+		return withHint(err, "pass the QR code PNG written by \"medqr encrypt\"; a photo or scan needs at least 2 pixels per module, sharp and uncropped")
+	case errors.Is(err, store.ErrNotImage):
+		return withHint(err, "pass the QR code image (PNG or JPEG), not the key file or the record")
+	case errors.Is(err, seal.ErrVersion):
+		return err
+	case errors.Is(err, os.ErrNotExist):
+		return withHint(err, "check the paths of the QR images")
+	}
+	return err
+}

@@ -1,0 +1,239 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // QR photos may be JPEG
+	"io"
+	"os"
+
+	"github.com/medqr/medqr/codec"
+	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/qr"
+	"github.com/medqr/medqr/seal"
+)
+
+// MaxQRImagePixels bounds the QR images Decrypt decodes (a 64-megapixel
+// photo or scan is far more than any sheet needs).
+const MaxQRImagePixels = 1 << 26
+
+// Errors of Decrypt besides those of seal.OpenMessage (seal.ErrAuth,
+// *seal.MissingError, seal.ErrMixed, seal.ErrVersion).
+var (
+	// ErrNotImage: a QR file that is not a PNG or JPEG image.
+	ErrNotImage = errors.New("store: not a PNG or JPEG image")
+	// ErrNoQR: an image in which no QR code could be read.
+	ErrNoQR = errors.New("store: no readable QR code")
+	// ErrForeignQR: QR codes that are not medqr symbols (another
+	// application's codes, text, URLs).
+	ErrForeignQR = errors.New("store: the QR code was not made by medqr")
+)
+
+// FileError ties an error to the QR file it came from.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Decrypted is the result of Decrypt.
+type Decrypted struct {
+	Image   image.Image // *image.Gray, or *image.Gray16 for 16-bit lossless
+	Meta    seal.Meta
+	Codec   string
+	Level   string
+	Symbols int // symbols in the message
+	Payload int // codec payload bytes
+}
+
+// Decrypt reads the QR images at paths (any order; separate symbol files,
+// sheets or photos of several codes) and opens the message they hold.
+func Decrypt(paths []string, o seal.Opener) (*Decrypted, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("store: no QR images given")
+	}
+	imgs := make([]image.Image, len(paths))
+	for i, p := range paths {
+		img, err := readImage(p)
+		if err != nil {
+			return nil, &FileError{Path: p, Err: err}
+		}
+		imgs[i] = img
+	}
+	return decrypt(imgs, paths, o)
+}
+
+// DecryptImages is Decrypt for images already in memory.
+func DecryptImages(imgs []image.Image, o seal.Opener) (*Decrypted, error) {
+	names := make([]string, len(imgs))
+	for i := range imgs {
+		names[i] = fmt.Sprintf("image %d", i+1)
+	}
+	return decrypt(imgs, names, o)
+}
+
+// decrypt reads every image with the fast single-symbol reader first, and
+// scans an image for several codes (qr.DecodeAll, much slower) only when
+// the fast reader finds no medqr symbol in it or symbols are still missing.
+func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, error) {
+	found := make([][][]byte, len(imgs))
+	scanned := make([]bool, len(imgs))
+	for i, img := range imgs {
+		if p, err := qr.Decode(img); err == nil {
+			if _, err := seal.ParseHeader(p); err == nil {
+				found[i] = [][]byte{p}
+				continue
+			}
+		}
+		cs, err := symbolsIn(img)
+		if err != nil {
+			return nil, &FileError{Path: names[i], Err: err}
+		}
+		found[i], scanned[i] = cs, true
+	}
+	if incomplete(found) {
+		for i, img := range imgs {
+			if scanned[i] {
+				continue
+			}
+			if cs, err := symbolsIn(img); err == nil {
+				found[i] = cs
+			}
+		}
+	}
+	var containers [][]byte
+	for _, cs := range found {
+		containers = append(containers, cs...)
+	}
+	return Open(containers, o)
+}
+
+// incomplete reports whether the containers found lack symbols of the
+// first message's count (judged from unauthenticated headers, only to
+// decide whether a slower scan is worth it).
+func incomplete(found [][][]byte) bool {
+	seen := map[int]bool{}
+	count := 0
+	for _, cs := range found {
+		for _, c := range cs {
+			h, err := seal.ParseHeader(c)
+			if err != nil {
+				continue
+			}
+			count = max(count, h.Count)
+			seen[h.Index] = true
+		}
+	}
+	return len(seen) < count
+}
+
+func readImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, ErrNotImage
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxQRImagePixels/cfg.Height {
+		return nil, fmt.Errorf("%w: %dx%d image is larger than %d pixels", data.ErrTooLarge, cfg.Width, cfg.Height, MaxQRImagePixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
+	}
+	return img, nil
+}
+
+// symbolsIn returns the medqr containers among the QR codes in img.
+func symbolsIn(img image.Image) ([][]byte, error) {
+	payloads, err := qr.DecodeAll(img)
+	switch {
+	case errors.Is(err, qr.ErrNotBinary):
+		return nil, fmt.Errorf("%w: it holds text", ErrForeignQR)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrNoQR, err)
+	}
+	var out [][]byte
+	var firstErr error
+	for _, p := range payloads {
+		if _, err := seal.ParseHeader(p); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		if errors.Is(firstErr, seal.ErrVersion) {
+			return nil, firstErr
+		}
+		return nil, ErrForeignQR
+	}
+	return out, nil
+}
+
+// Open opens the sealed containers of one message and decodes the image.
+func Open(containers [][]byte, o seal.Opener) (*Decrypted, error) {
+	meta, payload, err := seal.OpenMessage(containers, o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := codec.Lookup(meta.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("store: the image was coded with codec %d, which this medqr does not have (made by a newer release?): %w", meta.Codec, err)
+	}
+	img, err := c.Decode(payload)
+	if err != nil {
+		return nil, fmt.Errorf("store: failed to decode the %s payload: %w", c.Name(), err)
+	}
+	if b := img.Bounds(); b.Dx() != meta.Width || b.Dy() != meta.Height {
+		return nil, fmt.Errorf("store: the %s payload decodes to %dx%d, the header says %dx%d", c.Name(), b.Dx(), b.Dy(), meta.Width, meta.Height)
+	}
+	_, wide := img.(*image.Gray16)
+	if wide != (meta.Depth == 16) {
+		return nil, fmt.Errorf("store: the %s payload decodes to %T, the header says %d-bit", c.Name(), img, meta.Depth)
+	}
+	var n int
+	if h, err := seal.ParseHeader(containers[0]); err == nil {
+		n = h.Count
+	}
+	lv := ""
+	if meta.Level != 0 {
+		lv = string(rune(meta.Level))
+	}
+	return &Decrypted{Image: img, Meta: meta, Codec: c.Name(), Level: lv, Symbols: n, Payload: len(payload)}, nil
+}
+
+// Reference prepares an original image file for comparison with a
+// decrypted image the way Encrypt prepared it: the exact pixels when the
+// sizes match and the codec is lossless, else Display and Preprocess to the
+// decrypted size (square images only).
+func Reference(path string, dec *Decrypted) (image.Image, error) {
+	d, err := data.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	b := d.Image.Bounds()
+	if dec.Codec == "lossless" && b.Dx() == dec.Meta.Width && b.Dy() == dec.Meta.Height {
+		if dec.Meta.Depth == 16 {
+			return d.Image, nil
+		}
+		if g, ok := d.Image.(*image.Gray); ok {
+			return g, nil
+		}
+	}
+	if dec.Meta.Width != dec.Meta.Height {
+		return nil, fmt.Errorf("store: cannot prepare a reference for a %dx%d image", dec.Meta.Width, dec.Meta.Height)
+	}
+	return data.Preprocess(d.Display(), dec.Meta.Width), nil
+}

@@ -1,0 +1,409 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medqr/medqr/codec"
+	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/qr"
+	"github.com/medqr/medqr/seal"
+)
+
+const (
+	sampleXray = "../data/samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg"
+	sampleMR16 = "../data/samples/dicom/pydicom_MR_small.dcm"
+)
+
+func fixedNow() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// listDir returns the names in dir, failing on leftovers of staging.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func samePixels(a, b image.Image) bool {
+	switch x := a.(type) {
+	case *image.Gray:
+		y, ok := b.(*image.Gray)
+		return ok && x.Rect.Size() == y.Rect.Size() && bytes.Equal(x.Pix, y.Pix) && x.Stride == y.Stride
+	case *image.Gray16:
+		y, ok := b.(*image.Gray16)
+		return ok && x.Rect.Size() == y.Rect.Size() && bytes.Equal(x.Pix, y.Pix) && x.Stride == y.Stride
+	}
+	return false
+}
+
+func TestEncryptDecryptSingle(t *testing.T) {
+	for _, level := range []qr.Level{qr.L, qr.M, qr.Q, qr.H} {
+		t.Run(level.String(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			res, err := Encrypt(sampleXray, dir, Options{Codec: "jpeg", Level: level, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := res.Record
+			base := "medqr-" + rec.ID
+			want := []string{base + "-key.txt", base + ".json", base + ".png"}
+			if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("files %v, want %v", got, want)
+			}
+			if rec.Codec != "jpeg" || rec.Level != level.String() || rec.Width != 256 || rec.Height != 256 || rec.Depth != 8 || rec.Symbols != 1 || rec.Mode != "key" || rec.Time != "2026-01-02T03:04:05Z" {
+				t.Errorf("record %+v", rec)
+			}
+			// The JSON on disk is the record, and its checksums are right.
+			var disk Record
+			b, _ := os.ReadFile(res.RecordFile)
+			if err := json.Unmarshal(b, &disk); err != nil {
+				t.Fatal(err)
+			}
+			qb, _ := os.ReadFile(res.QRFiles[0])
+			sum := sha256.Sum256(qb)
+			if disk.QR[0].SHA256 != hex.EncodeToString(sum[:]) || disk.QR[0].Bytes != len(qb) {
+				t.Errorf("record checksum %+v does not match the file", disk.QR[0])
+			}
+			fi, err := os.Stat(res.KeyFile)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("key file mode %v, %v", fi.Mode(), err)
+			}
+			k, err := seal.ReadKeyFile(res.KeyFile)
+			if err != nil || !k.Equal(res.Key) {
+				t.Fatalf("key file: %v", err)
+			}
+			if strings.Contains(string(b), k.String()) {
+				t.Fatal("record contains the key")
+			}
+
+			dec, err := Decrypt(res.QRFiles, seal.KeyOpener(k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dec.Codec != "jpeg" || dec.Level != level.String() || dec.Symbols != 1 {
+				t.Errorf("decrypted %+v", dec)
+			}
+			if !samePixels(res.Decoded, dec.Image) {
+				t.Error("decrypted image differs from the image Encrypt reported")
+			}
+			if dec.Image.Bounds().Size() != image.Pt(256, 256) {
+				t.Errorf("decrypted size %v", dec.Image.Bounds())
+			}
+
+			other, _ := seal.GenerateKey()
+			if _, err := Decrypt(res.QRFiles, seal.KeyOpener(other)); !errors.Is(err, seal.ErrAuth) {
+				t.Errorf("wrong key: err = %v, want ErrAuth", err)
+			}
+		})
+	}
+}
+
+// TestEncrypt256Stays256 checks the promise for an 8-bit
+// 256x256 input in both modes.
+func TestEncrypt256Stays256(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "in.png")
+	d, err := data.Load(sampleXray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := data.Preprocess(d.Display(), 256)
+	writePNG(t, src, g)
+	for _, o := range []Options{{Codec: "jpeg"}, {Codec: "lossless", Multi: true, Level: qr.L}} {
+		res, err := Encrypt(src, filepath.Join(t.TempDir(), "o"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := Decrypt(res.QRFiles, seal.KeyOpener(res.Key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec.Image.Bounds().Size() != image.Pt(256, 256) {
+			t.Errorf("%s: decrypted %v", o.Codec, dec.Image.Bounds())
+		}
+		if o.Codec == "lossless" && !samePixels(g, dec.Image) {
+			t.Error("lossless round trip is not exact")
+		}
+	}
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := WritePNG(path, img, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLosslessMulti(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Encrypt(sampleXray, dir, Options{Codec: "lossless", Multi: true, Level: qr.L})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := data.Load(sampleXray)
+	n := res.Record.Symbols
+	if n < 2 || len(res.QRFiles) != n || res.SheetFile == "" {
+		t.Fatalf("%d symbols, %d files, sheet %q", n, len(res.QRFiles), res.SheetFile)
+	}
+	t.Logf("lossless 224x224 8-bit: %d payload bytes in %d level-L symbols", res.Record.Payload, n)
+	if !samePixels(d.Image, res.Coded) {
+		t.Fatal("lossless did not code the exact decoded pixels")
+	}
+	key := seal.KeyOpener(res.Key)
+
+	// Any order.
+	shuffled := append([]string(nil), res.QRFiles...)
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	dec, err := Decrypt(shuffled, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !samePixels(d.Image, dec.Image) || dec.Symbols != n {
+		t.Fatal("shuffled symbols: not the exact image")
+	}
+	// The sheet alone.
+	dec, err = Decrypt([]string{res.SheetFile}, key)
+	if err != nil {
+		t.Fatalf("sheet: %v", err)
+	}
+	if !samePixels(d.Image, dec.Image) {
+		t.Fatal("sheet: not the exact image")
+	}
+	// Missing symbols are named (1-based).
+	_, err = Decrypt(append(append([]string(nil), res.QRFiles[:1]...), res.QRFiles[3:]...), key)
+	var me *seal.MissingError
+	if !errors.As(err, &me) || len(me.Missing) != 2 || me.Missing[0] != 1 || me.Missing[1] != 2 {
+		t.Fatalf("missing 2 and 3: err = %v", err)
+	}
+	if !strings.Contains(err.Error(), "number 2, 3") {
+		t.Errorf("error %q does not name symbols 2 and 3", err)
+	}
+	// Symbols of another message do not mix in.
+	res2, err := Encrypt(sampleXray, t.TempDir(), Options{Codec: "jpeg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decrypt(append(res.QRFiles, res2.QRFiles...), key); err == nil {
+		t.Fatal("mixed messages decrypted")
+	}
+}
+
+func TestLossless16(t *testing.T) {
+	d, err := data.Load(sampleMR16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.Image.(*image.Gray16); !ok {
+		t.Fatalf("sample decodes to %T", d.Image)
+	}
+	res, err := Encrypt(sampleMR16, t.TempDir(), Options{Codec: "lossless", Multi: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := Decrypt(res.QRFiles, seal.KeyOpener(res.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Meta.Depth != 16 || !samePixels(d.Image, dec.Image) {
+		t.Fatalf("16-bit round trip not exact (depth %d, %T)", dec.Meta.Depth, dec.Image)
+	}
+	// And it survives a 16-bit PNG.
+	out := filepath.Join(t.TempDir(), "out.png")
+	writePNG(t, out, dec.Image)
+	if !samePixels(d.Image, readPNG(t, out)) {
+		t.Fatal("16-bit PNG output differs")
+	}
+}
+
+func TestLosslessSingleCode(t *testing.T) {
+	// A small image fits one symbol.
+	small := image.NewGray(image.Rect(0, 0, 33, 17))
+	for i := range small.Pix {
+		small.Pix[i] = byte(i * 3)
+	}
+	src := filepath.Join(t.TempDir(), "small.png")
+	writePNG(t, src, small)
+	res, err := Encrypt(src, t.TempDir(), Options{Codec: "lossless"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.QRFiles) != 1 || res.SheetFile != "" {
+		t.Fatalf("files %v sheet %q", res.QRFiles, res.SheetFile)
+	}
+	dec, err := Decrypt(res.QRFiles, seal.KeyOpener(res.Key))
+	if err != nil || !samePixels(small, dec.Image) {
+		t.Fatalf("small lossless: %v", err)
+	}
+	// An X-ray does not, and nothing is written.
+	dir := filepath.Join(t.TempDir(), "o")
+	_, err = Encrypt(sampleXray, dir, Options{Codec: "lossless", Level: qr.H})
+	var fe *FitError
+	if !errors.As(err, &fe) || !fe.MultiOff || fe.Symbols < 2 {
+		t.Fatalf("err = %v, want *FitError", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("output folder created on failure")
+	}
+	// The symbol cap.
+	_, err = Encrypt(sampleXray, dir, Options{Codec: "lossless", Multi: true, Level: qr.H, MaxSymbols: 3})
+	if !errors.As(err, &fe) || fe.MultiOff || fe.Max != 3 {
+		t.Fatalf("cap: err = %v, want *FitError", err)
+	}
+}
+
+func TestRecipientAndPassphrase(t *testing.T) {
+	id, err := seal.GenerateIdentity(seal.SuiteX25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	res, err := Encrypt(sampleXray, dir, Options{Codec: "jpeg", Recipient: id.Recipient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.KeyFile != "" || len(listDir(t, dir)) != 2 {
+		t.Fatalf("recipient mode wrote %v", listDir(t, dir))
+	}
+	if _, err := Decrypt(res.QRFiles, seal.IdentityOpener(id)); err != nil {
+		t.Fatal(err)
+	}
+	if testing.Short() {
+		return
+	}
+	res, err = Encrypt(sampleXray, t.TempDir(), Options{Codec: "jpeg", Passphrase: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decrypt(res.QRFiles, seal.PassphraseOpener("correct horse battery staple")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decrypt(res.QRFiles, seal.PassphraseOpener("wrong")); !errors.Is(err, seal.ErrAuth) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+}
+
+func TestDecryptBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notImage := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notImage, []byte("not an image"), 0o644)
+	blank := filepath.Join(dir, "blank.png")
+	writePNG(t, blank, image.NewGray(image.Rect(0, 0, 64, 64)))
+	foreign := filepath.Join(dir, "foreign.png")
+	fq, err := qr.Encode([]byte("https://example.org/not-medqr"), qr.M, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, foreign, fq)
+	foreignBin := filepath.Join(dir, "foreign-bin.png")
+	fq, err = qr.Encode(bytes.Repeat([]byte{0xC3, 0x00, 0x9F}, 50), qr.M, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, foreignBin, fq)
+	k, _ := seal.GenerateKey()
+	for _, tc := range []struct {
+		path string
+		want error
+	}{
+		{notImage, ErrNotImage},
+		{blank, ErrNoQR},
+		{foreign, ErrForeignQR},
+		{foreignBin, ErrForeignQR},
+		{filepath.Join(dir, "absent.png"), os.ErrNotExist},
+	} {
+		_, err := Decrypt([]string{tc.path}, seal.KeyOpener(k))
+		var fe *FileError
+		if !errors.Is(err, tc.want) || !errors.As(err, &fe) || fe.Path != tc.path {
+			t.Errorf("%s: err = %v, want %v naming the file", filepath.Base(tc.path), err, tc.want)
+		}
+	}
+}
+
+func TestEncryptBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notImage := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notImage, []byte("not an image"), 0o644)
+	out := filepath.Join(dir, "out")
+	if _, err := Encrypt(notImage, out, Options{}); err == nil || !strings.Contains(err.Error(), notImage) {
+		t.Errorf("non-image: err = %v", err)
+	}
+	if _, err := Encrypt(sampleXray, out, Options{Codec: "jpeg", Multi: true}); !errors.Is(err, ErrOptions) {
+		t.Errorf("jpeg multi: err = %v", err)
+	}
+	if _, err := Encrypt(sampleXray, out, Options{Codec: "webp"}); !errors.Is(err, codec.ErrUnknown) {
+		t.Errorf("unknown codec: err = %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("output folder created on failure")
+	}
+}
+
+// TestNoOverwrite checks that a name collision fails, removes what it
+// linked, and leaves the existing file alone.
+func TestNoOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	st, err := newStaging(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.cleanup()
+	for _, n := range []string{"a.png", "b.png", "c.png"} {
+		if err := st.write(n, []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "b.png"), []byte("precious"), 0o644)
+	if err := st.commit(); !errors.Is(err, ErrExists) {
+		t.Fatalf("commit: err = %v, want ErrExists", err)
+	}
+	st.cleanup()
+	if got := listDir(t, dir); len(got) != 1 || got[0] != "b.png" {
+		t.Fatalf("left %v", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "b.png")); string(b) != "precious" {
+		t.Fatal("existing file changed")
+	}
+	// WritePNG refuses too, unless forced.
+	p := filepath.Join(dir, "b.png")
+	img := image.NewGray(image.Rect(0, 0, 1, 1))
+	if err := WritePNG(p, img, false); !errors.Is(err, ErrExists) {
+		t.Fatalf("WritePNG: err = %v", err)
+	}
+	if err := WritePNG(p, img, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, dir); len(got) != 1 {
+		t.Fatalf("temp files left: %v", got)
+	}
+}

@@ -41,17 +41,19 @@ type strategy struct {
 }
 
 // strategies are tried in order until one reads a symbol; cheap ones that
-// read clean renderings come first. The pre-filters target the failure
-// modes measured by the damage study (results/qr): isolated noise pixels
-// (median), uneven or washed-out contrast (global threshold), and modules
-// too small or too large for the detector's sampling (rescale).
+// read clean renderings come first. The pre-filters target failure modes
+// seen in the damage study (results/qr): isolated noise pixels (median),
+// blur that defeats gozxing's local binarizer (a global Otsu threshold),
+// and modules of about 2 pixels (upsampling before thresholding).
 var strategies = []strategy{
 	{name: "default"},
 	{name: "pure", pure: true},
 	{name: "harder", harder: true},
 	{name: "median3", filter: median3, harder: true},
+	{name: "otsu", filter: otsu, harder: true},
 	{name: "global", bin: globalHist, harder: true},
 	{name: "median3+otsu", filter: func(g *image.Gray) *image.Gray { return otsu(median3(g)) }, harder: true},
+	{name: "double+otsu", filter: func(g *image.Gray) *image.Gray { return otsu(double(g)) }, harder: true},
 	{name: "median3+pure", filter: median3, pure: true},
 	{name: "half", filter: halve, harder: true},
 	{name: "double", filter: double, harder: true},

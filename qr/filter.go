@@ -13,35 +13,53 @@ func median3(g *image.Gray) *image.Gray { return median(g, 1) }
 // median5 is the 5x5 median, for heavier noise on large modules.
 func median5(g *image.Gray) *image.Gray { return median(g, 2) }
 
+// median computes the (2r+1)x(2r+1) median filter with a sliding
+// histogram along each row (Huang, Yang and Tang 1979): O(r) per pixel.
 func median(g *image.Gray, r int) *image.Gray {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	out := image.NewGray(image.Rect(0, 0, w, h))
-	n := (2*r + 1) * (2*r + 1)
-	win := make([]uint8, 0, n)
+	half := (2*r + 1) * (2*r + 1) / 2 // values strictly below the median: <= half
+	col := func(x, y0, y1 int, hist *[256]int, d int) {
+		xx := clampInt(x, 0, w-1)
+		for y := y0; y <= y1; y++ {
+			hist[g.Pix[clampInt(y, 0, h-1)*w+xx]] += d
+		}
+	}
 	var hist [256]int
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			win = win[:0]
+		hist = [256]int{}
+		for x := -r; x <= r; x++ {
+			col(x, y-r, y+r, &hist, 1)
+		}
+		// m is the median, lt the number of window values below m.
+		m, lt := 0, 0
+		for lt+hist[m] <= half {
+			lt += hist[m]
+			m++
+		}
+		out.Pix[y*w] = uint8(m)
+		for x := 1; x < w; x++ {
+			// Slide: drop column x-r-1, add column x+r, keeping lt in step.
+			xo, xn := clampInt(x-r-1, 0, w-1), clampInt(x+r, 0, w-1)
 			for dy := -r; dy <= r; dy++ {
 				yy := clampInt(y+dy, 0, h-1) * w
-				for dx := -r; dx <= r; dx++ {
-					win = append(win, g.Pix[yy+clampInt(x+dx, 0, w-1)])
+				vo, vn := int(g.Pix[yy+xo]), int(g.Pix[yy+xn])
+				hist[vo]--
+				if vo < m {
+					lt--
+				}
+				hist[vn]++
+				if vn < m {
+					lt++
 				}
 			}
-			// Counting select: the windows are tiny and the values bytes.
-			for _, v := range win {
-				hist[v]++
+			for lt > half {
+				m--
+				lt -= hist[m]
 			}
-			half, acc, m := n/2, 0, 0
-			for v := 0; v < 256; v++ {
-				acc += hist[v]
-				if acc > half {
-					m = v
-					break
-				}
-			}
-			for _, v := range win {
-				hist[v] = 0
+			for lt+hist[m] <= half {
+				lt += hist[m]
+				m++
 			}
 			out.Pix[y*w+x] = uint8(m)
 		}

@@ -37,7 +37,6 @@ func zbarRead(zbar, path string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-
 // TestInteropZbar decodes our symbols with zbar (an independent reader)
 // and requires byte-identical output.
 func TestInteropZbar(t *testing.T) {

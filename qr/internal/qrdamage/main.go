@@ -1,0 +1,74 @@
+// Command qrdamage runs the QR damage-tolerance study (package
+// qr/internal/damage) and writes results/qr: damage.md, damage.csv,
+// damage.json and damage.png. Run it through `make qr-damage`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+
+	"github.com/medqr/medqr/qr"
+	"github.com/medqr/medqr/qr/internal/damage"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "qrdamage: error:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	out := flag.String("o", "results/qr", "output directory")
+	trials := flag.Int("trials", 50, "trials per level and condition")
+	seed := flag.Uint64("seed", 1, "master seed")
+	px := flag.Int("px", qr.DefaultPxPerModule, "pixels per module of the clean rendering")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "parallel trials")
+	noZbar := flag.Bool("no-zbar", false, "skip the zbarimg comparison")
+	only := flag.String("conditions", "", "comma-separated condition names (default all)")
+	flag.Parse()
+
+	cfg := damage.Config{Trials: *trials, Seed: *seed, Px: *px, Workers: *workers}
+	if !*noZbar {
+		p, err := exec.LookPath("zbarimg")
+		if err != nil {
+			return fmt.Errorf("zbarimg not found (run scripts/deps.sh results, or pass -no-zbar): %w", err)
+		}
+		cfg.Zbar = p
+	}
+	if *only != "" {
+		for _, name := range strings.Split(*only, ",") {
+			found := false
+			for _, c := range damage.Conditions {
+				if c.Name == name {
+					cfg.Conditions = append(cfg.Conditions, c)
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("unknown condition %q", name)
+			}
+		}
+	}
+	cfg.Progress = func(c damage.Cell) {
+		fmt.Fprintf(os.Stderr, "%s %-12s ours %3d/%d (%.0f ms)  zbar %3d/%d\n",
+			c.Level, c.Condition, c.OK, c.Trials, c.MeanMs, c.ZbarOK, c.Trials)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := damage.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := rep.Write(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s in %s\n", *out, rep.Runtime.Round(1e9))
+	return nil
+}

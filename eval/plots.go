@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -81,6 +82,7 @@ func WritePlots(dir string, res *Results) ([]string, error) {
 		p.Y.Label.Text = "images"
 		lo, hi := null.Sorted[0], null.Sorted[len(null.Sorted)-1]
 		xy, top := binned(null.Sorted, lo, hi, 60)
+		p.X.Tick.Marker = preciseTicks{}
 		addStep(p, xy, colCipher, "simulated null")
 		addVLine(p, float64(r.Lo), top, colAlt, fmt.Sprintf("simulated %g %% interval", 100*(1-float64(res.Config.Alpha))))
 		addVLine(p, float64(r.Hi), top, colAlt, "")
@@ -161,6 +163,7 @@ func sensPlots(title string, ts []Trial) (*plot.Plot, *plot.Plot) {
 		}
 		pad := math.Max((mx-mn)*0.05, 0.01)
 		xy, top := binned(vals, mn-pad, mx+pad, 40)
+		p.X.Tick.Marker = preciseTicks{}
 		addStep(p, xy, colCipher, fmt.Sprintf("%d trials", len(vals)))
 		for i, l := range lines {
 			label := ""
@@ -221,6 +224,36 @@ func addVLine(p *plot.Plot, x, top float64, c color.Color, label string) {
 	if label != "" {
 		p.Legend.Add(label, l)
 	}
+}
+
+// preciseTicks is plot.DefaultTicks with labels printed in fixed notation
+// with as many decimals as the tick spacing needs (the default %g labels
+// collapse 99.55 and 99.60 into "1e+02").
+type preciseTicks struct{}
+
+func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	step := math.Inf(1)
+	prev := math.NaN()
+	for _, t := range ts {
+		if t.Label == "" {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			step = math.Min(step, t.Value-prev)
+		}
+		prev = t.Value
+	}
+	dec := 0
+	if !math.IsInf(step, 1) && step > 0 {
+		dec = max(0, int(math.Ceil(-math.Log10(step)+1e-9)))
+	}
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', dec, 64)
+		}
+	}
+	return ts
 }
 
 func withAlpha(c color.Color, a uint8) color.Color {

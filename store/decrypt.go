@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -83,7 +84,7 @@ func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, err
 	scanned := make([]bool, len(imgs))
 	for i, img := range imgs {
 		if p, err := qr.Decode(img); err == nil {
-			if _, err := seal.ParseHeader(p); err == nil {
+			if isOurs(p) {
 				found[i] = [][]byte{p}
 				continue
 			}
@@ -153,6 +154,19 @@ func readImage(path string) (image.Image, error) {
 	return img, nil
 }
 
+// containerMagic starts every medqr container (see package seal).
+var containerMagic = []byte("MQ")
+
+// isOurs reports whether a QR payload is a medqr container, or at least
+// starts like one: a damaged header is then reported by seal.OpenMessage
+// as a damaged medqr symbol rather than as another application's code.
+func isOurs(p []byte) bool {
+	if _, err := seal.ParseHeader(p); err == nil {
+		return true
+	}
+	return bytes.HasPrefix(p, containerMagic)
+}
+
 // symbolsIn returns the medqr containers among the QR codes in img.
 func symbolsIn(img image.Image) ([][]byte, error) {
 	payloads, err := qr.DecodeAll(img)
@@ -165,8 +179,8 @@ func symbolsIn(img image.Image) ([][]byte, error) {
 	var out [][]byte
 	var firstErr error
 	for _, p := range payloads {
-		if _, err := seal.ParseHeader(p); err != nil {
-			if firstErr == nil {
+		if !isOurs(p) {
+			if _, err := seal.ParseHeader(p); firstErr == nil {
 				firstErr = err
 			}
 			continue

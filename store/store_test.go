@@ -407,3 +407,52 @@ func TestNoOverwrite(t *testing.T) {
 		t.Fatalf("temp files left: %v", got)
 	}
 }
+
+// TestDamaged: a QR code damaged beyond its error correction does not read;
+// a symbol whose sealed bytes were altered and re-encoded reads but is
+// refused by authentication.
+func TestDamaged(t *testing.T) {
+	res, err := Encrypt(sampleXray, t.TempDir(), Options{Codec: "jpeg", Level: qr.M})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := seal.KeyOpener(res.Key)
+	img := readPNG(t, res.QRFiles[0]).(*image.Gray)
+	damaged := image.NewGray(img.Rect)
+	copy(damaged.Pix, img.Pix)
+	b := img.Rect.Dx()
+	for y := b / 5; y < b*4/5; y++ {
+		for x := b / 5; x < b*4/5; x++ {
+			damaged.Pix[y*damaged.Stride+x] = 0
+		}
+	}
+	if _, err := DecryptImages([]image.Image{damaged}, key); !errors.Is(err, ErrNoQR) {
+		t.Fatalf("damaged: err = %v, want ErrNoQR", err)
+	}
+	ct, err := qr.Decode(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// magic, symbol index (made out of range), width, ciphertext, tag
+	for _, bit := range []int{0, 8 * 20, 8 * 26, 8 * 40, 8*len(ct) - 1} {
+		c := append([]byte(nil), ct...)
+		c[bit/8] ^= 1 << (bit % 8)
+		sym, err := qr.Encode(c, qr.M, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = DecryptImages([]image.Image{sym}, key)
+		var fe *seal.FormatError
+		if bit == 0 {
+			if !errors.Is(err, ErrForeignQR) {
+				t.Errorf("bit %d: err = %v, want ErrForeignQR", bit, err)
+			}
+		} else if bit == 8*20 {
+			if !errors.As(err, &fe) {
+				t.Errorf("bit %d: err = %v, want *seal.FormatError", bit, err)
+			}
+		} else if !errors.Is(err, seal.ErrAuth) {
+			t.Errorf("bit %d: err = %v, want ErrAuth", bit, err)
+		}
+	}
+}

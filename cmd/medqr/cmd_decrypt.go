@@ -226,6 +226,7 @@ func sameFile(a, b string) bool {
 // authentication failures for exit status 3.
 func decryptError(err error) error {
 	var me *seal.MissingError
+	var sfe *seal.FormatError
 	switch {
 	case errors.Is(err, seal.ErrAuth):
 		return authError{withHint(err, "check that the key belongs to these QR codes; if it does, a code was damaged or altered: scan it again from the original")}
@@ -241,6 +242,8 @@ func decryptError(err error) error {
 		return withHint(err, "pass the QR code image (PNG or JPEG), not the key file or the record")
 	case errors.Is(err, seal.ErrVersion):
 		return err
+	case errors.As(err, &sfe):
+		return withHint(err, "the QR code starts like a medqr code but its header is damaged: scan it again from the original")
 	case errors.Is(err, os.ErrNotExist):
 		return withHint(err, "check the paths of the QR images")
 	}

@@ -51,8 +51,8 @@ func DecodeAll(img image.Image) ([][]byte, error) {
 		out = append(out, b)
 	}
 
-	clean := median3(g)
-	regions := splitRegions(clean)
+	regions := splitRegions(g)
+	failed := 0
 	if len(regions) > 1 {
 		for _, r := range regions {
 			b, _, err := decodeWith(pad(g, r), strategies)
@@ -61,19 +61,24 @@ func DecodeAll(img image.Image) ([][]byte, error) {
 				add(b)
 			case errors.Is(err, ErrNotBinary):
 				nonBinary++
+			default:
+				failed++
 			}
 		}
 	}
 	// The multi-code reader finds symbols that no axis-aligned band
-	// separates (tilted photos, codes side by side without gutters).
-	for _, src := range []*image.Gray{g, clean} {
-		for _, text := range readMulti(src) {
-			b, err := textBytes(text)
-			if err != nil {
-				nonBinary++
-				continue
+	// separates (tilted photos, codes side by side without gutters); it
+	// is skipped when the split read every region.
+	if len(regions) <= 1 || failed > 0 {
+		for _, src := range []*image.Gray{g, median3(g)} {
+			for _, text := range readMulti(src) {
+				b, err := textBytes(text)
+				if err != nil {
+					nonBinary++
+					continue
+				}
+				add(b)
 			}
-			add(b)
 		}
 	}
 	if len(out) == 0 && len(regions) <= 1 {
@@ -138,8 +143,35 @@ func pad(g *image.Gray, r image.Rectangle) *image.Gray {
 
 // splitRegions cuts g recursively along blank bands of rows and columns
 // (an XY-cut) and returns the non-blank leaf regions, each extended by
-// half of the blank bands around it. Dark means below the Otsu threshold.
+// half of the blank bands around it. It works on a 2x box-downsampled copy
+// (which also averages away isolated noise pixels) when g is large, on a
+// 3x3 median otherwise; dark means at or below the Otsu threshold.
 func splitRegions(g *image.Gray) []image.Rectangle {
+	scale := 1
+	small := halve(g)
+	if small != nil && min(small.Rect.Dx(), small.Rect.Dy()) >= 200 {
+		scale = 2
+	} else {
+		small = median3(g)
+	}
+	leaves := xyCut(small)
+	if scale > 1 {
+		for i, r := range leaves {
+			r = image.Rect(r.Min.X*scale, r.Min.Y*scale, r.Max.X*scale, r.Max.Y*scale)
+			// halve drops an odd last row or column: give it back.
+			if r.Max.X == small.Rect.Dx()*scale {
+				r.Max.X = g.Rect.Dx()
+			}
+			if r.Max.Y == small.Rect.Dy()*scale {
+				r.Max.Y = g.Rect.Dy()
+			}
+			leaves[i] = r
+		}
+	}
+	return leaves
+}
+
+func xyCut(g *image.Gray) []image.Rectangle {
 	w := g.Rect.Dx()
 	var hist [256]int
 	for _, v := range g.Pix {

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/medqr/medqr/qr/internal/distort"
 )
 
 // containsAll reports whether got holds exactly the payloads of want, in
@@ -146,4 +148,66 @@ func ExampleSheet() {
 	// part 1 of 3
 	// part 2 of 3
 	// part 3 of 3
+}
+
+// TestDecodeAllDamagedSheet reads sheets that went through a printer and a
+// camera or scanner: rotated, noisy, with one symbol destroyed.
+func TestDecodeAllDamagedSheet(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	var want [][]byte
+	var syms []*image.Gray
+	for i := 0; i < 4; i++ {
+		p := randBytes(r, 800)
+		img, err := Encode(p, Q, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+		syms = append(syms, img)
+	}
+	sheet := Sheet(syms, 2)
+	tests := []struct {
+		name string
+		img  *image.Gray
+		want [][]byte
+	}{
+		{"rotated 2 degrees", distort.Rotate(sheet, 2), want},
+		{"2 % salt and pepper", distort.SaltPepper(sheet, 0.02, rand.New(rand.NewPCG(1, 1))), want},
+		{"JPEG 50", must(distort.JPEG(sheet, 50)), want},
+	}
+	// Destroy the second symbol: paint its centre black.
+	broken := distort.Blur(sheet, 0)
+	w := syms[1].Rect.Dx()
+	x0 := broken.Rect.Dx()/2 + w/4
+	for y := 40; y < 40+w/2; y++ {
+		for x := x0; x < x0+w/2; x++ {
+			broken.Pix[y*broken.Stride+x] = 0
+		}
+	}
+	tests = append(tests, struct {
+		name string
+		img  *image.Gray
+		want [][]byte
+	}{"one symbol destroyed", broken, [][]byte{want[0], want[2], want[3]}})
+	if testing.Short() {
+		tests = tests[1:2]
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeAll(tt.img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameSet(got, tt.want) {
+				t.Fatalf("DecodeAll found %d symbols, want %d", len(got), len(tt.want))
+			}
+		})
+	}
+}
+
+func must(g *image.Gray, err error) *image.Gray {
+	if err != nil {
+		panic(err)
+	}
+	return g
 }

@@ -1,0 +1,106 @@
+package qr
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of full version-40 symbols (random full-capacity payloads) at
+// the default 4 px per module (740 x 740 pixels).
+
+func BenchmarkEncode(b *testing.B) {
+	for _, l := range Levels {
+		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+		b.Run(l.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				if _, err := Encode(p, l, 4); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEncodePNG(b *testing.B) {
+	for _, l := range Levels {
+		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+		b.Run(l.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			var out []byte
+			for b.Loop() {
+				var err error
+				if out, err = EncodePNG(p, l, 4); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(out)), "png-bytes")
+		})
+	}
+}
+
+// BenchmarkDecodePNG is the reverse path: PNG file bytes to payload.
+func BenchmarkDecodePNG(b *testing.B) {
+	for _, l := range Levels {
+		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+		file, err := EncodePNG(p, l, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(l.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				img, err := png.Decode(bytes.NewReader(file))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got, err := Decode(img); err != nil || len(got) != len(p) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, l := range Levels {
+		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+		img, err := Encode(p, l, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(l.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				got, err := Decode(img)
+				if err != nil || len(got) != len(p) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeAllSheet reads a Sheet of 12 full level-M symbols (the
+// size of a lossless multi-code message).
+func BenchmarkDecodeAllSheet(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	var syms []*image.Gray
+	for range 12 {
+		img, err := Encode(randBytes(r, Capacity(M)), M, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		syms = append(syms, img)
+	}
+	sheet := Sheet(syms, 4)
+	for b.Loop() {
+		got, err := DecodeAll(sheet)
+		if err != nil || len(got) != 12 {
+			b.Fatalf("DecodeAll: %d payloads, %v", len(got), err)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package qr
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// maxFuzzPixels keeps each fuzz input fast: Decode tries every strategy on
+// images without a symbol.
+const maxFuzzPixels = 160 * 160
+
+// FuzzDecodePNG feeds arbitrary PNG files to Decode and DecodeAll: they may
+// fail, but never panic, and never return bytes together with an error.
+func FuzzDecodePNG(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.png"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width*cfg.Height > maxFuzzPixels*16 {
+			return
+		}
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		checkDecoders(t, img)
+	})
+}
+
+// FuzzDecodeGray feeds arbitrary gray pixels (width w, rows from pix) to
+// Decode and DecodeAll.
+func FuzzDecodeGray(f *testing.F) {
+	small, err := Encode([]byte("fuzz"), L, 4)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint16(small.Rect.Dx()), small.Pix)
+	f.Add(uint16(3), []byte{0, 255, 0, 255, 0, 255})
+	f.Add(uint16(0), []byte{})
+	f.Fuzz(func(t *testing.T, w uint16, pix []byte) {
+		if w == 0 || int(w) > len(pix) || len(pix) > maxFuzzPixels {
+			return
+		}
+		h := len(pix) / int(w)
+		g := image.NewGray(image.Rect(0, 0, int(w), h))
+		copy(g.Pix, pix)
+		checkDecoders(t, g)
+	})
+}
+
+func checkDecoders(t *testing.T, img image.Image) {
+	if b, err := Decode(img); err != nil && b != nil {
+		t.Fatalf("Decode returned %d bytes and error %v", len(b), err)
+	}
+	if bs, err := DecodeAll(img); err != nil && bs != nil {
+		t.Fatalf("DecodeAll returned %d payloads and error %v", len(bs), err)
+	} else if err == nil && len(bs) == 0 {
+		t.Fatal("DecodeAll returned no payloads and no error")
+	}
+}

@@ -191,3 +191,45 @@ func TestLosslessSize(t *testing.T) {
 }
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(7, 11)) }
+
+func BenchmarkLosslessEncode(b *testing.B) {
+	img := loadPNG(b, "cxr256.png")
+	for b.Loop() {
+		if _, err := (Lossless{}).Encode(img, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLosslessDecode(b *testing.B) {
+	p, err := Lossless{}.Encode(loadPNG(b, "cxr256.png"), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := (Lossless{}).Decode(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJPEGEncode(b *testing.B) {
+	img := loadPNG(b, "cxr256.png")
+	for b.Loop() {
+		if _, err := (JPEG{}).Encode(img, 2331-48); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJPEGDecode(b *testing.B) {
+	p, err := JPEG{}.Encode(loadPNG(b, "cxr256.png"), 2331-48)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := (JPEG{}).Decode(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -109,6 +109,7 @@ type FitError struct {
 	Need     int // payload bytes
 	Budget   int // payload bytes one symbol holds
 	Symbols  int // symbols the payload needs
+	SymbolsL int // symbols it would need at level L
 	Max      int // the symbol cap (Multi) or 1
 	Level    qr.Level
 	Width    int
@@ -241,7 +242,8 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 			return nil, err
 		}
 		n := seal.SymbolCount(len(p.payload), capacity, s)
-		fe := &FitError{Need: len(p.payload), Budget: budget, Symbols: n, Max: maxSym, Level: level, Width: b.Dx(), Height: b.Dy()}
+		fe := &FitError{Need: len(p.payload), Budget: budget, Symbols: n, Max: maxSym, Level: level, Width: b.Dx(), Height: b.Dy(),
+			SymbolsL: seal.SymbolCount(len(p.payload), qr.Capacity(qr.L), s)}
 		if !o.Multi && n > 1 {
 			fe.MultiOff, fe.Max = true, 1
 			return nil, fe

@@ -310,8 +310,10 @@ func encryptError(err error, in string, o encryptOptions, level qr.Level) error 
 	switch {
 	case errors.As(err, &fe) && fe.MultiOff:
 		return withHint(err, "pass --lossless to split it over %d QR codes, or --size 64 (or smaller) to code a smaller 8-bit image in one", fe.Symbols)
+	case errors.As(err, &fe) && fe.Level != qr.L && fe.SymbolsL <= fe.Max:
+		return withHint(err, "pass --level L (it needs %d codes there), or --size 256 to code the 8-bit 256x256 image losslessly", fe.SymbolsL)
 	case errors.As(err, &fe):
-		return withHint(err, "pass --size 256 to code the 8-bit 256x256 image losslessly, or --level L (the level that holds the most)")
+		return withHint(err, "pass --size 256 to code the 8-bit 256x256 image losslessly (the exact native image needs more than %d codes)", fe.Max)
 	case errors.Is(err, codec.ErrBudget):
 		if level != qr.L {
 			return withHint(err, "pick a level that holds more (--level L holds the most) or a smaller --size")

@@ -63,8 +63,6 @@ const (
 	// MaxPxPerModule bounds the image size (a version-40 symbol at 32 px per
 	// module is 5920 x 5920 pixels).
 	MaxPxPerModule = 32
-	// MaxVersion is the largest QR version.
-	MaxVersion = 40
 )
 
 // Errors returned by this package; they are wrapped with details, so test

@@ -1,0 +1,19 @@
+# QR damage-tolerance study (see docs/qr.md): regenerates results/qr/
+# (damage.md, damage.csv, damage.json, damage.png). Deterministic counts for
+# a given QR_SEED; about 15-25 minutes on 2 cores.
+QR_TRIALS ?= 40
+QR_SEED   ?= 1
+
+.PHONY: qr-damage qr-bench qr-fuzz
+qr-damage:
+	scripts/deps.sh results
+	$(GO) run ./qr/internal/qrdamage -o results/qr -trials $(QR_TRIALS) -seed $(QR_SEED)
+
+# Encode/decode benchmarks of full version-40 symbols at each level.
+qr-bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./qr
+
+# A short fuzz run of each QR fuzz target.
+qr-fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodePNG -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz FuzzDecodeGray -fuzztime 60s ./qr

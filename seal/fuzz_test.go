@@ -1,0 +1,163 @@
+package seal
+
+import (
+	"bytes"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// vectorSeeds returns every container and credential of the committed
+// vectors, for fuzz seeds.
+func vectorSeeds(t testing.TB) (containers [][]byte, creds []string) {
+	files := vectorFiles(t)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v, err := parseVector(n, files[n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		containers = append(containers, v.symbols...)
+		for _, k := range []string{"key", "identity"} {
+			if c := v.fields[k]; c != "" {
+				creds = append(creds, c)
+			}
+		}
+	}
+	return containers, creds
+}
+
+// FuzzParseHeader: a header either fails with a typed error or re-encodes
+// to exactly the bytes it was parsed from.
+func FuzzParseHeader(f *testing.F) {
+	cs, _ := vectorSeeds(f)
+	for _, c := range cs {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, c []byte) {
+		h, err := ParseHeader(c)
+		if err != nil {
+			var fe *FormatError
+			if h != nil || !(errors.As(err, &fe) || errors.Is(err, ErrVersion)) {
+				t.Fatalf("untyped error or header with error: %v", err)
+			}
+			return
+		}
+		if got := h.marshal(); !bytes.Equal(got, c[:h.size]) {
+			t.Fatalf("header re-encodes as %x, parsed from %x", got, c[:h.size])
+		}
+		if len(c) < h.size+TagSize {
+			t.Fatal("accepted a container without room for a tag")
+		}
+	})
+}
+
+// FuzzOpenMessage feeds arbitrary bytes, as one container or split into
+// several, to every kind of opener: the result is an error with no bytes, or
+// (only for untouched vector containers) a success.
+func FuzzOpenMessage(f *testing.F) {
+	cs, _ := vectorSeeds(f)
+	for _, c := range cs {
+		f.Add(c, uint16(0))
+		f.Add(c, uint16(len(c)/2))
+	}
+	files := vectorFiles(f)
+	v, err := parseVector("key-multi-H", files["key-multi-H"])
+	if err != nil {
+		f.Fatal(err)
+	}
+	key, _ := ParseKey(v.fields["key"])
+	idv, _ := parseVector("x25519-M", files["x25519-M"])
+	id, _ := ParseIdentity(idv.fields["identity"])
+	openers := []Opener{KeyOpener(key), PassphraseOpener(vectorPassphrase), IdentityOpener(id)}
+	f.Fuzz(func(t *testing.T, data []byte, split uint16) {
+		in := [][]byte{data}
+		if s := int(split); s > 0 && s < len(data) {
+			in = [][]byte{data[:s], data[s:]}
+		}
+		for _, o := range openers {
+			if _, ok := o.(*passOpener); ok {
+				// Keep the fuzzer fast: real Argon2 costs are allowed
+				// by the opener but far too slow per input.
+				costly := false
+				for _, c := range in {
+					if h, err := ParseHeader(c); err == nil && h.Index == 0 && h.KDF.MemoryKiB*h.KDF.Time > 1024 {
+						costly = true
+					}
+				}
+				if costly {
+					continue
+				}
+			}
+			m, p, err := OpenMessage(in, o)
+			if err != nil {
+				if p != nil || m != (Meta{}) {
+					t.Fatalf("bytes or meta with error %v", err)
+				}
+				if strings.HasPrefix(errorClass(err), "other") {
+					t.Fatalf("unclassified error: %v", err)
+				}
+				continue
+			}
+			if len(p) > len(data) {
+				t.Fatal("payload longer than input")
+			}
+		}
+	})
+}
+
+func FuzzParseRecipient(f *testing.F) {
+	for _, s := range []Suite{SuiteX25519, SuiteMLKEM768X25519} {
+		id, _ := GenerateIdentity(s)
+		f.Add(id.Recipient().String())
+		f.Add(id.String())
+	}
+	f.Add("medqr1")
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRecipient(s)
+		if err != nil {
+			if r != nil || !errors.Is(err, ErrInvalidRecipient) {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		if r.String() != strings.TrimSpace(s) {
+			t.Fatalf("non-canonical recipient accepted")
+		}
+	})
+}
+
+func FuzzParseIdentity(f *testing.F) {
+	_, creds := vectorSeeds(f)
+	for _, c := range creds {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseIdentity(s)
+		if err != nil {
+			if id != nil || !errors.Is(err, ErrInvalidIdentity) {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		if !strings.EqualFold(id.String(), strings.TrimSpace(s)) {
+			t.Fatalf("non-canonical identity accepted")
+		}
+		if mustParseRecipient(t, id.Recipient().String()).String() != id.Recipient().String() {
+			t.Fatal("recipient round trip")
+		}
+	})
+}
+
+func mustParseRecipient(t *testing.T, s string) *Recipient {
+	r, err := ParseRecipient(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

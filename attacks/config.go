@@ -119,17 +119,17 @@ func DefaultConfig() Config {
 		QR: QRConfig{
 			Images:      3,
 			Levels:      []string{"L", "M", "Q", "H"},
-			PxPerModule: 3,
+			PxPerModule: 4,
 			Codec:       "jpeg",
-			SaltPepper:  []float64{0.001, 0.01, 0.02, 0.05, 0.1},
-			Gaussian:    []float64{10, 30, 60},
+			SaltPepper:  []float64{0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5},
+			Gaussian:    []float64{30, 60, 100},
 			Blocks:      []float64{1.0 / 64, 1.0 / 16, 1.0 / 8, 1.0 / 4},
-			Positions:   []string{"top-left", "center", "bottom-right"},
-			JPEG:        []int{90, 50, 20},
+			Positions:   []string{"top-left", "center"},
+			JPEG:        []int{50, 20, 10},
 		},
 		Differential: DifferentialConfig{Trials: 100, Alpha: 0.05},
 		Chosen:       ChosenConfig{Size: 256, Targets: 4},
-		Learned:      LearnedConfig{Size: 16, Train: 20000, Test: 200, Epochs: 8, Batch: 64, LR: 2e-3},
+		Learned:      LearnedConfig{Size: 16, Train: 10000, Test: 200, Epochs: 5, Batch: 50, LR: 3e-4},
 		Brute: BruteConfig{
 			Passphrases: []PassphraseAssumption{
 				{Name: "4 Diceware words", Bits: 51.7},
@@ -153,14 +153,14 @@ func QuickConfig() Config {
 	c.Noise.JPEG = []int{95, 75}
 	c.QR.Images = 1
 	c.QR.Levels = []string{"L", "H"}
-	c.QR.SaltPepper = []float64{0.01, 0.1}
-	c.QR.Gaussian = []float64{30}
-	c.QR.Blocks = []float64{1.0 / 16, 1.0 / 4}
+	c.QR.SaltPepper = []float64{0.05, 0.5}
+	c.QR.Gaussian = nil
+	c.QR.Blocks = []float64{1.0 / 4}
 	c.QR.Positions = []string{"center"}
-	c.QR.JPEG = []int{50}
+	c.QR.JPEG = []int{30}
 	c.Differential.Trials = 10
 	c.Chosen = ChosenConfig{Size: 32, Targets: 2}
-	c.Learned = LearnedConfig{Size: 8, Train: 3000, Test: 50, Epochs: 4, Batch: 50, LR: 5e-3}
+	c.Learned = LearnedConfig{Size: 12, Train: 1200, Test: 40, Epochs: 3, Batch: 50, LR: 5e-4}
 	c.Brute.KeyTrials = 500
 	c.Brute.PassTrials = 1
 	c.Brute.RecipTrials = 50

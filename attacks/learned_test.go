@@ -41,7 +41,7 @@ func TestLearnedAttack(t *testing.T) {
 	key := randKey(rng)
 	s := PermXOR{}
 	fixed := randBytes(rng, s.NonceSize())
-	plains := smoothCrops(1600, 12, 7)
+	plains := smoothCrops(1300, 12, 7)
 	for _, tc := range []struct {
 		nonce   string
 		minGain float64 // dB over the mean-image baseline
@@ -56,7 +56,7 @@ func TestLearnedAttack(t *testing.T) {
 				nonce = func() []byte { return randBytes(rng, s.NonceSize()) }
 			}
 			pairs := encryptPairs(t, s, key, nonce, plains)
-			res, err := LearnedAttack(context.Background(), rng, pairs[:1500], pairs[1500:], 6, 50, 3e-4, nil)
+			res, err := LearnedAttack(context.Background(), rng, pairs[:1200], pairs[1200:], 4, 50, 5e-4, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,11 +40,8 @@ func plotNoise(rep *NoiseReport, kind, metric, dir string) (string, error) {
 	p.Title.Text = fmt.Sprintf("Decrypted image after damage to the cipher image (%dx%d)", rep.Size, rep.Size)
 	p.X.Label.Text = noiseKindTitle[kind]
 	p.Y.Label.Text = map[string]string{"psnr": "PSNR (dB, capped at 100 = exact)", "ssim": "SSIM"}[metric]
-	if kind == "salt-pepper" || kind == "block" {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
 	var args []any
+	distinct := map[float64]bool{}
 	for _, s := range schemesIn(rep.Points) {
 		// mean over block positions at equal strength
 		sum := map[float64][2]float64{}
@@ -71,10 +68,15 @@ func plotNoise(rep *NoiseReport, kind, metric, dir string) (string, error) {
 		xy := make(plotter.XYs, 0, len(xs))
 		for _, x := range xs {
 			xy = append(xy, plotter.XY{X: x, Y: sum[x][0] / sum[x][1]})
+			distinct[x] = true
 		}
 		if len(xy) > 0 {
 			args = append(args, s, xy)
 		}
+	}
+	if (kind == "salt-pepper" || kind == "block") && len(distinct) > 1 {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	if len(args) == 0 {
 		return "", nil

@@ -120,11 +120,19 @@ func permXORTables(key [32]byte, nonce []byte, n int) (perm []int, ks []byte, er
 	}
 	ks = make([]byte, n)
 	st.XORKeyStream(ks, ks)
-	var buf [4]byte
+	// Draws come from a buffered stream: one XORKeyStream call per 4 bytes
+	// would dominate the cost on large images.
+	buf := make([]byte, 4096)
+	pos := len(buf)
 	next := func() uint32 {
-		clear(buf[:])
-		st.XORKeyStream(buf[:], buf[:])
-		return binary.LittleEndian.Uint32(buf[:])
+		if pos == len(buf) {
+			clear(buf)
+			st.XORKeyStream(buf, buf)
+			pos = 0
+		}
+		v := binary.LittleEndian.Uint32(buf[pos:])
+		pos += 4
+		return v
 	}
 	perm = make([]int, n)
 	for i := range perm {

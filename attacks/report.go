@@ -1,0 +1,275 @@
+package attacks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// ReportVersion is the version of report.json's layout.
+const ReportVersion = 1
+
+// Report is every number of one attack run. Fields named "timing" (and
+// RuntimeSeconds) are measurements that vary from run to run; everything
+// else is a deterministic function of the config and the code.
+type Report struct {
+	Version        int                `json:"version"`
+	Code           string             `json:"code_version"`
+	Quick          bool               `json:"quick"`
+	Config         Config             `json:"config"`
+	Noise          *NoiseReport       `json:"noise"`
+	QR             *QRReport          `json:"qr"`
+	Differential   *DiffReport        `json:"differential"`
+	Chosen         []ChosenResult     `json:"chosen_plaintext"`
+	Learned        []LearnedResult    `json:"learned"`
+	Brute          *BruteReport       `json:"brute_force"`
+	Tamper         []TamperResult     `json:"tamper"`
+	Plots          []string           `json:"plots"`
+	Timing         map[string]float64 `json:"timing"` // seconds per attack, measured
+	RuntimeSeconds float64            `json:"runtime_s"`
+}
+
+// Options control where a run writes and how it reports progress.
+type Options struct {
+	Out      string    // report folder (created); empty: write nothing
+	Progress io.Writer // progress bar destination; nil: none
+	Code     string    // code version recorded in the report
+	Quick    bool      // recorded in the report
+}
+
+// Run executes every attack of cfg and, when o.Out is set, writes
+// report.json, report.md, the plots and example images there.
+func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("attacks: %w", err)
+	}
+	start := time.Now()
+	set, err := openImageSet(cfg.Images)
+	if err != nil {
+		return nil, err
+	}
+	research, err := researchSchemes(cfg.Keystream)
+	if err != nil {
+		return nil, err
+	}
+	full := research[0]
+	rep := &Report{Version: ReportVersion, Code: o.Code, Quick: o.Quick, Config: cfg, Timing: map[string]float64{}}
+
+	noiseSchemes := []Scheme{full, AESCTR{}}
+	noiseDamage := damageList(cfg.Noise.SaltPepper, cfg.Noise.Gaussian, cfg.Noise.Blocks, cfg.Noise.Positions, cfg.Noise.JPEG)
+	qrDamage := damageList(cfg.QR.SaltPepper, cfg.QR.Gaussian, cfg.QR.Blocks, cfg.QR.Positions, cfg.QR.JPEG)
+	diffSchemes := append(append([]Scheme{}, research...), AESCTR{})
+	chosenSchemes := append([]Scheme{PermXOR{}}, research...)
+	learnedSchemes := append([]Scheme{PermXOR{}}, research...)
+	total := len(noiseSchemes)*len(noiseDamage) + len(cfg.QR.Levels)*len(qrDamage) +
+		len(diffSchemes)*len(DiffTests)*cfg.Differential.Trials + 2*len(chosenSchemes) +
+		2*len(learnedSchemes)*cfg.Learned.Epochs + 2
+	var bar *progressbar.ProgressBar
+	if o.Progress != nil {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(o.Progress),
+			progressbar.OptionSetDescription("attacks"), progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(200*time.Millisecond))
+		defer bar.Close()
+	}
+	tick := func() {
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	stage := func(name string) func() {
+		if bar != nil {
+			bar.Describe(name)
+		}
+		t := time.Now()
+		return func() { rep.Timing[name] = round6(time.Since(t).Seconds()) }
+	}
+
+	// 1. noise, blocks, JPEG on the cipher image
+	done := stage("noise")
+	imgs, err := set.pick(newRNG(cfg.Seed, "noise-images"), cfg.Noise.Images, cfg.Size, 0)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Noise, err = runNoise(ctx, newRNG(cfg.Seed, "noise"), noiseSchemes, imgs, noiseDamage, tick); err != nil {
+		return nil, err
+	}
+	done()
+
+	// 2. the product path's QR symbols
+	done = stage("qr")
+	qimgs, err := set.pick(newRNG(cfg.Seed, "qr-images"), cfg.QR.Images, 256, 0)
+	if err != nil {
+		return nil, err
+	}
+	if rep.QR, err = runQR(ctx, newRNG(cfg.Seed, "qr"), cfg.QR, qimgs, tick); err != nil {
+		return nil, err
+	}
+	done()
+
+	// 3. differential and key sensitivity
+	done = stage("differential")
+	dimgs, err := set.pick(newRNG(cfg.Seed, "diff-images"), min(cfg.Differential.Trials, 8), cfg.Size, 0)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Differential, err = runDifferential(ctx, newRNG(cfg.Seed, "differential"), diffSchemes, dimgs, cfg.Differential.Trials, cfg.Differential.Alpha, tick); err != nil {
+		return nil, err
+	}
+	done()
+
+	// 4a. classical chosen plaintext
+	done = stage("chosen-plaintext")
+	targets, err := set.pick(newRNG(cfg.Seed, "chosen-images"), cfg.Chosen.Targets, cfg.Chosen.Size, -0.2)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Chosen, err = runChosen(ctx, newRNG(cfg.Seed, "chosen"), chosenSchemes, targets, tick); err != nil {
+		return nil, err
+	}
+	done()
+
+	// 4b. learned known plaintext
+	done = stage("learned")
+	lrng := newRNG(cfg.Seed, "learned-images")
+	train, err := set.crops(lrng, cfg.Learned.Train, cfg.Learned.Size, 256, 0.8, 50)
+	if err != nil {
+		return nil, err
+	}
+	test, err := set.crops(lrng, cfg.Learned.Test, cfg.Learned.Size, 256, -0.2, 5)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Learned, err = runLearned(ctx, newRNG(cfg.Seed, "learned"), learnedSchemes, train, test, cfg.Learned, tick); err != nil {
+		return nil, err
+	}
+	done()
+
+	// 5. brute force
+	done = stage("brute-force")
+	if rep.Brute, err = runBrute(ctx, newRNG(cfg.Seed, "brute"), cfg.Brute, full, imgs[0]); err != nil {
+		return nil, err
+	}
+	tick()
+	done()
+
+	// 6. tamper
+	done = stage("tamper")
+	if rep.Tamper, err = runTamper(ctx, newRNG(cfg.Seed, "tamper"), cfg.Tamper); err != nil {
+		return nil, err
+	}
+	tick()
+	done()
+
+	rep.RuntimeSeconds = round6(time.Since(start).Seconds())
+	if o.Out != "" {
+		if err := rep.write(o.Out, imgs[0], full); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// write saves the report, plots and example images under dir.
+func (r *Report) write(dir string, example *image.Gray, full Scheme) error {
+	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
+		return fmt.Errorf("attacks: failed to create report folder: %w", err)
+	}
+	r.Plots = nil
+	add := func(name string, err error) error {
+		if err != nil {
+			return err
+		}
+		if name != "" {
+			r.Plots = append(r.Plots, name)
+		}
+		return nil
+	}
+	for _, kind := range []string{"salt-pepper", "gaussian", "block", "jpeg"} {
+		for _, m := range []string{"psnr", "ssim"} {
+			if err := add(plotNoise(r.Noise, kind, m, dir)); err != nil {
+				return err
+			}
+		}
+		if err := add(plotQR(r.QR, kind, dir)); err != nil {
+			return err
+		}
+	}
+	for _, s := range []string{full.Name(), AESCTR{}.Name()} {
+		for _, m := range []string{"npcr", "uaci"} {
+			if err := add(plotDiff(r.Differential, s, m, dir)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := add(plotLearned(r.Learned, dir)); err != nil {
+		return err
+	}
+	imgs := map[string]*image.Gray{}
+	for k, v := range r.Differential.flipImgs {
+		imgs[k] = v
+	}
+	if r.Brute.ResearchWrongKey != nil && r.Brute.researchWrong != nil {
+		imgs[r.Brute.ResearchWrongKey.Image] = r.Brute.researchWrong
+	}
+	imgs["images/plaintext.png"] = example
+	for name, g := range imgs {
+		if err := writePNG(filepath.Join(dir, name), g); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("attacks: failed to encode report: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "report.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(r.Markdown()))
+}
+
+func writePNG(path string, g *image.Gray) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
+	if err != nil {
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if err := png.Encode(f, g); err != nil {
+		f.Close()
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// writeFileAtomic writes through a temporary file in the same folder and a
+// rename, so a failure leaves no half-written report.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
+	}
+	return os.Rename(f.Name(), path)
+}

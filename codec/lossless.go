@@ -86,7 +86,7 @@ func (Lossless) Encode(img image.Image, budget int) ([]byte, error) {
 		for x := 0; x < w; x++ {
 			pred, sign, ctx, cls := m.predict(pix, x, y)
 			e := pix[y*w+x] - pred
-			m.codeResidual(enc, nil, cls, e*sign)
+			m.encodeResidual(enc, cls, e*sign)
 			m.update(x, ctx, e*sign)
 		}
 		m.nextRow()
@@ -143,7 +143,7 @@ func (Lossless) Decode(payload []byte) (image.Image, error) {
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			pred, sign, ctx, cls := m.predict(pix, x, y)
-			e, ok := m.codeResidual(nil, dec, cls, 0)
+			e, ok := m.decodeResidual(dec, cls)
 			if !ok {
 				return nil, formatErr(losslessName, "corrupt residual at (%d,%d)", x, y)
 			}
@@ -356,68 +356,73 @@ func (m *llModel) update(x, ctx int, e int32) {
 	}
 }
 
-// codeResidual encodes e with enc, or decodes and returns a residual with
-// dec (exactly one is non-nil). ok is false when the decoded bits cannot
-// come from a valid stream.
-func (m *llModel) codeResidual(enc *rangeEncoder, dec *rangeDecoder, cls int, e int32) (int32, bool) {
-	bit := func(bm *bitModel, b int) int {
-		if enc != nil {
-			enc.encode(bm, b)
-			return b
-		}
-		return dec.decode(bm)
-	}
-	var isZero int
+// encodeResidual codes the (sign-adjusted) residual e in activity class cls.
+func (m *llModel) encodeResidual(enc *rangeEncoder, cls int, e int32) {
 	if e == 0 {
-		isZero = 1
+		enc.encode(&m.zero[cls], 1)
+		return
 	}
-	if bit(&m.zero[cls], isZero) == 1 {
-		return 0, true
-	}
-	var neg int
+	enc.encode(&m.zero[cls], 0)
+	mag := uint32(e)
 	if e < 0 {
-		neg = 1
+		enc.encode(&m.sign[cls], 1)
+		mag = uint32(-e)
+	} else {
+		enc.encode(&m.sign[cls], 0)
 	}
-	neg = bit(&m.sign[cls], neg)
-	mag := uint32(abs32(e))
-	// Exponent k = bit length of mag (1..maxExp-1), in unary.
+	// Exponent k = bit length of mag, 1..nbits, in unary (the terminating
+	// 0 is implied at k = nbits, since |residual| < 2^nbits).
 	k := bits.Len32(mag)
-	limit := m.nbits // |residual| <= 2^nbits - 1, so k <= nbits
-	kk := 1
-	for ; kk < limit; kk++ {
-		more := 0
+	exp := &m.exp[cls]
+	for kk := 1; kk < m.nbits; kk++ {
 		if kk < k {
-			more = 1
-		}
-		if bit(&m.exp[cls][kk], more) == 0 {
+			enc.encode(&exp[kk], 1)
+		} else {
+			enc.encode(&exp[kk], 0)
 			break
 		}
 	}
-	if enc == nil {
-		k = kk
-		mag = 1
-	}
-	// Mantissa: k-1 bits below the leading one.
+	// Mantissa: the k-1 bits below the leading one; the first nMantCtx
+	// with class-dependent models, the rest with models per (k, bit).
 	for j := k - 2; j >= 0; j-- {
-		var bm *bitModel
-		if lead := k - 2 - j; lead < nMantCtx {
-			bm = &m.mant[cls][k][lead]
-		} else {
-			bm = &m.tail[k][j]
-		}
 		b := int(mag>>uint(j)) & 1
-		if enc == nil {
-			mag = mag<<1 | uint32(bit(bm, 0))
+		if lead := k - 2 - j; lead < nMantCtx {
+			enc.encode(&m.mant[cls][k][lead], b)
 		} else {
-			bit(bm, b)
+			enc.encode(&m.tail[k][j], b)
 		}
 	}
-	if enc == nil && mag > uint32(m.maxv) {
+}
+
+// decodeResidual is the inverse of encodeResidual; ok is false when the
+// bits cannot come from a valid stream.
+func (m *llModel) decodeResidual(dec *rangeDecoder, cls int) (int32, bool) {
+	if dec.decode(&m.zero[cls]) == 1 {
+		return 0, true
+	}
+	neg := dec.decode(&m.sign[cls])
+	k := 1
+	exp := &m.exp[cls]
+	for ; k < m.nbits; k++ {
+		if dec.decode(&exp[k]) == 0 {
+			break
+		}
+	}
+	mag := uint32(1)
+	for j := k - 2; j >= 0; j-- {
+		var b int
+		if lead := k - 2 - j; lead < nMantCtx {
+			b = dec.decode(&m.mant[cls][k][lead])
+		} else {
+			b = dec.decode(&m.tail[k][j])
+		}
+		mag = mag<<1 | uint32(b)
+	}
+	if mag > uint32(m.maxv) {
 		return 0, false
 	}
-	r := int32(mag)
 	if neg == 1 {
-		r = -r
+		return -int32(mag), true
 	}
-	return r, true
+	return int32(mag), true
 }

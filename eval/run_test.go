@@ -200,3 +200,28 @@ func TestNumJSON(t *testing.T) {
 		t.Errorf("%v %v", out, err)
 	}
 }
+
+// FuzzLoadConfig: any file either loads into a valid config or is refused
+// with an error; never a panic.
+func FuzzLoadConfig(f *testing.F) {
+	for _, p := range []string{"../experiments/eval.json", "../experiments/eval_quick.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b, "key_trials=3")
+		}
+	}
+	f.Add([]byte(`{"seed": 1, "data": {"size": -1}}`), "data.size=x")
+	f.Add([]byte(`[]`), "subjects=")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, file []byte, override string) {
+		p := filepath.Join(dir, "c.json")
+		if err := os.WriteFile(p, file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(p, []string{override})
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("LoadConfig accepted an invalid config: %v", verr)
+			}
+		}
+	})
+}

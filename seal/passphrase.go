@@ -9,9 +9,9 @@ import (
 // Argon2Params are Argon2id cost parameters. MemoryKiB must be a power of
 // two (the header stores its base-2 logarithm in one byte).
 type Argon2Params struct {
-	Time      uint32 // passes, 1..255
-	MemoryKiB uint32 // memory in KiB, a power of two
-	Threads   uint8  // lanes, 1..255
+	Time      uint32 // passes, 1..10
+	MemoryKiB uint32 // memory in KiB, a power of two, 8 KiB..256 MiB
+	Threads   uint8  // lanes, 1..16
 }
 
 // DefaultArgon2 is RFC 9106's second recommended option (section 4): t = 3,
@@ -19,15 +19,16 @@ type Argon2Params struct {
 var DefaultArgon2 = Argon2Params{Time: 3, MemoryKiB: 64 << 10, Threads: 4}
 
 // Cost bounds. Sealing refuses memory below minSealMemoryKiB; tests lower it
-// through export_test.go, nothing else does. Opening accepts 8 KiB .. 1 GiB
-// and at most 16 passes, so a crafted header cannot make the opener
-// allocate unbounded memory or spin for minutes.
+// through export_test.go, nothing else does. Opening accepts 8 KiB .. 256
+// MiB, at most 10 passes and 16 lanes, so a crafted header cannot make the
+// opener allocate more than 256 MiB or work for more than a few seconds.
 var minSealMemoryKiB uint32 = 64 << 10
 
 const (
 	minOpenMemoryKiB = 8
-	maxMemoryKiB     = 1 << 20
-	maxTime          = 16
+	maxMemoryKiB     = 256 << 10
+	maxTime          = 10
+	maxThreads       = 16
 )
 
 func (p Argon2Params) String() string {
@@ -38,8 +39,8 @@ func (p Argon2Params) checkShape() error {
 	if p.Time < 1 || p.Time > maxTime {
 		return fmt.Errorf("argon2id time %d outside 1..%d", p.Time, maxTime)
 	}
-	if p.Threads < 1 {
-		return fmt.Errorf("argon2id threads must be at least 1")
+	if p.Threads < 1 || p.Threads > maxThreads {
+		return fmt.Errorf("argon2id threads %d outside 1..%d", p.Threads, maxThreads)
 	}
 	if p.MemoryKiB&(p.MemoryKiB-1) != 0 || p.MemoryKiB < minOpenMemoryKiB || p.MemoryKiB > maxMemoryKiB {
 		return fmt.Errorf("argon2id memory %d KiB is not a power of two in %d..%d", p.MemoryKiB, minOpenMemoryKiB, maxMemoryKiB)

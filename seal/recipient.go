@@ -163,6 +163,9 @@ func (r *Recipient) String() string {
 // X25519). Errors wrap ErrInvalidRecipient.
 func ParseRecipient(s string) (*Recipient, error) {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: it is empty", ErrInvalidRecipient)
+	}
 	if strings.HasPrefix(strings.ToUpper(s), "MEDQR-") {
 		return nil, fmt.Errorf("%w: this is a secret key or identity, not a public recipient (medqr1...)", ErrInvalidRecipient)
 	}
@@ -188,6 +191,9 @@ func ParseRecipient(s string) (*Recipient, error) {
 // ErrInvalidIdentity and never quote the string.
 func ParseIdentity(s string) (*Identity, error) {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: it is empty", ErrInvalidIdentity)
+	}
 	hrp, data, err := bech32.Decode(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidIdentity, keyStringProblem(err))

@@ -43,6 +43,8 @@ type Options struct {
 	Progress io.Writer // progress bar destination; nil: none
 	Code     string    // code version recorded in the report
 	Quick    bool      // recorded in the report
+	// Log, when set, receives one line as each attack starts and ends.
+	Log func(format string, args ...any)
 }
 
 // Run executes every attack of cfg and, when o.Out is set, writes
@@ -89,8 +91,16 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 		if bar != nil {
 			bar.Describe(name)
 		}
+		if o.Log != nil {
+			o.Log("attacks: %s", name)
+		}
 		t := time.Now()
-		return func() { rep.Timing[name] = round6(time.Since(t).Seconds()) }
+		return func() {
+			rep.Timing[name] = round6(time.Since(t).Seconds())
+			if o.Log != nil {
+				o.Log("attacks: %s done in %.1f s", name, rep.Timing[name])
+			}
+		}
 	}
 
 	// 1. noise, blocks, JPEG on the cipher image

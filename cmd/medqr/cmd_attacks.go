@@ -93,7 +93,7 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("failed to check the report folder: %w", err)
 	}
-	opt := attacks.Options{Out: o.out, Code: codeVersion(), Quick: o.quick}
+	opt := attacks.Options{Out: o.out, Code: codeVersion(), Quick: o.quick, Log: e.log.Infof}
 	if !o.noProgress && isTerminal(os.Stderr) {
 		opt.Progress = os.Stderr
 	}

@@ -189,7 +189,9 @@ func DecodeWith(r io.Reader, o LoadOptions) (*Decoded, error) {
 }
 
 // DecodeConfig returns the format and metadata of the image in r without
-// decoding its pixels (for DICOM, without reading the pixel data).
+// decoding its pixels (for DICOM, without reading the pixel data). The
+// DICOM window is the file's, if any (WindowSource "file"), since the
+// min-max default needs the pixels.
 func DecodeConfig(r io.Reader) (Meta, error) {
 	b, err := io.ReadAll(io.LimitReader(r, DefaultMaxBytes+1))
 	if err != nil {
@@ -198,17 +200,47 @@ func DecodeConfig(r io.Reader) (Meta, error) {
 	if len(b) > DefaultMaxBytes {
 		return Meta{}, fmt.Errorf("%w: input is larger than %d bytes", ErrTooLarge, int64(DefaultMaxBytes))
 	}
+	return configBytes(b, LoadOptions{})
+}
+
+// LoadConfig is DecodeConfig for a file, with options (IncludePatient fills
+// Meta.Patient for DICOM). It also describes DICOM files whose pixel data
+// this package does not decode. Errors name the file.
+func LoadConfig(path string, o LoadOptions) (Meta, error) {
+	b, err := readFileLimited(path, o.maxBytes())
+	if err != nil {
+		return Meta{}, err
+	}
+	m, err := configBytes(b, o)
+	if err != nil {
+		return Meta{}, fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func configBytes(b []byte, o LoadOptions) (Meta, error) {
 	switch sniff(b) {
 	case "png", "jpeg":
-		cfg, name, err := image.DecodeConfig(bytes.NewReader(b))
-		if err != nil {
-			return Meta{}, formatErr(name, err, "failed to read header")
+		name := sniff(b)
+		var cfg image.Config
+		var err error
+		if name == "png" {
+			cfg, err = png.DecodeConfig(bytes.NewReader(b))
+		} else {
+			cfg, err = jpegx.DecodeConfig(bytes.NewReader(b))
 		}
-		m := Meta{Format: name, Width: cfg.Width, Height: cfg.Height}
+		if err != nil {
+			return Meta{}, stdErr(name, err)
+		}
+		m := Meta{Format: name, Width: cfg.Width, Height: cfg.Height, RescaleSlope: 1, WindowSource: "full"}
 		m.BitDepth, m.Color = modelInfo(cfg.ColorModel)
+		m.Window = Window{Center: 128, Width: 256}
+		if m.BitDepth == 16 {
+			m.Window = Window{Center: 32768, Width: 65536}
+		}
 		return m, nil
 	case "dicom":
-		return dicomConfig(b, LoadOptions{})
+		return dicomConfig(b, o)
 	}
 	if len(b) == 0 {
 		return Meta{}, formatErr("", nil, "empty file")

@@ -349,3 +349,23 @@ func TestUnpackBits(t *testing.T) {
 		}
 	}
 }
+
+func TestImageDecodeRegistered(t *testing.T) {
+	p := filepath.Join("samples", "dicom", "pydicom_MR_small.dcm")
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, name, err := image.Decode(f)
+	if err != nil || name != "dicom" {
+		t.Fatalf("image.Decode: %v, %q", err, name)
+	}
+	d, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(img.(*image.Gray).Pix, d.Display().Pix) {
+		t.Fatal("image.Decode differs from Display")
+	}
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/medqr/medqr/data"
+)
+
+const datasetUsage = `medqr dataset: index a dataset and cache its preprocessed images.
+
+Usage:
+    medqr dataset index [--json] [-o MANIFEST.json [--force]] DIR|FILE.npz
+    medqr dataset cache [--size N] [--cache-dir DIR] DIR|FILE.npz|MANIFEST.json
+
+"index" lists every PNG, JPEG and DICOM file under DIR (labels from the
+first-level class folders, e.g. NORMAL/ and PNEUMONIA/) or every image of a
+MedMNIST-style .npz, with its SHA-256, size, label and split. The split is
+decided by the file's content hash: 80% train, 10% val, 10% test, stable
+when files are renamed, added or removed. It prints a summary (counts per
+split and class, and the manifest hash); --json prints the summary as JSON;
+-o writes the full manifest (never overwriting an existing file without
+--force).
+
+"cache" decodes every image, renders it to 8-bit gray (VOI window for
+DICOM), resizes it to N x N (centre crop, Lanczos-3) and stores the arrays in
+a versioned cache file that training reads instead of the images. An
+existing valid cache is reused; a corrupt one is rebuilt.
+
+Flags:
+    --json            (index) print the summary as JSON
+    -o, --output F    (index) write the manifest to F
+    --force           (index) overwrite F
+    --size N          (cache) working size (default 256)
+    --cache-dir DIR   (cache) cache folder (default $MEDQR_CACHE_DIR or ~/.cache/medqr)
+
+Examples:
+    medqr dataset index data/samples/kermany_cxr_224
+    medqr dataset index -o manifest.json data/samples/kermany_cxr_224
+    medqr dataset cache --size 256 data/samples/kermany_cxr_224
+`
+
+func init() {
+	register(&command{
+		name:    "dataset",
+		summary: "index a dataset (manifest, content-hash split) and cache it",
+		usage:   datasetUsage,
+		run:     runDatasetCommand,
+	})
+}
+
+type datasetIndexOptions struct {
+	json   bool
+	output string
+	force  bool
+}
+
+type datasetCacheOptions struct {
+	size     int
+	cacheDir string
+}
+
+func runDatasetCommand(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError{"dataset needs a subcommand: index or cache"}
+	}
+	switch args[0] {
+	case "index":
+		var o datasetIndexOptions
+		fs := newFlagSet("dataset index")
+		fs.BoolVar(&o.json, "json", false, "")
+		fs.StringVar(&o.output, "o", "", "")
+		fs.StringVar(&o.output, "output", "", "")
+		fs.BoolVar(&o.force, "force", false, "")
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{"dataset index needs exactly one DIR or FILE.npz"}
+		}
+		return runDatasetIndex(ctx, e, o, pos[0])
+	case "cache":
+		o := datasetCacheOptions{size: data.DefaultSize}
+		fs := newFlagSet("dataset cache")
+		fs.IntVar(&o.size, "size", data.DefaultSize, "")
+		fs.StringVar(&o.cacheDir, "cache-dir", "", "")
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{"dataset cache needs exactly one DIR, FILE.npz or MANIFEST.json"}
+		}
+		if o.size < 1 || o.size > 8192 {
+			return usageError{fmt.Sprintf("--size %d out of range 1..8192", o.size)}
+		}
+		return runDatasetCache(ctx, e, o, pos[0])
+	case "-h", "--help", "help":
+		return flag.ErrHelp
+	}
+	return usageError{fmt.Sprintf("unknown dataset subcommand %q: use index or cache", args[0])}
+}
+
+// datasetSummary is the --json output of "dataset index".
+type datasetSummary struct {
+	Root         string                    `json:"root"`
+	Kind         string                    `json:"kind"`
+	Samples      int                       `json:"samples"`
+	Classes      []string                  `json:"classes"`
+	SplitRule    string                    `json:"split_rule"`
+	Counts       map[string]map[string]int `json:"counts"` // split -> class -> n
+	ManifestHash string                    `json:"manifest_hash"`
+	Manifest     string                    `json:"manifest,omitempty"`
+}
+
+func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, src string) error {
+	if o.output != "" && !o.force {
+		if _, err := os.Lstat(o.output); err == nil {
+			return withHint(fmt.Errorf("%s already exists", o.output), "pass --force to overwrite it, or choose another name")
+		}
+	}
+	start := time.Now()
+	m, err := data.Index(src)
+	if err != nil {
+		return withHint(err, "pass a folder of PNG/JPEG/DICOM images (class subfolders give labels) or a MedMNIST .npz")
+	}
+	e.log.WithField("samples", len(m.Samples)).WithField("elapsed", time.Since(start).Round(time.Millisecond)).Debug("indexed dataset")
+	s := datasetSummary{
+		Root: src, Kind: m.Kind, Samples: len(m.Samples), Classes: m.Classes,
+		SplitRule: m.SplitRule, ManifestHash: m.Hash(), Counts: map[string]map[string]int{},
+	}
+	for split, byLabel := range m.Counts() {
+		s.Counts[split] = map[string]int{}
+		for l, n := range byLabel {
+			name := "(unlabelled)"
+			if l >= 0 {
+				name = m.Classes[l]
+			}
+			s.Counts[split][name] = n
+		}
+	}
+	if o.output != "" {
+		var buf bytes.Buffer
+		if err := m.WriteManifest(&buf); err != nil {
+			return err
+		}
+		if err := writeDatasetFile(o.output, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("failed to write manifest: %w", err)
+		}
+		s.Manifest = o.output
+	}
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	fmt.Fprintf(e.stdout, "dataset:  %s (%s, %d images)\n", src, m.Kind, len(m.Samples))
+	fmt.Fprintf(e.stdout, "classes:  %v\n", m.Classes)
+	fmt.Fprintf(e.stdout, "split:    %s\n", m.SplitRule)
+	names := append([]string(nil), m.Classes...)
+	if hasUnlabelled(s.Counts) {
+		names = append(names, "(unlabelled)")
+	}
+	fmt.Fprintf(e.stdout, "%-8s", "")
+	for _, n := range names {
+		fmt.Fprintf(e.stdout, " %12s", n)
+	}
+	fmt.Fprintf(e.stdout, " %8s\n", "total")
+	for _, split := range []string{data.SplitTrain, data.SplitVal, data.SplitTest} {
+		fmt.Fprintf(e.stdout, "%-8s", split)
+		total := 0
+		for _, n := range names {
+			fmt.Fprintf(e.stdout, " %12d", s.Counts[split][n])
+			total += s.Counts[split][n]
+		}
+		fmt.Fprintf(e.stdout, " %8d\n", total)
+	}
+	fmt.Fprintf(e.stdout, "manifest: sha256 %s\n", s.ManifestHash)
+	if o.output != "" {
+		fmt.Fprintf(e.stdout, "written:  %s\n", o.output)
+	}
+	return nil
+}
+
+func hasUnlabelled(c map[string]map[string]int) bool {
+	for _, m := range c {
+		if m["(unlabelled)"] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, src string) error {
+	start := time.Now()
+	m, err := data.Index(src)
+	if err != nil {
+		return withHint(err, "pass a folder of images, a MedMNIST .npz or a manifest written by \"medqr dataset index -o\"")
+	}
+	path, err := data.BuildCache(m, o.size, o.cacheDir)
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, s := range m.Samples {
+		counts[s.Split]++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(e.stdout, "cache:    %s\n", path)
+	fmt.Fprintf(e.stdout, "images:   %d at %dx%d (", len(m.Samples), o.size, o.size)
+	for i, k := range keys {
+		if i > 0 {
+			fmt.Fprint(e.stdout, ", ")
+		}
+		fmt.Fprint(e.stdout, k+" "+strconv.Itoa(counts[k]))
+	}
+	fmt.Fprintln(e.stdout, ")")
+	e.log.WithField("elapsed", time.Since(start).Round(time.Millisecond)).Info("dataset cache ready")
+	return nil
+}
+
+// writeDatasetFile writes b to a temporary file beside path and renames it.
+func writeDatasetFile(path string, b []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
+}

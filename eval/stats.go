@@ -179,12 +179,27 @@ func EntropyNull(n, levels int) (mean, sd float64) {
 	// joint of two cells: trinomial(n; p, p, 1-2p)
 	var cov, jmass float64
 	if levels > 2 {
+		// log-factorials of every count the double sum needs
+		lga := make([]float64, hi-lo+1)
+		for x := lo; x <= hi; x++ {
+			lga[x-lo] = lg(x)
+		}
+		rlo := max(0, n-2*hi)
+		lgr := make([]float64, max(0, n-2*lo-rlo)+1)
+		for x := range lgr {
+			lgr[x] = lg(rlo + x)
+		}
+		lp1, lp2 := math.Log(p), math.Log1p(-2*p)
+		fs := make([]float64, hi-lo+1)
+		for x := lo; x <= hi; x++ {
+			fs[x-lo] = f(x) - m1
+		}
 		for a := lo; a <= hi; a++ {
 			for b := lo; b <= hi && a+b <= n; b++ {
-				lp := lgN - lg(a) - lg(b) - lg(n-a-b) + float64(a+b)*math.Log(p) + float64(n-a-b)*math.Log1p(-2*p)
+				lp := lgN - lga[a-lo] - lga[b-lo] - lgr[n-a-b-rlo] + float64(a+b)*lp1 + float64(n-a-b)*lp2
 				w := math.Exp(lp)
 				jmass += w
-				cov += w * (f(a) - m1) * (f(b) - m1)
+				cov += w * fs[a-lo] * fs[b-lo]
 			}
 		}
 		cov /= jmass

@@ -283,3 +283,51 @@ func TestChiSquareHand(t *testing.T) {
 		t.Errorf("p at the critical value = %v", p)
 	}
 }
+
+func randomBytes(n int) []byte {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func BenchmarkNPCRUACI256(b *testing.B) {
+	x, y := randomBytes(65536), randomBytes(65536)
+	b.SetBytes(65536)
+	for range b.N {
+		NPCRBytes(x, y)
+		UACIBytes(x, y)
+	}
+}
+
+func BenchmarkCorrelation256(b *testing.B) {
+	x := randomBytes(65536)
+	b.SetBytes(65536)
+	for range b.N {
+		Correlation(x, 256, 256, Diagonal)
+	}
+}
+
+func BenchmarkLocalEntropy256(b *testing.B) {
+	x := randomBytes(65536)
+	r := rand.New(rand.NewPCG(1, 1))
+	for range b.N {
+		if _, err := LocalEntropy(x, 256, 256, 44, 25, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEntropyNull256(b *testing.B) {
+	for range b.N {
+		EntropyNull(65536, 256)
+	}
+}
+
+func BenchmarkSimulateLocalNull1000(b *testing.B) {
+	for range b.N {
+		SimulateLocalNull(25, 1936, 1000, 1)
+	}
+}

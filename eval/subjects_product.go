@@ -25,24 +25,28 @@ func init() {
 }
 
 func productSubject(env SubjectEnv, sealed bool) (Subject, error) {
+	l, err := codec.DefaultLearned()
+	if err != nil {
+		return Subject{}, fmt.Errorf("product subject: %w", err)
+	}
+	return productSubjectWith(l, env, sealed)
+}
+
+// productSubjectWith builds a product subject around any codec.
+func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, error) {
 	lv, err := qr.ParseLevel(env.QRLevel)
 	if err != nil {
 		return Subject{}, fmt.Errorf("product subject: %w", err)
 	}
 	capacity := qr.Capacity(lv)
-	l, err := codec.DefaultLearned()
-	if err != nil {
-		return Subject{}, fmt.Errorf("product subject: %w", err)
-	}
-	var c codec.Codec = l
 	budget := seal.PayloadBudget(capacity, seal.NewKeySealer(seal.Key{}))
 	encode := func(img *image.Gray) ([]byte, error) {
 		return learnedMemo.encode(c, img, budget)
 	}
 	if !sealed {
 		return Subject{
-			Name: "learned-code", Group: "codec", Deterministic: true,
-			Note: fmt.Sprintf("learned codec payload before sealing (budget %d bytes for one %c-level QR symbol); not a cipher", budget, byte(lv)),
+			Name: c.Name() + "-code", Group: "codec", Deterministic: true,
+			Note: fmt.Sprintf("%s codec payload before sealing (budget %d bytes for one %c-level QR symbol); not a cipher", c.Name(), budget, byte(lv)),
 			Encrypt: func(img *image.Gray, _ Key, _ []byte, _ io.Reader) (Output, error) {
 				p, err := encode(img)
 				if err != nil {
@@ -58,7 +62,7 @@ func productSubject(env SubjectEnv, sealed bool) (Subject, error) {
 	type blob struct{ containers [][]byte }
 	return Subject{
 		Name: "product-sealed", Group: "product", FreshNonce: true, Deterministic: false,
-		Note: fmt.Sprintf("product path: learned codec + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included", capacity, byte(lv)),
+		Note: fmt.Sprintf("product path: %s codec + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included", c.Name(), capacity, byte(lv)),
 		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
 			p, err := encode(img)
 			if err != nil {

@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -325,6 +324,7 @@ func OpenMessage(containers [][]byte, o Opener) (Meta, []byte, error) {
 		c []byte
 	}
 	var syms []sym
+	seen := make(map[string]bool, len(containers))
 	for i, c := range containers {
 		h, err := ParseHeader(c)
 		if err != nil {
@@ -333,14 +333,8 @@ func OpenMessage(containers [][]byte, o Opener) (Meta, []byte, error) {
 			}
 			return Meta{}, nil, err
 		}
-		dup := false
-		for _, s := range syms {
-			if bytes.Equal(s.c, c) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if !seen[string(c)] {
+			seen[string(c)] = true
 			syms = append(syms, sym{h, c})
 		}
 	}
@@ -395,7 +389,11 @@ func OpenMessage(containers [][]byte, o Opener) (Meta, []byte, error) {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	var plain []byte
+	size := 0
+	for _, s := range byIndex {
+		size += len(s.c) - s.h.size - TagSize
+	}
+	plain := make([]byte, 0, size)
 	for _, i := range idx {
 		s := byIndex[i]
 		ad := s.c[:s.h.size]

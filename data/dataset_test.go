@@ -328,10 +328,33 @@ func TestLoadSplitNPZ(t *testing.T) {
 
 func TestLoadSplitKermany(t *testing.T) {
 	if testing.Short() {
-		t.Skip("decodes 1,000 JPEGs")
+		t.Skip("decodes 99 JPEGs")
+	}
+	// A manifest holding only the val split of the shipped sample keeps
+	// this test quick and exercises the manifest path of LoadSplit.
+	m, err := Index(filepath.Join("samples", "kermany_cxr_224"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := m.Split(SplitVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(m.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Root, m.Samples = abs, val
+	var buf bytes.Buffer
+	if err := m.WriteManifest(&buf); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(t.TempDir(), "val.json")
+	if err := os.WriteFile(mp, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	t.Setenv("MEDQR_CACHE_DIR", t.TempDir())
-	imgs, err := LoadSplit(filepath.Join("samples", "kermany_cxr_224"), SplitVal, 64)
+	imgs, err := LoadSplit(mp, SplitVal, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,5 +365,8 @@ func TestLoadSplitKermany(t *testing.T) {
 		if g.Rect.Dx() != 64 || g.Rect.Dy() != 64 {
 			t.Fatalf("image %v", g.Rect)
 		}
+	}
+	if rest, err := LoadSplit(mp, SplitTrain, 64); err != nil || len(rest) != 0 {
+		t.Fatalf("train split of a val-only manifest: %d images, %v", len(rest), err)
 	}
 }

@@ -285,3 +285,17 @@ func toImage(px []uint16, w, h, depth int) image.Image {
 	}
 	return m
 }
+
+// PatternImage returns a deterministic w x h test image of the given depth
+// (8 or 16): pixel (x, y) = (x*7 + y*13 + x*y) mod 2^depth. The large
+// known-answer vectors use it as their plaintext.
+func PatternImage(w, h, depth int) image.Image {
+	px := make([]uint16, w*h)
+	mask := uint32(1)<<depth - 1
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			px[y*w+x] = uint16(uint32(x*7+y*13+x*y) & mask)
+		}
+	}
+	return toImage(px, w, h, depth)
+}

@@ -50,7 +50,11 @@ type ksReader struct {
 	pos int
 }
 
+// newKSReader buffers about size bytes (rounded up to a multiple of 4, so
+// that draws never straddle a refill: the numbers drawn do not depend on
+// the buffer size).
 func newKSReader(s cipher.Stream, size int) *ksReader {
+	size = (max(size, 4) + 3) &^ 3
 	return &ksReader{s: s, buf: make([]byte, size), pos: size}
 }
 
@@ -92,20 +96,63 @@ func keystreamInto(s cipher.Stream, dst []byte) {
 // ---------------------------------------------------------------------
 // Step 1: key-driven permutation of pixel positions.
 
-// permutation returns a uniformly random permutation of [0, n) drawn by a
-// Fisher-Yates shuffle on the keystream. Pixel j of the permuted image is
-// pixel perm[j] of the input.
+// permutation returns a uniformly random permutation of [0, n) drawn from
+// the keystream. Pixel j of the permuted image is pixel perm[j] of the
+// input.
+//
+// Up to rsMinSize positions it is a plain Fisher-Yates shuffle. Above, a
+// Fisher-Yates shuffle over millions of positions spends most of its time
+// on cache misses, so it is one round of the Rao-Sandelius shuffle
+// (Sandelius 1962): every position goes to one of 256 piles chosen by a
+// keystream byte, in order, and each pile (about n/256 positions, which
+// fit in cache) is Fisher-Yates shuffled; the piles are concatenated. With
+// independent uniform pile choices and uniform shuffles within piles the
+// result is a uniform permutation, like Fisher-Yates on the whole array.
 func permutation(s cipher.Stream, n int) []uint32 {
+	return permutationRS(s, n, rsMinSize)
+}
+
+// permutationRS is permutation with the Fisher-Yates threshold as a
+// parameter, so tests can check the pile path on small sizes.
+func permutationRS(s cipher.Stream, n, fyMax int) []uint32 {
 	perm := make([]uint32, n)
-	for i := range perm {
-		perm[i] = uint32(i)
+	if n <= fyMax {
+		for i := range perm {
+			perm[i] = uint32(i)
+		}
+		fisherYates(perm, newKSReader(s, min(1<<12, 4*n)))
+		return perm
 	}
-	r := newKSReader(s, 1<<16)
-	for i := n - 1; i > 0; i-- {
-		j := r.below(uint32(i + 1))
-		perm[i], perm[j] = perm[j], perm[i]
+	piles := make([]byte, n)
+	keystreamInto(s, piles)
+	var start [257]int
+	for _, p := range piles {
+		start[int(p)+1]++
+	}
+	for b := 1; b <= 256; b++ {
+		start[b] += start[b-1]
+	}
+	next := start
+	for i, p := range piles {
+		perm[next[p]] = uint32(i)
+		next[p]++
+	}
+	r := newKSReader(s, min(1<<16, 4*n))
+	for b := 0; b < 256; b++ {
+		fisherYates(perm[start[b]:start[b+1]], r)
 	}
 	return perm
+}
+
+// rsMinSize is the largest size shuffled by plain Fisher-Yates.
+const rsMinSize = 1 << 16
+
+// fisherYates shuffles a in place (Durstenfeld's version).
+func fisherYates(a []uint32, r *ksReader) {
+	for i := len(a) - 1; i > 0; i-- {
+		j := r.below(uint32(i + 1))
+		a[i], a[j] = a[j], a[i]
+	}
 }
 
 func permute(dst, src []uint16, perm []uint32) {

@@ -67,14 +67,43 @@ func TestCoreRoundTrip(t *testing.T) {
 }
 
 func TestPermutationIsBijection(t *testing.T) {
-	s, _ := testStreams("p")("x")
-	perm := permutation(s, 1000)
-	seen := make([]bool, 1000)
-	for _, p := range perm {
-		if seen[p] {
-			t.Fatalf("index %d drawn twice", p)
+	for _, n := range []int{1, 2, 1000, rsMinSize, rsMinSize + 1, 300000} {
+		s, _ := testStreams("p")("x")
+		perm := permutation(s, n)
+		seen := make([]bool, n)
+		for _, p := range perm {
+			if seen[p] {
+				t.Fatalf("n=%d: index %d drawn twice", n, p)
+			}
+			seen[p] = true
 		}
-		seen[p] = true
+	}
+}
+
+// TestPermutationUniform draws many permutations of 5 elements through
+// both paths (plain Fisher-Yates, and the Rao-Sandelius piles forced on
+// by a tiny threshold) and checks that all 120 are equally likely:
+// chi-square with 119 degrees of freedom, critical value 173.6 at
+// a = 0.001.
+func TestPermutationUniform(t *testing.T) {
+	const n, draws = 5, 60000
+	for _, fyMax := range []int{rsMinSize, 1} {
+		s, _ := testStreams("uniform")("x")
+		counts := map[[n]uint32]int{}
+		for i := 0; i < draws; i++ {
+			counts[[n]uint32(permutationRS(s, n, fyMax))]++
+		}
+		if len(counts) != 120 {
+			t.Fatalf("fyMax %d: %d distinct permutations, want 120", fyMax, len(counts))
+		}
+		var chi float64
+		for _, c := range counts {
+			d := float64(c) - draws/120.0
+			chi += d * d / (draws / 120.0)
+		}
+		if chi > 173.6 {
+			t.Errorf("fyMax %d: chi-square %.1f over 120 permutations, not uniform", fyMax, chi)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package cipherimg_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"image"
@@ -63,8 +64,8 @@ func imageFromBytes(t *testing.T, b []byte, w, h, depth int) image.Image {
 // fused a multiply-add, or any change of map or labels, fails here.
 func TestVectors(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
-	if len(files) < 18 {
-		t.Fatalf("found %d vector files, want 18 (run go generate)", len(files))
+	if len(files) < 22 {
+		t.Fatalf("found %d vector files, want 22 (run go generate)", len(files))
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -79,6 +80,29 @@ func TestVectors(t *testing.T) {
 			}
 			var key seal.Key
 			copy(key[:], kb)
+			o := cipherimg.Options{
+				Keystream: hd.Keystream, Nonce: hd.Nonce,
+				Rounds: hd.Rounds, Layers: hd.Layers,
+				NoPermutation: hd.NoPermutation, NoNetwork: hd.NoNetwork, NoDiffusion: hd.NoDiffusion,
+			}
+			if v["plain"] == "pattern" {
+				// Large vector: plaintext from the documented pattern,
+				// cipher pixels pinned by their SHA-256.
+				plain := cipherimg.PatternImage(hd.Width, hd.Height, hd.Depth)
+				c, err := cipherimg.Encrypt(plain, key, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(pixBytes(c.Image))
+				if got := hex.EncodeToString(sum[:]); got != v["cipher-sha256"] {
+					t.Errorf("%s: cipher SHA-256 %s, vector says %s", v["comment"], got, v["cipher-sha256"])
+				}
+				back, err := cipherimg.Decrypt(c, key)
+				if err != nil || !samePixels(back, plain) {
+					t.Errorf("%s: round trip failed (%v)", v["comment"], err)
+				}
+				return
+			}
 			pb, err1 := hex.DecodeString(v["plain"])
 			cb, err2 := hex.DecodeString(v["cipher"])
 			if err1 != nil || err2 != nil {
@@ -86,11 +110,7 @@ func TestVectors(t *testing.T) {
 			}
 			plain := imageFromBytes(t, pb, hd.Width, hd.Height, hd.Depth)
 			want := imageFromBytes(t, cb, hd.Width, hd.Height, hd.Depth)
-			c, err := cipherimg.Encrypt(plain, key, cipherimg.Options{
-				Keystream: hd.Keystream, Nonce: hd.Nonce,
-				Rounds: hd.Rounds, Layers: hd.Layers,
-				NoPermutation: hd.NoPermutation, NoNetwork: hd.NoNetwork, NoDiffusion: hd.NoDiffusion,
-			})
+			c, err := cipherimg.Encrypt(plain, key, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,6 +126,16 @@ func TestVectors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func pixBytes(img image.Image) []byte {
+	switch m := img.(type) {
+	case *image.Gray:
+		return m.Pix
+	case *image.Gray16:
+		return m.Pix
+	}
+	panic("unexpected image type")
 }
 
 func TestPNGRoundTrip(t *testing.T) {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"flag"
@@ -33,6 +34,7 @@ type vector struct {
 	w, h    int
 	depth   int
 	opts    cipherimg.Options
+	pattern bool // large: plaintext from patternImage, cipher as SHA-256
 }
 
 func main() {
@@ -50,7 +52,7 @@ func main() {
 	}{{"chacha20", keystream.ChaCha20}, {"chaos", keystream.Chaos}} {
 		add := func(name, comment string, w, h, depth int, o cipherimg.Options) {
 			o.Keystream = k.kind
-			vs = append(vs, vector{k.name + "-" + name, comment + ", " + k.name + " keystream", k.kind, w, h, depth, o})
+			vs = append(vs, vector{name: k.name + "-" + name, comment: comment + ", " + k.name + " keystream", kind: k.kind, w: w, h: h, depth: depth, opts: o})
 		}
 		add("1x1-8bit", "1x1 8-bit, full scheme", 1, 1, 8, cipherimg.Options{})
 		add("7x5-8bit", "7x5 8-bit, full scheme", 7, 5, 8, cipherimg.Options{})
@@ -61,12 +63,22 @@ func main() {
 		add("16x16-8bit-permutation-only", "16x16 8-bit, permutation only", 16, 16, 8, cipherimg.Options{NoNetwork: true, NoDiffusion: true})
 		add("16x16-8bit-network-only", "16x16 8-bit, network only", 16, 16, 8, cipherimg.Options{NoPermutation: true, NoDiffusion: true})
 		add("16x16-8bit-diffusion-only", "16x16 8-bit, diffusion only", 16, 16, 8, cipherimg.Options{NoPermutation: true, NoNetwork: true})
+		add("257x256-8bit", "257x256 8-bit (pile permutation), full scheme", 257, 256, 8, cipherimg.Options{})
+		vs[len(vs)-1].pattern = true
+		add("300x230-16bit", "300x230 16-bit (pile permutation), full scheme", 300, 230, 16, cipherimg.Options{})
+		vs[len(vs)-1].pattern = true
 	}
 	dir := filepath.Join(*out, "vectors")
 	must(os.MkdirAll(dir, 0o755))
-	for i, v := range vs {
-		rng := rand.New(rand.NewPCG(uint64(i), 0x6d65647172))
+	for _, v := range vs {
+		// The plaintext's seed comes from the vector's name, so adding a
+		// vector leaves the others unchanged.
+		seed := sha256.Sum256([]byte(v.name))
+		rng := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:]), 0x6d65647172))
 		img := plainImage(rng, v.w, v.h, v.depth)
+		if v.pattern {
+			img = cipherimg.PatternImage(v.w, v.h, v.depth)
+		}
 		v.opts.Nonce = make([]byte, cipherimg.NonceSize)
 		for j := range v.opts.Nonce {
 			v.opts.Nonce[j] = byte(0xa0 + j)
@@ -79,8 +91,14 @@ func main() {
 		fmt.Fprintf(&b, "comment: %s\n", v.comment)
 		fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
 		fmt.Fprintf(&b, "header: %s\n", hd)
-		fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
-		fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
+		if v.pattern {
+			sum := sha256.Sum256(pix(c.Image))
+			fmt.Fprintf(&b, "plain: pattern\n")
+			fmt.Fprintf(&b, "cipher-sha256: %s\n", hex.EncodeToString(sum[:]))
+		} else {
+			fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
+			fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
+		}
 		must(os.WriteFile(filepath.Join(dir, v.name+".txt"), b.Bytes(), 0o644))
 	}
 	log.Printf("wrote %d vectors to %s", len(vs), dir)

@@ -232,9 +232,11 @@ func BenchmarkKeystream(b *testing.B) {
 			s, _ := New(kind, testKey, testNonce, "bench")
 			buf := make([]byte, 65536)
 			b.SetBytes(int64(len(buf)))
+			c := startCPU(int64(len(buf)))
 			for b.Loop() {
 				s.XORKeyStream(buf, buf)
 			}
+			c.report(b)
 		})
 	}
 }

@@ -22,20 +22,24 @@ func BenchmarkSealOpen(b *testing.B) {
 			s := WithAEAD(p.s, a)
 			b.Run(fmt.Sprintf("seal/%s/%s", a, p.name), func(b *testing.B) {
 				b.SetBytes(int64(len(payload)))
+				c := startCPU(int64(len(payload)))
 				for b.Loop() {
 					if _, err := SealMessage(testMeta('M'), payload, capacity, s); err != nil {
 						b.Fatal(err)
 					}
 				}
+				c.report(b)
 			})
 			cs, _ := SealMessage(testMeta('M'), payload, capacity, s)
 			b.Run(fmt.Sprintf("open/%s/%s", a, p.name), func(b *testing.B) {
 				b.SetBytes(int64(len(payload)))
+				c := startCPU(int64(len(payload)))
 				for b.Loop() {
 					if _, _, err := OpenMessage(cs, p.o); err != nil {
 						b.Fatal(err)
 					}
 				}
+				c.report(b)
 			})
 		}
 	}
@@ -45,7 +49,9 @@ func BenchmarkSealOpen(b *testing.B) {
 // the default RFC 9106 parameters (64 MiB, 3 passes, 4 lanes).
 func BenchmarkArgon2Default(b *testing.B) {
 	salt := make([]byte, MessageIDSize)
+	c := startCPU(0)
 	for b.Loop() {
 		argon2Key("correct horse battery staple", salt, DefaultArgon2)
 	}
+	c.report(b)
 }

@@ -52,8 +52,6 @@ func TestParseKeyErrors(t *testing.T) {
 	} else {
 		mistyped[30] = 'Q'
 	}
-	swapped := []byte(s)
-	swapped[40], swapped[41] = swapped[41], swapped[40]
 	for _, tc := range []struct {
 		name, in, want string
 	}{
@@ -69,9 +67,6 @@ func TestParseKeyErrors(t *testing.T) {
 		{"other", "AGE-SECRET-KEY-1QQQQ", "does not start with"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "swapped" {
-				tc.in = string(swapped)
-			}
 			got, err := ParseKey(tc.in)
 			if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrInvalidKey mentioning %q", err, tc.want)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -106,17 +107,16 @@ func TestSealOpenSizes(t *testing.T) {
 func TestWrongCredential(t *testing.T) {
 	ps := sealers(t)
 	other := sealersWith(t, "correct horse battery stapler")
-	for i, p := range ps {
+	for _, p := range ps {
 		cs, err := SealMessage(testMeta('M'), randBytes(5000), capacities['M'], p.s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for j, o := range other {
+		for _, o := range other {
 			m, got, err := OpenMessage(cs, o.o)
 			if got != nil || m != (Meta{}) || !errors.Is(err, ErrAuth) {
-				t.Errorf("%s opened by %s's credential: err %v, %d bytes", p.name, other[j].name, err, len(got))
+				t.Errorf("%s opened by %s's credential: err %v, %d bytes", p.name, o.name, err, len(got))
 			}
-			_ = i
 		}
 	}
 	k, _ := GenerateKey()
@@ -246,5 +246,60 @@ func TestPayloadBudgets(t *testing.T) {
 				t.Errorf("%s: Overhead %d", p.name, Overhead(p.s.Mode()))
 			}
 		}
+	}
+}
+
+func TestSealErrorsAndFreshness(t *testing.T) {
+	k, _ := GenerateKey()
+	s := NewKeySealer(k)
+	a, _ := SealMessage(testMeta('M'), []byte("same"), capacities['M'], s)
+	b, _ := SealMessage(testMeta('M'), []byte("same"), capacities['M'], s)
+	if bytes.Equal(a[0], b[0]) || bytes.Equal(a[0][4:20], b[0][4:20]) {
+		t.Fatal("two seals of one payload share a message id or bytes")
+	}
+	for _, tc := range []struct {
+		m        Meta
+		capacity int
+		want     string
+	}{
+		{testMeta('M'), Overhead(ModeKey) - 1, "too small"},
+		{Meta{Width: 70000, Height: 1}, 2331, "outside 0..65535"},
+		{Meta{Width: 1, Height: -1}, 2331, "outside 0..65535"},
+		{Meta{Depth: 256}, 2331, "bit depth"},
+	} {
+		if _, err := SealMessage(tc.m, nil, tc.capacity, s); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SealMessage(%+v, cap %d): %v, want %q", tc.m, tc.capacity, err, tc.want)
+		}
+	}
+	// The smallest capacity that works holds exactly an empty payload.
+	cs, err := SealMessage(testMeta('M'), nil, Overhead(ModeKey), s)
+	if err != nil || len(cs) != 1 || len(cs[0]) != Overhead(ModeKey) {
+		t.Fatalf("minimal capacity: %v", err)
+	}
+	if _, err := SealMessage(testMeta('M'), make([]byte, 70000*100), 100, s); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("65,536+ symbols: %v", err)
+	}
+	if _, err := NewPassphraseSealer("", testArgon2); err == nil {
+		t.Error("empty passphrase accepted")
+	}
+	if _, err := NewPassphraseSealer("p", Argon2Params{Time: 1, MemoryKiB: 1000, Threads: 1}); err == nil {
+		t.Error("non-power-of-two memory accepted")
+	}
+	if _, _, err := OpenMessage(nil, KeyOpener(k)); err == nil {
+		t.Error("no containers accepted")
+	}
+}
+
+// Sealing refuses Argon2id memory below 64 MiB outside tests: the floor is
+// lowered only by export_test.go.
+func TestArgon2Floor(t *testing.T) {
+	old := minSealMemoryKiB
+	minSealMemoryKiB = 64 << 10
+	defer func() { minSealMemoryKiB = old }()
+	if _, err := NewPassphraseSealer("p", testArgon2); err == nil || !strings.Contains(err.Error(), "below the 65536 KiB minimum") {
+		t.Fatalf("weak Argon2id accepted: %v", err)
+	}
+	if _, err := NewPassphraseSealer("p", DefaultArgon2); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/medqr/medqr/codec"
+	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/model"
+	"github.com/medqr/medqr/seal"
+	"github.com/medqr/medqr/train"
+)
+
+func init() {
+	register(&command{
+		name:    "train",
+		summary: "train the learned codec with gorgonia (research)",
+		usage: `usage: medqr train [-config FILE] [-set key=value]... [-resume] [-no-progress]
+       medqr train -rd DIR [-weights FILE] [-data SRC] [-split test] [-images N]
+
+Trains the learned codec from a config file in experiments/ (defaults for
+every field live in package train; unknown fields are errors). -set overrides
+one field after the file, with dotted keys for nested fields, e.g.
+  -set steps=200 -set loss.ssim=0 -set model.latent=48
+The run folder (out/name) receives the effective config with seed and code
+version, logs, loss and validation curves (CSV, JSON, PNG), checkpoints and
+best.mqw; "export" (if set) receives the best weights too.
+-resume continues an interrupted run from its checkpoint.
+
+-rd DIR evaluates the learned codec (the embedded weights, or -weights FILE)
+against Go's image/jpeg at every QR v40 level's byte budget on the held-out
+split and writes DIR/learned_vs_gojpeg.{json,md,png}.
+`,
+		run: runTrain,
+	})
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type trainOptions struct {
+	config     string
+	sets       stringList
+	resume     bool
+	noProgress bool
+	rd         string
+	weights    string
+	data       string
+	split      string
+	images     int
+}
+
+func runTrain(ctx context.Context, e *env, args []string) error {
+	var o trainOptions
+	fs := newFlagSet("train")
+	fs.StringVar(&o.config, "config", "", "experiment config file (JSON)")
+	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
+	fs.BoolVar(&o.resume, "resume", false, "resume from the run folder's checkpoint")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fs.StringVar(&o.rd, "rd", "", "evaluate rate-distortion into this folder instead of training")
+	fs.StringVar(&o.weights, "weights", "", "weights file for -rd (default: the embedded weights)")
+	fs.StringVar(&o.data, "data", "data/samples/kermany_cxr_224", "dataset for -rd")
+	fs.StringVar(&o.split, "split", "test", "split for -rd")
+	fs.IntVar(&o.images, "images", 0, "at most this many images for -rd (0: all)")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("train takes no arguments, got %q", rest)}
+	}
+	if o.rd != "" {
+		return runRD(e, o)
+	}
+	cfg, err := train.LoadConfig(o.config, o.sets)
+	if err != nil {
+		return withHint(err, "see experiments/README.md for the fields")
+	}
+	opt := train.Options{Resume: o.resume, Log: e.log}
+	if !o.noProgress {
+		opt.Progress = os.Stderr
+	}
+	dir, err := train.Run(ctx, cfg, opt)
+	if err != nil {
+		if dir != "" && !o.resume {
+			return withHint(err, "rerun with -resume to continue from %s", dir)
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "run folder: %s\n", dir)
+	if cfg.Export != "" {
+		fmt.Fprintf(e.stdout, "best weights: %s\n", cfg.Export)
+	}
+	return nil
+}
+
+func runRD(e *env, o trainOptions) error {
+	var lc *codec.Learned
+	var wb []byte
+	var err error
+	if o.weights != "" {
+		wb, err = os.ReadFile(o.weights)
+		if err == nil {
+			lc, err = codec.NewLearnedFromWeights(wb)
+		}
+	} else {
+		lc, err = codec.DefaultLearned()
+	}
+	if err != nil {
+		return withHint(err, "run `make train` to regenerate the weights")
+	}
+	imgs, err := data.LoadSplit(o.data, o.split, data.DefaultSize)
+	if err != nil {
+		return err
+	}
+	if o.images > 0 && len(imgs) > o.images {
+		imgs = imgs[:o.images]
+	}
+	e.log.Infof("rd: %d %s images from %s", len(imgs), o.split, o.data)
+	start := time.Now()
+	rows, err := train.CompareRD([]codec.Codec{lc, codec.JPEG{}}, imgs, 2)
+	if err != nil {
+		return err
+	}
+	sum := model.DefaultWeightsSHA256()
+	if wb != nil {
+		sum = sha256.Sum256(wb)
+	}
+	rep := train.RDReport{Data: o.data, Split: o.split, Images: len(imgs), Size: data.DefaultSize,
+		Overhead: seal.Overhead(seal.ModeKey), WeightsSHA: hex.EncodeToString(sum[:]),
+		CodeVersion: train.CodeVersion(), Seconds: time.Since(start).Seconds(), Rows: rows}
+	if err := train.WriteRD(o.rd, "learned_vs_gojpeg", rep); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(e.stdout, "%s %-8s %4d B  PSNR %.2f dB (median %.2f)  SSIM %.4f  fails %d\n", r.Level, r.Codec, r.Budget, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.Fails)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s/learned_vs_gojpeg.{json,md,png}\n", o.rd)
+	return nil
+}

@@ -1,0 +1,203 @@
+// Package entropy is the lossless back end of medqr's learned codec: an
+// adaptive binary range coder (the carry-propagating coder of LZMA, with
+// 12-bit probabilities) and a context-adaptive binarisation of the integer
+// latent tensor the encoder network produces (see latent.go).
+//
+// Nothing is learned or stored: all probabilities start at 1/2 and adapt as
+// symbols are coded, so the payload needs no prior tables. The decoder never
+// panics and never reads past its input: missing bytes read as zero, so a
+// truncated or damaged payload decodes to some tensor (garbage after the
+// damage), which the codec's header checks and the sealing layer's
+// authentication keep away from users.
+package entropy
+
+const (
+	probBits  = 12
+	probOne   = 1 << probBits
+	adaptFast = 4
+	adaptSlow = 7
+	topValue  = 1 << 24
+)
+
+// Prob is an adaptive probability that the next bit is 0, in units of
+// 1/4096: the mean of a fast (rate 1/16) and a slow (rate 1/128) estimate,
+// which adapts quickly on short channels and settles on long ones. The zero
+// value is not ready: call Init.
+type Prob struct{ fast, slow uint16 }
+
+// Init sets p to 1/2.
+func (p *Prob) Init() { p.fast, p.slow = probOne/2, probOne/2 }
+
+func (p *Prob) p0() uint32 { return (uint32(p.fast) + uint32(p.slow)) >> 1 }
+
+func (p *Prob) update(bit int) {
+	if bit == 0 {
+		p.fast += (probOne - p.fast) >> adaptFast
+		p.slow += (probOne - p.slow) >> adaptSlow
+	} else {
+		p.fast -= p.fast >> adaptFast
+		p.slow -= p.slow >> adaptSlow
+	}
+}
+
+// Encoder is a binary range encoder.
+type Encoder struct {
+	low       uint64
+	rng       uint32
+	cache     byte
+	cacheSize int64
+	out       []byte
+	first     bool
+}
+
+// NewEncoder returns an empty encoder.
+func NewEncoder() *Encoder {
+	return &Encoder{rng: 0xFFFFFFFF, cacheSize: 1, first: true}
+}
+
+func (e *Encoder) shiftLow() {
+	if uint32(e.low) < 0xFF000000 || e.low>>32 != 0 {
+		carry := byte(e.low >> 32)
+		temp := e.cache
+		for {
+			e.emit(temp + carry)
+			temp = 0xFF
+			e.cacheSize--
+			if e.cacheSize == 0 {
+				break
+			}
+		}
+		e.cache = byte(e.low >> 24)
+	}
+	e.cacheSize++
+	e.low = (e.low & 0x00FFFFFF) << 8
+}
+
+// emit drops the coder's first byte, which is always zero.
+func (e *Encoder) emit(b byte) {
+	if e.first {
+		e.first = false
+		return
+	}
+	e.out = append(e.out, b)
+}
+
+// Bit codes one bit with the adaptive probability p and updates p.
+func (e *Encoder) Bit(p *Prob, bit int) {
+	bound := (e.rng >> probBits) * p.p0()
+	if bit == 0 {
+		e.rng = bound
+	} else {
+		e.low += uint64(bound)
+		e.rng -= bound
+	}
+	p.update(bit)
+	for e.rng < topValue {
+		e.rng <<= 8
+		e.shiftLow()
+	}
+}
+
+// Direct codes the low n bits of v (MSB first) with probability 1/2 each.
+func (e *Encoder) Direct(v uint32, n int) {
+	for i := n - 1; i >= 0; i-- {
+		e.rng >>= 1
+		if (v>>uint(i))&1 != 0 {
+			e.low += uint64(e.rng)
+		}
+		for e.rng < topValue {
+			e.rng <<= 8
+			e.shiftLow()
+		}
+	}
+}
+
+// Bytes flushes the coder and returns the coded bytes. The encoder must not
+// be used afterwards.
+func (e *Encoder) Bytes() []byte {
+	for i := 0; i < 5; i++ {
+		e.shiftLow()
+	}
+	// Trailing zero bytes are implied: the decoder reads zeros past the end.
+	out := e.out
+	for len(out) > 0 && out[len(out)-1] == 0 {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// Len is an upper bound on the number of bytes Bytes will return.
+func (e *Encoder) Len() int { return len(e.out) + int(e.cacheSize) + 4 }
+
+// Decoder is a binary range decoder.
+type Decoder struct {
+	code, rng uint32
+	in        []byte
+	pos       int
+}
+
+// NewDecoder starts decoding b.
+func NewDecoder(b []byte) *Decoder {
+	d := &Decoder{rng: 0xFFFFFFFF, in: b}
+	for i := 0; i < 4; i++ {
+		d.code = d.code<<8 | uint32(d.next())
+	}
+	return d
+}
+
+func (d *Decoder) next() byte {
+	if d.pos >= len(d.in) {
+		d.pos++
+		return 0
+	}
+	b := d.in[d.pos]
+	d.pos++
+	return b
+}
+
+// Overrun reports how many bytes past the end of the input the decoder has
+// consumed (0 while it is within the input).
+func (d *Decoder) Overrun() int {
+	if d.pos > len(d.in)+4 {
+		return d.pos - len(d.in) - 4
+	}
+	return 0
+}
+
+// Bit decodes one bit with the adaptive probability p and updates p.
+func (d *Decoder) Bit(p *Prob) int {
+	bound := (d.rng >> probBits) * p.p0()
+	var bit int
+	if d.code < bound {
+		d.rng = bound
+	} else {
+		d.code -= bound
+		d.rng -= bound
+		bit = 1
+	}
+	p.update(bit)
+	for d.rng < topValue {
+		d.rng <<= 8
+		d.code = d.code<<8 | uint32(d.next())
+	}
+	return bit
+}
+
+// Direct decodes n equiprobable bits.
+func (d *Decoder) Direct(n int) uint32 {
+	var v uint32
+	for i := 0; i < n; i++ {
+		d.rng >>= 1
+		var b uint32
+		if d.code >= d.rng {
+			d.code -= d.rng
+			b = 1
+		}
+		v = v<<1 | b
+		for d.rng < topValue {
+			d.rng <<= 8
+			d.code = d.code<<8 | uint32(d.next())
+		}
+	}
+	return v
+}

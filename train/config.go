@@ -1,0 +1,210 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/medqr/medqr/model"
+)
+
+// Config is one training run. Every field is documented; a config file
+// (experiments/*.json) may set any subset of them, unknown fields are
+// errors, and -set key=value overrides (dotted keys for nested fields,
+// e.g. -set loss.ssim=0) are applied after the file.
+type Config struct {
+	// Name labels the run; outputs go to Out/Name.
+	Name string `json:"name"`
+	// Seed drives initialisation, crops, noise and erasures.
+	Seed uint64 `json:"seed"`
+	// Data is the dataset source given to data.LoadSplit (folder, .npz or
+	// manifest); training uses its "train" split, validation its "val"
+	// split. The "test" split is never read by training.
+	Data string `json:"data"`
+	// Size is the side of the preprocessed images (data.Preprocess).
+	Size int `json:"size"`
+	// Crop is the side of the random training crops (multiple of 16).
+	Crop int `json:"crop"`
+	// Batch is the number of crops per step.
+	Batch int `json:"batch"`
+	// Steps is the total number of optimiser steps.
+	Steps int `json:"steps"`
+	// LR is the peak learning rate, reached after Warmup steps and decayed
+	// with a cosine to LRMin at Steps.
+	LR     float64 `json:"lr"`
+	LRMin  float64 `json:"lr_min"`
+	Warmup int     `json:"warmup"`
+	// Clip bounds the global L2 norm of the gradient (0: no clipping).
+	Clip float64 `json:"clip"`
+	// Loss holds the loss weights (see docs/model.md for the table).
+	Loss LossWeights `json:"loss"`
+	// Erase is the probability that a latent value is erased (set to 0)
+	// during training: the code-robustness term.
+	Erase float64 `json:"erase"`
+	// ValEvery is the number of steps between validations (0: only at
+	// the end); ValImages caps the validation images used.
+	ValEvery  int `json:"val_every"`
+	ValImages int `json:"val_images"`
+	// CkptEvery is the number of steps between checkpoints.
+	CkptEvery int `json:"ckpt_every"`
+	// LogEvery is the number of steps between log lines and curve points.
+	LogEvery int `json:"log_every"`
+	// Out is the folder that receives run folders.
+	Out string `json:"out"`
+	// Export, when set, receives the best model's weights file.
+	Export string `json:"export"`
+	// Model is the network architecture.
+	Model model.Config `json:"model"`
+}
+
+// UnmarshalJSON for LossWeights keeps JSON names lowercase.
+type lossJSON struct {
+	MSE   float64 `json:"mse"`
+	SSIM  float64 `json:"ssim"`
+	Rate  float64 `json:"rate"`
+	Decor float64 `json:"decor"`
+}
+
+func (w LossWeights) MarshalJSON() ([]byte, error) { return json.Marshal(lossJSON(w)) }
+
+func (w *LossWeights) UnmarshalJSON(b []byte) error {
+	var l lossJSON = lossJSON(*w)
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&l); err != nil {
+		return err
+	}
+	*w = LossWeights(l)
+	return nil
+}
+
+// DefaultConfig is the configuration of the shipped weights.
+func DefaultConfig() Config {
+	return Config{
+		Name:      "default",
+		Seed:      1,
+		Data:      "data/samples/kermany_cxr_224",
+		Size:      256,
+		Crop:      64,
+		Batch:     8,
+		Steps:     4000,
+		LR:        3e-4,
+		LRMin:     1e-5,
+		Warmup:    200,
+		Clip:      1,
+		Loss:      LossWeights{MSE: 1, SSIM: 0.01, Rate: 0.002, Decor: 0.001},
+		Erase:     0.01,
+		ValEvery:  500,
+		ValImages: 24,
+		CkptEvery: 100,
+		LogEvery:  10,
+		Out:       "results/train",
+		Export:    "",
+		Model:     model.DefaultConfig(),
+	}
+}
+
+// LoadConfig reads a config file over the defaults, then applies sets.
+func LoadConfig(path string, sets []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("train: failed to read config: %w", err)
+		}
+		if err := strictUnmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("train: config %s: %w", path, err)
+		}
+	}
+	for _, s := range sets {
+		if err := c.Set(s); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+// Set applies one key=value override. The value is parsed as JSON when it
+// is valid JSON (numbers, booleans, arrays), else taken as a string.
+func (c *Config) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("train: -set %q: want key=value", kv)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		return err
+	}
+	keys := strings.Split(k, ".")
+	node := root
+	for i, key := range keys {
+		cur, ok := node[key]
+		if !ok {
+			return fmt.Errorf("train: -set %s: unknown config field %q", k, strings.Join(keys[:i+1], "."))
+		}
+		if i == len(keys)-1 {
+			var val any
+			if err := json.Unmarshal([]byte(v), &val); err != nil {
+				val = v
+			}
+			if _, isStr := cur.(string); isStr {
+				if _, err := strconv.Unquote(v); err != nil {
+					val = v
+				}
+			}
+			node[key] = val
+			break
+		}
+		sub, ok := cur.(map[string]any)
+		if !ok {
+			return fmt.Errorf("train: -set %s: %q is not a group of fields", k, strings.Join(keys[:i+1], "."))
+		}
+		node = sub
+	}
+	b, err = json.Marshal(root)
+	if err != nil {
+		return err
+	}
+	var nc Config
+	if err := strictUnmarshal(b, &nc); err != nil {
+		return fmt.Errorf("train: -set %s: %w", kv, err)
+	}
+	*c = nc
+	return nil
+}
+
+// Validate reports settings that cannot run.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
+		return fmt.Errorf("train: name %q must be non-empty without slashes", c.Name)
+	case c.Crop <= 0 || c.Crop%model.Downsampling != 0 || c.Crop > c.Size:
+		return fmt.Errorf("train: crop %d must be a multiple of %d and at most size %d", c.Crop, model.Downsampling, c.Size)
+	case c.Size <= 0 || c.Size%model.Downsampling != 0:
+		return fmt.Errorf("train: size %d must be a positive multiple of %d", c.Size, model.Downsampling)
+	case c.Batch <= 0 || c.Steps <= 0:
+		return fmt.Errorf("train: batch %d and steps %d must be positive", c.Batch, c.Steps)
+	case !(c.LR > 0) || c.LRMin < 0 || c.LRMin > c.LR || c.Warmup < 0:
+		return fmt.Errorf("train: learning rate schedule lr=%v lr_min=%v warmup=%d invalid", c.LR, c.LRMin, c.Warmup)
+	case c.Clip < 0 || c.Erase < 0 || c.Erase >= 1:
+		return fmt.Errorf("train: clip %v / erase %v out of range", c.Clip, c.Erase)
+	case c.Loss.MSE < 0 || c.Loss.SSIM < 0 || c.Loss.Rate < 0 || c.Loss.Decor < 0:
+		return fmt.Errorf("train: loss weights must be non-negative")
+	case c.CkptEvery <= 0 || c.LogEvery <= 0 || c.ValEvery < 0 || c.ValImages < 0:
+		return fmt.Errorf("train: ckpt_every, log_every must be positive, val_every, val_images non-negative")
+	}
+	return c.Model.Validate()
+}

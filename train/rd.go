@@ -1,0 +1,113 @@
+package train
+
+import (
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/medqr/medqr/codec"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// RDRow is one codec at one QR level over an image set.
+type RDRow struct {
+	Codec  string `json:"codec"`
+	Level  string `json:"level"`
+	Budget int    `json:"budget"`
+	Summary
+	Images []ImageResult `json:"images,omitempty"`
+}
+
+// RDReport is a rate-distortion comparison.
+type RDReport struct {
+	Data        string  `json:"data"`
+	Split       string  `json:"split"`
+	Images      int     `json:"images"`
+	Size        int     `json:"size"`
+	Overhead    int     `json:"seal_overhead_bytes"`
+	WeightsSHA  string  `json:"learned_weights_sha256,omitempty"`
+	CodeVersion string  `json:"code_version"`
+	Seconds     float64 `json:"seconds"`
+	Rows        []RDRow `json:"rows"`
+}
+
+// CompareRD codes imgs with every codec at every level's budget (Budget)
+// and summarises PSNR and SSIM.
+func CompareRD(codecs []codec.Codec, imgs []*image.Gray, workers int) ([]RDRow, error) {
+	var rows []RDRow
+	for _, l := range Levels {
+		for _, c := range codecs {
+			rs, err := EvalCodec(c, Budget(l), imgs, workers)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, RDRow{Codec: c.Name(), Level: string(l), Budget: Budget(l), Summary: Summarize(rs), Images: rs})
+		}
+	}
+	return rows, nil
+}
+
+// WriteRD writes base.json, base.md and base.png into dir.
+func WriteRD(dir, base string, r RDReport) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, base+".json"), r); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Learned codec vs Go image/jpeg, one QR v40 symbol per image\n\n")
+	fmt.Fprintf(&b, "%d images of the `%s` split of `%s` (content-hash split, never trained on), %dx%d 8-bit; budget = QR v40 byte capacity minus the %d-byte key-mode seal overhead. Code %s.\n\n",
+		r.Images, r.Split, r.Data, r.Size, r.Size, r.Overhead, r.CodeVersion)
+	if r.WeightsSHA != "" {
+		fmt.Fprintf(&b, "Learned weights SHA-256 `%s`.\n\n", r.WeightsSHA)
+	}
+	b.WriteString("| level | budget (B) | codec | mean bytes | PSNR mean (dB) | PSNR median | SSIM mean | SSIM median | did not fit |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.2f | %.2f | %.4f | %.4f | %d |\n",
+			row.Level, row.Budget, row.Codec, row.MeanBytes, row.MeanPSNR, row.MedianPSNR, row.MeanSSIM, row.MedianSSIM, row.Fails)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, base+".md"), []byte(b.String())); err != nil {
+		return err
+	}
+	return plotRD(filepath.Join(dir, base+".png"), r)
+}
+
+func plotRD(path string, r RDReport) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%d test images, 256x256: mean PSNR at each QR v40 level", r.Images)
+	p.X.Label.Text = "payload budget (bytes)"
+	p.Y.Label.Text = "mean PSNR (dB)"
+	var names []string
+	seen := map[string]bool{}
+	for _, row := range r.Rows {
+		if !seen[row.Codec] {
+			seen[row.Codec] = true
+			names = append(names, row.Codec)
+		}
+	}
+	for i, n := range names {
+		var pts plotter.XYs
+		for _, row := range r.Rows {
+			if row.Codec == n && row.N > 0 {
+				pts = append(pts, plotter.XY{X: float64(row.Budget), Y: row.MeanPSNR})
+			}
+		}
+		line, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return err
+		}
+		line.Color, sc.Color = palette[i%len(palette)], palette[i%len(palette)]
+		p.Add(line, sc)
+		p.Legend.Add(n, line)
+	}
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+}

@@ -144,6 +144,7 @@ type Report struct {
 	Seed    uint64        `json:"seed"`
 	Px      int           `json:"px_per_module"`
 	Zbar    string        `json:"zbar_version,omitempty"`
+	Workers int           `json:"workers,omitempty"`
 	Cells   []Cell        `json:"cells"`
 	Runtime time.Duration `json:"-"`
 }
@@ -171,7 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Workers = max(cfg.Workers, 1)
 	start := time.Now()
-	rep := &Report{Trials: cfg.Trials, Seed: cfg.Seed, Px: cfg.Px}
+	rep := &Report{Trials: cfg.Trials, Seed: cfg.Seed, Px: cfg.Px, Workers: cfg.Workers}
 	var zb *zbar
 	if cfg.Zbar != "" {
 		var err error

@@ -156,3 +156,22 @@ func TestConditionsApply(t *testing.T) {
 		}
 	}
 }
+
+func TestReadJSON(t *testing.T) {
+	rep := &Report{Trials: 3, Seed: 2, Px: 4, Workers: 2, Runtime: 5e9,
+		Cells: []Cell{{Level: "M", Condition: "clean", Title: "clean", Trials: 3, OK: 2, ZbarRun: true, ZbarOK: 3}}}
+	b, err := rep.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Markdown() != rep.Markdown() {
+		t.Errorf("re-rendered markdown differs:\n%s\nwant\n%s", back.Markdown(), rep.Markdown())
+	}
+	if _, err := ReadJSON([]byte(`{"trials":0}`)); err == nil {
+		t.Error("empty report: no error")
+	}
+}

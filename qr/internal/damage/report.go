@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -148,7 +149,7 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "\nWrong payloads returned: ours %d, zbar %d (out of %d trials each).\n", wrong, zwrong, r.Trials*len(r.Cells))
-	b.WriteString("\nMean qr.Decode time per trial (ms, successes and failures together):\n\n| damage |")
+	b.WriteString("\nMean qr.Decode wall-clock time per trial (ms, successes and failures together; it includes waiting for a CPU when trials run in parallel on a busy machine, so see the benchmarks for unloaded timings):\n\n| damage |")
 	for _, l := range levels {
 		fmt.Fprintf(&b, " %s |", l)
 	}
@@ -165,7 +166,11 @@ func (r *Report) Markdown() string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nRegenerate with `make qr-damage` (files: damage.csv, damage.json, damage.png). Runtime of this run: %s.\n", r.Runtime.Round(1e9))
+	fmt.Fprintf(&b, "\nRegenerate with `make qr-damage` (files: damage.csv, damage.json, damage.png). Runtime of this run: %s", r.Runtime.Round(1e9))
+	if r.Workers > 0 {
+		fmt.Fprintf(&b, " with %d parallel trials", r.Workers)
+	}
+	b.WriteString(".\n")
 	return b.String()
 }
 
@@ -217,6 +222,23 @@ func (r *Report) CSV() []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// ReadJSON loads a report written by JSON (to re-render its table and plot).
+func ReadJSON(data []byte) (*Report, error) {
+	var v struct {
+		Report
+		RuntimeS float64 `json:"runtime_s"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("damage: failed to parse report: %w", err)
+	}
+	if v.Trials <= 0 || len(v.Cells) == 0 {
+		return nil, fmt.Errorf("damage: report has no trials")
+	}
+	r := v.Report
+	r.Runtime = time.Duration(v.RuntimeS * float64(time.Second))
+	return &r, nil
 }
 
 // JSON is the whole report, runtime in seconds included.

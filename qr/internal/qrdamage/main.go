@@ -32,7 +32,20 @@ func run() error {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "parallel trials")
 	noZbar := flag.Bool("no-zbar", false, "skip the zbarimg comparison")
 	only := flag.String("conditions", "", "comma-separated condition names (default all)")
+	render := flag.String("render", "", "re-render the reports from this damage.json instead of running")
 	flag.Parse()
+
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return err
+		}
+		rep, err := damage.ReadJSON(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *render, err)
+		}
+		return rep.Write(*out)
+	}
 
 	cfg := damage.Config{Trials: *trials, Seed: *seed, Px: *px, Workers: *workers}
 	if !*noZbar {

@@ -34,3 +34,37 @@ func BenchmarkLoadJPEG224(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLoadDICOMImplicit440(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("samples/dicom/nema_CR-MONO1-10-chest_nometa.dcm"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadDICOMJPEG1024(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("samples/dicom/siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadDICOMRLE512(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("samples/dicom/fodicom_D_CLUNIE_CT1_RLE_FRAGS.dcm"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDisplay16bit512(b *testing.B) {
+	d, err := Load("samples/dicom/fodicom_D_CLUNIE_CT1_RLE_FRAGS.dcm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		d.Display()
+	}
+}

@@ -1,0 +1,33 @@
+# Decoding and datasets (package data, internal/jpegx; docs/data.md).
+#   make data-check     every DICOM in ../shared/data/dicom_samples and the shipped
+#                       samples against GDCM (stored values) and DCMTK dcm2pnm
+#                       (display), JPEG against libjpeg's djpeg, verbose
+#   make dataset-cache  index data/samples/kermany_cxr_224 and build its 256x256 cache
+#   make fuzz-data      run each data fuzz target for FUZZTIME (default 30s)
+#   make bench-data     decoding and Preprocess benchmarks
+#   make data-vectors   regenerate data/testdata (NPZ vectors with python3-numpy;
+#                       DICOM golden outcomes with GDCM/DCMTK): review the diff
+.PHONY: data-check dataset-cache fuzz-data bench-data data-vectors
+FUZZTIME ?= 30s
+
+data-check:
+	scripts/deps.sh test
+	$(GO) test -count=1 -v -run 'TestDICOM|TestMatchesLibjpeg|TestPreprocessAgainstPillow' ./data ./internal/jpegx
+
+dataset-cache: build
+	$(BIN) dataset index data/samples/kermany_cxr_224
+	$(BIN) dataset cache --size 256 data/samples/kermany_cxr_224
+
+fuzz-data:
+	@for f in FuzzDecode FuzzDICOM FuzzNPZ FuzzRLE; do \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./data || exit 1; \
+	done
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/jpegx
+
+bench-data:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./data
+
+data-vectors:
+	scripts/deps.sh test
+	cd data/testdata && /usr/bin/python3 gen_npz.py
+	$(GO) test -count=1 -run TestDICOMSamplesGolden ./data -update

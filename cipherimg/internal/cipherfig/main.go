@@ -70,7 +70,76 @@ func run(samples, out string, n int, seed uint64) error {
 	if err := figure(filepath.Join(out, "cipher_images.png"), imgs[:4], names[:4], key, nonce[:cipherimg.NonceSize]); err != nil {
 		return err
 	}
+	if err := damageFigure(filepath.Join(out, "damage_examples.png"), imgs[0], key, nonce[:cipherimg.NonceSize], seed); err != nil {
+		return err
+	}
 	return damageTables(out, imgs, key, nonce[:cipherimg.NonceSize], seed)
+}
+
+// damageFigure shows damaged cipher images (default scheme) above their
+// decryptions: 0.1 % and 1 % salt-and-pepper noise, a 32x32 and a 64x64
+// block set to zero.
+func damageFigure(path string, img *image.Gray, key seal.Key, nonce []byte, seed uint64) error {
+	c, err := cipherimg.Encrypt(img, key, cipherimg.Options{Nonce: nonce})
+	if err != nil {
+		return err
+	}
+	type dmg struct {
+		name string
+		f    func(px []uint8, rng *rand.Rand)
+	}
+	dmgs := []dmg{
+		{"s&p 0.1 %", saltPepper(0.001)},
+		{"s&p 1 %", saltPepper(0.01)},
+		{"crop 32x32", crop(32)},
+		{"crop 64x64", crop(64)},
+	}
+	W := len(dmgs)*(side+pad) + pad
+	H := 2*(side+titleH+pad) + pad
+	canvas := image.NewGray(image.Rect(0, 0, W, H))
+	draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
+	for i, d := range dmgs {
+		g := c.Image.(*image.Gray)
+		dm := image.NewGray(g.Rect)
+		copy(dm.Pix, g.Pix)
+		d.f(dm.Pix, rand.New(rand.NewPCG(seed, 99)))
+		back, err := cipherimg.Decrypt(&cipherimg.Cipher{Image: dm, Header: c.Header}, key)
+		if err != nil {
+			return err
+		}
+		x0 := pad + i*(side+pad)
+		label(canvas, x0, 14, "cipher, "+d.name)
+		draw.Draw(canvas, image.Rect(x0, titleH, x0+side, titleH+side), dm, image.Point{}, draw.Src)
+		y1 := titleH + side + pad
+		label(canvas, x0, y1+14, fmt.Sprintf("decrypted: %.1f dB", eval.PSNR(img, back)))
+		draw.Draw(canvas, image.Rect(x0, y1+titleH, x0+side, y1+titleH+side), back, image.Point{}, draw.Src)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, canvas); err != nil {
+		return err
+	}
+	log.Printf("wrote %s", path)
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+func saltPepper(f float64) func(px []uint8, rng *rand.Rand) {
+	return func(px []uint8, rng *rand.Rand) {
+		for j := range px {
+			if rng.Float64() < f {
+				px[j] = uint8(255 * rng.IntN(2))
+			}
+		}
+	}
+}
+
+// crop sets a centred cs x cs block to zero.
+func crop(cs int) func(px []uint8, rng *rand.Rand) {
+	return func(px []uint8, _ *rand.Rand) {
+		o := (side - cs) / 2
+		for y := o; y < o+cs; y++ {
+			clear(px[y*side+o : y*side+o+cs])
+		}
+	}
 }
 
 // samplePaths lists the X-rays alternately from NORMAL and PNEUMONIA, in
@@ -244,25 +313,12 @@ func damageTables(out string, imgs []*image.Gray, key seal.Key, nonce []byte, se
 			return nil
 		}
 		for _, f := range noise {
-			err := measure("salt-and-pepper", f, func(px []uint8, rng *rand.Rand) {
-				for j := range px {
-					if rng.Float64() < f {
-						px[j] = uint8(255 * rng.IntN(2))
-					}
-				}
-			})
-			if err != nil {
+			if err := measure("salt-and-pepper", f, saltPepper(f)); err != nil {
 				return err
 			}
 		}
 		for _, cs := range crops {
-			err := measure("crop", float64(cs), func(px []uint8, _ *rand.Rand) {
-				o := (side - cs) / 2
-				for y := o; y < o+cs; y++ {
-					clear(px[y*side+o : y*side+o+cs])
-				}
-			})
-			if err != nil {
+			if err := measure("crop", float64(cs), crop(cs)); err != nil {
 				return err
 			}
 		}

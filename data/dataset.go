@@ -46,7 +46,7 @@ type Sample struct {
 type Manifest struct {
 	Version   int      `json:"version"`
 	Kind      string   `json:"kind"` // "folder" or "npz"
-	Root      string   `json:"root"` // the folder or .npz file indexed
+	Root      string   `json:"root"` // the folder or .npz file indexed (absolute; a relative root in a hand-written manifest is relative to the manifest)
 	Classes   []string `json:"classes"`
 	SplitRule string   `json:"split_rule"`
 	Samples   []Sample `json:"samples"`
@@ -132,13 +132,24 @@ func Index(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to index dataset: %w", err)
 	}
-	if fi.IsDir() {
-		return indexFolder(path)
-	}
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
+	if strings.HasSuffix(strings.ToLower(path), ".json") && !fi.IsDir() {
 		return ReadManifest(path)
 	}
-	return indexNPZ(path)
+	var m *Manifest
+	if fi.IsDir() {
+		m, err = indexFolder(path)
+	} else {
+		m, err = indexNPZ(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Manifests record an absolute root so they can be read from anywhere;
+	// the root is not part of the manifest hash.
+	if abs, err := filepath.Abs(m.Root); err == nil {
+		m.Root = abs
+	}
+	return m, nil
 }
 
 func indexFolder(root string) (*Manifest, error) {

@@ -256,7 +256,9 @@ func readDICOMHeader(b []byte, o LoadOptions, skipPixels bool) (*dicomHeader, er
 	case m.Photometric != "" && m.Photometric != "MONOCHROME1" && m.Photometric != "MONOCHROME2":
 		return nil, &UnsupportedError{Format: "dicom", Feature: "photometric interpretation " + m.Photometric}
 	}
-	if err := checkPixels(h.cols, h.rows, h.frames, o.maxPixels()); err != nil {
+	// Only the first frame is decoded, so the limit applies to one frame
+	// (the whole pixel data is already bounded by the file size limit).
+	if err := checkPixels(h.cols, h.rows, 1, o.maxPixels()); err != nil {
 		return nil, err
 	}
 	if !skipPixels {

@@ -16,4 +16,6 @@ fuzz-seal:
 
 bench-seal:
 	mkdir -p results/seal
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./seal ./keystream | tee results/seal/bench.txt
+	{ echo "# make bench-seal $$(date -u +%FT%TZ), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  echo "# cpu-ns/op and cpu-MB/s: getrusage CPU time per op (robust to a busy machine; wall-clock ns/op is not)"; \
+	  $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./seal ./keystream; } | tee results/seal/bench.txt

@@ -55,7 +55,7 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 				return Output{Samples: p, W: len(p), H: 1, Blob: p}, nil
 			},
 			Decrypt: func(out Output, _ Key) (image.Image, error) {
-				return c.Decode(out.Blob.([]byte))
+				return learnedMemo.decode(c, out.Blob.([]byte))
 			},
 		}, nil
 	}
@@ -84,7 +84,7 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 			if err != nil {
 				return nil, err
 			}
-			return c.Decode(p)
+			return learnedMemo.decode(c, p)
 		},
 	}, nil
 }
@@ -92,11 +92,40 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 // learnedMemo remembers learned-codec payloads by (pixels, budget): the
 // codec is deterministic and the same images are coded by both product
 // subjects and again by every key-sensitivity trial.
-var learnedMemo = &codeMemo{m: map[[32]byte][]byte{}}
+// Decoded images are remembered by payload for the same reason (both
+// subjects decode the same payloads for their fidelity figures); callers
+// must not modify them.
+var learnedMemo = &codeMemo{m: map[[32]byte][]byte{}, d: map[[32]byte]image.Image{}}
 
 type codeMemo struct {
 	mu sync.Mutex
 	m  map[[32]byte][]byte
+	d  map[[32]byte]image.Image
+}
+
+func (cm *codeMemo) decode(c codec.Codec, payload []byte) (image.Image, error) {
+	hs := sha256.New()
+	fmt.Fprintf(hs, "%d\n", c.ID())
+	hs.Write(payload)
+	var k [32]byte
+	copy(k[:], hs.Sum(nil))
+	cm.mu.Lock()
+	img, ok := cm.d[k]
+	cm.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := c.Decode(payload)
+	if err != nil {
+		return nil, err
+	}
+	cm.mu.Lock()
+	if len(cm.d) > 512 {
+		clear(cm.d)
+	}
+	cm.d[k] = img
+	cm.mu.Unlock()
+	return img, nil
 }
 
 func (cm *codeMemo) encode(c codec.Codec, img *image.Gray, budget int) ([]byte, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -33,7 +34,8 @@ normal grayscale PNG; its header (nonce, keystream, size, options) is in a
 tEXt chunk, so keep the PNG byte for byte (no re-saving, no metadata strip).
 
 Flags:
-    -k, --key KEY            256-bit key string (MEDQR-KEY-1...) (required)
+    -k, --key KEY|FILE       256-bit key string (MEDQR-KEY-1...) or key file,
+                             e.g. from "medqr keygen -o key.txt" (required)
     -o, --output FILE        output PNG (required)
     --keystream chacha|chaos keystream generator (default chacha)
     --nonce random|fixed     fresh random nonce (default), or a fixed all-zero
@@ -45,6 +47,8 @@ Flags:
     --force                  overwrite OUT.png
 
 Examples:
+    medqr keygen -o key.txt
+    medqr cipher encrypt -k key.txt -o xray.cipher.png xray.png
     medqr cipher encrypt -k MEDQR-KEY-1... -o xray.cipher.png xray.png
     medqr cipher decrypt -k MEDQR-KEY-1... -o xray.back.png xray.cipher.png
 `
@@ -118,11 +122,31 @@ func runCipherCommand(ctx context.Context, e *env, args []string) error {
 	return runCipherDecrypt(ctx, e, o, pos[0])
 }
 
-func parseCipherKey(s string) (seal.Key, error) {
-	k, err := seal.ParseKey(strings.TrimSpace(s))
+// parseCipherKey accepts a key string (anything starting MEDQR-KEY-, so a
+// typo is reported as such) or the path of a key file.
+func parseCipherKey(e *env, s string) (seal.Key, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(strings.ToUpper(s), "MEDQR-KEY-") {
+		k, err := seal.ParseKey(s)
+		if err != nil {
+			return k, withHint(fmt.Errorf("invalid key: %w", err),
+				"pass the key string (MEDQR-KEY-1...) used for encryption, or its key file")
+		}
+		return k, nil
+	}
+	k, err := seal.ReadKeyFile(s)
+	var pw *seal.PermissionWarning
+	if errors.As(err, &pw) {
+		warningf(e, "%v", pw)
+		err = nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return k, withHint(fmt.Errorf("no key file %s", s),
+			"pass a key string (MEDQR-KEY-1...) or a key file from \"medqr keygen -o FILE\"")
+	}
 	if err != nil {
-		return k, withHint(fmt.Errorf("invalid key: %w", err),
-			"pass the key string (MEDQR-KEY-1...) used for encryption")
+		return k, withHint(fmt.Errorf("failed to read key: %w", err),
+			"pass a key string (MEDQR-KEY-1...) or a key file from \"medqr keygen -o FILE\"")
 	}
 	return k, nil
 }
@@ -150,7 +174,7 @@ func runCipherEncrypt(_ context.Context, e *env, o cipherOptions, in string) err
 	if o.layers < 1 || o.layers > cipherimg.MaxLayers {
 		return usageError{fmt.Sprintf("--layers %d outside 1..%d", o.layers, cipherimg.MaxLayers)}
 	}
-	key, err := parseCipherKey(o.key)
+	key, err := parseCipherKey(e, o.key)
 	if err != nil {
 		return err
 	}
@@ -178,7 +202,7 @@ func runCipherEncrypt(_ context.Context, e *env, o cipherOptions, in string) err
 }
 
 func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, in string) error {
-	key, err := parseCipherKey(o.key)
+	key, err := parseCipherKey(e, o.key)
 	if err != nil {
 		return err
 	}

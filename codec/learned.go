@@ -31,7 +31,8 @@ import (
 //	                   weights file, so a payload made with other weights is
 //	                   refused instead of decoded into garbage
 //	offset 8  ...      range-coded latent (entropy.EncodeLatent) of shape
-//	                   Latent x ceil(h/16) x ceil(w/16)
+//	                   Latent x ceil(h/16)*16/f x ceil(w/16)*16/f, f the
+//	                   model's downsampling factor (16 or 8)
 //
 // The image is padded to multiples of 16 by edge replication before
 // encoding and cropped after decoding.
@@ -159,34 +160,52 @@ func (l *Learned) Encode(img image.Image, budget int) ([]byte, error) {
 // Decode reconstructs the image from a payload made by Encode with the same
 // weights.
 func (l *Learned) Decode(payload []byte) (image.Image, error) {
+	y, w, h, err := l.DecodeLatent(payload)
+	if err != nil {
+		return nil, err
+	}
+	return l.Reconstruct(y, w, h)
+}
+
+// DecodeLatent parses a payload and returns the dequantised latent and the
+// image size.
+func (l *Learned) DecodeLatent(payload []byte) (*model.Tensor, int, int, error) {
 	if len(payload) < learnedHeaderSize {
-		return nil, formatErr(learnedName, "payload of %d bytes is shorter than the %d-byte header", len(payload), learnedHeaderSize)
+		return nil, 0, 0, formatErr(learnedName, "payload of %d bytes is shorter than the %d-byte header", len(payload), learnedHeaderSize)
 	}
 	if payload[0] != learnedVersion {
-		return nil, formatErr(learnedName, "payload version %d, this build reads version %d", payload[0], learnedVersion)
+		return nil, 0, 0, formatErr(learnedName, "payload version %d, this build reads version %d", payload[0], learnedVersion)
 	}
 	w := int(binary.BigEndian.Uint16(payload[1:]))
 	h := int(binary.BigEndian.Uint16(payload[3:]))
 	if err := checkDims(learnedName, w, h); err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	if w > learnedMaxSide || h > learnedMaxSide {
-		return nil, formatErr(learnedName, "declared image %dx%d exceeds the %d-pixel side limit", w, h, learnedMaxSide)
+		return nil, 0, 0, formatErr(learnedName, "declared image %dx%d exceeds the %d-pixel side limit", w, h, learnedMaxSide)
 	}
 	if payload[6] != l.id[0] || payload[7] != l.id[1] {
-		return nil, formatErr(learnedName, "payload made with weights %02x%02x, these weights are %02x%02x (decrypt with the medqr build that encrypted it)", payload[6], payload[7], l.id[0], l.id[1])
+		return nil, 0, 0, formatErr(learnedName, "payload made with weights %02x%02x, these weights are %02x%02x (decrypt with the medqr build that encrypted it)", payload[6], payload[7], l.id[0], l.id[1])
 	}
 	g := l.gain(int(payload[5]))
 	c := l.m.Config.Latent
-	lh, lw := (h+model.Downsampling-1)/model.Downsampling, (w+model.Downsampling-1)/model.Downsampling
+	f := l.m.Config.Factor()
+	lh := (h + model.Downsampling - 1) / model.Downsampling * model.Downsampling / f
+	lw := (w + model.Downsampling - 1) / model.Downsampling * model.Downsampling / f
 	q, err := entropy.DecodeLatent(payload[learnedHeaderSize:], c, lh, lw)
 	if err != nil {
-		return nil, formatErr(learnedName, "%v", err)
+		return nil, 0, 0, formatErr(learnedName, "%v", err)
 	}
 	y := model.NewTensor(c, lh, lw)
 	for i, v := range q {
 		y.Data[i] = float32(float64(v) / g)
 	}
+	return y, w, h, nil
+}
+
+// Reconstruct runs the decoder network on a dequantised latent and crops
+// the result to w x h.
+func (l *Learned) Reconstruct(y *model.Tensor, w, h int) (image.Image, error) {
 	x, err := l.m.Synthesize(y)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,11 @@ type Config struct {
 	// Enc are the widths of the three first encoder stages; the third is
 	// split into two halves that run through the encoder's reversible stack.
 	Enc [3]int `json:"enc"`
-	// Latent is the number of latent channels M (latent is H/16 x W/16 x M).
+	// Down is the downsampling factor between image and latent, 16 (four
+	// stride-2 stages) or 8 (three; the last encoder stage keeps stride 1
+	// and the first decoder stage does not upsample). 0 means 16.
+	Down int `json:"down"`
+	// Latent is the number of latent channels M (latent is H/Down x W/Down x M).
 	Latent int `json:"latent"`
 	// Dec are the widths of the decoder stages at H/8 (split into two halves
 	// for the decoder's reversible stack), H/4 and H/2.
@@ -48,8 +52,17 @@ func DefaultConfig() Config {
 	}
 }
 
-// Downsampling is the factor between image and latent side lengths.
+// Downsampling is the largest factor between image and latent side
+// lengths; images are padded to multiples of it.
 const Downsampling = 16
+
+// Factor is the downsampling factor between image and latent side lengths.
+func (c Config) Factor() int {
+	if c.Down == 0 {
+		return 16
+	}
+	return c.Down
+}
 
 // Validate reports an architecture that cannot be built.
 func (c Config) Validate() error {
@@ -65,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if c.Enc[2]%2 != 0 || c.Dec[0]%2 != 0 {
 		return fmt.Errorf("model: reversible stages need even widths (enc %d, dec %d)", c.Enc[2], c.Dec[0])
+	}
+	if c.Down != 0 && c.Down != 8 && c.Down != 16 {
+		return fmt.Errorf("model: down %d must be 8 or 16", c.Down)
 	}
 	if c.Latent <= 0 || c.Latent > 1024 {
 		return fmt.Errorf("model: latent channels %d out of range", c.Latent)
@@ -117,8 +133,12 @@ func (c Config) Params() []Param {
 	conv("enc4a", c.Latent, e3)
 	conv("enc4b", c.Latent, e3)
 	bias("enc4", c.Latent)
-	cb("dec1a", 4*d1, c.Latent)
-	cb("dec1b", 4*d1, c.Latent)
+	up1 := 4 // the first decoder stage upsamples by pixel shuffle at Down 16
+	if c.Factor() == 8 {
+		up1 = 1
+	}
+	cb("dec1a", up1*d1, c.Latent)
+	cb("dec1b", up1*d1, c.Latent)
 	rev("decrev", d1)
 	conv("dec2a", 4*d2, d1)
 	conv("dec2b", 4*d2, d1)
@@ -126,8 +146,9 @@ func (c Config) Params() []Param {
 	cb("dec3", 4*d3, d2)
 	cb("dec4", 4, d3)
 	if c.Linear {
-		conv("encskip", c.Latent, Downsampling*Downsampling)
-		conv("decskip", Downsampling*Downsampling, c.Latent)
+		f := c.Factor()
+		conv("encskip", c.Latent, f*f)
+		conv("decskip", f*f, c.Latent)
 	}
 	return ps
 }

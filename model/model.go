@@ -1,6 +1,7 @@
 // Package model is medqr's learned image codec network: a fully
 // convolutional encoder (analysis transform) that maps an 8-bit gray image
-// of size H x W (multiples of 16) to a latent of Latent x H/16 x W/16, and a
+// of size H x W (multiples of 16) to a latent of Latent x H/f x W/f (f =
+// Config.Factor(), 16 or 8), and a
 // decoder (synthesis transform, pixel-shuffle upsampling) that maps the
 // dequantised latent back to an image. Both contain a reversible stack of
 // additive coupling blocks (RevStack). The package also defines the
@@ -81,21 +82,26 @@ func (m *Model) conv(x *Tensor, name string, out, stride int, act bool) *Tensor 
 }
 
 // Analyze runs the encoder on x (1 x H x W, H and W multiples of 16) and
-// returns the continuous latent y (Latent x H/16 x W/16).
+// returns the continuous latent y (Latent x H/f x W/f).
 func (m *Model) Analyze(x *Tensor) (*Tensor, error) {
 	c := m.Config
 	if x.C != 1 || x.H%Downsampling != 0 || x.W%Downsampling != 0 || x.H == 0 || x.W == 0 {
 		return nil, fmt.Errorf("model: encoder input %dx%dx%d must be 1 x (multiple of %d)^2", x.C, x.H, x.W, Downsampling)
+	}
+	f := c.Factor()
+	s4 := 2 // stride of the last encoder stage
+	if f == 8 {
+		s4 = 1
 	}
 	h := m.conv(x, "enc1", c.Enc[0], 2, true)
 	h = m.conv(h, "enc2", c.Enc[1], 2, true)
 	a := m.conv(h, "enc3a", c.Enc[2]/2, 2, true)
 	b := m.conv(h, "enc3b", c.Enc[2]/2, 2, true)
 	a, b = m.encRev.Forward(a, b)
-	y := conv3(a, m.params["enc4a.w"], nil, c.Latent, 2, nil)
-	conv3(b, m.params["enc4b.w"], m.params["enc4.b"], c.Latent, 2, y)
+	y := conv3(a, m.params["enc4a.w"], nil, c.Latent, s4, nil)
+	conv3(b, m.params["enc4b.w"], m.params["enc4.b"], c.Latent, s4, y)
 	if c.Linear {
-		conv3(SpaceToDepth(x, Downsampling), m.params["encskip.w"], nil, c.Latent, 1, y)
+		conv3(SpaceToDepth(x, f), m.params["encskip.w"], nil, c.Latent, 1, y)
 	}
 	return y, nil
 }
@@ -108,8 +114,15 @@ func (m *Model) Synthesize(y *Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("model: decoder input has %d channels, want %d", y.C, c.Latent)
 	}
 	d1 := c.Dec[0] / 2
-	a := pixelShuffle(m.conv(y, "dec1a", 4*d1, 1, true))
-	b := pixelShuffle(m.conv(y, "dec1b", 4*d1, 1, true))
+	f := c.Factor()
+	var a, b *Tensor
+	if f == 8 {
+		a = m.conv(y, "dec1a", d1, 1, true)
+		b = m.conv(y, "dec1b", d1, 1, true)
+	} else {
+		a = pixelShuffle(m.conv(y, "dec1a", 4*d1, 1, true))
+		b = pixelShuffle(m.conv(y, "dec1b", 4*d1, 1, true))
+	}
 	a, b = m.decRev.Forward(a, b)
 	h := conv3(a, m.params["dec2a.w"], nil, 4*c.Dec[1], 1, nil)
 	conv3(b, m.params["dec2b.w"], m.params["dec2.b"], 4*c.Dec[1], 1, h)
@@ -117,7 +130,7 @@ func (m *Model) Synthesize(y *Tensor) (*Tensor, error) {
 	h = pixelShuffle(m.conv(h, "dec3", 4*c.Dec[2], 1, true))
 	out := pixelShuffle(m.conv(h, "dec4", 4, 1, false))
 	if c.Linear {
-		addInto(out, DepthToSpace(conv3(y, m.params["decskip.w"], nil, Downsampling*Downsampling, 1, nil), Downsampling))
+		addInto(out, DepthToSpace(conv3(y, m.params["decskip.w"], nil, f*f, 1, nil), f))
 	}
 	return out, nil
 }

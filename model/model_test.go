@@ -279,3 +279,45 @@ func FuzzDecodeWeights(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkAnalyze256(b *testing.B) {
+	m, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randomTensor(rand.New(rand.NewPCG(1, 1)), 1, 256, 256, 0.2)
+	for b.Loop() {
+		if _, err := m.Analyze(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSynthesize256(b *testing.B) {
+	m, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randomTensor(rand.New(rand.NewPCG(1, 1)), 1, 256, 256, 0.2)
+	y, err := m.Analyze(x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := m.Synthesize(y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestDefaultWeights loads the embedded weights: a broken file fails here
+// with the regeneration hint.
+func TestDefaultWeights(t *testing.T) {
+	m, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Config.NumParams(); n == 0 || len(defaultWeights) > 5<<20 {
+		t.Fatalf("%d parameters in %d bytes", n, len(defaultWeights))
+	}
+}

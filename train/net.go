@@ -70,7 +70,12 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		n.names = append(n.names, p.Name)
 		byName[p.Name] = node
 	}
-	lh := size / model.Downsampling
+	f := cfg.Factor()
+	lh := size / f
+	s4 := 2
+	if f == 8 {
+		s4 = 1
+	}
 	n.X = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 1, size, size), G.WithName("x"), G.WithInit(G.Zeroes()))
 	n.Noise = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, cfg.Latent, lh, lh), G.WithName("noise"), G.WithInit(G.Zeroes()))
 	n.Mask = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, cfg.Latent, lh, lh), G.WithName("mask"), G.WithInit(G.Ones()))
@@ -117,8 +122,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	a := act(conv(h, "enc3a", 2))
 	b := act(conv(h, "enc3b", 2))
 	a, b = rev("encrev", a, b)
-	y := addBias(must(G.Add(convNB(a, "enc4a", 2), convNB(b, "enc4b", 2))), "enc4")
-	const f = model.Downsampling
+	y := addBias(must(G.Add(convNB(a, "enc4a", s4), convNB(b, "enc4b", s4))), "enc4")
 	if cfg.Linear {
 		// space-to-depth: (B,1,H,W) -> (B,1,H/f,f,W/f,f) -> (B,1,f,f,H/f,W/f) -> (B,f*f,H/f,W/f)
 		s2d := must(G.Reshape(n.X, tensor.Shape{batch, 1, lh, f, lh, f}))
@@ -130,8 +134,13 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	// quantisation proxy and erasures: yhat = (y + u/g) * mask
 	yq := must(G.HadamardProd(must(G.Add(y, n.Noise)), n.Mask))
 	// decoder
-	a = shuffle(act(conv(yq, "dec1a", 1)))
-	b = shuffle(act(conv(yq, "dec1b", 1)))
+	if f == 8 {
+		a = act(conv(yq, "dec1a", 1))
+		b = act(conv(yq, "dec1b", 1))
+	} else {
+		a = shuffle(act(conv(yq, "dec1a", 1)))
+		b = shuffle(act(conv(yq, "dec1b", 1)))
+	}
 	a, b = rev("decrev", a, b)
 	h = addBias(must(G.Add(convNB(a, "dec2a", 1), convNB(b, "dec2b", 1))), "dec2")
 	h = shuffle(act(h))
@@ -161,7 +170,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	gy := must(G.Mul(y, n.Gain))
 	one := G.NewConstant(float32(1))
 	bits := must(G.Log(must(G.Add(must(G.Abs(gy)), one))))
-	perPixel := float32(float64(cfg.Latent) / float64(model.Downsampling*model.Downsampling) / math.Ln2)
+	perPixel := float32(float64(cfg.Latent) / float64(f*f) / math.Ln2)
 	n.Rate = must(G.Mul(must(G.Mean(bits)), G.NewConstant(perPixel)))
 	if w.Rate != 0 {
 		loss = must(G.Add(loss, must(G.Mul(n.Rate, G.NewConstant(float32(w.Rate))))))

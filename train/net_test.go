@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -24,7 +25,14 @@ func randomInput(rng *rand.Rand, n int) []float32 {
 // inference of package model on the same weights and input: the latent and
 // the reconstruction agree to float32 tolerance.
 func TestGraphMatchesInference(t *testing.T) {
-	cfg := tinyConfig()
+	for _, down := range []int{16, 8} {
+		cfg := tinyConfig()
+		cfg.Down = down
+		t.Run(fmt.Sprint("down", down), func(t *testing.T) { graphMatches(t, cfg) })
+	}
+}
+
+func graphMatches(t *testing.T, cfg model.Config) {
 	const size = 48
 	params := InitParams(cfg, 7)
 	// non-zero biases and rev residuals exercise every term
@@ -41,7 +49,7 @@ func TestGraphMatchesInference(t *testing.T) {
 	m := NewMachine(n)
 	defer m.Close()
 	x := randomInput(rng, size*size)
-	lh := size / 16
+	lh := size / cfg.Factor()
 	b := Batch{X: x, Gain: 1, Noise: make([]float32, cfg.Latent*lh*lh), Mask: make([]float32, cfg.Latent*lh*lh)}
 	for i := range b.Mask {
 		b.Mask[i] = 1

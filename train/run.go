@@ -37,12 +37,27 @@ var Levels = []qr.Level{qr.L, qr.M, qr.Q, qr.H}
 // in key mode: the symbol capacity minus the sealing overhead.
 func Budget(l qr.Level) int { return qr.Capacity(l) - seal.Overhead(seal.ModeKey) }
 
+// RunInfo is saved as config.json in every run folder: the effective
+// config (its Seed included) and the code version that ran it.
+type RunInfo struct {
+	Config      Config `json:"config"`
+	CodeVersion string `json:"code_version"`
+	Started     string `json:"started"`
+	Resumed     bool   `json:"resumed"`
+}
+
 // Options are the run-time switches that are not part of the experiment.
 type Options struct {
 	Resume   bool      // continue from the run folder's checkpoint
 	Progress io.Writer // progress bar destination (nil: none)
 	Log      *logrus.Logger
+	// StopAt, when positive, ends the run after that step as if it were
+	// interrupted (checkpoint saved, ErrStopped returned).
+	StopAt int
 }
+
+// ErrStopped is returned when Options.StopAt ends a run early.
+var ErrStopped = errors.New("train: stopped at the requested step")
 
 // LossPoint is one point of the training curve (averages over LogEvery
 // steps).
@@ -113,12 +128,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		return "", fmt.Errorf("train: %s exists: resume it (-resume) or choose another name (-set name=...)", ckptPath)
 	}
 	// the effective config, seed and code version travel with the run
-	eff := struct {
-		Config      Config `json:"config"`
-		CodeVersion string `json:"code_version"`
-		Started     string `json:"started"`
-		Resumed     bool   `json:"resumed"`
-	}{cfg, CodeVersion(), time.Now().UTC().Format(time.RFC3339), resumed}
+	eff := RunInfo{cfg, CodeVersion(), time.Now().UTC().Format(time.RFC3339), resumed}
 	if err := writeJSON(filepath.Join(dir, "config.json"), eff); err != nil {
 		return "", err
 	}
@@ -256,6 +266,12 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 				"ssim": fmt.Sprintf("%.4f", p.SSIM), "bpp": fmt.Sprintf("%.3f", p.Rate), "decor": fmt.Sprintf("%.4f", p.Decor),
 				"lr": fmt.Sprintf("%.2g", lr), "gnorm": fmt.Sprintf("%.3g", p.Norm)}).Debug("train: step")
 			acc, nacc = LossPoint{}, 0
+		}
+		if opt.StopAt > 0 && ck.Step == opt.StopAt && ck.Step < cfg.Steps {
+			if err := save(); err != nil {
+				return dir, err
+			}
+			return dir, fmt.Errorf("%w %d (resume with -resume)", ErrStopped, ck.Step)
 		}
 		if cfg.ValEvery > 0 && ck.Step%cfg.ValEvery == 0 && ck.Step < cfg.Steps {
 			if err := validate(); err != nil {

@@ -47,7 +47,7 @@ func (m *Machine) latents(x []float32) ([]float32, error) {
 
 // NewMachine compiles the graph.
 func NewMachine(n *Net) *Machine {
-	lh := n.Size / 16
+	lh := n.Size / n.Cfg.Factor()
 	m := &Machine{
 		Net: n,
 		vm:  G.NewTapeMachine(n.G, G.BindDualValues(n.Params...)),
@@ -70,14 +70,14 @@ type Result struct {
 type Batch struct {
 	X     []float32 // batch x 1 x size x size
 	Gain  float32
-	Noise []float32 // batch x latent x size/16 x size/16, uniform in [-0.5,0.5)/gain
+	Noise []float32 // batch x latent x size/f x size/f, uniform in [-0.5,0.5)/gain
 	Mask  []float32 // same shape, 1 = kept, 0 = erased
 }
 
 // NewBatchAux fills noise and mask for x with gain drawn log-uniformly in
 // [gmin, gmax] and each latent value erased with probability erase.
 func (n *Net) NewBatchAux(rng *rand.Rand, x []float32, gmin, gmax, erase float64) Batch {
-	lh := n.Size / 16
+	lh := n.Size / n.Cfg.Factor()
 	k := n.Batch * n.Cfg.Latent * lh * lh
 	g := gmin * math.Pow(gmax/gmin, rng.Float64())
 	b := Batch{X: x, Gain: float32(g), Noise: make([]float32, k), Mask: make([]float32, k)}
@@ -116,7 +116,7 @@ func (m *Machine) Run(b Batch) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		lh := n.Size / model.Downsampling
+		lh := n.Size / n.Cfg.Factor()
 		var grad []float32
 		decor, grad = Decor(y, n.Batch, n.Cfg.Latent, lh*lh)
 		if m.dg == nil {

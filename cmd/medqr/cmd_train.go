@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -20,8 +21,9 @@ func init() {
 	register(&command{
 		name:    "train",
 		summary: "train the learned codec with gorgonia (research)",
-		usage: `usage: medqr train [-config FILE] [-set key=value]... [-resume] [-no-progress]
+		usage: `usage: medqr train [-config FILE] [-set key=value]... [-resume] [-stop-at N] [-no-progress]
        medqr train -rd DIR [-weights FILE] [-data SRC] [-split test] [-images N]
+       medqr train -ablation DIR [-data SRC] [-images N] RUNDIR...
 
 Trains the learned codec from a config file in experiments/ (defaults for
 every field live in package train; unknown fields are errors). -set overrides
@@ -35,6 +37,10 @@ best.mqw; "export" (if set) receives the best weights too.
 -rd DIR evaluates the learned codec (the embedded weights, or -weights FILE)
 against Go's image/jpeg at every QR v40 level's byte budget on the held-out
 split and writes DIR/learned_vs_gojpeg.{json,md,png}.
+
+-ablation DIR scores the best weights of each RUNDIR on the validation split
+(fidelity at every level, PSNR with 5 % of the latent values erased, code
+byte statistics) and writes DIR/ablation.{json,md}.
 `,
 		run: runTrain,
 	})
@@ -55,6 +61,8 @@ type trainOptions struct {
 	data       string
 	split      string
 	images     int
+	ablation   string
+	stopAt     int
 }
 
 func runTrain(ctx context.Context, e *env, args []string) error {
@@ -64,30 +72,40 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
 	fs.BoolVar(&o.resume, "resume", false, "resume from the run folder's checkpoint")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fs.IntVar(&o.stopAt, "stop-at", 0, "stop after this step as if interrupted (checkpoint saved; continue with -resume)")
 	fs.StringVar(&o.rd, "rd", "", "evaluate rate-distortion into this folder instead of training")
 	fs.StringVar(&o.weights, "weights", "", "weights file for -rd (default: the embedded weights)")
 	fs.StringVar(&o.data, "data", "data/samples/kermany_cxr_224", "dataset for -rd")
 	fs.StringVar(&o.split, "split", "test", "split for -rd")
-	fs.IntVar(&o.images, "images", 0, "at most this many images for -rd (0: all)")
+	fs.IntVar(&o.images, "images", 0, "at most this many images for -rd/-ablation (0: all)")
+	fs.StringVar(&o.ablation, "ablation", "", "score the run folders given as arguments into this folder")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
+	switch {
+	case o.rd != "" && o.ablation != "":
+		return usageError{"-rd and -ablation are exclusive"}
+	case o.ablation != "":
+		return runAblation(e, o, rest)
+	case len(rest) > 0:
 		return usageError{fmt.Sprintf("train takes no arguments, got %q", rest)}
-	}
-	if o.rd != "" {
+	case o.rd != "":
 		return runRD(e, o)
 	}
 	cfg, err := train.LoadConfig(o.config, o.sets)
 	if err != nil {
 		return withHint(err, "see experiments/README.md for the fields")
 	}
-	opt := train.Options{Resume: o.resume, Log: e.log}
+	opt := train.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
 	if !o.noProgress {
 		opt.Progress = os.Stderr
 	}
 	dir, err := train.Run(ctx, cfg, opt)
+	if errors.Is(err, train.ErrStopped) {
+		fmt.Fprintf(e.stdout, "stopped at step %d: %s (continue with -resume)\n", o.stopAt, dir)
+		return nil
+	}
 	if err != nil {
 		if dir != "" && !o.resume {
 			return withHint(err, "rerun with -resume to continue from %s", dir)
@@ -143,5 +161,35 @@ func runRD(e *env, o trainOptions) error {
 		fmt.Fprintf(e.stdout, "%s %-8s %4d B  PSNR %.2f dB (median %.2f)  SSIM %.4f  fails %d\n", r.Level, r.Codec, r.Budget, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.Fails)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s/learned_vs_gojpeg.{json,md,png}\n", o.rd)
+	return nil
+}
+
+func runAblation(e *env, o trainOptions, runs []string) error {
+	if len(runs) == 0 {
+		return usageError{"-ablation needs at least one run folder"}
+	}
+	split := o.split
+	if split == "test" {
+		split = "val" // ablations choose between settings: never on the test split
+	}
+	imgs, err := data.LoadSplit(o.data, split, data.DefaultSize)
+	if err != nil {
+		return err
+	}
+	if o.images > 0 && len(imgs) > o.images {
+		imgs = imgs[:o.images]
+	}
+	rows, err := train.Ablate(runs, imgs, 0.05)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("%d images of the %s split of %s, 256x256; each run's best.mqw. Code %s.", len(imgs), split, o.data, train.CodeVersion())
+	if err := train.WriteAblation(o.ablation, rows, note); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(e.stdout, "%-22s PSNR M %.2f dB, erased %.2f dB (drop %.2f), byte entropy %.4f, lag-1 %.4f, latent |r| %.3f\n",
+			r.Run, r.Levels["M"].PSNR, r.PSNRErased, r.ErasureDrop, r.ByteEntropy, r.ByteLag1, r.LatentChanCor)
+	}
 	return nil
 }

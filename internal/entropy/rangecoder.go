@@ -14,13 +14,13 @@ package entropy
 const (
 	probBits  = 12
 	probOne   = 1 << probBits
-	adaptFast = 4
-	adaptSlow = 7
+	adaptFast = 3
+	adaptSlow = 6
 	topValue  = 1 << 24
 )
 
 // Prob is an adaptive probability that the next bit is 0, in units of
-// 1/4096: the mean of a fast (rate 1/16) and a slow (rate 1/128) estimate,
+// 1/4096: the mean of a fast (rate 1/8) and a slow (rate 1/64) estimate,
 // which adapts quickly on short channels and settles on long ones. The zero
 // value is not ready: call Init.
 type Prob struct{ fast, slow uint16 }

@@ -1,0 +1,35 @@
+# Learned codec (see docs/model.md). Pure Go + gorgonia: no Debian tools needed.
+#   make train         retrain the shipped weights (model/weights/default.mqw)
+#                      from experiments/default.json on the shipped sample data
+#   make train-resume  continue an interrupted `make train`
+#   make train-rd      results/codec/learned_vs_gojpeg.{json,md,png} on the test split
+#   make ablation      the loss ablation (short runs) -> results/ablation/
+#   make train-bench   training throughput and encode/decode benchmarks
+TRAIN_CONFIG ?= experiments/default.json
+TRAIN_SETS   ?=
+ABLATION_RUNS := ablation-base ablation-no-erase ablation-no-decor ablation-no-ssim
+
+.PHONY: train train-resume train-rd ablation train-bench
+train:
+	rm -rf results/train/default
+	$(GO) run ./cmd/medqr train -config $(TRAIN_CONFIG) $(TRAIN_SETS)
+
+train-resume:
+	$(GO) run ./cmd/medqr train -resume -config $(TRAIN_CONFIG) $(TRAIN_SETS)
+
+train-rd:
+	$(GO) run ./cmd/medqr train -rd results/codec
+
+ablation:
+	rm -rf $(addprefix results/ablation/,$(ABLATION_RUNS))
+	$(GO) build -o bin/medqr-train ./cmd/medqr
+	bin/medqr-train train -no-progress -config experiments/ablation.json
+	bin/medqr-train train -no-progress -config experiments/ablation.json -set name=ablation-no-erase -set erase=0
+	bin/medqr-train train -no-progress -config experiments/ablation.json -set name=ablation-no-decor -set loss.decor=0
+	bin/medqr-train train -no-progress -config experiments/ablation.json -set name=ablation-no-ssim -set loss.ssim=0
+	bin/medqr-train train -ablation results/ablation $(addprefix results/ablation/,$(ABLATION_RUNS))
+
+train-bench:
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./train
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./model ./internal/entropy
+	$(GO) test -run '^$$' -bench Learned -benchtime 20x ./codec

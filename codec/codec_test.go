@@ -194,11 +194,13 @@ func newRand() *rand.Rand { return rand.New(rand.NewPCG(7, 11)) }
 
 func BenchmarkLosslessEncode(b *testing.B) {
 	img := loadPNG(b, "cxr256.png")
+	start := cpuNow()
 	for b.Loop() {
 		if _, err := (Lossless{}).Encode(img, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkLosslessDecode(b *testing.B) {
@@ -206,20 +208,24 @@ func BenchmarkLosslessDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	start := cpuNow()
 	for b.Loop() {
 		if _, err := (Lossless{}).Decode(p); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkJPEGEncode(b *testing.B) {
 	img := loadPNG(b, "cxr256.png")
+	start := cpuNow()
 	for b.Loop() {
 		if _, err := (JPEG{}).Encode(img, 2331-48); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkJPEGDecode(b *testing.B) {
@@ -227,9 +233,11 @@ func BenchmarkJPEGDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	start := cpuNow()
 	for b.Loop() {
 		if _, err := (JPEG{}).Decode(p); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }

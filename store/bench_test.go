@@ -55,12 +55,14 @@ func BenchmarkEncryptToPNG(b *testing.B) {
 			dir := b.TempDir()
 			var res *Result
 			var err error
+			start := cpuNow()
 			for i := 0; b.Loop(); i++ {
 				res, err = Encrypt(src, filepath.Join(dir, fmt.Sprint(i)), c.o)
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 			b.ReportMetric(float64(res.Record.Symbols), "symbols")
 		})
 	}
@@ -77,11 +79,13 @@ func BenchmarkDecryptPNG(b *testing.B) {
 				b.Fatal(err)
 			}
 			key := seal.KeyOpener(res.Key)
+			start := cpuNow()
 			for b.Loop() {
 				if _, err := Decrypt(res.QRFiles, key); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"math/rand/v2"
@@ -364,9 +366,32 @@ func TestEncryptBadInput(t *testing.T) {
 	if _, err := Encrypt(sampleXray, out, Options{Codec: "webp"}); !errors.Is(err, codec.ErrUnknown) {
 		t.Errorf("unknown codec: err = %v", err)
 	}
+	huge := filepath.Join(dir, "huge.png")
+	os.WriteFile(huge, hugePNG(20000, 20000), 0o644)
+	if _, err := Encrypt(huge, out, Options{}); !errors.Is(err, data.ErrTooLarge) || !strings.Contains(err.Error(), huge) {
+		t.Errorf("huge image: err = %v, want data.ErrTooLarge naming the file", err)
+	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Error("output folder created on failure")
 	}
+}
+
+// hugePNG is a PNG header declaring a w x h 8-bit gray image, with no
+// pixel data: it must be refused from its header alone.
+func hugePNG(w, h uint32) []byte {
+	chunk := func(typ string, body []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+		b = append(b, typ...)
+		b = append(b, body...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), body...)))
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 0, 0, 0, 0)
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = append(b, chunk("IHDR", ihdr)...)
+	b = append(b, chunk("IDAT", nil)...)
+	return append(b, chunk("IEND", nil)...)
 }
 
 // TestNoOverwrite checks that a name collision fails, removes what it

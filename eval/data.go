@@ -45,17 +45,20 @@ var QuickOverrides = []string{
 // RunInfo is the metadata of one run, kept apart from the numbers so that
 // results.json stays identical between runs.
 type RunInfo struct {
-	CodeVersion string    `json:"code_version"`
-	GoVersion   string    `json:"go_version"`
-	Platform    string    `json:"platform"`
-	GOMAXPROCS  int       `json:"gomaxprocs"`
-	ConfigFile  string    `json:"config_file"`
-	Overrides   []string  `json:"overrides"`
-	Config      Config    `json:"config"`
-	Images      int       `json:"images"`
-	Started     time.Time `json:"started"`
-	Seconds     float64   `json:"seconds"`
-	Files       []string  `json:"files"`
+	CodeVersion string   `json:"code_version"`
+	GoVersion   string   `json:"go_version"`
+	Platform    string   `json:"platform"`
+	GOMAXPROCS  int      `json:"gomaxprocs"`
+	ConfigFile  string   `json:"config_file"`
+	Overrides   []string `json:"overrides"`
+	Config      Config   `json:"config"`
+	Images      int      `json:"images"`
+	// Inputs maps input files outside the config (the learned codec's
+	// weights) to their SHA-256.
+	Inputs  map[string]string `json:"inputs,omitempty"`
+	Started time.Time         `json:"started"`
+	Seconds float64           `json:"seconds"`
+	Files   []string          `json:"files"`
 }
 
 // NewRunInfo fills the host fields.

@@ -62,7 +62,7 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 	type blob struct{ containers [][]byte }
 	return Subject{
 		Name: "product-sealed", Group: "product", FreshNonce: true, Deterministic: false,
-		Note: fmt.Sprintf("product path: %s codec + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included", c.Name(), capacity, byte(lv)),
+		Note: fmt.Sprintf("product path: %s codec + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included; its 15 clear header bytes other than the message id (magic, version, mode, index, count, codec, size, depth, level) are equal in any two containers, which caps NPCR near %.2f %%, below the critical value", c.Name(), capacity, byte(lv), 100*float64(capacity-15)/float64(capacity)*255/256),
 		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
 			p, err := encode(img)
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -99,6 +100,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return withHint(err, "set data.dir to a dataset folder with class subfolders (e.g. data/samples/kermany_cxr_224)")
 	}
 	info.Images = len(images)
+	info.Inputs = map[string]string{}
+	for _, f := range []string{"model/weights/default.mqw"} {
+		if b, err := os.ReadFile(f); err == nil {
+			info.Inputs[f] = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+	}
 	e.log.Infof("eval: %d images of the %s split, %d subjects", len(images), cfg.Data.Split, len(subs))
 
 	progress := func(int) {}

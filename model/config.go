@@ -42,13 +42,15 @@ type Config struct {
 // DefaultConfig is the architecture of the shipped weights.
 func DefaultConfig() Config {
 	return Config{
-		Enc:       [3]int{16, 32, 48},
-		Latent:    32,
-		Dec:       [3]int{48, 24, 12},
+		Enc:       [3]int{16, 32, 64},
+		Down:      16,
+		Latent:    48,
+		Dec:       [3]int{64, 32, 16},
 		RevBlocks: 1,
+		Linear:    true,
 		Slope:     0.1,
-		GainMin:   0.5,
-		GainMax:   32,
+		GainMin:   0.3,
+		GainMax:   2.5,
 	}
 }
 

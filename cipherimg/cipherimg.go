@@ -111,11 +111,14 @@ type Cipher struct {
 	Header Header
 }
 
-// Errors. Validation failures wrap ErrInvalid (with the reason in the
-// message); an image type other than Gray or Gray16 is ErrUnsupported.
+// Errors. A cipher image or header that fails validation wraps ErrInvalid;
+// an image that is not *image.Gray or *image.Gray16, or whose size is
+// outside 1x1..MaxSide x MaxSide, wraps ErrUnsupported; bad Options wrap
+// ErrOptions. The message says what is wrong.
 var (
 	ErrInvalid     = errors.New("cipherimg: invalid cipher image")
-	ErrUnsupported = errors.New("cipherimg: unsupported image type")
+	ErrUnsupported = errors.New("cipherimg: unsupported image")
+	ErrOptions     = errors.New("cipherimg: invalid options")
 )
 
 // Encrypt encrypts an *image.Gray or *image.Gray16 (1x1 up to
@@ -146,6 +149,16 @@ func Encrypt(img image.Image, key seal.Key, o Options) (*Cipher, error) {
 	if hd.Layers == 0 {
 		hd.Layers = DefaultLayers
 	}
+	switch {
+	case o.Nonce != nil && len(o.Nonce) != NonceSize:
+		return nil, fmt.Errorf("%w: nonce is %d bytes, want %d (or nil for a fresh one)", ErrOptions, len(o.Nonce), NonceSize)
+	case hd.Rounds < 1 || hd.Rounds > MaxRounds:
+		return nil, fmt.Errorf("%w: %d rounds, want 1..%d", ErrOptions, hd.Rounds, MaxRounds)
+	case hd.Layers < 1 || hd.Layers > MaxLayers:
+		return nil, fmt.Errorf("%w: %d layers, want 1..%d", ErrOptions, hd.Layers, MaxLayers)
+	case validKind(hd.Keystream) != nil:
+		return nil, fmt.Errorf("%w: unknown keystream kind %d", ErrOptions, hd.Keystream)
+	}
 	if o.Nonce == nil {
 		hd.Nonce = make([]byte, NonceSize)
 		if _, err := rand.Read(hd.Nonce); err != nil {
@@ -155,7 +168,7 @@ func Encrypt(img image.Image, key seal.Key, o Options) (*Cipher, error) {
 		hd.Nonce = append([]byte(nil), o.Nonce...)
 	}
 	if err := hd.validate(); err != nil {
-		return nil, err
+		panic("cipherimg: header of a valid encryption fails validation: " + err.Error())
 	}
 	if err := encryptPixels(px, hd.params(), streams(key, hd)); err != nil {
 		return nil, err
@@ -245,7 +258,7 @@ func pixels(img image.Image) (px []uint16, w, h, depth int, err error) {
 	b := img.Bounds()
 	w, h = b.Dx(), b.Dy()
 	if w < 1 || h < 1 || w > MaxSide || h > MaxSide {
-		return nil, 0, 0, 0, fmt.Errorf("%w: size %dx%d outside 1x1..%dx%d", ErrInvalid, w, h, MaxSide, MaxSide)
+		return nil, 0, 0, 0, fmt.Errorf("%w: size %dx%d outside 1x1..%dx%d", ErrUnsupported, w, h, MaxSide, MaxSide)
 	}
 	px = make([]uint16, w*h)
 	switch m := img.(type) {
@@ -266,7 +279,7 @@ func pixels(img image.Image) (px []uint16, w, h, depth int, err error) {
 		}
 		return px, w, h, 16, nil
 	}
-	return nil, 0, 0, 0, fmt.Errorf("%w %T: want *image.Gray or *image.Gray16", ErrUnsupported, img)
+	return nil, 0, 0, 0, fmt.Errorf("%w: %T, want *image.Gray or *image.Gray16", ErrUnsupported, img)
 }
 
 func toImage(px []uint16, w, h, depth int) image.Image {

@@ -172,8 +172,13 @@ func TestNonces(t *testing.T) {
 	if !samePixels(a.Image, b.Image) {
 		t.Error("fixed nonce is not deterministic")
 	}
-	if _, err := cipherimg.Encrypt(img, testKey, cipherimg.Options{Nonce: fixed[:5]}); !errors.Is(err, cipherimg.ErrInvalid) {
-		t.Errorf("5-byte nonce: got %v, want ErrInvalid", err)
+	for _, o := range []cipherimg.Options{
+		{Nonce: fixed[:5]}, {Nonce: []byte{}}, {Rounds: -1}, {Rounds: cipherimg.MaxRounds + 1},
+		{Layers: cipherimg.MaxLayers + 1}, {Keystream: 9},
+	} {
+		if _, err := cipherimg.Encrypt(img, testKey, o); !errors.Is(err, cipherimg.ErrOptions) {
+			t.Errorf("options %+v: got %v, want ErrOptions", o, err)
+		}
 	}
 }
 
@@ -346,11 +351,11 @@ func TestDecryptRejectsMismatch(t *testing.T) {
 	if _, err := cipherimg.Encrypt(image.NewRGBA(image.Rect(0, 0, 2, 2)), testKey, cipherimg.Options{}); !errors.Is(err, cipherimg.ErrUnsupported) {
 		t.Errorf("RGBA input: got %v, want ErrUnsupported", err)
 	}
-	if _, err := cipherimg.Encrypt(image.NewGray(image.Rect(0, 0, 0, 5)), testKey, cipherimg.Options{}); !errors.Is(err, cipherimg.ErrInvalid) {
-		t.Errorf("empty input: got %v, want ErrInvalid", err)
+	if _, err := cipherimg.Encrypt(image.NewGray(image.Rect(0, 0, 0, 5)), testKey, cipherimg.Options{}); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("empty input: got %v, want ErrUnsupported", err)
 	}
-	if _, err := cipherimg.Encrypt(image.NewGray(image.Rect(0, 0, 1, cipherimg.MaxSide+1)), testKey, cipherimg.Options{}); !errors.Is(err, cipherimg.ErrInvalid) {
-		t.Errorf("too tall input: got %v, want ErrInvalid", err)
+	if _, err := cipherimg.Encrypt(image.NewGray(image.Rect(0, 0, 1, cipherimg.MaxSide+1)), testKey, cipherimg.Options{}); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("too tall input: got %v, want ErrUnsupported", err)
 	}
 }
 

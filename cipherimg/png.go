@@ -148,7 +148,7 @@ func WritePNG(w io.Writer, c *Cipher) error {
 	case *image.Gray16:
 		depth = 16
 	default:
-		return fmt.Errorf("%w %T: want *image.Gray or *image.Gray16", ErrUnsupported, c.Image)
+		return fmt.Errorf("%w: %T, want *image.Gray or *image.Gray16", ErrUnsupported, c.Image)
 	}
 	if b.Dx() != c.Header.Width || b.Dy() != c.Header.Height || depth != c.Header.Depth {
 		return fmt.Errorf("%w: %d-bit %dx%d image with a header for %d-bit %dx%d",

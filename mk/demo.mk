@@ -30,3 +30,19 @@ demo: build
 	$(BIN) encrypt --lossless --level L -o $$d/lossless16 $(DEMO_XRAY16) | grep -v '^qr:'; \
 	$(BIN) decrypt -k $$(ls $$d/lossless16/*-key.txt) --reference $(DEMO_XRAY16) -o $$d/lossless16.png $$(ls $$d/lossless16/*of*.png); \
 	echo; echo "demo outputs: $$d"
+
+# Figures for docs/encryptor.md:
+#   make encryptor-bench   encrypt-to-PNG and PNG-to-image for one 256x256 X-ray (each codec),
+#                          and the codecs alone -> results/encryptor/bench.txt (wall and CPU time)
+#   make lossless-table    lossless codec vs PNG, WebP lossless, JPEG 2000 lossless on shipped
+#                          X-rays -> results/encryptor/lossless.md
+.PHONY: encryptor-bench lossless-table
+encryptor-bench:
+	mkdir -p results/encryptor
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./store ./codec | tee results/encryptor/bench.txt
+
+lossless-table:
+	scripts/deps.sh results
+	mkdir -p results/encryptor
+	$(GO) run ./codec/internal/llbench -n 20 > results/encryptor/lossless.md
+	cat results/encryptor/lossless.md

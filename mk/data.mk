@@ -31,3 +31,18 @@ data-vectors:
 	scripts/deps.sh test
 	cd data/testdata && /usr/bin/python3 gen_npz.py
 	$(GO) test -count=1 -run TestDICOMSamplesGolden ./data -update
+
+# Display, Preprocess, golden DICOM outcomes and NPZ/cache tests under qemu-user
+# on arm64 (where Go may fuse multiply-adds) and s390x (big-endian): the
+# pinned hashes must be identical to amd64.
+.PHONY: data-crossarch
+data-crossarch:
+	@command -v qemu-aarch64 >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends qemu-user >/dev/null; }
+	@for a in arm64 s390x; do \
+	  q=$$a; [ $$a = arm64 ] && q=aarch64; \
+	  GOARCH=$$a $(GO) test -c -o bin/data.$$a.test ./data || exit 1; \
+	  (cd data && qemu-$$q ../bin/data.$$a.test -test.short -test.count 1 \
+	    -test.run 'TestPreprocessDeterministic|TestDICOMSamplesGolden|TestWindowLinear|TestReadNPZVectors|TestCacheBuildReadCorrupt|TestIndexKermanySample|TestDecodePNGVariants|TestSplitOf') || exit 1; \
+	  echo "data-crossarch: $$a ok"; \
+	done

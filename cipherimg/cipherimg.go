@@ -9,8 +9,10 @@
 //
 // Construction, per round (Options.Rounds, default 1):
 //
-//  1. Permutation: a Fisher-Yates shuffle of the pixel positions, driven by
-//     the keystream (Lemire's unbiased bounded integers).
+//  1. Permutation: a uniform shuffle of the pixel positions driven by the
+//     keystream: Fisher-Yates with Lemire's unbiased bounded integers, and
+//     above 65,536 pixels one Rao-Sandelius round (256 piles, each
+//     Fisher-Yates shuffled) to avoid a cache miss per swap.
 //  2. Reversible network: Options.Layers additive coupling layers on a
 //     checkerboard split. Layer l adds f_l(passive half) to the active half
 //     modulo 2^depth; f_l is 3x3 conv (1->4 channels) -> ReLU -> shift ->
@@ -20,11 +22,12 @@
 //     public weights is a public function and hides nothing, and training
 //     them would buy no security that the keystream does not already give.
 //  3. Diffusion: two chained passes over the pixels in raster order,
-//     forward c[i] = p[i] + k1[i] + S[c[i-1]] and backward
-//     d[i] = c[i] + k2[i] + S[d[i+1]] (mod 2^depth), with S a key-derived
-//     S-box. One changed plaintext pixel changes every cipher pixel with
-//     probability 1 - 2^-depth under the same key and nonce; decrypting a
-//     damaged pixel damages only its chain neighbours (see docs/cipher.md).
+//     forward c[i] = p[i] + k1[i] + F(c[i-1], c[i-2]) and backward
+//     d[i] = c[i] + k2[i] + F(d[i+1], d[i+2]) (mod 2^depth), with
+//     F(a, b) = S[a + S[b]] and S a key-derived S-box. One changed
+//     plaintext pixel changes every cipher pixel with probability about
+//     1 - 2^-depth under the same key and nonce; decrypting a damaged pixel
+//     damages only a few chain neighbours (see docs/cipher.md).
 //
 // Keys: the 256-bit seal.Key and a 16-byte nonce give one keystream per
 // round and purpose (permutation, network weights, S-box, forward and

@@ -185,6 +185,10 @@ const (
 	outShift  = 4 // output = conv2 >> outShift (arithmetic)
 )
 
+// hiddenRow and conv2 are written out for exactly four hidden channels.
+var _ [netHidden - 4]struct{}
+var _ [4 - netHidden]struct{}
+
 // couplingWeights are the integer weights of one coupling function.
 type couplingWeights struct {
 	w1 [netHidden][9]int32 // conv1, taps in row-major 3x3 order
@@ -313,19 +317,7 @@ func (n *network) coupleRows(cw *couplingWeights, parity int, sign int32, y0, y1
 		fill(y + 1)
 		up, mid, dn := &hid[(y+2)%3], &hid[(y+3)%3], &hid[(y+4)%3]
 		x0 := (parity - y%2 + 2) % 2 // first active x in this row
-		for x := x0; x < w; x += 2 {
-			acc[x] = cw.b2
-		}
-		for c := 0; c < netHidden; c++ {
-			k := &cw.w2[c]
-			k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-			u, m, d := up[c][:pw], mid[c][:pw], dn[c][:pw]
-			for x := x0; x+2 < pw; x += 2 {
-				acc[x] += k0*u[x] + k1*u[x+1] + k2*u[x+2] +
-					k3*m[x] + k4*m[x+1] + k5*m[x+2] +
-					k6*d[x] + k7*d[x+1] + k8*d[x+2]
-			}
-		}
+		conv2(cw, up, mid, dn, acc, x0, pw)
 		row := n.plane[(y+1)*pw+1 : (y+1)*pw+1+w]
 		mask := n.mask
 		for x := x0; x < len(row); x += 2 {
@@ -334,10 +326,30 @@ func (n *network) coupleRows(cw *couplingWeights, parity int, sign int32, y0, y1
 	}
 }
 
+// conv2 computes the second convolution (4 channels -> 1, plus bias) at
+// the active columns x0, x0+2, ... into acc[x], reading padded hidden rows.
+func conv2(cw *couplingWeights, up, mid, dn *[netHidden][]int32, acc []int32, x0, pw int) {
+	k0, k1, k2, k3 := &cw.w2[0], &cw.w2[1], &cw.w2[2], &cw.w2[3]
+	u0, u1, u2, u3 := up[0][:pw], up[1][:pw], up[2][:pw], up[3][:pw]
+	m0, m1, m2, m3 := mid[0][:pw], mid[1][:pw], mid[2][:pw], mid[3][:pw]
+	d0, d1, d2, d3 := dn[0][:pw], dn[1][:pw], dn[2][:pw], dn[3][:pw]
+	b := cw.b2
+	for x := x0; x+2 < pw; x += 2 {
+		a := b +
+			k0[0]*u0[x] + k0[1]*u0[x+1] + k0[2]*u0[x+2] + k0[3]*m0[x] + k0[4]*m0[x+1] + k0[5]*m0[x+2] + k0[6]*d0[x] + k0[7]*d0[x+1] + k0[8]*d0[x+2]
+		a += k1[0]*u1[x] + k1[1]*u1[x+1] + k1[2]*u1[x+2] + k1[3]*m1[x] + k1[4]*m1[x+1] + k1[5]*m1[x+2] + k1[6]*d1[x] + k1[7]*d1[x+1] + k1[8]*d1[x+2]
+		a += k2[0]*u2[x] + k2[1]*u2[x+1] + k2[2]*u2[x+2] + k2[3]*m2[x] + k2[4]*m2[x+1] + k2[5]*m2[x+2] + k2[6]*d2[x] + k2[7]*d2[x+1] + k2[8]*d2[x+2]
+		a += k3[0]*u3[x] + k3[1]*u3[x+1] + k3[2]*u3[x+2] + k3[3]*m3[x] + k3[4]*m3[x+1] + k3[5]*m3[x+2] + k3[6]*d3[x] + k3[7]*d3[x+1] + k3[8]*d3[x+2]
+		acc[x] = a
+	}
+}
+
 // hiddenRow computes conv1 -> ReLU -> shift for image row y into out
 // (index x+1 holds column x). conv1 sees the image with the active half
 // zeroed: at an active pixel the passive taps are its four edge
 // neighbours; at a passive pixel they are itself and its four diagonals.
+// The four channels are computed in one pass (netHidden is 4), so each
+// tap is loaded once.
 func (n *network) hiddenRow(cw *couplingWeights, parity, y int, out *[netHidden][]int32) {
 	pw := n.pw
 	up := n.plane[y*pw : (y+1)*pw]
@@ -345,20 +357,23 @@ func (n *network) hiddenRow(cw *couplingWeights, parity, y int, out *[netHidden]
 	dn := n.plane[(y+2)*pw : (y+3)*pw]
 	xa := (parity - y%2 + 2) % 2 // first active column
 	xp := 1 - xa                 // first passive column
-	for c := 0; c < netHidden; c++ {
-		k := &cw.w1[c]
-		k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-		b := cw.b1[c]
-		o := out[c][:pw]
-		// padded index i = x+1; taps at i-1, i, i+1
-		for i := xa + 1; i+1 < pw; i += 2 {
-			a := k1*up[i] + k3*mid[i-1] + k5*mid[i+1] + k7*dn[i] + b
-			o[i] = max(a, 0) >> hidShift
-		}
-		for i := xp + 1; i+1 < pw; i += 2 {
-			a := k0*up[i-1] + k2*up[i+1] + k4*mid[i] + k6*dn[i-1] + k8*dn[i+1] + b
-			o[i] = max(a, 0) >> hidShift
-		}
+	w0, w1, w2, w3 := &cw.w1[0], &cw.w1[1], &cw.w1[2], &cw.w1[3]
+	b0, b1, b2, b3 := cw.b1[0], cw.b1[1], cw.b1[2], cw.b1[3]
+	o0, o1, o2, o3 := out[0][:pw], out[1][:pw], out[2][:pw], out[3][:pw]
+	// padded index i = x+1; taps at i-1, i, i+1
+	for i := xa + 1; i+1 < pw; i += 2 {
+		u, l, r, d := up[i], mid[i-1], mid[i+1], dn[i]
+		o0[i] = max(w0[1]*u+w0[3]*l+w0[5]*r+w0[7]*d+b0, 0) >> hidShift
+		o1[i] = max(w1[1]*u+w1[3]*l+w1[5]*r+w1[7]*d+b1, 0) >> hidShift
+		o2[i] = max(w2[1]*u+w2[3]*l+w2[5]*r+w2[7]*d+b2, 0) >> hidShift
+		o3[i] = max(w3[1]*u+w3[3]*l+w3[5]*r+w3[7]*d+b3, 0) >> hidShift
+	}
+	for i := xp + 1; i+1 < pw; i += 2 {
+		ul, ur, c, dl, dr := up[i-1], up[i+1], mid[i], dn[i-1], dn[i+1]
+		o0[i] = max(w0[0]*ul+w0[2]*ur+w0[4]*c+w0[6]*dl+w0[8]*dr+b0, 0) >> hidShift
+		o1[i] = max(w1[0]*ul+w1[2]*ur+w1[4]*c+w1[6]*dl+w1[8]*dr+b1, 0) >> hidShift
+		o2[i] = max(w2[0]*ul+w2[2]*ur+w2[4]*c+w2[6]*dl+w2[8]*dr+b2, 0) >> hidShift
+		o3[i] = max(w3[0]*ul+w3[2]*ur+w3[4]*c+w3[6]*dl+w3[8]*dr+b3, 0) >> hidShift
 	}
 }
 

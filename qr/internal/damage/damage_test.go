@@ -175,3 +175,27 @@ func TestReadJSON(t *testing.T) {
 		t.Error("empty report: no error")
 	}
 }
+
+func TestMerge(t *testing.T) {
+	a := &Report{Trials: 2, Seed: 1, Px: 4, Workers: 1, Runtime: 3e9, Cells: []Cell{{Level: "M", Condition: "clean"}}}
+	b := &Report{Trials: 2, Seed: 1, Px: 4, Workers: 1, Runtime: 5e9, Cells: []Cell{{Level: "L", Condition: "clean"}, {Level: "L", Condition: "blur"}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Cells) != 3 || m.Cells[0].Level != "L" || m.Cells[1].Condition != "blur" || m.Cells[2].Level != "M" {
+		t.Errorf("merged cells %+v", m.Cells)
+	}
+	if m.Workers != 2 || m.Runtime != 5e9 {
+		t.Errorf("workers %d runtime %v", m.Workers, m.Runtime)
+	}
+	if _, err := Merge(a, a); err == nil {
+		t.Error("duplicate cells: no error")
+	}
+	c := *a
+	c.Seed = 9
+	c.Cells = []Cell{{Level: "Q", Condition: "clean"}}
+	if _, err := Merge(a, &c); err == nil {
+		t.Error("different seeds: no error")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -239,6 +240,37 @@ func ReadJSON(data []byte) (*Report, error) {
 	r := v.Report
 	r.Runtime = time.Duration(v.RuntimeS * float64(time.Second))
 	return &r, nil
+}
+
+// Merge combines reports of disjoint (level, condition) cells made with the
+// same trials, seed and rendering (for example one run per level), ordering
+// the cells by level L, M, Q, H and keeping each run's condition order. The
+// runtime is the longest part's (they ran side by side) and the workers add
+// up.
+func Merge(parts ...*Report) (*Report, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("damage: nothing to merge")
+	}
+	out := &Report{Trials: parts[0].Trials, Seed: parts[0].Seed, Px: parts[0].Px, Zbar: parts[0].Zbar}
+	seen := map[string]bool{}
+	for _, p := range parts {
+		if p.Trials != out.Trials || p.Seed != out.Seed || p.Px != out.Px || p.Zbar != out.Zbar {
+			return nil, fmt.Errorf("damage: cannot merge runs with different trials, seed, px or zbar")
+		}
+		out.Workers += p.Workers
+		out.Runtime = max(out.Runtime, p.Runtime)
+		for _, c := range p.Cells {
+			k := c.Level + "/" + c.Condition
+			if seen[k] {
+				return nil, fmt.Errorf("damage: cell %s appears twice", k)
+			}
+			seen[k] = true
+			out.Cells = append(out.Cells, c)
+		}
+	}
+	rank := map[string]int{"L": 0, "M": 1, "Q": 2, "H": 3}
+	slices.SortStableFunc(out.Cells, func(a, b Cell) int { return rank[a.Level] - rank[b.Level] })
+	return out, nil
 }
 
 // JSON is the whole report, runtime in seconds included.

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/qr/internal/damage"
@@ -32,22 +33,38 @@ func run() error {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "parallel trials")
 	noZbar := flag.Bool("no-zbar", false, "skip the zbarimg comparison")
 	only := flag.String("conditions", "", "comma-separated condition names (default all)")
-	render := flag.String("render", "", "re-render the reports from this damage.json instead of running")
+	levels := flag.String("levels", "L,M,Q,H", "comma-separated error-correction levels")
+	render := flag.String("render", "", "instead of running, merge these comma-separated damage.json files (e.g. one per level, same trials and seed) and re-render the reports")
 	flag.Parse()
 
 	if *render != "" {
-		b, err := os.ReadFile(*render)
+		var parts []*damage.Report
+		for _, f := range strings.Split(*render, ",") {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			rep, err := damage.ReadJSON(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			parts = append(parts, rep)
+		}
+		rep, err := damage.Merge(parts...)
 		if err != nil {
 			return err
-		}
-		rep, err := damage.ReadJSON(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", *render, err)
 		}
 		return rep.Write(*out)
 	}
 
 	cfg := damage.Config{Trials: *trials, Seed: *seed, Px: *px, Workers: *workers}
+	for _, s := range strings.Split(*levels, ",") {
+		l, err := qr.ParseLevel(s)
+		if err != nil {
+			return err
+		}
+		cfg.Levels = append(cfg.Levels, l)
+	}
 	if !*noZbar {
 		p, err := exec.LookPath("zbarimg")
 		if err != nil {
@@ -69,9 +86,18 @@ func run() error {
 			}
 		}
 	}
+	// Write the finished cells after each one, so an interrupted run
+	// leaves a partial (clearly smaller) report.
+	partial := &damage.Report{Trials: cfg.Trials, Seed: cfg.Seed, Px: cfg.Px, Workers: cfg.Workers}
+	start := time.Now()
 	cfg.Progress = func(c damage.Cell) {
 		fmt.Fprintf(os.Stderr, "%s %-12s ours %3d/%d (%.0f ms)  zbar %3d/%d\n",
 			c.Level, c.Condition, c.OK, c.Trials, c.MeanMs, c.ZbarOK, c.Trials)
+		partial.Cells = append(partial.Cells, c)
+		partial.Runtime = time.Since(start)
+		if err := partial.Write(*out); err != nil {
+			fmt.Fprintln(os.Stderr, "qrdamage: warning:", err)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -55,6 +55,12 @@ func (r *Report) Markdown() string {
 				p("![%s](%s)\n", pl, pl)
 			}
 		}
+		if len(n.Examples) > 0 {
+			p("\nDecryptions of the first image after damage:\n\n| scheme | damage | decrypted |\n|---|---|---|\n")
+			for _, e := range n.Examples {
+				p("| %s | %s | ![](%s) |\n", e.Scheme, e.Damage, e.Image)
+			}
+		}
 		p("\nSSIM plots: ")
 		for _, pl := range r.Plots {
 			if strings.HasPrefix(pl, "noise-") && strings.HasSuffix(pl, "-ssim.png") {

@@ -144,7 +144,9 @@ func plotDiff(rep *DiffReport, scheme, metric, dir string) (string, error) {
 		l.LineStyle.Color = plotutil.Color(2)
 		p.Add(l)
 	}
-	p.Legend.Add(fmt.Sprintf("critical value(s), alpha = %g", rep.Alpha))
+	p.Legend.Add(fmt.Sprintf("critical value(s), alpha = %g (dashed)", rep.Alpha))
+	p.Legend.Top, p.Legend.Left = true, true
+	p.X.Tick.Marker = fixedTicks{}
 	return savePlot(p, dir, fmt.Sprintf("differential-%s-%s.png", slug(scheme), metric))
 }
 
@@ -232,4 +234,17 @@ func plotLearned(res []LearnedResult, dir string) (string, error) {
 	p.NominalX(names...)
 	p.X.Label.Text = "row of the learned-attack table, nonce"
 	return savePlot(p, dir, "learned.png")
+}
+
+// fixedTicks labels five evenly spaced ticks with four decimals: NPCR and
+// UACI differ in the second decimal, which the default ticker rounds away.
+type fixedTicks struct{}
+
+func (fixedTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for i := range 5 {
+		v := lo + (hi-lo)*float64(i)/4
+		ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("%.4f", v)})
+	}
+	return ts
 }

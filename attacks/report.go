@@ -224,6 +224,9 @@ func (r *Report) write(dir string, example *image.Gray, full Scheme) error {
 		return err
 	}
 	imgs := map[string]*image.Gray{}
+	for k, v := range r.Noise.exImgs {
+		imgs[k] = v
+	}
 	for k, v := range r.Differential.flipImgs {
 		imgs[k] = v
 	}

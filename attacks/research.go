@@ -28,10 +28,29 @@ type NoiseReport struct {
 	Size   int          `json:"size"`
 	Images int          `json:"images"`
 	Points []NoisePoint `json:"points"`
+	// Examples are decryptions of the first image after a few damages, as
+	// PNG files under the report folder.
+	Examples []NoiseExample `json:"examples"`
+	exImgs   map[string]*image.Gray
+}
+
+// NoiseExample names one saved damaged decryption.
+type NoiseExample struct {
+	Scheme string `json:"scheme"`
+	Damage Damage `json:"damage"`
+	Image  string `json:"image"`
+}
+
+// exampleDamages are the damages whose decryptions are saved.
+var exampleDamages = []Damage{
+	{Kind: "salt-pepper", Strength: 0.01},
+	{Kind: "gaussian", Strength: 2},
+	{Kind: "block", Strength: 1.0 / 16, Position: "center"},
+	{Kind: "jpeg", Strength: 90},
 }
 
 func runNoise(ctx context.Context, rng *rand.Rand, schemes []Scheme, imgs []*image.Gray, ds []Damage, tick func()) (*NoiseReport, error) {
-	rep := &NoiseReport{Size: imgs[0].Rect.Dx(), Images: len(imgs)}
+	rep := &NoiseReport{Size: imgs[0].Rect.Dx(), Images: len(imgs), exImgs: map[string]*image.Gray{}}
 	for _, s := range schemes {
 		key := randKey(rng)
 		cts := make([]*Ciphertext, len(imgs))
@@ -60,6 +79,11 @@ func runNoise(ctx context.Context, rng *rand.Rand, schemes []Scheme, imgs []*ima
 				v := eval.PSNR(p, dec)
 				if math.IsInf(v, 1) {
 					pt.Exact++
+				}
+				if i == 0 && containsDamage(exampleDamages, d) {
+					ex := NoiseExample{Scheme: s.Name(), Damage: d, Image: "images/noise-" + slug(s.Name()) + "-" + slug(d.String()) + ".png"}
+					rep.Examples = append(rep.Examples, ex)
+					rep.exImgs[ex.Image] = dec
 				}
 				ps += capPSNR(v)
 				ss += eval.SSIM(p, dec)

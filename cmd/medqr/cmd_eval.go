@@ -110,12 +110,17 @@ func runEval(ctx context.Context, e *env, args []string) error {
 
 	progress := func(int) {}
 	if !o.noProgress {
+		// redraw often on a terminal, rarely into a log file
+		throttle := 15 * time.Second
+		if f, ok := e.stderr.(*os.File); ok && isTerminal(f) {
+			throttle = 300 * time.Millisecond
+		}
 		bar := progressbar.NewOptions(eval.Units(cfg, len(images), len(subs)),
 			progressbar.OptionSetWriter(e.stderr),
 			progressbar.OptionSetDescription("eval"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(300*time.Millisecond),
+			progressbar.OptionThrottle(throttle),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }))
 		progress = func(n int) { _ = bar.Add(n) }
 	}

@@ -25,8 +25,8 @@ Usage:
 
 IMAGE is a PNG, JPEG or DICOM file. By default it is preprocessed to 256x256
 8-bit gray, coded to fit one QR code at the chosen level, sealed with a fresh
-random key (XChaCha20/ChaCha20-Poly1305 via HKDF, see the README), and written
-to DIR as:
+random 256-bit key (HKDF-SHA256 and ChaCha20-Poly1305, see the README), and
+written to DIR as:
 
     DIR/medqr-ID.png        the QR code (hand this out)
     DIR/medqr-ID-key.txt    the key file, mode 0600 (keep it apart from the QR code)

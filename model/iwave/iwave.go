@@ -1,0 +1,298 @@
+// Package iwave is medqr's wavelet-like learned image codec in the manner of
+// iWave (Ma et al., "iWave: CNN-based wavelet-like transform for image
+// compression", IEEE TMM 2019): a 2-D lifting wavelet transform, a deadzone
+// uniform quantiser with one global step, context-adaptive binary arithmetic
+// coding of the quantised coefficients, and a small residual CNN applied by
+// the decoder to remove ringing and blur.
+//
+// The transform is the CDF 9/7 lifting scheme (the JPEG 2000 irreversible
+// wavelet), MaxLevels levels deep. Every lifting step is an additive
+// coupling (odd += P(even), even += U(odd)): the stack is reversible by
+// construction and Inverse(Forward(x)) == x up to float rounding (see
+// TestLiftingInverse). What is learned is the decoder-side post-filter
+// (package train/iwave trains it with gorgonia; this package runs it in pure
+// Go); see docs/iwave.md for what was and was not trained.
+//
+// Contract: Encode returns at most budget bytes holding the finest step that
+// fits; Decode never panics on any input and returns a *FormatError-style
+// error (wrapping ErrFormat) for payloads it cannot parse.
+//
+// Payload layout, version 1 (integers big-endian):
+//
+//	offset 0  1 byte   version (1)
+//	offset 1  2 bytes  width
+//	offset 3  2 bytes  height
+//	offset 5  2 bytes  step index s, 0..StepCount-1: step = 2^((s-1024)/256)
+//	offset 7  2 bytes  post-filter id: the first two bytes of the SHA-256 of
+//	                   the weights file (0000 without a post-filter), so a
+//	                   payload made for other weights is refused
+//	offset 9  ...      range-coded coefficients (coder.go)
+package iwave
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+
+	"github.com/medqr/medqr/internal/entropy"
+)
+
+const (
+	// Version is the payload format version.
+	Version = 1
+	// HeaderSize is the payload header length in bytes.
+	HeaderSize = 9
+	// StepCount is the number of quantiser steps rate control chooses from.
+	StepCount = 4096
+	// MaxSide bounds the width and height the codec accepts.
+	MaxSide = 4096
+)
+
+// ErrFormat is wrapped by every error about a payload that cannot be decoded.
+var ErrFormat = errors.New("iwave: invalid payload")
+
+// ErrBudget reports that even the coarsest step does not fit the budget.
+var ErrBudget = errors.New("iwave: image does not fit the byte budget")
+
+func formatErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrFormat, fmt.Sprintf(format, args...))
+}
+
+// StepSize returns the quantiser step of step index s.
+func StepSize(s int) float64 { return math.Exp2(float64(s-1024) / 256) }
+
+// Codec codes 8-bit gray images. The zero value is not usable: use New or
+// Default.
+type Codec struct {
+	pf *PostFilter
+	id [2]byte
+}
+
+// New returns a codec that applies pf after decoding; pf == nil gives the
+// plain CDF 9/7 codec (post-filter id 0000).
+func New(pf *PostFilter) *Codec {
+	c := &Codec{pf: pf}
+	if pf != nil {
+		c.id = pf.ID()
+	}
+	return c
+}
+
+// PostFilter returns the codec's post-filter (nil if none).
+func (c *Codec) PostFilter() *PostFilter { return c.pf }
+
+type gainKey struct{ w, h, l int }
+
+var gainCache sync.Map // gainKey -> []float64 (per band)
+
+// bandGains returns, for each band of Bands(w, h, levels), the L2 norm of
+// its synthesis basis function (an impulse at the band's centre sent
+// through Inverse).
+func bandGains(w, h, levels int) []float64 {
+	k := gainKey{w, h, levels}
+	if g, ok := gainCache.Load(k); ok {
+		return g.([]float64)
+	}
+	bands := Bands(w, h, levels)
+	gains := make([]float64, len(bands))
+	x := make([]float64, w*h)
+	for i, b := range bands {
+		if b.W == 0 || b.H == 0 {
+			gains[i] = 1
+			continue
+		}
+		clear(x)
+		x[(b.Y0+b.H/2)*w+b.X0+b.W/2] = 1
+		Inverse(x, w, h, levels)
+		var s float64
+		for _, v := range x {
+			s += v * v
+		}
+		gains[i] = math.Sqrt(s)
+	}
+	gainCache.Store(k, gains)
+	return gains
+}
+
+// weightMap returns per-coefficient gains in the Mallat layout.
+func weightMap(w, h, levels int) []float64 {
+	gains := bandGains(w, h, levels)
+	m := make([]float64, w*h)
+	for i, b := range Bands(w, h, levels) {
+		for y := b.Y0; y < b.Y0+b.H; y++ {
+			for x := b.X0; x < b.X0+b.W; x++ {
+				m[y*w+x] = gains[i]
+			}
+		}
+	}
+	return m
+}
+
+func checkSize(w, h int) error {
+	if w <= 0 || h <= 0 || w > MaxSide || h > MaxSide {
+		return fmt.Errorf("image %dx%d: sides must be 1..%d", w, h, MaxSide)
+	}
+	return nil
+}
+
+// Analysis is an image after the forward transform, ready to be quantised
+// at any step.
+type Analysis struct {
+	w, h, levels int
+	wc           []float64 // gain-weighted coefficients
+}
+
+// Analyze transforms g.
+func Analyze(g *image.Gray) (*Analysis, error) {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	if err := checkSize(w, h); err != nil {
+		return nil, err
+	}
+	x := make([]float64, w*h)
+	for y := 0; y < h; y++ {
+		row := g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):]
+		for i := 0; i < w; i++ {
+			x[y*w+i] = float64(row[i]) - 128
+		}
+	}
+	levels := Levels(w, h)
+	Forward(x, w, h, levels)
+	wm := weightMap(w, h, levels)
+	for i := range x {
+		x[i] *= wm[i]
+	}
+	return &Analysis{w: w, h: h, levels: levels, wc: x}, nil
+}
+
+// EncodeStep codes a at step index s (0..StepCount-1).
+func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
+	p := newPlane(a.w, a.h, a.levels)
+	p.quantise(a.wc, StepSize(s))
+	e := entropy.NewEncoder()
+	p.encode(e)
+	body := e.Bytes()
+	out := make([]byte, HeaderSize, HeaderSize+len(body))
+	out[0] = Version
+	binary.BigEndian.PutUint16(out[1:], uint16(a.w))
+	binary.BigEndian.PutUint16(out[3:], uint16(a.h))
+	binary.BigEndian.PutUint16(out[5:], uint16(s))
+	out[7], out[8] = c.id[0], c.id[1]
+	return append(out, body...)
+}
+
+// Encode codes g at the finest step whose payload fits budget bytes
+// (budget <= 0: step index 0, the finest). Payload size falls as the step
+// grows; a bisection finds the smallest fitting step index.
+func (c *Codec) Encode(g *image.Gray, budget int) ([]byte, error) {
+	a, err := Analyze(g)
+	if err != nil {
+		return nil, err
+	}
+	fine := c.EncodeStep(a, 0)
+	if budget <= 0 || len(fine) <= budget {
+		return fine, nil
+	}
+	hi := StepCount - 1
+	best := c.EncodeStep(a, hi)
+	if len(best) > budget {
+		return nil, fmt.Errorf("%w: %d bytes at the coarsest step, budget %d", ErrBudget, len(best), budget)
+	}
+	lo := 0 // payload(lo) does not fit, payload(hi) fits
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		p := c.EncodeStep(a, mid)
+		if len(p) <= budget {
+			hi, best = mid, p
+		} else {
+			lo = mid
+		}
+	}
+	return best, nil
+}
+
+// Header is a parsed payload header.
+type Header struct {
+	Width, Height, Step int
+	FilterID            [2]byte
+}
+
+// ParseHeader checks and parses the payload header.
+func ParseHeader(payload []byte) (Header, error) {
+	var h Header
+	if len(payload) < HeaderSize {
+		return h, formatErr("payload of %d bytes is shorter than the %d-byte header", len(payload), HeaderSize)
+	}
+	if payload[0] != Version {
+		return h, formatErr("payload version %d, this build reads version %d", payload[0], Version)
+	}
+	h.Width = int(binary.BigEndian.Uint16(payload[1:]))
+	h.Height = int(binary.BigEndian.Uint16(payload[3:]))
+	if err := checkSize(h.Width, h.Height); err != nil {
+		return h, formatErr("declared %v", err)
+	}
+	h.Step = int(binary.BigEndian.Uint16(payload[5:]))
+	if h.Step >= StepCount {
+		return h, formatErr("step index %d out of range 0..%d", h.Step, StepCount-1)
+	}
+	h.FilterID = [2]byte{payload[7], payload[8]}
+	return h, nil
+}
+
+// DecodeRaw reconstructs the image without the post-filter, as float
+// pixels (0..255 scale, unclamped) and the header.
+func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
+	h, err := ParseHeader(payload)
+	if err != nil {
+		return nil, h, err
+	}
+	if h.FilterID != c.id {
+		return nil, h, formatErr("payload made for post-filter %02x%02x, this codec has %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
+	}
+	levels := Levels(h.Width, h.Height)
+	p := newPlane(h.Width, h.Height, levels)
+	p.decode(entropy.NewDecoder(payload[HeaderSize:]))
+	x := p.dequantise(StepSize(h.Step))
+	wm := weightMap(h.Width, h.Height, levels)
+	for i := range x {
+		x[i] /= wm[i]
+	}
+	Inverse(x, h.Width, h.Height, levels)
+	for i := range x {
+		x[i] += 128
+		if math.IsNaN(x[i]) {
+			x[i] = 128
+		}
+	}
+	return x, h, nil
+}
+
+// Decode reconstructs the image, applying the post-filter if the codec has
+// one.
+func (c *Codec) Decode(payload []byte) (*image.Gray, error) {
+	x, h, err := c.DecodeRaw(payload)
+	if err != nil {
+		return nil, err
+	}
+	if c.pf != nil {
+		x = c.pf.Apply(x, h.Width, h.Height, h.Step)
+	}
+	return ToGray(x, h.Width, h.Height), nil
+}
+
+// ToGray rounds and clamps float pixels into an image.
+func ToGray(x []float64, w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i, v := range x {
+		g.Pix[i] = uint8(max(0, min(255, math.Round(v))))
+	}
+	return g
+}
+
+func sha2(b []byte) [2]byte {
+	s := sha256.Sum256(b)
+	return [2]byte{s[0], s[1]}
+}

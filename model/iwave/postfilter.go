@@ -1,0 +1,351 @@
+package iwave
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// PostFilter is the decoder-side refinement network: a fully convolutional
+// residual CNN. Its input is two planes, the decoded image scaled to
+// x/255 - 0.5 and a constant plane (s-StepRef)/256 telling it the step
+// index s, so one network serves every budget. Layers are 3x3 convolutions
+// with zero padding and bias; every layer but the last is followed by a
+// leaky ReLU. The last layer's single output plane, times 255, is added to
+// the decoded image.
+type PostFilter struct {
+	Config FilterConfig
+	// W[l] has shape out x in x 3 x 3, B[l] has out entries.
+	W, B [][]float32
+	id   [2]byte
+}
+
+// FilterConfig is the post-filter architecture, stored in the weights file.
+type FilterConfig struct {
+	// Channels is the width of the hidden layers.
+	Channels int `json:"channels"`
+	// Layers is the number of convolutions (>= 2).
+	Layers int `json:"layers"`
+	// Leak is the leaky ReLU slope for negative inputs.
+	Leak float64 `json:"leak"`
+}
+
+// StepRef centres the step plane: the step index near the QR budgets for a
+// 256x256 X-ray.
+const StepRef = 2240
+
+// InputPlanes is the number of input planes of the post-filter.
+const InputPlanes = 2
+
+// Validate checks the architecture.
+func (c FilterConfig) Validate() error {
+	if c.Channels < 1 || c.Channels > 256 {
+		return fmt.Errorf("post-filter channels %d out of range 1..256", c.Channels)
+	}
+	if c.Layers < 2 || c.Layers > 16 {
+		return fmt.Errorf("post-filter layers %d out of range 2..16", c.Layers)
+	}
+	if c.Leak < 0 || c.Leak >= 1 || math.IsNaN(c.Leak) {
+		return fmt.Errorf("post-filter leak %v out of range [0, 1)", c.Leak)
+	}
+	return nil
+}
+
+// Shapes returns the (in, out) channel counts of each layer.
+func (c FilterConfig) Shapes() [][2]int {
+	s := make([][2]int, c.Layers)
+	for l := range s {
+		in, out := c.Channels, c.Channels
+		if l == 0 {
+			in = InputPlanes
+		}
+		if l == c.Layers-1 {
+			out = 1
+		}
+		s[l] = [2]int{in, out}
+	}
+	return s
+}
+
+// TensorNames lists the weight tensors in file order: w0, b0, w1, b1, ...
+func (c FilterConfig) TensorNames() []string {
+	var n []string
+	for l := 0; l < c.Layers; l++ {
+		n = append(n, fmt.Sprintf("w%d", l), fmt.Sprintf("b%d", l))
+	}
+	return n
+}
+
+// ID returns the first two bytes of the SHA-256 of the weights file the
+// filter was loaded from (written into every payload).
+func (pf *PostFilter) ID() [2]byte { return pf.id }
+
+// Weights file format, version 1 (integers little-endian):
+//
+//	magic    8 bytes  "MEDQRIW\x00"
+//	version  uint32   1
+//	cfgLen   uint32   length of the JSON FilterConfig that follows
+//	config   cfgLen bytes
+//	count    uint32   number of tensors (2 x layers)
+//	count times: nameLen uint16, name, ndim uint8, ndim x uint32 dims,
+//	             prod(dims) x float32
+//	sha256   32 bytes over everything above
+const (
+	weightsMagic = "MEDQRIW\x00"
+	// WeightsVersion is the weights file format version.
+	WeightsVersion = 1
+	// RegenerateHint names the command that rebuilds the shipped weights.
+	RegenerateHint = "run `make train-iwave` to regenerate model/iwave/weights/postfilter.iwq"
+	maxWeights     = 64 << 20
+)
+
+// ErrWeights is wrapped by every weights-file error.
+var ErrWeights = errors.New("iwave: bad weights file")
+
+func weightsErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s (%s)", ErrWeights, fmt.Sprintf(format, args...), RegenerateHint)
+}
+
+func (c FilterConfig) dims(name string) []int {
+	var l int
+	var kind byte
+	if _, err := fmt.Sscanf(name, "%c%d", &kind, &l); err != nil || l < 0 || l >= c.Layers {
+		return nil
+	}
+	s := c.Shapes()[l]
+	if kind == 'w' {
+		return []int{s[1], s[0], 3, 3}
+	}
+	return []int{s[1]}
+}
+
+// EncodeWeights serialises a post-filter; tensors maps TensorNames to values.
+func EncodeWeights(cfg FilterConfig, tensors map[string][]float32) ([]byte, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	var buf bytes.Buffer
+	buf.WriteString(weightsMagic)
+	buf.Write(le.AppendUint32(nil, WeightsVersion))
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("iwave: failed to encode config: %w", err)
+	}
+	buf.Write(le.AppendUint32(nil, uint32(len(js))))
+	buf.Write(js)
+	names := cfg.TensorNames()
+	buf.Write(le.AppendUint32(nil, uint32(len(names))))
+	for _, n := range names {
+		d := cfg.dims(n)
+		t := tensors[n]
+		if len(t) != prod(d) {
+			return nil, fmt.Errorf("iwave: tensor %q has %d values, want %d", n, len(t), prod(d))
+		}
+		buf.Write(le.AppendUint16(nil, uint16(len(n))))
+		buf.WriteString(n)
+		buf.WriteByte(byte(len(d)))
+		for _, v := range d {
+			buf.Write(le.AppendUint32(nil, uint32(v)))
+		}
+		for _, v := range t {
+			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	return buf.Bytes(), nil
+}
+
+func prod(d []int) int {
+	p := 1
+	for _, v := range d {
+		p *= v
+	}
+	return p
+}
+
+// DecodeWeights parses and checks a weights file.
+func DecodeWeights(b []byte) (*PostFilter, error) {
+	if len(b) > maxWeights {
+		return nil, weightsErr("file of %d bytes exceeds %d", len(b), maxWeights)
+	}
+	if len(b) < len(weightsMagic)+12+sha256.Size {
+		return nil, weightsErr("file of %d bytes is too short", len(b))
+	}
+	if string(b[:8]) != weightsMagic {
+		return nil, weightsErr("not an iwave weights file (magic %q)", b[:8])
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+		return nil, weightsErr("checksum mismatch (file damaged)")
+	}
+	le := binary.LittleEndian
+	if v := le.Uint32(body[8:]); v != WeightsVersion {
+		return nil, weightsErr("weights format version %d, this build reads version %d", v, WeightsVersion)
+	}
+	r := body[12:]
+	take := func(n int) ([]byte, error) {
+		if n < 0 || n > len(r) {
+			return nil, weightsErr("truncated file")
+		}
+		out := r[:n]
+		r = r[n:]
+		return out, nil
+	}
+	lb, err := take(4)
+	if err != nil {
+		return nil, err
+	}
+	js, err := take(int(le.Uint32(lb)))
+	if err != nil {
+		return nil, err
+	}
+	var cfg FilterConfig
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, weightsErr("architecture config: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, weightsErr("architecture: %v", err)
+	}
+	cb, err := take(4)
+	if err != nil {
+		return nil, err
+	}
+	names := cfg.TensorNames()
+	if n := int(le.Uint32(cb)); n != len(names) {
+		return nil, weightsErr("%d tensors, architecture needs %d", n, len(names))
+	}
+	pf := &PostFilter{Config: cfg, W: make([][]float32, cfg.Layers), B: make([][]float32, cfg.Layers), id: sha2(b)}
+	for i, want := range names {
+		nb, err := take(2)
+		if err != nil {
+			return nil, err
+		}
+		name, err := take(int(le.Uint16(nb)))
+		if err != nil {
+			return nil, err
+		}
+		if string(name) != want {
+			return nil, weightsErr("tensor %q where %q was expected", name, want)
+		}
+		nd, err := take(1)
+		if err != nil {
+			return nil, err
+		}
+		d := cfg.dims(want)
+		if int(nd[0]) != len(d) {
+			return nil, weightsErr("tensor %q has %d dimensions, want %d", want, nd[0], len(d))
+		}
+		for _, v := range d {
+			db, err := take(4)
+			if err != nil {
+				return nil, err
+			}
+			if int(le.Uint32(db)) != v {
+				return nil, weightsErr("tensor %q has the wrong shape for the architecture", want)
+			}
+		}
+		vb, err := take(4 * prod(d))
+		if err != nil {
+			return nil, err
+		}
+		t := make([]float32, prod(d))
+		for j := range t {
+			t[j] = math.Float32frombits(le.Uint32(vb[4*j:]))
+			if f := float64(t[j]); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, weightsErr("tensor %q holds a non-finite value", want)
+			}
+		}
+		if i%2 == 0 {
+			pf.W[i/2] = t
+		} else {
+			pf.B[i/2] = t
+		}
+	}
+	if len(r) != 0 {
+		return nil, weightsErr("%d trailing bytes", len(r))
+	}
+	return pf, nil
+}
+
+// Planes builds the network input for a decoded image x (0..255 scale) at
+// step index s: two planes of w*h values.
+func Planes(x []float64, s int) []float32 {
+	in := make([]float32, 2*len(x))
+	sv := float32(float64(s-StepRef) / 256)
+	for i, v := range x {
+		in[i] = float32(v/255 - 0.5)
+		in[len(x)+i] = sv
+	}
+	return in
+}
+
+// Residual runs the network on planes (InputPlanes x h x w) and returns its
+// output plane (h x w), in the network's units (1 = 255 grey levels).
+func (pf *PostFilter) Residual(planes []float32, w, h int) []float32 {
+	cur := planes
+	for l, s := range pf.Config.Shapes() {
+		cur = conv3(cur, pf.W[l], pf.B[l], s[0], s[1], w, h)
+		if l < pf.Config.Layers-1 {
+			leak := float32(pf.Config.Leak)
+			for i, v := range cur {
+				if v < 0 {
+					cur[i] = v * leak
+				}
+			}
+		}
+	}
+	return cur
+}
+
+// Apply refines a decoded image x (0..255 scale, step index s).
+func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
+	r := pf.Residual(Planes(x, s), w, h)
+	out := make([]float64, len(x))
+	for i := range x {
+		out[i] = x[i] + 255*float64(r[i])
+	}
+	return out
+}
+
+// conv3 is a 3x3 convolution with zero padding (cross-correlation, as in
+// gorgonia's Conv2d) of in (cin x h x w) with wt (cout x cin x 3 x 3).
+func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
+	n := w * h
+	out := make([]float32, cout*n)
+	for o := 0; o < cout; o++ {
+		op := out[o*n : (o+1)*n]
+		for i := range op {
+			op[i] = bias[o]
+		}
+		for c := 0; c < cin; c++ {
+			ip := in[c*n : (c+1)*n]
+			k := wt[(o*cin+c)*9 : (o*cin+c)*9+9]
+			for ky := -1; ky <= 1; ky++ {
+				y0, y1 := max(0, -ky), min(h, h-ky)
+				for kx := -1; kx <= 1; kx++ {
+					kv := k[(ky+1)*3+kx+1]
+					if kv == 0 {
+						continue
+					}
+					x0, x1 := max(0, -kx), min(w, w-kx)
+					for y := y0; y < y1; y++ {
+						dst := op[y*w+x0 : y*w+x1]
+						src := ip[(y+ky)*w+x0+kx : (y+ky)*w+x1+kx]
+						for i := range dst {
+							dst[i] += kv * src[i]
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,5 +1,5 @@
 // Command llbench measures the lossless codec against PNG (Go, best
-// compression) and, when installed, WebP lossless (cwebp -lossless -z 9) and
+// compression) and, when installed, WebP lossless (cwebp -lossless -z 6) and
 // JPEG 2000 lossless (opj_compress) on shipped X-rays preprocessed to
 // 256x256 8-bit, and on the exact 16-bit pixels of the shipped chest DICOM.
 // It prints a Markdown table and exits non-zero if the codec's output does
@@ -32,12 +32,16 @@ func main() {
 	samples := flag.String("samples", "data/samples/kermany_cxr_224", "folder of X-rays (class subfolders)")
 	n := flag.Int("n", 20, "number of images (sorted by path)")
 	size := flag.Int("size", data.DefaultSize, "working size")
+	tools := flag.Bool("tools", true, "also measure cwebp and opj_compress when installed")
 	flag.Parse()
+	useTools = *tools
 	if err := run(*samples, *n, *size); err != nil {
 		fmt.Fprintln(os.Stderr, "llbench:", err)
 		os.Exit(1)
 	}
 }
+
+var useTools bool
 
 type row struct {
 	name  string
@@ -69,8 +73,11 @@ func run(dir string, n, size int) error {
 	methods := []string{"medqr lossless", "PNG (Go, best)"}
 	_, errW := exec.LookPath("cwebp")
 	_, errJ := exec.LookPath("opj_compress")
+	if !useTools {
+		errW, errJ = exec.ErrNotFound, exec.ErrNotFound
+	}
 	if errW == nil {
-		methods = append(methods, "WebP lossless -z 9")
+		methods = append(methods, "WebP lossless -z 6")
 	}
 	if errJ == nil {
 		methods = append(methods, "JPEG 2000 lossless")
@@ -103,11 +110,11 @@ func run(dir string, n, size int) error {
 		if errW == nil {
 			if _, is16 := img.(*image.Gray16); !is16 { // WebP is 8-bit only
 				dst := filepath.Join(tmp, "o.webp")
-				if b, err := exec.CommandContext(ctx, "cwebp", "-quiet", "-lossless", "-z", "9", src, "-o", dst).CombinedOutput(); err != nil {
+				if b, err := exec.CommandContext(ctx, "cwebp", "-quiet", "-lossless", "-z", "6", src, "-o", dst).CombinedOutput(); err != nil {
 					return nil, fmt.Errorf("cwebp: %v: %s", err, b)
 				}
 				fi, _ := os.Stat(dst)
-				out["WebP lossless -z 9"] = int(fi.Size())
+				out["WebP lossless -z 6"] = int(fi.Size())
 			}
 		}
 		if errJ == nil {

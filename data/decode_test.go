@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -367,5 +368,37 @@ func TestImageDecodeRegistered(t *testing.T) {
 	}
 	if !bytes.Equal(img.(*image.Gray).Pix, d.Display().Pix) {
 		t.Fatal("image.Decode differs from Display")
+	}
+}
+
+// TestDICOMLyingLengthNoBigAllocation: an element declaring 1.4 GB in an
+// 8 KiB file (found by FuzzDecode; the dicom library allocated the declared
+// length before reading) is refused by the pre-scan with little memory.
+func TestDICOMLyingLengthNoBigAllocation(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("samples", "dicom", "pydicom_MR_small.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Clone(b[:8192])
+	// Replace the first data set element after the meta group with an OB
+	// element of length 0x55000000.
+	i := bytes.Index(b, []byte{0x08, 0x00, 0x05, 0x00}) // (0008,0005)
+	if i < 0 {
+		i = bytes.Index(b, []byte{0x08, 0x00, 0x08, 0x00}) // (0008,0008)
+	}
+	if i < 0 {
+		t.Fatal("no group 0008 element found")
+	}
+	copy(b[i:], []byte{0x44, 0x49, 0x43, 0x02, 'O', 'B', 0, 0, 0, 0, 0, 0x55})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = Decode(bytes.NewReader(b))
+	runtime.ReadMemStats(&after)
+	if !isFormatErr(err) || !strings.Contains(err.Error(), "declares 1426063360 bytes") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
+		t.Fatalf("allocated %d MB for an 8 KiB input", d>>20)
 	}
 }

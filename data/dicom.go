@@ -72,12 +72,15 @@ type dicomHeader struct {
 }
 
 // parseDICOM runs the dicom library, converting panics into FormatErrors.
-func parseDICOM(b []byte, skipPixels bool) (ds dicom.Dataset, err error) {
+func parseDICOM(b []byte, skipPixels bool, maxBytes int64) (ds dicom.Dataset, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = formatErr("dicom", nil, "malformed data set (parser panic: %v)", r)
 		}
 	}()
+	if err := scanDICOM(b, maxBytes); err != nil {
+		return ds, err
+	}
 	opts := []dicom.ParseOption{
 		dicom.AllowMissingMetaElementGroupLength(),
 		dicom.AllowUnknownSpecificCharacterSet(),
@@ -159,7 +162,7 @@ func findFloats(ds *dicom.Dataset, t tag.Tag) []float64 {
 
 // readDICOMHeader parses b and checks the pixel attributes.
 func readDICOMHeader(b []byte, o LoadOptions, skipPixels bool) (*dicomHeader, error) {
-	ds, err := parseDICOM(b, skipPixels)
+	ds, err := parseDICOM(b, skipPixels, o.maxBytes())
 	if err != nil {
 		return nil, err
 	}

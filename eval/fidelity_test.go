@@ -112,24 +112,34 @@ func TestFidelitySkimageLive(t *testing.T) {
 		}
 		t.Skipf("python3 with scikit-image not available: %v", err)
 	}
-	for _, g := range readGolden(t)[:3] {
-		out, err := func() ([]byte, error) {
-			c := exec.Command(py, "skimage_ref.py", "measure", g.a, g.b)
-			c.Dir = "testdata/fidelity"
-			return c.Output()
-		}()
-		if err != nil {
-			t.Fatalf("skimage_ref.py measure %s %s: %v", g.a, g.b, err)
-		}
-		fs := strings.Fields(string(out))
+	golden := readGolden(t)
+	args := []string{"skimage_ref.py", "measure"}
+	for _, g := range golden {
+		args = append(args, g.a, g.b)
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Dir = "testdata/fidelity"
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("skimage_ref.py measure: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(golden) {
+		t.Fatalf("%d result lines for %d pairs: %q", len(lines), len(golden), out)
+	}
+	for k, g := range golden {
+		fs := strings.Fields(lines[k])
 		if len(fs) != 3 {
-			t.Fatalf("unexpected output %q", out)
+			t.Fatalf("unexpected output %q", lines[k])
 		}
 		a := readPNG(t, filepath.Join("testdata/fidelity", g.a))
 		b := readPNG(t, filepath.Join("testdata/fidelity", g.b))
 		want := []float64{PSNR(a, b), SSIM(a, b), MSSSIM(a, b)}
 		for i, f := range fs {
-			v, _ := strconv.ParseFloat(f, 64)
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				v = math.NaN() // python prints "nan"
+			}
 			if !approx(v, want[i], 1e-9) {
 				t.Errorf("%s/%s metric %d: python %v, Go %v", g.a, g.b, i, v, want[i])
 			}

@@ -185,7 +185,7 @@ func TestLocalEntropy(t *testing.T) {
 }
 
 func TestLocalNull(t *testing.T) {
-	trials := 2000
+	trials := 1000
 	if testing.Short() {
 		trials = 400
 	}

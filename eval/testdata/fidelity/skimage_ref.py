@@ -2,7 +2,7 @@
 """Reference fidelity values for eval's tests, computed with scikit-image.
 
     skimage_ref.py gen REPO_ROOT    write the fixture PNGs and golden.tsv here
-    skimage_ref.py measure A B      print "psnr ssim msssim" for two PNGs
+    skimage_ref.py measure A B ...  print "psnr ssim msssim" for each pair of PNGs
 
 PSNR: skimage.metrics.peak_signal_noise_ratio(data_range=L).
 SSIM: skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
@@ -111,4 +111,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2])
     else:
-        print("%.12g %.12g %.12g" % measure(sys.argv[2], sys.argv[3]))
+        args = sys.argv[2:]
+        for i in range(0, len(args) - 1, 2):
+            print("%.12g %.12g %.12g" % measure(args[i], args[i + 1]))

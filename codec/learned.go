@@ -16,10 +16,11 @@ import (
 // scalar quantisation of the latent at a gain g (q = round(g*y)), the
 // context-adaptive range coder of internal/entropy, and the decoder network.
 //
-// Rate control: g is one of 256 log-spaced steps between the model's
-// GainMin and GainMax; Encode runs the encoder once and bisects on the step
-// for the largest gain (finest quantisation, best quality) whose payload
-// fits the budget.
+// Rate control: g is one of 256 log-spaced steps between GainMin/2 and the
+// model's GainMax; Encode runs the encoder once, bisects on the step for a
+// gain whose payload fits the budget, then probes the next steps up (the
+// payload size is not strictly monotone in g) and keeps the largest gain
+// (finest quantisation, best quality) that fits.
 //
 // Payload layout, version 1:
 //
@@ -46,6 +47,7 @@ const (
 	learnedVersion    = 1
 	learnedHeaderSize = 8
 	gainSteps         = 256
+	rateProbe         = 12 // steps probed above the bisection's result
 	// learnedMaxSide bounds the image side the learned codec codes or
 	// decodes (memory and time of the networks grow with the area; a QR
 	// symbol holds a 256x256 X-ray).
@@ -75,8 +77,15 @@ func (l *Learned) Model() *model.Model { return l.m }
 
 func (l *Learned) gain(step int) float64 {
 	c := l.m.Config
-	return c.GainMin * math.Pow(c.GainMax/c.GainMin, float64(step)/float64(gainSteps-1))
+	lo := c.GainMin / rateHeadroom
+	return lo * math.Pow(c.GainMax/lo, float64(step)/float64(gainSteps-1))
 }
+
+// rateHeadroom extends the rate-control search below the smallest gain the
+// model was trained with (by this factor), so that busy images still fit the
+// smallest budget (QR level H); the decoder then extrapolates to a coarser
+// quantiser than it saw in training, which costs quality but never fails.
+const rateHeadroom = 2
 
 // Latent runs the encoder on img (converted to 8-bit gray and padded) and
 // returns the continuous latent and the image size.
@@ -152,6 +161,15 @@ func (l *Learned) Encode(img image.Image, budget int) ([]byte, error) {
 			lo, best = mid, p
 		} else {
 			hi = mid
+		}
+	}
+	for s := lo + 2; s < min(lo+rateProbe, gainSteps); s++ {
+		p, err := l.EncodeLatent(y, w, h, s)
+		if err != nil {
+			return nil, err
+		}
+		if len(p) <= budget {
+			best = p
 		}
 	}
 	return best, nil

@@ -90,7 +90,7 @@ func DefaultConfig() Config {
 		Size:      256,
 		Crop:      64,
 		Batch:     8,
-		Steps:     6000,
+		Steps:     4500,
 		LR:        5e-4,
 		LRMin:     1e-5,
 		Warmup:    200,

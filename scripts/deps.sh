@@ -2,9 +2,9 @@
 # Installs the Debian tools that tests and result targets use, only when they
 # are missing. Usage: scripts/deps.sh test|results
 set -euo pipefail
-want=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage)
+want=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage libjpeg-turbo-progs)
 if [ "${1:-test}" = results ]; then
-  want+=(libjpeg-turbo-progs webp libopenjp2-tools libavif-bin)
+  want+=(webp libopenjp2-tools libavif-bin)
 fi
 missing=()
 for p in "${want[@]}"; do

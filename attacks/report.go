@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,8 +20,10 @@ import (
 const ReportVersion = 1
 
 // Report is every number of one attack run. Fields named "timing" (and
-// RuntimeSeconds) are measurements that vary from run to run; everything
-// else is a deterministic function of the config and the code.
+// RuntimeSeconds) are measurements that vary from run to run, and so do the
+// QR damage outcomes (QR.Points: every sealed container carries a fresh
+// random message id, so its modules differ); everything else is a
+// deterministic function of the config and the code.
 type Report struct {
 	Version        int                `json:"version"`
 	Code           string             `json:"code_version"`
@@ -181,7 +185,7 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 
 	rep.RuntimeSeconds = round6(time.Since(start).Seconds())
 	if o.Out != "" {
-		if err := rep.write(o.Out, imgs[0], full); err != nil {
+		if err := rep.write(o.Out, imgs[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -189,39 +193,9 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 }
 
 // write saves the report, plots and example images under dir.
-func (r *Report) write(dir string, example *image.Gray, full Scheme) error {
+func (r *Report) write(dir string, example *image.Gray) error {
 	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
 		return fmt.Errorf("attacks: failed to create report folder: %w", err)
-	}
-	r.Plots = nil
-	add := func(name string, err error) error {
-		if err != nil {
-			return err
-		}
-		if name != "" {
-			r.Plots = append(r.Plots, name)
-		}
-		return nil
-	}
-	for _, kind := range []string{"salt-pepper", "gaussian", "block", "jpeg"} {
-		for _, m := range []string{"psnr", "ssim"} {
-			if err := add(plotNoise(r.Noise, kind, m, dir)); err != nil {
-				return err
-			}
-		}
-		if err := add(plotQR(r.QR, kind, dir)); err != nil {
-			return err
-		}
-	}
-	for _, s := range []string{full.Name(), AESCTR{}.Name()} {
-		for _, m := range []string{"npcr", "uaci"} {
-			if err := add(plotDiff(r.Differential, s, m, dir)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := add(plotLearned(r.Learned, dir)); err != nil {
-		return err
 	}
 	imgs := map[string]*image.Gray{}
 	for k, v := range r.Noise.exImgs {
@@ -239,14 +213,27 @@ func (r *Report) write(dir string, example *image.Gray, full Scheme) error {
 			return err
 		}
 	}
-	b, err := json.MarshalIndent(r, "", "  ")
+	// Plots and Markdown are drawn from the numbers as report.json stores
+	// them, so Render reproduces them exactly.
+	b, err := json.Marshal(r)
 	if err != nil {
+		return fmt.Errorf("attacks: failed to encode report: %w", err)
+	}
+	var stored Report
+	if err := json.Unmarshal(b, &stored); err != nil {
+		return fmt.Errorf("attacks: failed to decode report: %w", err)
+	}
+	if err := stored.drawPlots(dir); err != nil {
+		return err
+	}
+	r.Plots = stored.Plots
+	if b, err = json.MarshalIndent(r, "", "  "); err != nil {
 		return fmt.Errorf("attacks: failed to encode report: %w", err)
 	}
 	if err := writeFileAtomic(filepath.Join(dir, "report.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(r.Markdown()))
+	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(stored.Markdown()))
 }
 
 func writePNG(path string, g *image.Gray) error {
@@ -285,4 +272,70 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// Render redraws the plots and report.md of a finished run from its
+// report.json (example images are left as they are). It lets a change to
+// the presentation reach a report without rerunning the attacks.
+func Render(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return fmt.Errorf("attacks: failed to read report: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("attacks: %s: %w", filepath.Join(dir, "report.json"), err)
+	}
+	if r.Version != ReportVersion {
+		return fmt.Errorf("attacks: %s has report version %d, this medqr renders version %d: rerun \"medqr attacks\"", filepath.Join(dir, "report.json"), r.Version, ReportVersion)
+	}
+	if r.Noise == nil || r.QR == nil || r.Differential == nil || r.Brute == nil {
+		return fmt.Errorf("attacks: %s is incomplete: rerun \"medqr attacks\"", filepath.Join(dir, "report.json"))
+	}
+	if err := r.drawPlots(dir); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(r.Markdown()))
+}
+
+// drawPlots renders every plot of the report into dir and lists them in
+// r.Plots.
+func (r *Report) drawPlots(dir string) error {
+	r.Plots = nil
+	add := func(name string, err error) error {
+		if err != nil {
+			return err
+		}
+		if name != "" {
+			r.Plots = append(r.Plots, name)
+		}
+		return nil
+	}
+	for _, kind := range []string{"salt-pepper", "gaussian", "block", "jpeg"} {
+		for _, m := range []string{"psnr", "ssim"} {
+			if err := add(plotNoise(r.Noise, kind, m, dir)); err != nil {
+				return err
+			}
+		}
+		if err := add(plotQR(r.QR, kind, dir)); err != nil {
+			return err
+		}
+	}
+	var schemes []string // the full research scheme and the AES-CTR reference
+	for _, d := range r.Differential.Dists {
+		if (strings.Contains(d.Scheme, " full ") || strings.HasPrefix(d.Scheme, "AES")) && !slices.Contains(schemes, d.Scheme) {
+			schemes = append(schemes, d.Scheme)
+		}
+	}
+	for _, s := range schemes {
+		for _, m := range []string{"npcr", "uaci"} {
+			if err := add(plotDiff(r.Differential, s, m, dir)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := add(plotLearned(r.Learned, dir)); err != nil {
+		return err
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ func init() {
 		name:    "attacks",
 		summary: "run the attack suite and write the attack report (research)",
 		usage: `usage: medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress]
+       medqr attacks --render DIR
 
 Runs every attack of the suite (package attacks) and writes DIR/report.md,
 DIR/report.json (every number), the plots and example images:
@@ -32,6 +33,8 @@ without it the full setting (experiments/attacks.json, several minutes).
 --set overrides one field with a dotted key, e.g. --set tamper.trials=1000.
 The run is seeded: the same config gives the same numbers except timings.
 An existing report in DIR is replaced only with --force.
+--render DIR redraws DIR's plots and report.md from its report.json without
+rerunning the attacks.
 
 Examples:
     medqr attacks --config experiments/attacks.json -o results/attacks --force
@@ -53,6 +56,7 @@ type attacksOptions struct {
 	out        string
 	force      bool
 	noProgress bool
+	render     string
 }
 
 func runAttacks(ctx context.Context, e *env, args []string) error {
@@ -64,12 +68,23 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.out, "o", "", "report folder")
 	fs.BoolVar(&o.force, "force", false, "replace an existing report")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fs.StringVar(&o.render, "render", "", "redraw a report folder from its report.json")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("attacks takes no arguments, got %q", rest)}
+	}
+	if o.render != "" {
+		if o.out != "" || o.quick || o.config != "" || len(o.sets) > 0 {
+			return usageError{"--render takes only the report folder"}
+		}
+		if err := attacks.Render(o.render); err != nil {
+			return withHint(err, "pass a folder written by \"medqr attacks -o DIR\"")
+		}
+		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.render, "report.md"))
+		return nil
 	}
 	if o.out == "" {
 		return usageError{"attacks needs -o DIR, the report folder"}

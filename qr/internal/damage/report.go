@@ -307,7 +307,10 @@ func (r *Report) Plot() ([]byte, error) {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s: decode success, %d trials per bar", name, r.Trials)
 		p.Y.Label.Text = "success rate (%)"
-		p.Y.Min, p.Y.Max = 0, 105
+		// Headroom above 100 % holds the legend clear of the bars.
+		p.Y.Min, p.Y.Max = 0, 150
+		p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 25, Label: "25"},
+			{Value: 50, Label: "50"}, {Value: 75, Label: "75"}, {Value: 100, Label: "100"}})
 		w := vg.Points(7)
 		for li, l := range levels {
 			vals := make(plotter.Values, len(conds))
@@ -329,10 +332,8 @@ func (r *Report) Plot() ([]byte, error) {
 			p.Add(bars)
 			p.Legend.Add("level "+l, bars)
 		}
-		p.Legend.Top = false
-		p.Legend.Left = true
-		p.Legend.Top = false
-		p.Legend.YOffs = -vg.Points(2)
+		p.Legend.Top = true
+		p.Legend.Left = false
 		p.NominalX(conds...)
 		p.X.Tick.Label.Rotation = math.Pi / 6
 		p.X.Tick.Label.XAlign = draw.XRight

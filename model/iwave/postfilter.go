@@ -349,3 +349,5 @@ func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 	}
 	return out
 }
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -1,0 +1,185 @@
+// Package iwave trains the decoder-side post-filter of the iwave codec
+// (package model/iwave) with gorgonia and evaluates the codec's
+// rate-distortion on the held-out split.
+//
+// Training pairs are (decoded, original) images: each training image is
+// coded by the plain CDF 9/7 codec at every QR budget of the config and
+// decoded without the filter; the filter learns the residual on random
+// crops by Adam with a cosine learning-rate schedule and gradient clipping,
+// minimising the MSE. Validation decodes whole validation images at every
+// budget with the pure-Go inference of model/iwave. The run folder receives
+// the effective config, logs, losses and validation curves (CSV, JSON,
+// PNG), a checkpoint to resume from, and the best weights.
+package iwave
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/medqr/medqr/model/iwave"
+)
+
+// Config is one training run (experiments/iwave.json; every field is in the
+// table of docs/iwave.md). DefaultConfig holds the shipped run's values.
+type Config struct {
+	// Name is the run folder's name under Out.
+	Name string `json:"name"`
+	// Out is the folder that receives run folders.
+	Out string `json:"out"`
+	// Export, if set, receives the best weights (the shipped file is
+	// model/iwave/weights/postfilter.iwq).
+	Export string `json:"export"`
+	// Data is the dataset (folder, .npz or manifest) given to package data.
+	Data string `json:"data"`
+	// Seed seeds image selection and crop sampling.
+	Seed uint64 `json:"seed"`
+	// TrainImages and ValImages bound how many images of each split are used
+	// (0: all).
+	TrainImages int `json:"train_images"`
+	ValImages   int `json:"val_images"`
+	// Budgets are the payload byte budgets training pairs are made at.
+	Budgets []int `json:"budgets"`
+	// Crop is the side of the square training crops; Batch the crops per step.
+	Crop  int `json:"crop"`
+	Batch int `json:"batch"`
+	// Steps is the number of Adam steps; LR the peak learning rate, reached
+	// after Warmup steps, then a cosine decay to LRMin.
+	Steps  int     `json:"steps"`
+	LR     float64 `json:"lr"`
+	LRMin  float64 `json:"lr_min"`
+	Warmup int     `json:"warmup"`
+	// Clip bounds the global L2 norm of the gradient.
+	Clip float64 `json:"clip"`
+	// ValEvery and CkptEvery are the validation and checkpoint periods.
+	ValEvery  int `json:"val_every"`
+	CkptEvery int `json:"ckpt_every"`
+	// Filter is the post-filter architecture.
+	Filter iwave.FilterConfig `json:"filter"`
+}
+
+// DefaultConfig returns the defaults every config file starts from.
+func DefaultConfig() Config {
+	return Config{
+		Name: "iwave", Out: "results/iwave", Data: "data/samples/kermany_cxr_224",
+		Seed: 1, TrainImages: 32, ValImages: 8,
+		Budgets: []int{2905, 2283, 1615, 1225},
+		Crop:    32, Batch: 8, Steps: 4000, LR: 1e-3, LRMin: 5e-5, Warmup: 30, Clip: 1,
+		ValEvery: 500, CkptEvery: 250,
+		Filter: iwave.FilterConfig{Channels: 16, Layers: 3, Leak: 0.1},
+	}
+}
+
+// Validate checks the fields.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
+		return fmt.Errorf("train/iwave: name %q must be a plain folder name", c.Name)
+	case c.Out == "" || c.Data == "":
+		return fmt.Errorf("train/iwave: out and data must be set")
+	case len(c.Budgets) == 0:
+		return fmt.Errorf("train/iwave: budgets is empty")
+	case c.Crop < 8 || c.Crop > 256 || c.Batch < 1 || c.Batch > 256:
+		return fmt.Errorf("train/iwave: crop %d (8..256) or batch %d (1..256) out of range", c.Crop, c.Batch)
+	case c.Steps < 1 || c.LR <= 0 || c.LRMin < 0 || c.LRMin > c.LR || c.Warmup < 0:
+		return fmt.Errorf("train/iwave: steps %d, lr %v, lr_min %v, warmup %d: need steps >= 1, 0 <= lr_min <= lr, lr > 0", c.Steps, c.LR, c.LRMin, c.Warmup)
+	case c.Clip <= 0 || c.ValEvery < 1 || c.CkptEvery < 1:
+		return fmt.Errorf("train/iwave: clip, val_every and ckpt_every must be positive")
+	case c.TrainImages < 0 || c.ValImages < 0:
+		return fmt.Errorf("train/iwave: negative image counts")
+	}
+	for _, b := range c.Budgets {
+		if b <= iwave.HeaderSize {
+			return fmt.Errorf("train/iwave: budget %d does not exceed the %d-byte header", b, iwave.HeaderSize)
+		}
+	}
+	return c.Filter.Validate()
+}
+
+// LoadConfig reads path (empty: defaults only) over DefaultConfig, applies
+// the key=value overrides and validates. Unknown fields are errors.
+func LoadConfig(path string, sets []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("train/iwave: failed to read config: %w", err)
+		}
+		if err := strictDecode(b, &c); err != nil {
+			return c, fmt.Errorf("train/iwave: config %s: %w", path, err)
+		}
+	}
+	for _, kv := range sets {
+		if err := c.Set(kv); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
+
+func strictDecode(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return fmt.Errorf("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// Set applies one key=value override; nested fields use dotted keys
+// (filter.channels=24). Values are JSON, or a bare string.
+func (c *Config) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("train/iwave: -set %q: want key=value", kv)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		return err
+	}
+	keys := strings.Split(k, ".")
+	node := root
+	for i, key := range keys {
+		cur, ok := node[key]
+		if !ok {
+			return fmt.Errorf("train/iwave: -set %s: unknown config field %q", k, strings.Join(keys[:i+1], "."))
+		}
+		if i == len(keys)-1 {
+			var val any
+			if _, isStr := cur.(string); isStr {
+				val = v
+				if u, err := strconv.Unquote(v); err == nil {
+					val = u
+				}
+			} else if err := json.Unmarshal([]byte(v), &val); err != nil {
+				return fmt.Errorf("train/iwave: -set %s: value %q is not valid JSON", k, v)
+			}
+			node[key] = val
+			break
+		}
+		sub, ok := cur.(map[string]any)
+		if !ok {
+			return fmt.Errorf("train/iwave: -set %s: %q is not a group of fields", k, strings.Join(keys[:i+1], "."))
+		}
+		node = sub
+	}
+	if b, err = json.Marshal(root); err != nil {
+		return err
+	}
+	n := DefaultConfig()
+	if err := strictDecode(b, &n); err != nil {
+		return fmt.Errorf("train/iwave: -set %s: %w", k, err)
+	}
+	*c = n
+	return nil
+}

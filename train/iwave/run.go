@@ -1,0 +1,390 @@
+package iwave
+
+import (
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/sirupsen/logrus"
+
+	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/model/iwave"
+	"github.com/medqr/medqr/train"
+)
+
+// Options are the run's non-config settings.
+type Options struct {
+	Resume   bool
+	Log      logrus.FieldLogger
+	Progress io.Writer // nil: no progress bar
+	// StopAt > 0 stops after that step as if interrupted (a checkpoint is
+	// written; resume continues).
+	StopAt int
+}
+
+// ErrStopped is returned when Options.StopAt ends the run early.
+var ErrStopped = errors.New("train/iwave: stopped before the last step")
+
+// Pair is one training or validation example: the original image and its
+// decoding without the post-filter at one budget.
+type Pair struct {
+	W, H   int
+	Budget int
+	Step   int
+	Orig   []uint8
+	Dec    []float64
+}
+
+// MakePairs codes every image at every budget with the plain CDF 9/7 codec.
+func MakePairs(imgs []*image.Gray, budgets []int) ([]Pair, error) {
+	c := iwave.New(nil)
+	pairs := make([]Pair, len(imgs)*len(budgets))
+	errs := make([]error, len(pairs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < max(2, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				g, b := imgs[i/len(budgets)], budgets[i%len(budgets)]
+				p, err := c.Encode(g, b)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				x, h, err := c.DecodeRaw(p)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				orig := make([]uint8, h.Width*h.Height)
+				for y := 0; y < h.Height; y++ {
+					copy(orig[y*h.Width:], g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):][:h.Width])
+				}
+				pairs[i] = Pair{W: h.Width, H: h.Height, Budget: b, Step: h.Step, Orig: orig, Dec: x}
+			}
+		}()
+	}
+	for i := range pairs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return pairs, errors.Join(errs...)
+}
+
+// LossPoint is one logged training step.
+type LossPoint struct {
+	Step int     `json:"step"`
+	LR   float64 `json:"lr"`
+	Loss float64 `json:"loss"`
+	// PSNR is of the filtered crops (from the loss, 255 grey levels = 1).
+	PSNR float64 `json:"psnr"`
+	Norm float64 `json:"grad_norm"`
+	Secs float64 `json:"elapsed_s"`
+}
+
+// LevelScore is the validation score at one budget.
+type LevelScore struct {
+	Budget   int     `json:"budget"`
+	PSNR     float64 `json:"psnr"`
+	SSIM     float64 `json:"ssim"`
+	BasePSNR float64 `json:"base_psnr"` // without the post-filter
+	BaseSSIM float64 `json:"base_ssim"`
+}
+
+// ValPoint is one validation pass.
+type ValPoint struct {
+	Step   int          `json:"step"`
+	Levels []LevelScore `json:"levels"`
+	Mean   float64      `json:"mean_psnr"`
+}
+
+type checkpoint struct {
+	Step    int
+	Tensors map[string][]float32
+	Adam    adam
+	Losses  []LossPoint
+	Vals    []ValPoint
+	Best    float64
+	Secs    float64
+}
+
+// RunInfo is the effective config saved with the run.
+type RunInfo struct {
+	Config      Config `json:"config"`
+	CodeVersion string `json:"code_version"`
+	Started     string `json:"started"`
+	Resumed     bool   `json:"resumed"`
+	TrainPairs  int    `json:"train_pairs"`
+	ValPairs    int    `json:"val_pairs"`
+}
+
+func lrAt(c Config, step int) float64 {
+	if step < c.Warmup {
+		return c.LR * float64(step+1) / float64(c.Warmup)
+	}
+	t := float64(step-c.Warmup) / float64(max(1, c.Steps-c.Warmup))
+	return c.LRMin + 0.5*(c.LR-c.LRMin)*(1+math.Cos(math.Pi*min(1, t)))
+}
+
+func pick(imgs []*image.Gray, n int, seed uint64) []*image.Gray {
+	idx := rand.New(rand.NewPCG(seed, 7)).Perm(len(imgs))
+	if n == 0 || n > len(imgs) {
+		n = len(imgs)
+	}
+	out := make([]*image.Gray, n)
+	for i := range out {
+		out[i] = imgs[idx[i]]
+	}
+	return out
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Run trains the post-filter and returns the run folder.
+func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
+	log := opt.Log
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = l
+	}
+	if err := cfg.Validate(); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(cfg.Out, cfg.Name)
+	ckptPath := filepath.Join(dir, "checkpoint.gob")
+	var ck checkpoint
+	if opt.Resume {
+		f, err := os.Open(ckptPath)
+		if err != nil {
+			return "", fmt.Errorf("train/iwave: no checkpoint to resume: %w", err)
+		}
+		err = gob.NewDecoder(f).Decode(&ck)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("train/iwave: failed to read checkpoint %s: %w", ckptPath, err)
+		}
+	} else {
+		if _, err := os.Stat(ckptPath); err == nil {
+			return "", fmt.Errorf("train/iwave: %s already holds a run (resume it or remove the folder)", dir)
+		}
+		ck = checkpoint{Tensors: InitTensors(cfg.Filter, cfg.Seed), Best: math.Inf(-1)}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	start := time.Now()
+	trainImgs, err := data.LoadSplit(cfg.Data, "train", data.DefaultSize)
+	if err != nil {
+		return "", err
+	}
+	valImgs, err := data.LoadSplit(cfg.Data, "val", data.DefaultSize)
+	if err != nil {
+		return "", err
+	}
+	trainImgs, valImgs = pick(trainImgs, cfg.TrainImages, cfg.Seed), pick(valImgs, cfg.ValImages, cfg.Seed+1)
+	log.Infof("train/iwave: coding %d train and %d val images at %d budgets", len(trainImgs), len(valImgs), len(cfg.Budgets))
+	trainPairs, err := MakePairs(trainImgs, cfg.Budgets)
+	if err != nil {
+		return dir, err
+	}
+	valPairs, err := MakePairs(valImgs, cfg.Budgets)
+	if err != nil {
+		return dir, err
+	}
+	info := RunInfo{cfg, train.CodeVersion(), time.Now().UTC().Format(time.RFC3339), opt.Resume, len(trainPairs), len(valPairs)}
+	cj, _ := json.Marshal(info)
+	log.WithField("config", string(cj)).Info("train/iwave: effective config")
+	if err := writeJSON(filepath.Join(dir, "run.json"), info); err != nil {
+		return dir, err
+	}
+	log.Infof("train/iwave: pairs ready in %.0f s", time.Since(start).Seconds())
+
+	net, err := NewNet(cfg.Filter, cfg.Batch, cfg.Crop, ck.Tensors, true)
+	if err != nil {
+		return dir, err
+	}
+	opt2 := newAdam(net.Params, cfg.Clip)
+	if opt.Resume {
+		opt2.M, opt2.V, opt2.T = ck.Adam.M, ck.Adam.V, ck.Adam.T
+	}
+	save := func() error {
+		ck.Tensors = net.Tensors()
+		ck.Adam = adam{M: opt2.M, V: opt2.V, T: opt2.T}
+		f, err := os.Create(ckptPath + ".tmp")
+		if err != nil {
+			return err
+		}
+		if err := gob.NewEncoder(f).Encode(&ck); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(ckptPath+".tmp", ckptPath)
+	}
+	validate := func(step int) error {
+		wb, err := iwave.EncodeWeights(cfg.Filter, net.Tensors())
+		if err != nil {
+			return err
+		}
+		pf, err := iwave.DecodeWeights(wb)
+		if err != nil {
+			return err
+		}
+		vp := Validate(pf, valPairs, cfg.Budgets)
+		vp.Step = step
+		ck.Vals = append(ck.Vals, vp)
+		log.Infof("train/iwave: step %d: val PSNR %.3f dB (mean over budgets)", step, vp.Mean)
+		if vp.Mean > ck.Best {
+			ck.Best = vp.Mean
+			if err := writeAtomic(filepath.Join(dir, "best.iwq"), wb); err != nil {
+				return err
+			}
+			if cfg.Export != "" {
+				if err := writeAtomic(cfg.Export, wb); err != nil {
+					return err
+				}
+			}
+		}
+		return writeCurves(dir, ck.Losses, ck.Vals)
+	}
+	if len(ck.Vals) == 0 {
+		if err := validate(0); err != nil {
+			return dir, err
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if opt.Progress != nil {
+		bar = progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(opt.Progress),
+			progressbar.OptionSetDescription("train-iwave"), progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
+		bar.Set(ck.Step)
+	}
+	n := cfg.Crop * cfg.Crop
+	x := make([]float32, cfg.Batch*iwave.InputPlanes*n)
+	t := make([]float32, cfg.Batch*n)
+	t0 := time.Now()
+	for ck.Step < cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			save()
+			return dir, err
+		}
+		step := ck.Step
+		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(step)+1))
+		for b := 0; b < cfg.Batch; b++ {
+			p := trainPairs[rng.IntN(len(trainPairs))]
+			x0, y0 := rng.IntN(p.W-cfg.Crop+1), rng.IntN(p.H-cfg.Crop+1)
+			sv := float32(float64(p.Step-iwave.StepRef) / 256)
+			for y := 0; y < cfg.Crop; y++ {
+				for i := 0; i < cfg.Crop; i++ {
+					k := (y0+y)*p.W + x0 + i
+					d := p.Dec[k]
+					o := b*n + y*cfg.Crop + i
+					x[b*iwave.InputPlanes*n+y*cfg.Crop+i] = float32(d/255 - 0.5)
+					x[b*iwave.InputPlanes*n+n+y*cfg.Crop+i] = sv
+					t[o] = float32((float64(p.Orig[k]) - d) / 255)
+				}
+			}
+		}
+		loss, _, err := net.Run(append([]float32(nil), x...), append([]float32(nil), t...))
+		if err != nil {
+			return dir, err
+		}
+		lr := lrAt(cfg, step)
+		norm, err := opt2.step(net.Params, lr)
+		if err != nil {
+			return dir, err
+		}
+		ck.Step++
+		ck.Losses = append(ck.Losses, LossPoint{Step: ck.Step, LR: lr, Loss: loss, PSNR: 10 * math.Log10(1/loss), Norm: norm, Secs: ck.Secs + time.Since(t0).Seconds()})
+		if bar != nil {
+			bar.Add(1)
+		}
+		if ck.Step%cfg.ValEvery == 0 || ck.Step == cfg.Steps {
+			if err := validate(ck.Step); err != nil {
+				return dir, err
+			}
+		}
+		if ck.Step%cfg.CkptEvery == 0 || ck.Step == cfg.Steps || ck.Step == opt.StopAt {
+			ck.Secs += time.Since(t0).Seconds()
+			t0 = time.Now()
+			if err := save(); err != nil {
+				return dir, err
+			}
+			if err := writeCurves(dir, ck.Losses, ck.Vals); err != nil {
+				return dir, err
+			}
+		}
+		if ck.Step == opt.StopAt && ck.Step < cfg.Steps {
+			return dir, ErrStopped
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(opt.Progress)
+	}
+	log.Infof("train/iwave: done in %.0f s of training; best val PSNR %.3f dB", ck.Secs, ck.Best)
+	return dir, nil
+}
+
+// Validate scores pf on whole decoded images: mean PSNR and SSIM per budget
+// with and without the filter.
+func Validate(pf *iwave.PostFilter, pairs []Pair, budgets []int) ValPoint {
+	var vp ValPoint
+	for _, b := range budgets {
+		ls := LevelScore{Budget: b}
+		k := 0
+		for _, p := range pairs {
+			if p.Budget != b {
+				continue
+			}
+			orig := &image.Gray{Pix: p.Orig, Stride: p.W, Rect: image.Rect(0, 0, p.W, p.H)}
+			base := iwave.ToGray(p.Dec, p.W, p.H)
+			ref := iwave.ToGray(pf.Apply(p.Dec, p.W, p.H, p.Step), p.W, p.H)
+			ls.PSNR += eval.PSNR(orig, ref)
+			ls.SSIM += eval.SSIM(orig, ref)
+			ls.BasePSNR += eval.PSNR(orig, base)
+			ls.BaseSSIM += eval.SSIM(orig, base)
+			k++
+		}
+		if k > 0 {
+			f := float64(k)
+			ls.PSNR, ls.SSIM, ls.BasePSNR, ls.BaseSSIM = ls.PSNR/f, ls.SSIM/f, ls.BasePSNR/f, ls.BaseSSIM/f
+		}
+		vp.Levels = append(vp.Levels, ls)
+		vp.Mean += ls.PSNR / float64(len(budgets))
+	}
+	return vp
+}

@@ -70,7 +70,7 @@ func commandList() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "    %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(&b, "    %-12s %s\n", n, commands[n].summary)
 	}
 	return b.String()
 }

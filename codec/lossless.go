@@ -17,7 +17,8 @@ import (
 // is coded with an adaptive binary range coder whose probabilities are
 // selected by an activity class, a log-quantized estimate of the local error
 // magnitude from the gradients and the neighbours' residuals (in the manner
-// of CALIC's error energy, Wu and Memon 1997).
+// of CALIC's error energy, Wu and Memon 1997); the sign models are also
+// conditioned on the sign of the west neighbour's residual.
 //
 // Payload layout:
 //
@@ -195,9 +196,11 @@ type llModel struct {
 
 	// |residual| of the previous and current row, for the activity class.
 	prevErr, curErr []int32
+	// sign of the west residual (0 zero, 1 positive, 2 negative), for the sign models.
+	wsign int
 
 	zero [nClasses]bitModel
-	sign [nClasses]bitModel
+	sign [nClasses][3]bitModel
 	exp  [nClasses][maxExp]bitModel
 	mant [nClasses][maxExp][nMantCtx]bitModel
 	tail [maxExp][maxExp]bitModel
@@ -216,7 +219,9 @@ func newLLModel(w, nbits int) *llModel {
 	}
 	for c := range m.zero {
 		m.zero[c] = newBitModel()
-		m.sign[c] = newBitModel()
+		for j := range m.sign[c] {
+			m.sign[c][j] = newBitModel()
+		}
 		for k := range m.exp[c] {
 			m.exp[c][k] = newBitModel()
 			for j := range m.mant[c][k] {
@@ -233,6 +238,7 @@ func newLLModel(w, nbits int) *llModel {
 }
 
 func (m *llModel) nextRow() {
+	m.wsign = 0
 	m.prevErr, m.curErr = m.curErr, m.prevErr
 }
 
@@ -313,7 +319,7 @@ func (m *llModel) predict(pix []int32, x, y int) (pred, sign int32, ctx int, cls
 	pred = min(max(pred, 0), m.maxv)
 
 	// Activity: local gradients plus neighbouring residual magnitudes.
-	act := abs32(a-c) + abs32(b-c) + abs32(b-d) + 2*m.curErr[x] + m.prevErr[x+1] // curErr[x] is west, prevErr[x+1] north
+	act := abs32(a-c) + abs32(b-c) + abs32(b-d) + 2*m.curErr[x] + m.prevErr[x+1] + (m.prevErr[x]+m.prevErr[min(x+2, w)])/2 // curErr[x] is west, prevErr[x+1] north
 	cls = 0
 	if act > 0 {
 		l := bits.Len32(uint32(act)) // 1..
@@ -329,6 +335,14 @@ func (m *llModel) predict(pix []int32, x, y int) (pred, sign int32, ctx int, cls
 // update records the (sign-adjusted) residual e of pixel x in context ctx.
 func (m *llModel) update(x, ctx int, e int32) {
 	m.curErr[x+1] = abs32(e)
+	switch {
+	case e > 0:
+		m.wsign = 1
+	case e < 0:
+		m.wsign = 2
+	default:
+		m.wsign = 0
+	}
 	// LOCO-I bias cancellation.
 	m.bsum[ctx] += e
 	if m.ncnt[ctx] == biasReset {
@@ -365,10 +379,10 @@ func (m *llModel) encodeResidual(enc *rangeEncoder, cls int, e int32) {
 	enc.encode(&m.zero[cls], 0)
 	mag := uint32(e)
 	if e < 0 {
-		enc.encode(&m.sign[cls], 1)
+		enc.encode(&m.sign[cls][m.wsign], 1)
 		mag = uint32(-e)
 	} else {
-		enc.encode(&m.sign[cls], 0)
+		enc.encode(&m.sign[cls][m.wsign], 0)
 	}
 	// Exponent k = bit length of mag, 1..nbits, in unary (the terminating
 	// 0 is implied at k = nbits, since |residual| < 2^nbits).
@@ -400,7 +414,7 @@ func (m *llModel) decodeResidual(dec *rangeDecoder, cls int) (int32, bool) {
 	if dec.decode(&m.zero[cls]) == 1 {
 		return 0, true
 	}
-	neg := dec.decode(&m.sign[cls])
+	neg := dec.decode(&m.sign[cls][m.wsign])
 	k := 1
 	exp := &m.exp[cls]
 	for ; k < m.nbits; k++ {

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/sirupsen/logrus"
+
+	"github.com/medqr/medqr/internal/rdreport"
+)
+
+func init() {
+	register(&command{
+		name:    "rd",
+		summary: "rate-distortion of every lossy codec and the Debian baselines at the QR budgets",
+		usage: `usage: medqr rd [-quick] [-n N] [-codecs a,b,...] [-limit codec=N]... [-j N] [-data SRC] [-split test] -o DIR
+
+Codes the images of one split (default: the test split of the shipped
+samples, preprocessed to 256x256) with each codec at the key-mode payload
+budget of one QR version-40 symbol at levels L, M, Q and H, and scores the
+reconstructions with PSNR and SSIM (package eval).
+
+Codecs: every lossy codec registered in package codec, "gojpeg" (Go's
+image/jpeg at full resolution, quality bisection only) and the Debian
+tools libjpeg, webp, jpeg2000 and avif (install them with
+scripts/deps.sh results). Default: all of them.
+
+DIR receives rd.json (every number; identical across runs of the same
+inputs), rd.csv (per image), rd_summary.csv, rd.md (tables), rd_psnr.png,
+rd_ssim.png, and run.json (configuration, code version, timings).
+
+Flags:
+    -quick            2 images, the Go codecs only (a smoke test)
+    -n N              only the first N images of the split (0: all)
+    -codecs LIST      comma-separated codec names
+    -limit CODEC=N    code only the first N images with CODEC (repeatable;
+                      for slow tools, e.g. -limit avif=16)
+    -j N              parallel workers (default GOMAXPROCS)
+    -no-progress      no progress bar
+`,
+		run: runRDReport,
+	})
+}
+
+type rdReportRunInfo struct {
+	Command     []string          `json:"command"`
+	CodeVersion string            `json:"code_version"`
+	Data        string            `json:"data"`
+	Split       string            `json:"split"`
+	Images      int               `json:"images"`
+	Codecs      []string          `json:"codecs"`
+	Subset      map[string]int    `json:"subset"`
+	Levels      []rdreport.Level  `json:"levels"`
+	Workers     int               `json:"workers"`
+	GOMAXPROCS  int               `json:"gomaxprocs"`
+	Started     string            `json:"started"`
+	WallSeconds float64           `json:"wall_seconds"`
+	CodecSecs   map[string]string `json:"codec_seconds"` // summed over workers
+}
+
+func runRDReport(ctx context.Context, e *env, args []string) error {
+	var (
+		quick, noProgress bool
+		n, workers        int
+		codecs, out, src  string
+		split             string
+		limits            stringList
+	)
+	fs := newFlagSet("rd")
+	fs.BoolVar(&quick, "quick", false, "2 images, Go codecs only")
+	fs.IntVar(&n, "n", 0, "first N images of the split (0: all)")
+	fs.StringVar(&codecs, "codecs", "", "comma-separated codec names")
+	fs.Var(&limits, "limit", "CODEC=N: only the first N images for CODEC")
+	fs.IntVar(&workers, "j", 0, "parallel workers (0: GOMAXPROCS)")
+	fs.BoolVar(&noProgress, "no-progress", false, "no progress bar")
+	fs.StringVar(&out, "o", "", "output folder")
+	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset (folder, .npz or manifest)")
+	fs.StringVar(&split, "split", "test", "split: train, val, test or all")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("rd takes no arguments, got %q", rest)}
+	}
+	if out == "" {
+		return usageError{"rd needs -o DIR"}
+	}
+	if n < 0 || workers < 0 {
+		return usageError{"-n and -j must not be negative"}
+	}
+	names := append(rdreport.GoCodecs(), rdreport.ExternalCodecs()...)
+	if quick {
+		names = rdreport.QuickCodecs()
+		if n == 0 {
+			n = rdreport.QuickImages
+		}
+	}
+	if codecs != "" {
+		names = strings.Split(codecs, ",")
+	}
+	limit := map[string]int{}
+	for _, l := range limits {
+		name, num, ok := strings.Cut(l, "=")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return usageError{fmt.Sprintf("-limit %q: want CODEC=N with N >= 1", l)}
+		}
+		limit[name] = v
+	}
+	methods, err := rdreport.Methods(names)
+	if err != nil {
+		return withHint(err, "run scripts/deps.sh results for the Debian tools, or pick -codecs")
+	}
+	for name := range limit {
+		found := false
+		for _, m := range methods {
+			found = found || m.Name == name
+		}
+		if !found {
+			return usageError{fmt.Sprintf("-limit names %q, which is not among the codecs run", name)}
+		}
+	}
+	imgs, err := rdreport.LoadImages(src, split, n)
+	if err != nil {
+		return err
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	cfg := rdreport.Config{Data: src, Split: split, Levels: rdreport.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers}
+	e.log.WithFields(logrus.Fields{
+		"code_version": codeVersion(), "data": src, "split": split, "images": len(imgs),
+		"codecs": strings.Join(names, ","), "limit": limit, "workers": workers, "levels": cfg.Levels,
+	}).Info("rd: configuration")
+	if !noProgress {
+		var bar *progressbar.ProgressBar
+		cfg.Progress = func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total,
+					progressbar.OptionSetWriter(e.stderr),
+					progressbar.OptionSetDescription("rd"),
+					progressbar.OptionShowCount(),
+					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionThrottle(500*time.Millisecond),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }))
+			}
+			bar.Set(done)
+		}
+	}
+	start := time.Now()
+	rep, err := rdreport.Run(ctx, cfg, imgs)
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	if err := rdreport.Write(out, rep); err != nil {
+		return err
+	}
+	ri := rdReportRunInfo{Command: append([]string{"medqr", "rd"}, args...), CodeVersion: codeVersion(), Data: src, Split: split,
+		Images: len(imgs), Codecs: rep.Codecs, Subset: rep.Subset, Levels: rep.Levels, Workers: workers,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Started: start.UTC().Format(time.RFC3339), WallSeconds: wall.Seconds(),
+		CodecSecs: map[string]string{}}
+	for c, d := range rep.Timing {
+		ri.CodecSecs[c] = strconv.FormatFloat(d.Seconds(), 'f', 1, 64)
+	}
+	b, err := json.MarshalIndent(ri, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "run.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing run.json: %w", err)
+	}
+	e.log.WithField("wall", wall.Round(time.Second).String()).Info("rd: done")
+	for _, r := range rep.Summary {
+		fmt.Fprintf(e.stdout, "%s %5d B  %-9s %3d img  %5.0f B  PSNR %6.2f (median %6.2f)  SSIM %.4f (median %.4f)  fails %d\n",
+			r.Level, r.Budget, r.Codec, r.Images, r.MeanBytes, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.MedianSSIM, r.Fails)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s/{%s,run.json}\n", out, strings.Join(rdreport.Files, ","))
+	return nil
+}

@@ -1,0 +1,475 @@
+// Package rdreport measures rate-distortion: every lossy image codec medqr
+// registers (package codec), plain Go image/jpeg at full resolution, and the
+// external baselines of package extcodec (libjpeg, WebP, JPEG 2000, AVIF)
+// are each fitted to the payload budget of one QR version-40 symbol at every
+// error-correction level, and the reconstructions are scored with eval.PSNR
+// and eval.SSIM against the originals.
+//
+// Contract: Run codes each image with each method at each level on a worker
+// pool of Config.Workers goroutines (GOMAXPROCS when zero), and the Report it
+// returns depends only on the images and the Config (never on scheduling or
+// timing): rows come in a fixed order, so two runs on the same inputs write
+// byte-identical rd.json, rd.csv, rd_summary.csv and rd.md. Timings and code
+// version go to run.json, written separately (WriteRunInfo). An encoding must
+// use at most the level's budget; a method that returns more is an error
+// (ErrOverBudget), not a data point. A method that cannot fit the budget at
+// all (codec.ErrBudget, extcodec.ErrBudget) is counted in the row's Fails and
+// left out of its means and medians.
+package rdreport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medqr/medqr/codec"
+	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/internal/extcodec"
+	"github.com/medqr/medqr/qr"
+	"github.com/medqr/medqr/seal"
+)
+
+// GoJPEGName is the method name of plain Go image/jpeg at full resolution
+// with quality bisection only (the issue's literal baseline); the registered
+// codec "jpeg" also searches a lower resolution and omits the headers.
+const GoJPEGName = "gojpeg"
+
+// PSNRCap replaces an infinite PSNR (an exact reconstruction), which JSON
+// cannot carry. No lossy method reaches it at these budgets.
+const PSNRCap = 100.0
+
+// ErrOverBudget reports an encoding larger than the budget it was given.
+var ErrOverBudget = errors.New("rdreport: encoding exceeds the budget")
+
+// Level is one QR error-correction level and the payload budget, in bytes,
+// that one version-40 symbol leaves for the image in key mode.
+type Level struct {
+	Level    string `json:"level"`
+	Capacity int    `json:"symbol_capacity"`
+	Budget   int    `json:"budget"`
+}
+
+// KeyModeLevels computes the four levels' budgets through packages qr and
+// seal: seal.PayloadBudget(qr.Capacity(l), key sealer).
+func KeyModeLevels() []Level {
+	var k seal.Key // all zero: the budget depends on the mode only
+	s := seal.NewKeySealer(k)
+	out := make([]Level, 0, len(qr.Levels))
+	for _, l := range qr.Levels {
+		c := qr.Capacity(l)
+		out = append(out, Level{Level: string(rune(l)), Capacity: c, Budget: seal.PayloadBudget(c, s)})
+	}
+	return out
+}
+
+// Method is one way of coding an image into at most budget bytes.
+type Method struct {
+	Name string
+	Kind string // "codec" (package codec), "go" (plain image/jpeg) or "external" (extcodec)
+	// Code returns the reconstruction and the bytes the encoding used.
+	Code func(img *image.Gray, budget int) (image.Image, int, error)
+}
+
+// CodecMethod wraps a registered codec: the payload is what the container
+// would carry.
+func CodecMethod(c codec.Codec) Method {
+	return Method{Name: c.Name(), Kind: "codec", Code: func(img *image.Gray, budget int) (image.Image, int, error) {
+		p, err := c.Encode(img, budget)
+		if err != nil {
+			return nil, 0, err
+		}
+		rec, err := c.Decode(p)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: decoding its own payload: %w", c.Name(), err)
+		}
+		return rec, len(p), nil
+	}}
+}
+
+// ExternalMethod wraps an extcodec tool; bytes are the whole file it wrote.
+func ExternalMethod(t extcodec.Tool) Method {
+	return Method{Name: t.Name, Kind: "external", Code: func(img *image.Gray, budget int) (image.Image, int, error) {
+		r, err := t.Fit(img, budget)
+		if err != nil {
+			return nil, 0, err
+		}
+		return r.Image, r.Bytes, nil
+	}}
+}
+
+// GoJPEGMethod is Go's image/jpeg at full resolution: the largest quality
+// (1..100, by bisection) whose complete JFIF file fits the budget.
+func GoJPEGMethod() Method {
+	return Method{Name: GoJPEGName, Kind: "go", Code: GoJPEG}
+}
+
+// GoJPEG codes img with image/jpeg at the largest quality whose file fits
+// budget, and decodes it back.
+func GoJPEG(img *image.Gray, budget int) (image.Image, int, error) {
+	enc := func(q int) ([]byte, error) {
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
+			return nil, fmt.Errorf("gojpeg: encoding at quality %d: %w", q, err)
+		}
+		return b.Bytes(), nil
+	}
+	best, err := enc(1)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(best) > budget {
+		return nil, 0, fmt.Errorf("%w: gojpeg needs %d bytes at quality 1, budget %d", codec.ErrBudget, len(best), budget)
+	}
+	lo, hi := 1, 100
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		b, err := enc(mid)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(b) <= budget {
+			lo, best = mid, b
+		} else {
+			hi = mid - 1
+		}
+	}
+	rec, err := jpeg.Decode(bytes.NewReader(best))
+	if err != nil {
+		return nil, 0, fmt.Errorf("gojpeg: decoding: %w", err)
+	}
+	return rec, len(best), nil
+}
+
+// GoCodecs lists the registered lossy codecs (every name in codec.Names
+// but "lossless") followed by gojpeg.
+func GoCodecs() []string {
+	var out []string
+	for _, n := range codec.Names() {
+		if n != "lossless" && n != "" {
+			out = append(out, n)
+		}
+	}
+	return append(out, GoJPEGName)
+}
+
+// ExternalCodecs lists the extcodec tools in table order.
+func ExternalCodecs() []string {
+	var out []string
+	for _, t := range extcodec.Tools() {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// Methods resolves names (registered codecs, "gojpeg", extcodec tools).
+func Methods(names []string) ([]Method, error) {
+	tools := map[string]extcodec.Tool{}
+	for _, t := range extcodec.Tools() {
+		tools[t.Name] = t
+	}
+	var out []Method
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return nil, fmt.Errorf("codec %q named twice", n)
+		}
+		seen[n] = true
+		switch {
+		case n == GoJPEGName:
+			out = append(out, GoJPEGMethod())
+		case n == "lossless":
+			return nil, fmt.Errorf("codec %q is not lossy: a rate-distortion table has no place for it", n)
+		default:
+			if t, ok := tools[n]; ok {
+				if err := t.Available(); err != nil {
+					return nil, err
+				}
+				out = append(out, ExternalMethod(t))
+				continue
+			}
+			c, err := codec.ByName(n)
+			if err != nil {
+				return nil, fmt.Errorf("%w (or %s, %s)", err, GoJPEGName, strings.Join(ExternalCodecs(), ", "))
+			}
+			out = append(out, CodecMethod(c))
+		}
+	}
+	return out, nil
+}
+
+// Image is one test image and the name it is reported under.
+type Image struct {
+	Name string
+	Img  *image.Gray
+}
+
+// Config is what a run measures.
+type Config struct {
+	Data    string   `json:"data"`  // where the images came from (recorded only)
+	Split   string   `json:"split"` // likewise
+	Levels  []Level  `json:"levels"`
+	Methods []Method `json:"-"`
+	// Limit caps the images coded by a method (name -> the first N images);
+	// a method not named codes them all. Used to bound the slow external
+	// tools; the report says which subset each row covers.
+	Limit   map[string]int `json:"limit,omitempty"`
+	Workers int            `json:"-"`
+	// Progress, when set, is called after each (image, method) unit with
+	// the number of units done and the total.
+	Progress func(done, total int) `json:"-"`
+}
+
+// Cell is one image coded by one method at one level.
+type Cell struct {
+	Image  string  `json:"image"`
+	Codec  string  `json:"codec"`
+	Level  string  `json:"level"`
+	Budget int     `json:"budget"`
+	Bytes  int     `json:"bytes,omitempty"`
+	PSNR   float64 `json:"psnr,omitempty"`
+	SSIM   float64 `json:"ssim,omitempty"`
+	Fail   string  `json:"fail,omitempty"` // why nothing fit the budget
+}
+
+// Row summarises one method at one level.
+type Row struct {
+	Level      string  `json:"level"`
+	Budget     int     `json:"budget"`
+	Codec      string  `json:"codec"`
+	Kind       string  `json:"kind"`
+	Images     int     `json:"images"` // images coded (fits + fails)
+	Fails      int     `json:"fails"`
+	MeanBytes  float64 `json:"mean_bytes"`
+	MeanBPP    float64 `json:"mean_bpp"`
+	MeanPSNR   float64 `json:"mean_psnr"`
+	MedianPSNR float64 `json:"median_psnr"`
+	MeanSSIM   float64 `json:"mean_ssim"`
+	MedianSSIM float64 `json:"median_ssim"`
+}
+
+// Report is the result of a run.
+type Report struct {
+	Data   string   `json:"data"`
+	Split  string   `json:"split"`
+	Images []string `json:"images"`
+	Pixels int      `json:"pixels_per_image"`
+	Levels []Level  `json:"levels"`
+	Codecs []string `json:"codecs"`
+	// Subset names, per method, how many of the images (the first N) it coded.
+	Subset  map[string]int `json:"subset"`
+	Summary []Row          `json:"summary"`
+	Cells   []Cell         `json:"cells"`
+	// Timing is per method: CPU-independent wall time summed over units.
+	// It is kept out of the JSON so rd.json is identical across runs.
+	Timing map[string]time.Duration `json:"-"`
+}
+
+type unit struct{ img, meth int }
+
+// Run measures every method on every image at every level.
+func Run(ctx context.Context, cfg Config, imgs []Image) (*Report, error) {
+	if len(imgs) == 0 {
+		return nil, errors.New("rdreport: no images")
+	}
+	if len(cfg.Methods) == 0 {
+		return nil, errors.New("rdreport: no codecs")
+	}
+	if len(cfg.Levels) == 0 {
+		cfg.Levels = KeyModeLevels()
+	}
+	px := imgs[0].Img.Bounds().Dx() * imgs[0].Img.Bounds().Dy()
+	for _, im := range imgs {
+		if im.Img.Bounds().Dx()*im.Img.Bounds().Dy() != px {
+			return nil, fmt.Errorf("rdreport: image %s is %v, the first is %d pixels: all must be the same size", im.Name, im.Img.Bounds().Size(), px)
+		}
+	}
+	nImg := func(m Method) int {
+		if n, ok := cfg.Limit[m.Name]; ok && n > 0 && n < len(imgs) {
+			return n
+		}
+		return len(imgs)
+	}
+	var units []unit
+	// Slow methods' units interleave with the others' so progress is even;
+	// the order of work does not affect the output.
+	for i := range imgs {
+		for m := range cfg.Methods {
+			if i < nImg(cfg.Methods[m]) {
+				units = append(units, unit{i, m})
+			}
+		}
+	}
+	nl := len(cfg.Levels)
+	cells := make([][]Cell, len(imgs)*len(cfg.Methods)) // [img*M+meth][level]
+	times := make([]time.Duration, len(cfg.Methods))
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	jobs := make(chan unit)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range jobs {
+				m := cfg.Methods[u.meth]
+				im := imgs[u.img]
+				start := time.Now()
+				row := make([]Cell, nl)
+				var err error
+				for li, lv := range cfg.Levels {
+					row[li], err = code(m, im, lv)
+					if err != nil {
+						break
+					}
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				cells[u.img*len(cfg.Methods)+u.meth] = row
+				times[u.meth] += time.Since(start)
+				done++
+				if cfg.Progress != nil {
+					cfg.Progress(done, len(units))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, u := range units {
+		select {
+		case jobs <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rdreport: %w", err)
+	}
+
+	rep := &Report{Data: cfg.Data, Split: cfg.Split, Pixels: px, Levels: cfg.Levels,
+		Subset: map[string]int{}, Timing: map[string]time.Duration{}}
+	for _, im := range imgs {
+		rep.Images = append(rep.Images, im.Name)
+	}
+	for mi, m := range cfg.Methods {
+		rep.Codecs = append(rep.Codecs, m.Name)
+		rep.Subset[m.Name] = nImg(m)
+		rep.Timing[m.Name] = times[mi]
+	}
+	for li, lv := range cfg.Levels {
+		for mi, m := range cfg.Methods {
+			var got []Cell
+			for i := 0; i < nImg(m); i++ {
+				c := cells[i*len(cfg.Methods)+mi][li]
+				got = append(got, c)
+			}
+			rep.Summary = append(rep.Summary, summarise(lv, m, got, px))
+		}
+	}
+	for i := range imgs {
+		for mi, m := range cfg.Methods {
+			if i < nImg(m) {
+				rep.Cells = append(rep.Cells, cells[i*len(cfg.Methods)+mi]...)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func code(m Method, im Image, lv Level) (Cell, error) {
+	c := Cell{Image: im.Name, Codec: m.Name, Level: lv.Level, Budget: lv.Budget}
+	rec, n, err := m.Code(im.Img, lv.Budget)
+	if errors.Is(err, codec.ErrBudget) || errors.Is(err, extcodec.ErrBudget) {
+		c.Fail = err.Error()
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("rdreport: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
+	}
+	if n > lv.Budget {
+		return c, fmt.Errorf("%w: %s on %s at level %s used %d bytes, budget %d", ErrOverBudget, m.Name, im.Name, lv.Level, n, lv.Budget)
+	}
+	psnr, err := eval.PSNRE(im.Img, rec)
+	if err != nil {
+		return c, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+	}
+	ssim, err := eval.SSIME(im.Img, rec)
+	if err != nil {
+		return c, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+	}
+	c.Bytes, c.PSNR, c.SSIM = n, math.Min(psnr, PSNRCap), ssim
+	return c, nil
+}
+
+func summarise(lv Level, m Method, cells []Cell, px int) Row {
+	r := Row{Level: lv.Level, Budget: lv.Budget, Codec: m.Name, Kind: m.Kind, Images: len(cells)}
+	var ps, ss, bs []float64
+	for _, c := range cells {
+		if c.Fail != "" {
+			r.Fails++
+			continue
+		}
+		ps = append(ps, c.PSNR)
+		ss = append(ss, c.SSIM)
+		bs = append(bs, float64(c.Bytes))
+	}
+	r.MeanPSNR, r.MedianPSNR = mean(ps), median(ps)
+	r.MeanSSIM, r.MedianSSIM = mean(ss), median(ss)
+	r.MeanBytes = mean(bs)
+	r.MeanBPP = r.MeanBytes * 8 / float64(px)
+	return r
+}
+
+// mean sums in sorted order so the result does not depend on input order.
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	t := 0.0
+	for _, x := range s {
+		t += x
+	}
+	return t / float64(len(s))
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -1,0 +1,266 @@
+package rdreport
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// Files lists what Write creates in its folder, in order.
+var Files = []string{"rd.json", "rd.csv", "rd_summary.csv", "rd.md", "rd_psnr.png", "rd_ssim.png"}
+
+// Write saves the report into dir (created if needed): rd.json (everything),
+// rd.csv (one line per image, codec and level), rd_summary.csv and rd.md
+// (one line per codec and level), rd_psnr.png and rd_ssim.png (mean PSNR
+// and SSIM against mean bits per pixel, one line per codec over the levels).
+// Each file is written to a temporary name and renamed, so a failed run
+// leaves no half-written file.
+func Write(dir string, rep *Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("rdreport: %w", err)
+	}
+	js, err := JSON(rep)
+	if err != nil {
+		return err
+	}
+	psnrPNG, err := Plot(rep, "psnr")
+	if err != nil {
+		return err
+	}
+	ssimPNG, err := Plot(rep, "ssim")
+	if err != nil {
+		return err
+	}
+	out := map[string][]byte{
+		"rd.json":        js,
+		"rd.csv":         CellsCSV(rep),
+		"rd_summary.csv": SummaryCSV(rep),
+		"rd.md":          []byte(Markdown(rep)),
+		"rd_psnr.png":    psnrPNG,
+		"rd_ssim.png":    ssimPNG,
+	}
+	for _, name := range Files {
+		if err := writeAtomic(filepath.Join(dir, name), out[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("rdreport: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rdreport: %w", err)
+	}
+	return nil
+}
+
+// JSON is the report as indented JSON; NaN means (a row with no fits) are
+// written as null.
+func JSON(rep *Report) ([]byte, error) {
+	r := *rep
+	r.Summary = nil
+	type jsonRow struct {
+		Level      string   `json:"level"`
+		Budget     int      `json:"budget"`
+		Codec      string   `json:"codec"`
+		Kind       string   `json:"kind"`
+		Images     int      `json:"images"`
+		Fails      int      `json:"fails"`
+		MeanBytes  *float64 `json:"mean_bytes"`
+		MeanBPP    *float64 `json:"mean_bpp"`
+		MeanPSNR   *float64 `json:"mean_psnr"`
+		MedianPSNR *float64 `json:"median_psnr"`
+		MeanSSIM   *float64 `json:"mean_ssim"`
+		MedianSSIM *float64 `json:"median_ssim"`
+	}
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	rows := make([]jsonRow, len(rep.Summary))
+	for i, s := range rep.Summary {
+		rows[i] = jsonRow{s.Level, s.Budget, s.Codec, s.Kind, s.Images, s.Fails,
+			num(s.MeanBytes), num(s.MeanBPP), num(s.MeanPSNR), num(s.MedianPSNR), num(s.MeanSSIM), num(s.MedianSSIM)}
+	}
+	b, err := json.MarshalIndent(struct {
+		*Report
+		Summary []jsonRow `json:"summary"`
+	}{&r, rows}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("rdreport: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func f(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// CellsCSV has one line per image, codec and level.
+func CellsCSV(rep *Report) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"image", "codec", "level", "budget", "bytes", "psnr", "ssim", "fail"})
+	for _, c := range rep.Cells {
+		if c.Fail != "" {
+			w.Write([]string{c.Image, c.Codec, c.Level, strconv.Itoa(c.Budget), "", "", "", c.Fail})
+			continue
+		}
+		w.Write([]string{c.Image, c.Codec, c.Level, strconv.Itoa(c.Budget), strconv.Itoa(c.Bytes), f(c.PSNR, 4), f(c.SSIM, 6), ""})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// SummaryCSV has one line per codec and level.
+func SummaryCSV(rep *Report) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"level", "budget", "codec", "kind", "images", "fails", "mean_bytes", "mean_bpp", "mean_psnr", "median_psnr", "mean_ssim", "median_ssim"})
+	for _, r := range rep.Summary {
+		w.Write([]string{r.Level, strconv.Itoa(r.Budget), r.Codec, r.Kind, strconv.Itoa(r.Images), strconv.Itoa(r.Fails),
+			f(r.MeanBytes, 1), f(r.MeanBPP, 4), f(r.MeanPSNR, 3), f(r.MedianPSNR, 3), f(r.MeanSSIM, 4), f(r.MedianSSIM, 4)})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// Markdown renders the summary: a compact PSNR/SSIM matrix (codec by level)
+// and the full table per level, with the image subset each codec covers.
+func Markdown(rep *Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Rate-distortion at the QR v40 payload budgets\n\n")
+	fmt.Fprintf(&b, "Data: `%s`, split `%s`, %d images of %d pixels. Budgets are the key-mode payload of one version-40 symbol per level (`seal.PayloadBudget(qr.Capacity(level), key sealer)`). PSNR and SSIM from package eval; means and medians over the images that fit (fails: nothing fit the budget).\n\n",
+		rep.Data, rep.Split, len(rep.Images), rep.Pixels)
+	b.WriteString("Images per codec: ")
+	for i, c := range rep.Codecs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := rep.Subset[c]
+		if n == len(rep.Images) {
+			fmt.Fprintf(&b, "%s all %d", c, n)
+		} else {
+			fmt.Fprintf(&b, "%s the first %d", c, n)
+		}
+	}
+	b.WriteString(".\n\n")
+	rows := map[[2]string]Row{}
+	for _, r := range rep.Summary {
+		rows[[2]string{r.Codec, r.Level}] = r
+	}
+	b.WriteString("## Mean PSNR (dB) / mean SSIM\n\n| codec | images |")
+	for _, l := range rep.Levels {
+		fmt.Fprintf(&b, " %s (%d B) |", l.Level, l.Budget)
+	}
+	b.WriteString("\n|---|---:|")
+	for range rep.Levels {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, c := range rep.Codecs {
+		fmt.Fprintf(&b, "| %s | %d |", c, rep.Subset[c])
+		for _, l := range rep.Levels {
+			r := rows[[2]string{c, l.Level}]
+			if r.Fails == r.Images {
+				b.WriteString(" no fit |")
+				continue
+			}
+			fmt.Fprintf(&b, " %s / %s |", f(r.MeanPSNR, 2), f(r.MeanSSIM, 4))
+		}
+		b.WriteString("\n")
+	}
+	for _, l := range rep.Levels {
+		fmt.Fprintf(&b, "\n## Level %s: budget %d bytes (%.3f bpp)\n\n", l.Level, l.Budget, float64(l.Budget)*8/float64(rep.Pixels))
+		b.WriteString("| codec | images | fails | mean bytes | mean bpp | mean PSNR | median PSNR | mean SSIM | median SSIM |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, c := range rep.Codecs {
+			r := rows[[2]string{c, l.Level}]
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", c, r.Images, r.Fails,
+				f(r.MeanBytes, 1), f(r.MeanBPP, 4), f(r.MeanPSNR, 2), f(r.MedianPSNR, 2), f(r.MeanSSIM, 4), f(r.MedianSSIM, 4))
+		}
+	}
+	return b.String()
+}
+
+// Plot draws mean PSNR ("psnr") or mean SSIM ("ssim") against mean bits per
+// pixel, one line per codec through its four levels, as a PNG.
+func Plot(rep *Report, metric string) ([]byte, error) {
+	p := plot.New()
+	p.X.Label.Text = "mean bits per pixel (bytes used x 8 / pixels)"
+	switch metric {
+	case "psnr":
+		p.Title.Text = "PSNR at the QR v40 budgets (L M Q H)"
+		p.Y.Label.Text = "mean PSNR (dB)"
+	case "ssim":
+		p.Title.Text = "SSIM at the QR v40 budgets (L M Q H)"
+		p.Y.Label.Text = "mean SSIM"
+	default:
+		return nil, fmt.Errorf("rdreport: unknown metric %q", metric)
+	}
+	p.Legend.Top = false
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+	for i, c := range rep.Codecs {
+		var xy plotter.XYs
+		for _, r := range rep.Summary {
+			if r.Codec != c || math.IsNaN(r.MeanBPP) {
+				continue
+			}
+			y := r.MeanPSNR
+			if metric == "ssim" {
+				y = r.MeanSSIM
+			}
+			xy = append(xy, plotter.XY{X: r.MeanBPP, Y: y})
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return nil, fmt.Errorf("rdreport: plot: %w", err)
+		}
+		col := plotutil.Color(i)
+		l.Color = col
+		l.Width = vg.Points(1.5)
+		s.Color = col
+		s.Shape = plotutil.Shape(i)
+		s.Radius = vg.Points(3)
+		p.Add(l, s)
+		label := c
+		if n := rep.Subset[c]; n != len(rep.Images) {
+			label = fmt.Sprintf("%s (%d images)", c, n)
+		}
+		p.Legend.Add(label, l, s)
+	}
+	wt, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "png")
+	if err != nil {
+		return nil, fmt.Errorf("rdreport: plot: %w", err)
+	}
+	var b bytes.Buffer
+	if _, err := wt.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("rdreport: plot: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -73,11 +73,14 @@ func WriteFileAtomic(path string, b []byte, perm fs.FileMode, force bool) error 
 // staging is a private temporary folder inside the output folder; commit
 // links its files into the output folder without replacing anything.
 type staging struct {
-	dir, tmp string
-	names    []string
+	dir, tmp  string
+	names     []string
+	created   bool // dir did not exist before
+	committed bool
 }
 
 func newStaging(dir string) (*staging, error) {
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("failed to create output folder: %w", err)
 	}
@@ -85,7 +88,7 @@ func newStaging(dir string) (*staging, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create a temporary folder in %s: %w", dir, err)
 	}
-	return &staging{dir: dir, tmp: tmp}, nil
+	return &staging{dir: dir, tmp: tmp, created: os.IsNotExist(statErr)}, nil
 }
 
 // path returns the staging path of a final file name and records the name.
@@ -128,9 +131,16 @@ func (s *staging) commit() error {
 		}
 		done = append(done, dst)
 	}
+	s.committed = true
 	return nil
 }
 
 // cleanup removes the staging folder (after commit the files live on under
-// their final names).
-func (s *staging) cleanup() { os.RemoveAll(s.tmp) }
+// their final names) and, without a commit, the output folder too if this
+// staging created it and it is empty.
+func (s *staging) cleanup() {
+	os.RemoveAll(s.tmp)
+	if s.created && !s.committed {
+		os.Remove(s.dir) // fails, harmlessly, unless empty
+	}
+}

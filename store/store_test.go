@@ -421,6 +421,19 @@ func TestNoOverwrite(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "b.png")); string(b) != "precious" {
 		t.Fatal("existing file changed")
 	}
+	// A staging that created its folder and never committed removes it.
+	fresh := filepath.Join(dir, "fresh")
+	st2, err := newStaging(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st2.write("x.png", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st2.cleanup()
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("uncommitted staging left its new folder: %v", err)
+	}
 	// WritePNG refuses too, unless forced.
 	p := filepath.Join(dir, "b.png")
 	img := image.NewGray(image.Rect(0, 0, 1, 1))

@@ -83,6 +83,15 @@ func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, err
 	found := make([][][]byte, len(imgs))
 	scanned := make([]bool, len(imgs))
 	for i, img := range imgs {
+		if b := img.Bounds(); b.Dx() > fastPathMaxSide || b.Dy() > fastPathMaxSide {
+			// A sheet or a photo: read every code in it at once.
+			cs, err := symbolsIn(img)
+			if err != nil {
+				return nil, &FileError{Path: names[i], Err: err}
+			}
+			found[i], scanned[i] = cs, true
+			continue
+		}
 		if p, err := qr.Decode(img); err == nil {
 			if isOurs(p) {
 				found[i] = [][]byte{p}
@@ -111,6 +120,12 @@ func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, err
 	}
 	return Open(containers, o)
 }
+
+// fastPathMaxSide: images larger than this on a side (a version-40 symbol
+// at 11 pixels per module) are read with qr.DecodeAll directly. They are
+// sheets or photos, which the single-symbol reader would try with every
+// pre-filter before failing.
+const fastPathMaxSide = 2048
 
 // incomplete reports whether the containers found lack symbols of the
 // first message's count (judged from unauthenticated headers, only to

@@ -53,7 +53,7 @@ var strategies = []strategy{
 	{name: "otsu", filter: otsu, harder: true},
 	{name: "global", bin: globalHist, harder: true},
 	{name: "median3+otsu", filter: func(g *image.Gray) *image.Gray { return otsu(median3(g)) }, harder: true},
-	{name: "double+otsu", filter: func(g *image.Gray) *image.Gray { return otsu(double(g)) }, harder: true},
+	{name: "double+otsu", filter: func(g *image.Gray) *image.Gray { return otsu(double(g)) }, harder: true}, // otsu(nil) is nil: double refuses large images
 	{name: "median3+pure", filter: median3, pure: true},
 	{name: "half", filter: halve, harder: true},
 	{name: "double", filter: double, harder: true},

@@ -70,6 +70,9 @@ func median(g *image.Gray, r int) *image.Gray {
 // otsu binarises g at the threshold that maximises the between-class
 // variance of its histogram (Otsu 1979).
 func otsu(g *image.Gray) *image.Gray {
+	if g == nil { // a filter before it declined the image
+		return nil
+	}
 	var hist [256]int
 	for _, v := range g.Pix {
 		hist[v]++

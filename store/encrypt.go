@@ -49,10 +49,12 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultCodec is "learned" when the learned codec is registered, else "jpeg".
+// DefaultCodec is the lossy codec with the best measured rate-distortion at
+// the QR budgets (results/codec/rd.md): "iwave", the learned lifting-wavelet
+// codec with its trained decoder, when registered, else "jpeg".
 func DefaultCodec() string {
-	if _, err := codec.ByName("learned"); err == nil {
-		return "learned"
+	if _, err := codec.ByName("iwave"); err == nil {
+		return "iwave"
 	}
 	return "jpeg"
 }

@@ -41,8 +41,8 @@ Flags:
     -o, --output DIR          output folder (created if needed) (required)
     --level L|M|Q|H           QR error correction: L holds the most, H survives
                               the most damage (default M)
-    --codec NAME              learned, jpeg or lossless (default: learned when
-                              available, else jpeg)
+    --codec NAME              iwave, learned, jpeg or lossless (default: iwave,
+                              the best measured at every QR level)
     --lossless                exact pixels over as many QR codes as needed
                               (implies --codec lossless)
     --size N                  working size NxN (default 256; with --lossless the

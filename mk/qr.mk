@@ -3,7 +3,7 @@
 # four processes side by side (QR_WORKERS parallel trials each) and are then
 # merged; the counts are deterministic for a given QR_SEED and QR_TRIALS,
 # whatever the parallelism, because every trial has its own random stream.
-QR_TRIALS  ?= 10
+QR_TRIALS  ?= 40
 QR_SEED    ?= 1
 QR_WORKERS ?= 2
 QR_PARTS   ?= /tmp/medqr-qr-damage-parts

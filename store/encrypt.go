@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"time"
 
 	"github.com/medqr/medqr/codec"
@@ -286,12 +285,10 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 	return p, nil
 }
 
+// pngBytes writes a QR symbol or sheet as a 1-bit PNG (qr.PNG): several
+// times faster to encode and smaller than 8-bit gray.
 func pngBytes(img image.Image) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return qr.PNG(img)
 }
 
 func fileInfo(name string, b []byte) FileInfo {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
+	"image/draw"
 	"image/png"
 	"math/rand/v2"
 	"os"
@@ -457,10 +458,10 @@ func TestDamaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := seal.KeyOpener(res.Key)
-	img := readPNG(t, res.QRFiles[0]).(*image.Gray)
-	damaged := image.NewGray(img.Rect)
-	copy(damaged.Pix, img.Pix)
-	b := img.Rect.Dx()
+	img := readPNG(t, res.QRFiles[0]) // a 1-bit paletted PNG
+	damaged := image.NewGray(img.Bounds())
+	draw.Draw(damaged, damaged.Rect, img, img.Bounds().Min, draw.Src)
+	b := damaged.Rect.Dx()
 	for y := b / 5; y < b*4/5; y++ {
 		for x := b / 5; x < b*4/5; x++ {
 			damaged.Pix[y*damaged.Stride+x] = 0

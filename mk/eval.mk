@@ -1,6 +1,6 @@
 # Evaluation harness (package eval, docs/eval.md).
 #   make eval        metrics over the held-out test split -> results/eval/, then
-#                    the attack suite (target "attacks", defined in mk/attacks.mk)
+#                    attacks, codec-rd, qr-damage and cipher-figures
 #   make eval-metrics  only the metrics
 #   make eval-quick  smoke run of every subject (also run by "make test" as
 #                    eval's TestQuick) -> results/eval-quick/
@@ -9,8 +9,14 @@
 EVAL_CONFIG ?= experiments/eval.json
 EVAL_OUT    ?= results/eval
 
+# "make eval" regenerates every table and plot the README cites that is not
+# training output: metrics, the attack report, the codec rate-distortion
+# table, the QR damage study and the research cipher figures.
 eval: eval-metrics
 	$(MAKE) --no-print-directory attacks
+	$(MAKE) --no-print-directory codec-rd
+	$(MAKE) --no-print-directory qr-damage
+	$(MAKE) --no-print-directory cipher-figures
 
 eval-metrics:
 	scripts/deps.sh results

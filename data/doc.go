@@ -27,5 +27,5 @@
 //     train/val/test from the SHA-256 of each file's content; BuildCache and
 //     LoadSplit keep preprocessed uint8 arrays in a versioned cache file.
 //
-// See docs/data.md for the supported transfer syntaxes and the file formats.
+// See README.md for the supported transfer syntaxes and the file formats.
 package data

@@ -1,4 +1,4 @@
-# Rate-distortion report (package internal/rdreport, docs/codec-rd.md).
+# Rate-distortion report (package internal/rdreport, README.md).
 #   make codec-rd        every lossy codec registered in package codec, plain Go
 #                        image/jpeg, and libjpeg, WebP, JPEG 2000 and AVIF from
 #                        Debian on the whole test split at the four QR budgets
@@ -7,7 +7,7 @@
 #   make codec-rd-quick  2 images, Go codecs only -> results/codec-quick/
 # RD_FLAGS adds flags, e.g. RD_FLAGS="-limit avif=20" bounds the slow AVIF
 # encoder to the first 20 images (what the committed report used; see
-# docs/codec-rd.md), RD_FLAGS="-j 4" runs 4 workers.
+# README.md), RD_FLAGS="-j 4" runs 4 workers.
 .PHONY: codec-rd codec-rd-quick
 RD_FLAGS ?= -limit avif=20
 

@@ -1,5 +1,5 @@
 # iwave codec: CDF 9/7 lifting + context coding + trained post-filter
-# (packages model/iwave, train/iwave; docs/iwave.md). Pure Go + gorgonia.
+# (packages model/iwave, train/iwave; README.md). Pure Go + gorgonia.
 #   make train-iwave         retrain the shipped post-filter
 #                            (model/iwave/weights/postfilter.iwq) from
 #                            experiments/iwave.json -> results/iwave/iwave/

@@ -1,4 +1,4 @@
-# Learned codec (see docs/model.md). Pure Go + gorgonia: no Debian tools needed.
+# Learned codec (see README.md). Pure Go + gorgonia: no Debian tools needed.
 #   make train         retrain the shipped weights (model/weights/default.mqw)
 #                      from experiments/default.json on the shipped sample data
 #   make train-resume  continue an interrupted `make train`
@@ -10,7 +10,7 @@ TRAIN_SETS   ?=
 ABLATION_RUNS := ablation-base ablation-no-erase ablation-no-decor ablation-no-ssim
 
 .PHONY: train train-resume train-rd ablation train-bench
-# The shipped weights were trained in three phases (see docs/model.md): steps
+# The shipped weights were trained in three phases (see README.md): steps
 # 0-1,900 with the quantisation gain drawn from [0.5, 32] and a 6,000-step
 # cosine schedule; steps 1,900-3,200 with the gain range of the config
 # ([0.3, 2.5], the range the QR budgets use); then to step 4,500 with the

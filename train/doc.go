@@ -13,7 +13,7 @@
 // (CSV, JSON, PNG), checkpoints for resuming, and the best model's weights
 // file.
 //
-// Losses (weights in Config.Loss, table in docs/model.md): MSE and 1-SSIM
+// Losses (weights in Config.Loss, table in README.md): MSE and 1-SSIM
 // for reconstruction, a log-magnitude rate proxy, a channel-decorrelation
 // term for code statistics, and random latent erasures (Config.Erase) for
 // code robustness.

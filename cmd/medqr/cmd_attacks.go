@@ -95,7 +95,7 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	}
 	if o.config != "" {
 		if cfg, err = attacks.LoadConfig(o.config, cfg); err != nil {
-			return withHint(err, "see docs/attacks.md for the fields; unknown keys are errors")
+			return withHint(err, "see README.md for the fields; unknown keys are errors")
 		}
 	}
 	for _, kv := range o.sets {

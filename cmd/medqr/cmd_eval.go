@@ -74,7 +74,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := eval.LoadConfig(o.config, sets)
 	if err != nil {
-		return withHint(err, "see docs/eval.md for the config fields")
+		return withHint(err, "see README.md for the config fields")
 	}
 	if _, err := os.Stat(filepath.Join(o.out, eval.FileJSON)); err == nil && !o.force {
 		return withHint(fmt.Errorf("%s already holds results", o.out), "pass -force to replace them, or -o another folder")

@@ -18,7 +18,7 @@ func init() {
        medqr train-iwave -rd DIR [-data SRC] [-split test] [-images N] [-ext]
 
 Trains the decoder-side post-filter of the iwave codec (package model/iwave)
-from a config file (experiments/iwave.json; fields in docs/iwave.md; unknown
+from a config file (experiments/iwave.json; fields in README.md; unknown
 fields are errors). -set overrides one field, dotted for nested fields, e.g.
   -set steps=200 -set filter.channels=24
 The run folder (out/name) receives run.json (effective config, code
@@ -84,7 +84,7 @@ func runTrainIWave(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := iwtrain.LoadConfig(config, sets)
 	if err != nil {
-		return withHint(err, "see docs/iwave.md for the fields")
+		return withHint(err, "see README.md for the fields")
 	}
 	opt := iwtrain.Options{Resume: resume, Log: e.log, StopAt: stopAt}
 	if !noProgress {

@@ -261,7 +261,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestKeyModeLevels(t *testing.T) {
-	// The budgets docs/codec-rd.md quotes; they move only if the container
+	// The budgets README.md quotes; they move only if the container
 	// or the QR capacities change.
 	want := map[string]int{"L": 2905, "M": 2283, "Q": 1615, "H": 1225}
 	ls := KeyModeLevels()

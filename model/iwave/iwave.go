@@ -11,7 +11,7 @@
 // construction and Inverse(Forward(x)) == x up to float rounding (see
 // TestLiftingInverse). What is learned is the decoder-side post-filter
 // (package train/iwave trains it with gorgonia; this package runs it in pure
-// Go); see docs/iwave.md for what was and was not trained.
+// Go); see README.md for what was and was not trained.
 //
 // Contract: Encode returns at most budget bytes holding the finest step that
 // fits; Decode never panics on any input and returns a *FormatError-style

@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"github.com/medqr/medqr/internal/cputime"
 	"image"
 	_ "image/jpeg"
 	mrand "math/rand"
@@ -368,13 +369,13 @@ func benchSizes() []int { return []int{256, 2048} }
 // throughput per CPU-second of the process ("cpu-MB/s").
 func benchLoop(b *testing.B, bytes int, f func() error) {
 	b.SetBytes(int64(bytes))
-	c0, ok := cpuTime()
+	c0, ok := cputime.Now(), cputime.Available()
 	for b.Loop() {
 		if err := f(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if c1, ok1 := cpuTime(); ok && ok1 && c1 > c0 {
+	if c1 := cputime.Now(); ok && c1 > c0 {
 		b.ReportMetric(float64(bytes)*float64(b.N)/(c1-c0).Seconds()/1e6, "cpu-MB/s")
 	}
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"github.com/medqr/medqr/internal/cputime"
 	"image"
 	"image/png"
 	"math/rand/v2"
@@ -194,7 +195,7 @@ func newRand() *rand.Rand { return rand.New(rand.NewPCG(7, 11)) }
 
 func BenchmarkLosslessEncode(b *testing.B) {
 	img := loadPNG(b, "cxr256.png")
-	start := cpuNow()
+	start := cputime.Now()
 	for b.Loop() {
 		if _, err := (Lossless{}).Encode(img, 0); err != nil {
 			b.Fatal(err)
@@ -208,7 +209,7 @@ func BenchmarkLosslessDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := cpuNow()
+	start := cputime.Now()
 	for b.Loop() {
 		if _, err := (Lossless{}).Decode(p); err != nil {
 			b.Fatal(err)
@@ -219,7 +220,7 @@ func BenchmarkLosslessDecode(b *testing.B) {
 
 func BenchmarkJPEGEncode(b *testing.B) {
 	img := loadPNG(b, "cxr256.png")
-	start := cpuNow()
+	start := cputime.Now()
 	for b.Loop() {
 		if _, err := (JPEG{}).Encode(img, 2331-48); err != nil {
 			b.Fatal(err)
@@ -233,7 +234,7 @@ func BenchmarkJPEGDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := cpuNow()
+	start := cputime.Now()
 	for b.Loop() {
 		if _, err := (JPEG{}).Decode(p); err != nil {
 			b.Fatal(err)

@@ -1,10 +1,9 @@
 package data
 
 import (
+	"github.com/medqr/medqr/internal/cputime"
 	"image"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // cpuTimer reports the process CPU time per operation ("cpu-ns/op") beside
@@ -12,18 +11,10 @@ import (
 // operations grows with the load, the CPU time does not.
 func cpuTimer(b *testing.B) func() {
 	b.Helper()
-	start := cpuNow()
+	start := cputime.Now()
 	return func() {
-		b.ReportMetric(float64((cpuNow()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64((cputime.Now()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchImage(w, h int) *image.Gray {

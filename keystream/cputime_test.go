@@ -1,7 +1,7 @@
 package keystream
 
 import (
-	"syscall"
+	"github.com/medqr/medqr/internal/cputime"
 	"testing"
 	"time"
 )
@@ -15,18 +15,10 @@ type cpuTimer struct {
 	bytes int64
 }
 
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func startCPU(bytes int64) *cpuTimer { return &cpuTimer{start: cpuNow(), bytes: bytes} }
+func startCPU(bytes int64) *cpuTimer { return &cpuTimer{start: cputime.Now(), bytes: bytes} }
 
 func (c *cpuTimer) report(b *testing.B) {
-	d := cpuNow() - c.start
+	d := cputime.Now() - c.start
 	if d <= 0 || b.N == 0 {
 		return
 	}

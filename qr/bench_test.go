@@ -2,10 +2,10 @@ package qr
 
 import (
 	"bytes"
+	"github.com/medqr/medqr/internal/cputime"
 	"image"
 	"image/png"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,18 +18,10 @@ import (
 // cpuTimer measures process CPU time across a benchmark loop.
 type cpuTimer struct{ start time.Duration }
 
-func startCPU() cpuTimer { return cpuTimer{cpuNow()} }
+func startCPU() cpuTimer { return cpuTimer{cputime.Now()} }
 
 func (c cpuTimer) report(b *testing.B) {
-	b.ReportMetric(float64(cpuNow()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(cputime.Now()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkEncode(b *testing.B) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"github.com/medqr/medqr/internal/cputime"
 	"path/filepath"
 	"testing"
 
@@ -55,7 +56,7 @@ func BenchmarkEncryptToPNG(b *testing.B) {
 			dir := b.TempDir()
 			var res *Result
 			var err error
-			start := cpuNow()
+			start := cputime.Now()
 			for i := 0; b.Loop(); i++ {
 				res, err = Encrypt(src, filepath.Join(dir, fmt.Sprint(i)), c.o)
 				if err != nil {
@@ -79,7 +80,7 @@ func BenchmarkDecryptPNG(b *testing.B) {
 				b.Fatal(err)
 			}
 			key := seal.KeyOpener(res.Key)
-			start := cpuNow()
+			start := cputime.Now()
 			for b.Loop() {
 				if _, err := Decrypt(res.QRFiles, key); err != nil {
 					b.Fatal(err)

@@ -1,9 +1,9 @@
 package attacks
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/medqr/medqr/internal/jsonconfig"
 	"os"
 	"strconv"
 	"strings"
@@ -175,10 +175,8 @@ func LoadConfig(path string, base Config) (Config, error) {
 	if err != nil {
 		return base, fmt.Errorf("attacks: failed to read config: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	c := base
-	if err := dec.Decode(&c); err != nil {
+	if err := jsonconfig.DecodeStrict(b, &c); err != nil {
 		return base, fmt.Errorf("attacks: config %s: %w", path, err)
 	}
 	if err := c.Validate(); err != nil {
@@ -228,9 +226,7 @@ func (c *Config) Override(kv string) error {
 		return err
 	}
 	var nc Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&nc); err != nil {
+	if err := jsonconfig.DecodeStrict(b, &nc); err != nil {
 		return fmt.Errorf("attacks: override %q: %w", kv, err)
 	}
 	if err := nc.Validate(); err != nil {

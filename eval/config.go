@@ -1,9 +1,9 @@
 package eval
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/medqr/medqr/internal/jsonconfig"
 	"os"
 	"strconv"
 	"strings"
@@ -116,7 +116,7 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("failed to read config: %w", err)
 		}
-		if err := strictDecode(b, &c); err != nil {
+		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
@@ -127,18 +127,6 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 		}
 	}
 	return c, c.Validate()
-}
-
-func strictDecode(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("trailing data after the JSON object")
-	}
-	return nil
 }
 
 func applyOverrides(c Config, overrides []string) (Config, error) {
@@ -199,7 +187,7 @@ func applyOverrides(c Config, overrides []string) (Config, error) {
 		return c, err
 	}
 	var out Config
-	if err := strictDecode(b, &out); err != nil {
+	if err := jsonconfig.DecodeStrict(b, &out); err != nil {
 		return c, fmt.Errorf("overrides: %w", err)
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/medqr/medqr/internal/jsonconfig"
 	"image"
 	"math"
 	"math/rand/v2"
@@ -51,7 +52,7 @@ func Ablate(runDirs []string, imgs []*image.Gray, eraseFrac float64) ([]Ablation
 		if err != nil {
 			return nil, fmt.Errorf("train: run %s: %w", dir, err)
 		}
-		if err := strictUnmarshal(b, &cfg); err != nil {
+		if err := jsonconfig.DecodeStrict(b, &cfg); err != nil {
 			return nil, fmt.Errorf("train: run %s config: %w", dir, err)
 		}
 		vp, err := Validate(lc.Model().Config, tensorsOf(lc), imgs)

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/medqr/medqr/internal/jsonconfig"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/medqr/medqr/model"
@@ -115,7 +115,7 @@ func LoadConfig(path string, sets []string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("train: failed to read config: %w", err)
 		}
-		if err := strictUnmarshal(b, &c); err != nil {
+		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
 			return c, fmt.Errorf("train: config %s: %w", path, err)
 		}
 	}
@@ -125,65 +125,6 @@ func LoadConfig(path string, sets []string) (Config, error) {
 		}
 	}
 	return c, c.Validate()
-}
-
-func strictUnmarshal(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
-}
-
-// Set applies one key=value override. The value is parsed as JSON when it
-// is valid JSON (numbers, booleans, arrays), else taken as a string.
-func (c *Config) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("train: -set %q: want key=value", kv)
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	var root map[string]any
-	if err := json.Unmarshal(b, &root); err != nil {
-		return err
-	}
-	keys := strings.Split(k, ".")
-	node := root
-	for i, key := range keys {
-		cur, ok := node[key]
-		if !ok {
-			return fmt.Errorf("train: -set %s: unknown config field %q", k, strings.Join(keys[:i+1], "."))
-		}
-		if i == len(keys)-1 {
-			var val any
-			if err := json.Unmarshal([]byte(v), &val); err != nil {
-				val = v
-			}
-			if _, isStr := cur.(string); isStr {
-				if _, err := strconv.Unquote(v); err != nil {
-					val = v
-				}
-			}
-			node[key] = val
-			break
-		}
-		sub, ok := cur.(map[string]any)
-		if !ok {
-			return fmt.Errorf("train: -set %s: %q is not a group of fields", k, strings.Join(keys[:i+1], "."))
-		}
-		node = sub
-	}
-	b, err = json.Marshal(root)
-	if err != nil {
-		return err
-	}
-	var nc Config
-	if err := strictUnmarshal(b, &nc); err != nil {
-		return fmt.Errorf("train: -set %s: %w", kv, err)
-	}
-	*c = nc
-	return nil
 }
 
 // Validate reports settings that cannot run.
@@ -207,4 +148,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: ckpt_every, log_every must be positive, val_every, val_images non-negative")
 	}
 	return c.Model.Validate()
+}
+
+// Set applies one key=value override (dotted JSON names for nested fields;
+// see jsonconfig.Set for how values are read).
+func (c *Config) Set(kv string) error {
+	if err := jsonconfig.Set(c, kv); err != nil {
+		return fmt.Errorf("train: -set %w", err)
+	}
+	return nil
 }

@@ -13,11 +13,9 @@
 package iwave
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"github.com/medqr/medqr/internal/jsonconfig"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/medqr/medqr/model/iwave"
@@ -108,7 +106,7 @@ func LoadConfig(path string, sets []string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("train/iwave: failed to read config: %w", err)
 		}
-		if err := strictDecode(b, &c); err != nil {
+		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
 			return c, fmt.Errorf("train/iwave: config %s: %w", path, err)
 		}
 	}
@@ -120,66 +118,11 @@ func LoadConfig(path string, sets []string) (Config, error) {
 	return c, c.Validate()
 }
 
-func strictDecode(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("trailing data after the JSON object")
-	}
-	return nil
-}
-
 // Set applies one key=value override; nested fields use dotted keys
-// (filter.channels=24). Values are JSON, or a bare string.
+// (filter.channels=24). Values are JSON, or a bare string (jsonconfig.Set).
 func (c *Config) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("train/iwave: -set %q: want key=value", kv)
+	if err := jsonconfig.Set(c, kv); err != nil {
+		return fmt.Errorf("train/iwave: -set %w", err)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	var root map[string]any
-	if err := json.Unmarshal(b, &root); err != nil {
-		return err
-	}
-	keys := strings.Split(k, ".")
-	node := root
-	for i, key := range keys {
-		cur, ok := node[key]
-		if !ok {
-			return fmt.Errorf("train/iwave: -set %s: unknown config field %q", k, strings.Join(keys[:i+1], "."))
-		}
-		if i == len(keys)-1 {
-			var val any
-			if _, isStr := cur.(string); isStr {
-				val = v
-				if u, err := strconv.Unquote(v); err == nil {
-					val = u
-				}
-			} else if err := json.Unmarshal([]byte(v), &val); err != nil {
-				return fmt.Errorf("train/iwave: -set %s: value %q is not valid JSON", k, v)
-			}
-			node[key] = val
-			break
-		}
-		sub, ok := cur.(map[string]any)
-		if !ok {
-			return fmt.Errorf("train/iwave: -set %s: %q is not a group of fields", k, strings.Join(keys[:i+1], "."))
-		}
-		node = sub
-	}
-	if b, err = json.Marshal(root); err != nil {
-		return err
-	}
-	n := DefaultConfig()
-	if err := strictDecode(b, &n); err != nil {
-		return fmt.Errorf("train/iwave: -set %s: %w", k, err)
-	}
-	*c = n
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -30,6 +31,9 @@ type Sealer interface {
 	// Mode is the key mode written in the header.
 	Mode() Mode
 	aead() AEAD
+	// random is the source of message ids: crypto/rand unless WithRand
+	// replaced it.
+	random() io.Reader
 	// begin returns the header fields of symbol 0 (KDF or Enc) and the
 	// input keying material for a message with the given id.
 	begin(h *Header) (ikm []byte, err error)
@@ -48,6 +52,7 @@ type Opener interface {
 type keySealer struct {
 	k Key
 	a AEAD
+	r io.Reader // nil: crypto/rand
 }
 
 // NewKeySealer seals with a 256-bit key.
@@ -55,12 +60,14 @@ func NewKeySealer(k Key) Sealer { return &keySealer{k: k, a: ChaCha20Poly1305} }
 
 func (s *keySealer) Mode() Mode                    { return ModeKey }
 func (s *keySealer) aead() AEAD                    { return s.a }
+func (s *keySealer) random() io.Reader             { return s.r }
 func (s *keySealer) begin(*Header) ([]byte, error) { return s.k[:], nil }
 
 type passSealer struct {
 	pass string
 	p    Argon2Params
 	a    AEAD
+	r    io.Reader // nil: crypto/rand
 }
 
 // NewPassphraseSealer seals with a passphrase through Argon2id with params
@@ -75,24 +82,27 @@ func NewPassphraseSealer(pass string, params Argon2Params) (Sealer, error) {
 	return &passSealer{pass: pass, p: params, a: ChaCha20Poly1305}, nil
 }
 
-func (s *passSealer) Mode() Mode { return ModePassphrase }
-func (s *passSealer) aead() AEAD { return s.a }
+func (s *passSealer) Mode() Mode        { return ModePassphrase }
+func (s *passSealer) aead() AEAD        { return s.a }
+func (s *passSealer) random() io.Reader { return s.r }
 func (s *passSealer) begin(h *Header) ([]byte, error) {
 	h.KDF = s.p
 	return argon2Key(s.pass, h.MessageID[:], s.p), nil
 }
 
 type recipientSealer struct {
-	r *Recipient
-	a AEAD
+	r   *Recipient
+	a   AEAD
+	rnd io.Reader // nil: crypto/rand
 }
 
 // NewRecipientSealer seals to a recipient's public key with HPKE: only the
 // holder of the matching Identity can open the message.
 func NewRecipientSealer(r *Recipient) Sealer { return &recipientSealer{r: r, a: ChaCha20Poly1305} }
 
-func (s *recipientSealer) Mode() Mode { return s.r.suite.mode() }
-func (s *recipientSealer) aead() AEAD { return s.a }
+func (s *recipientSealer) Mode() Mode        { return s.r.suite.mode() }
+func (s *recipientSealer) aead() AEAD        { return s.a }
+func (s *recipientSealer) random() io.Reader { return s.rnd }
 func (s *recipientSealer) begin(h *Header) ([]byte, error) {
 	enc, ctx, err := hpke.NewSender(s.r.pub, hpke.HKDFSHA256(), hpke.ExportOnly(), []byte(labelHPKE))
 	if err != nil {
@@ -122,6 +132,43 @@ func WithAEAD(s Sealer, a AEAD) Sealer {
 	case *recipientSealer:
 		c := *v
 		c.a = a
+		return &c
+	}
+	panic("seal: unknown Sealer")
+}
+
+// WithRand returns a Sealer like s that reads each message id (16 bytes per
+// SealMessage call) from r instead of crypto/rand.
+//
+// RESEARCH AND TESTING ONLY. It exists so that the attack suite (package
+// attacks) can seal from a seeded stream and write the same report on every
+// run. A predictable message id makes the payload key (HKDF salt) and, in
+// passphrase mode, the Argon2id salt predictable and repeatable; with a
+// repeated id under one key, two messages reuse the AEAD key and nonces,
+// which breaks confidentiality and integrity. The product path (medqr
+// encrypt, package store) never calls WithRand, and nothing outside tests
+// and the attacks package may. Keys (GenerateKey, GenerateIdentity) always
+// come from crypto/rand, and in recipient mode the HPKE encapsulation still
+// draws its ephemeral key from crypto/rand (crypto/hpke takes no reader), so
+// a recipient-mode message is not reproducible even with WithRand.
+//
+// r must not be nil; a short read fails SealMessage.
+func WithRand(s Sealer, r io.Reader) Sealer {
+	if r == nil {
+		panic("seal: WithRand with a nil reader")
+	}
+	switch v := s.(type) {
+	case *keySealer:
+		c := *v
+		c.r = r
+		return &c
+	case *passSealer:
+		c := *v
+		c.r = r
+		return &c
+	case *recipientSealer:
+		c := *v
+		c.rnd = r
 		return &c
 	}
 	panic("seal: unknown Sealer")
@@ -251,7 +298,11 @@ func SealMessage(m Meta, payload []byte, symbolCapacity int, s Sealer) ([][]byte
 		return nil, fmt.Errorf("%w: %d bytes need %d symbols, more than %d", ErrTooLarge, len(payload), count, MaxSymbols)
 	}
 	h := &Header{Version: Version, Mode: s.Mode(), AEAD: s.aead(), Count: count, Meta: m}
-	if _, err := rand.Read(h.MessageID[:]); err != nil {
+	if r := s.random(); r != nil {
+		if _, err := io.ReadFull(r, h.MessageID[:]); err != nil {
+			return nil, fmt.Errorf("seal: failed to read the message id: %w", err)
+		}
+	} else if _, err := rand.Read(h.MessageID[:]); err != nil {
 		return nil, fmt.Errorf("seal: failed to read random bytes: %w", err)
 	}
 	ikm, err := s.begin(h)

@@ -90,12 +90,11 @@ func runBrute(ctx context.Context, rng *rand.Rand, cfg BruteConfig, research Sch
 	const capacity = 2953 // QR version 40-L
 	refuse := seal.ErrAuth.Error()
 
-	// Raw 256-bit key.
-	k, err := seal.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	msg, err := seal.SealMessage(meta, payload, capacity, seal.NewKeySealer(k))
+	// Raw 256-bit key. The run's key and message ids are seeded (research
+	// only, see seededReader); a product key comes from crypto/rand.
+	ids := seededReader(rng)
+	k := seal.Key(randKey(rng))
+	msg, err := seal.SealMessage(meta, payload, capacity, seal.WithRand(seal.NewKeySealer(k), ids))
 	if err != nil {
 		return nil, fmt.Errorf("attacks: brute force: %w", err)
 	}
@@ -130,7 +129,7 @@ func runBrute(ctx context.Context, rng *rand.Rand, cfg BruteConfig, research Sch
 	if err != nil {
 		return nil, err
 	}
-	pmsg, err := seal.SealMessage(meta, payload, capacity, ps)
+	pmsg, err := seal.SealMessage(meta, payload, capacity, seal.WithRand(ps, ids))
 	if err != nil {
 		return nil, fmt.Errorf("attacks: brute force: %w", err)
 	}
@@ -278,11 +277,10 @@ func runTamper(ctx context.Context, rng *rand.Rand, cfg TamperConfig) ([]TamperR
 	const capacity = 1273 // QR version 40-H
 	var out []TamperResult
 
-	k, err := seal.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	msgs, orig, err := sealedSet(rng, cfg.Messages, seal.NewKeySealer(k), capacity, sizes)
+	// Seeded key and message ids (research only, see seededReader).
+	ids := seededReader(rng)
+	k := seal.Key(randKey(rng))
+	msgs, orig, err := sealedSet(rng, cfg.Messages, seal.WithRand(seal.NewKeySealer(k), ids), capacity, sizes)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +305,7 @@ func runTamper(ctx context.Context, rng *rand.Rand, cfg TamperConfig) ([]TamperR
 		if err != nil {
 			return nil, err
 		}
-		rm, ro, err := sealedSet(rng, cfg.Messages, seal.NewRecipientSealer(id.Recipient()), capacity, sizes)
+		rm, ro, err := sealedSet(rng, cfg.Messages, seal.WithRand(seal.NewRecipientSealer(id.Recipient()), ids), capacity, sizes)
 		if err != nil {
 			return nil, err
 		}
@@ -319,7 +317,7 @@ func runTamper(ctx context.Context, rng *rand.Rand, cfg TamperConfig) ([]TamperR
 		if err != nil {
 			return nil, err
 		}
-		pm, po, err := sealedSet(rng, min(cfg.Messages, 2), ps, capacity, sizes)
+		pm, po, err := sealedSet(rng, min(cfg.Messages, 2), seal.WithRand(ps, ids), capacity, sizes)
 		if err != nil {
 			return nil, err
 		}

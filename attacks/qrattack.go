@@ -3,6 +3,8 @@ package attacks
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -35,6 +37,10 @@ type QRFidelity struct {
 	Payload Num    `json:"payload_bytes_mean"`
 	PSNR    Num    `json:"psnr_db"`
 	SSIM    Num    `json:"ssim"`
+	// Symbols is the SHA-256 of the sealed containers behind the level's
+	// QR symbols, in image order. Their message ids are seeded, so a rerun
+	// of one config seals, renders and damages the same symbols.
+	Symbols string `json:"symbols_sha256"`
 }
 
 // QRReport is attack 2.
@@ -64,11 +70,10 @@ func runQR(ctx context.Context, rng *rand.Rand, cfg QRConfig, imgs []*image.Gray
 	if err != nil {
 		return nil, fmt.Errorf("attacks: qr: %w", err)
 	}
-	key, err := seal.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	sealer, opener := seal.NewKeySealer(key), seal.KeyOpener(key)
+	// A seeded key and message ids (research only, see seededReader): the
+	// QR modules, and so the damage outcomes, repeat from run to run.
+	key := seal.Key(randKey(rng))
+	sealer, opener := seal.WithRand(seal.NewKeySealer(key), seededReader(rng)), seal.KeyOpener(key)
 	rep := &QRReport{Codec: c.Name(), PxPerModule: cfg.PxPerModule, Images: len(imgs), Levels: cfg.Levels}
 	ds := damageList(cfg.SaltPepper, cfg.Gaussian, cfg.Blocks, cfg.Positions, cfg.JPEG)
 	open := func(b []byte) (*image.Gray, error) {
@@ -92,6 +97,7 @@ func runQR(ctx context.Context, rng *rand.Rand, cfg QRConfig, imgs []*image.Gray
 		fid := QRFidelity{Level: ls, Budget: budget}
 		var syms []qrSymbol
 		var ps, ss, pl float64
+		fp := sha256.New()
 		for i, im := range imgs {
 			payload, err := c.Encode(im, budget)
 			if err != nil {
@@ -117,12 +123,14 @@ func runQR(ctx context.Context, rng *rand.Rand, cfg QRConfig, imgs []*image.Gray
 				return nil, fmt.Errorf("attacks: qr: undamaged symbol does not open: %w", err)
 			}
 			syms = append(syms, qrSymbol{level: lvl, img: sym, container: cs[0], clean: clean})
+			fp.Write(cs[0])
 			ps += capPSNR(eval.PSNR(im, clean))
 			ss += eval.SSIM(im, clean)
 			pl += float64(len(payload))
 		}
 		k := float64(len(imgs))
 		fid.PSNR, fid.SSIM, fid.Payload = Num(round6(ps/k)), Num(round6(ss/k)), Num(round6(pl/k))
+		fid.Symbols = hex.EncodeToString(fp.Sum(nil))
 		rep.Fidelity = append(rep.Fidelity, fid)
 
 		for _, d := range ds {

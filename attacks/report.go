@@ -17,13 +17,14 @@ import (
 )
 
 // ReportVersion is the version of report.json's layout.
-const ReportVersion = 1
+const ReportVersion = 2
 
 // Report is every number of one attack run. Fields named "timing" (and
-// RuntimeSeconds) are measurements that vary from run to run, and so do the
-// QR damage outcomes (QR.Points: every sealed container carries a fresh
-// random message id, so its modules differ); everything else is a
-// deterministic function of the config and the code.
+// RuntimeSeconds, "runtime_s") are measurements that vary from run to run;
+// everything else is a deterministic function of the config and the code:
+// every key, nonce, image choice and damage comes from streams seeded by
+// Config.Seed, and so do the message ids of the product containers the
+// run seals (seal.WithRand, research only).
 type Report struct {
 	Version        int                `json:"version"`
 	Code           string             `json:"code_version"`
@@ -76,7 +77,7 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 	chosenSchemes := append([]Scheme{PermXOR{}}, research...)
 	learnedSchemes := append([]Scheme{PermXOR{}}, research...)
 	total := len(noiseSchemes)*len(noiseDamage) + len(cfg.QR.Levels)*len(qrDamage) +
-		len(diffSchemes)*len(DiffTests)*cfg.Differential.Trials + 2*len(chosenSchemes) +
+		len(diffSchemes)*len(DiffTests)*cfg.Differential.Trials + 4*len(chosenSchemes) +
 		2*len(learnedSchemes)*cfg.Learned.Epochs + 2
 	var bar *progressbar.ProgressBar
 	if o.Progress != nil {

@@ -262,68 +262,124 @@ func runDifferential(ctx context.Context, rng *rand.Rand, schemes []Scheme, imgs
 // Attack 4a: classical chosen plaintext.
 
 // ChosenResult is the classical attack on one scheme.
+// The classical chosen-plaintext attacks of ChosenResult.Attack.
+const (
+	// AttackTables is ChosenPlaintext: per-position substitution tables
+	// and index images, for "permute, then substitute each position".
+	AttackTables = "substitution tables"
+	// AttackCoupling is CouplingAttack: impulses with spill compensation,
+	// then two adaptive queries per image, for "permute, then two coupling
+	// layers" (cipherimg with diffusion off).
+	AttackCoupling = "coupling inversion"
+)
+
+// ChosenResult is one classical attack on one scheme and nonce rule.
 type ChosenResult struct {
-	Scheme    string  `json:"scheme"`
-	Nonce     string  `json:"nonce"` // fixed or fresh
-	Size      int     `json:"size"`
-	Queries   int     `json:"queries"`
-	Bijective float64 `json:"bijective_positions"` // fraction of positions behaving as a byte bijection
-	PermValid bool    `json:"permutation_valid"`
-	Exact     float64 `json:"exact_pixels"` // fraction of target pixels recovered exactly
-	PSNR      Num     `json:"psnr_db"`
-	SSIM      Num     `json:"ssim"`
-	Full      bool    `json:"full_recovery"` // every target image recovered bit for bit
+	Attack  string `json:"attack"` // AttackTables or AttackCoupling
+	Scheme  string `json:"scheme"`
+	Nonce   string `json:"nonce"` // fixed or fresh
+	Size    int    `json:"size"`
+	Queries int    `json:"queries"` // chosen plaintexts before the first target
+	// DecryptQueries is the number of further chosen plaintexts per target
+	// image (0 for the table attack, DecryptQueries for the coupling one).
+	DecryptQueries int     `json:"decrypt_queries_per_image"`
+	Bijective      float64 `json:"bijective_positions,omitempty"` // tables: fraction of positions behaving as a byte bijection
+	PermValid      bool    `json:"permutation_valid"`             // tables: the index images gave a permutation; coupling: every position placed and every model check passed
+	Located        float64 `json:"located_positions,omitempty"`   // coupling: fraction of cipher positions placed
+	Exact          float64 `json:"exact_pixels"`                  // fraction of target pixels recovered exactly
+	PSNR           Num     `json:"psnr_db"`
+	SSIM           Num     `json:"ssim"`
+	Full           bool    `json:"full_recovery"` // every target image recovered bit for bit
+}
+
+// chosenAttack is one classical attack: it learns from enc (w x h) and
+// returns the decryption of unseen cipher images plus its statistics.
+type chosenAttack func(enc Oracle, w, h int, rng *rand.Rand) (decrypt func(*image.Gray) (*image.Gray, error), r ChosenResult, err error)
+
+func tablesAttack(enc Oracle, w, h int, _ *rand.Rand) (func(*image.Gray) (*image.Gray, error), ChosenResult, error) {
+	rec, err := ChosenPlaintext(enc, w, h)
+	if err != nil {
+		return nil, ChosenResult{}, err
+	}
+	return rec.Decrypt, ChosenResult{Attack: AttackTables, Queries: rec.Queries,
+		Bijective: round6(rec.Bijective), PermValid: rec.PermValid}, nil
+}
+
+func couplingAttack(enc Oracle, w, h int, rng *rand.Rand) (func(*image.Gray) (*image.Gray, error), ChosenResult, error) {
+	co, err := CouplingAttack(GrayOracle(enc, w, h), w, h, 8, rng)
+	if err != nil {
+		return nil, ChosenResult{}, err
+	}
+	dec := func(c *image.Gray) (*image.Gray, error) {
+		cg := cloneGray(c)
+		px := make([]uint16, len(cg.Pix))
+		for i, v := range cg.Pix {
+			px[i] = uint16(v)
+		}
+		p, err := co.Decrypt(px)
+		if err != nil {
+			return nil, err
+		}
+		out := image.NewGray(image.Rect(0, 0, w, h))
+		for i, v := range p {
+			out.Pix[i] = uint8(v)
+		}
+		return out, nil
+	}
+	return dec, ChosenResult{Attack: AttackCoupling, Queries: co.Queries, DecryptQueries: DecryptQueries,
+		PermValid: co.Complete, Located: round6(float64(co.Located) / float64(w*h))}, nil
 }
 
 func runChosen(ctx context.Context, rng *rand.Rand, schemes []Scheme, targets []*image.Gray, tick func()) ([]ChosenResult, error) {
 	var out []ChosenResult
-	for _, s := range schemes {
-		for _, mode := range []string{"fixed", "fresh"} {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			key := randKey(rng)
-			nonce := randBytes(rng, s.NonceSize())
-			enc := FixedNonceOracle(s, key, nonce)
-			if mode == "fresh" {
-				enc = FreshNonceOracle(s, key, func() []byte { return randBytes(rng, s.NonceSize()) })
-			}
-			w, h := targets[0].Rect.Dx(), targets[0].Rect.Dy()
-			rec, err := ChosenPlaintext(enc, w, h)
-			if err != nil {
-				return nil, fmt.Errorf("attacks: chosen plaintext: %s: %w", s.Name(), err)
-			}
-			r := ChosenResult{Scheme: s.Name(), Nonce: mode, Size: w, Queries: rec.Queries,
-				Bijective: round6(rec.Bijective), PermValid: rec.PermValid, Full: true}
-			var ps, ss float64
-			exact, total := 0, 0
-			for _, p := range targets {
-				c, err := enc(p) // the victim's message, under the same oracle rules
-				if err != nil {
+	for _, a := range []chosenAttack{tablesAttack, couplingAttack} {
+		for _, s := range schemes {
+			for _, mode := range []string{"fixed", "fresh"} {
+				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				got, err := rec.Decrypt(c)
-				if err != nil {
-					return nil, err
+				key := randKey(rng)
+				nonce := randBytes(rng, s.NonceSize())
+				enc := FixedNonceOracle(s, key, nonce)
+				if mode == "fresh" {
+					enc = FreshNonceOracle(s, key, func() []byte { return randBytes(rng, s.NonceSize()) })
 				}
-				for i := range got.Pix {
-					if got.Pix[i] == p.Pix[i] {
-						exact++
+				w, h := targets[0].Rect.Dx(), targets[0].Rect.Dy()
+				decrypt, r, err := a(enc, w, h, rng)
+				if err != nil {
+					return nil, fmt.Errorf("attacks: chosen plaintext: %s: %w", s.Name(), err)
+				}
+				r.Scheme, r.Nonce, r.Size, r.Full = s.Name(), mode, w, true
+				var ps, ss float64
+				exact, total := 0, 0
+				for _, p := range targets {
+					c, err := enc(p) // the victim's message, under the same oracle rules
+					if err != nil {
+						return nil, err
 					}
+					got, err := decrypt(c)
+					if err != nil {
+						return nil, err
+					}
+					for i := range got.Pix {
+						if got.Pix[i] == p.Pix[i] {
+							exact++
+						}
+					}
+					total += len(got.Pix)
+					v := eval.PSNR(p, got)
+					if !math.IsInf(v, 1) {
+						r.Full = false
+					}
+					ps += capPSNR(v)
+					ss += eval.SSIM(p, got)
 				}
-				total += len(got.Pix)
-				v := eval.PSNR(p, got)
-				if !math.IsInf(v, 1) {
-					r.Full = false
+				r.Exact = round6(float64(exact) / float64(total))
+				r.PSNR, r.SSIM = Num(ps/float64(len(targets))), Num(ss/float64(len(targets)))
+				out = append(out, r)
+				if tick != nil {
+					tick()
 				}
-				ps += capPSNR(v)
-				ss += eval.SSIM(p, got)
-			}
-			r.Exact = round6(float64(exact) / float64(total))
-			r.PSNR, r.SSIM = Num(ps/float64(len(targets))), Num(ss/float64(len(targets)))
-			out = append(out, r)
-			if tick != nil {
-				tick()
 			}
 		}
 	}

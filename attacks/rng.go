@@ -29,3 +29,14 @@ func randKey(rng *rand.Rand) [32]byte {
 	copy(k[:], randBytes(rng, 32))
 	return k
 }
+
+// seededReader returns a ChaCha8 stream (math/rand/v2) keyed by 32 bytes
+// drawn from rng. RESEARCH ONLY: the attack suite passes it to
+// seal.WithRand so that the message ids of the containers it seals, and so
+// their QR modules, follow from the run's seed and the report repeats. The
+// product path never does this: its message ids come from crypto/rand.
+func seededReader(rng *rand.Rand) *rand.ChaCha8 {
+	var s [32]byte
+	copy(s[:], randBytes(rng, 32))
+	return rand.NewChaCha8(s)
+}

@@ -1,9 +1,12 @@
 package attacks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,20 +18,32 @@ func repoPath(parts ...string) string {
 	return filepath.Join(append([]string{".."}, parts...)...)
 }
 
-// TestRunQuick runs the quick setting that "make test" promises and checks
-// that every attack detects what it should.
+// TestRunQuick runs the quick setting that "make test" promises, twice:
+// every attack must detect what it should, and the two runs must write the
+// same report.json byte for byte apart from the measured timings (fields
+// "timing" and "runtime_s"), the same report.md apart from the numbers
+// drawn from them, and the same plots and images.
 func TestRunQuick(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the quick attack suite takes about 30 s")
+		t.Skip("the quick attack suite runs twice, about 20 s")
 	}
 	cfg := QuickConfig()
 	cfg.Images = repoPath("data", "samples", "kermany_cxr_224")
-	dir := t.TempDir()
-	rep, err := Run(context.Background(), cfg, Options{Out: dir, Quick: true})
+	dirs := []string{t.TempDir(), t.TempDir()}
+	rep, err := Run(context.Background(), cfg, Options{Out: dirs[0], Quick: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("runtime %.1f s: %v", rep.RuntimeSeconds, rep.Timing)
+	checkQuick(t, dirs[0], rep)
+	if _, err := Run(context.Background(), cfg, Options{Out: dirs[1], Quick: true}); err != nil {
+		t.Fatal(err)
+	}
+	compareRuns(t, dirs[0], dirs[1])
+}
+
+func checkQuick(t *testing.T, dir string, rep *Report) {
+	t.Helper()
 	for _, f := range append([]string{"report.json", "report.md", "images/plaintext.png"}, rep.Plots...) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("missing output %s: %v", f, err)
@@ -75,13 +90,31 @@ func TestRunQuick(t *testing.T) {
 			t.Errorf("%s plaintext sensitivity: NPCR mean %.3f %%", d.Scheme, float64(d.NPCR.Mean))
 		}
 	}
-	// 4a: the attack fully recovers the weak variants under a fixed nonce
-	// and nothing else.
+	// 4a: each classical attack fully recovers exactly the variants it
+	// models, under a fixed nonce, and nothing else: the substitution-table
+	// attack breaks the weak control and "permutation only"; the coupling
+	// inversion also breaks "diffusion off" (permutation + network).
+	var coupling int
 	for _, c := range rep.Chosen {
-		weak := strings.Contains(c.Scheme, "weak control") || strings.Contains(c.Scheme, "permutation only")
-		if want := weak && c.Nonce == "fixed"; c.Full != want {
-			t.Errorf("chosen plaintext on %s (%s nonce): full recovery %v, want %v", c.Scheme, c.Nonce, c.Full, want)
+		var weak bool
+		switch c.Attack {
+		case AttackTables:
+			weak = strings.Contains(c.Scheme, "weak control") || strings.Contains(c.Scheme, "permutation only")
+		case AttackCoupling:
+			coupling++
+			weak = strings.Contains(c.Scheme, "diffusion off") || strings.Contains(c.Scheme, "permutation only")
+		default:
+			t.Errorf("unknown attack %q", c.Attack)
 		}
+		if want := weak && c.Nonce == "fixed"; c.Full != want {
+			t.Errorf("%s on %s (%s nonce): full recovery %v, want %v", c.Attack, c.Scheme, c.Nonce, c.Full, want)
+		}
+		if !c.Full && c.Exact > 0.05 {
+			t.Errorf("%s on %s (%s nonce): %.2f %% exact pixels, want chance level", c.Attack, c.Scheme, c.Nonce, 100*c.Exact)
+		}
+	}
+	if coupling == 0 {
+		t.Error("the coupling-inversion attack did not run")
 	}
 	// 4b: the network beats the mean image on the weak control with a fixed
 	// nonce, and not with fresh nonces.
@@ -102,16 +135,29 @@ func TestRunQuick(t *testing.T) {
 			t.Errorf("tamper %s: rejection rate %v", tr.Mode, tr.Rate)
 		}
 	}
+	// report.md is drawn from report.json alone: Render reproduces it.
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(dir); err != nil {
+		t.Fatal(err)
+	}
+	if md2, _ := os.ReadFile(filepath.Join(dir, "report.md")); string(md2) != string(md) {
+		t.Error("report.md rendered from report.json differs from the one the run wrote")
+	}
 }
 
-// stripTiming removes the measured fields, which vary between runs, and the
-// QR damage outcomes, which depend on the sealed container's fresh random
-// message id (seal draws it from crypto/rand, by design).
+// timingKeys are the only report.json fields allowed to differ between two
+// runs of one config: wall-clock measurements.
+var timingKeys = map[string]bool{"timing": true, "runtime_s": true}
+
+// stripTiming removes the timingKeys fields at any depth.
 func stripTiming(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k := range x {
-			if k == "timing" || k == "runtime_s" || k == "points" && x["fidelity"] != nil {
+			if timingKeys[k] {
 				delete(x, k)
 				continue
 			}
@@ -125,61 +171,103 @@ func stripTiming(v any) any {
 	return v
 }
 
-// TestRunDeterministic runs a tiny config twice: report.json must agree in
-// every number but the timings, and the plots byte for byte.
-func TestRunDeterministic(t *testing.T) {
-	cfg := QuickConfig()
-	cfg.Images = repoPath("data", "samples", "kermany_cxr_224")
-	cfg.Size = 32
-	cfg.Noise.SaltPepper, cfg.Noise.Gaussian, cfg.Noise.JPEG = []float64{0.01}, []float64{5}, []int{90}
-	cfg.Noise.Blocks, cfg.Noise.Positions = []float64{0.25}, []string{"center"}
-	cfg.QR.Levels, cfg.QR.SaltPepper, cfg.QR.Blocks, cfg.QR.JPEG = []string{"M"}, []float64{0.05}, nil, nil
-	cfg.Differential.Trials = 3
-	cfg.Chosen = ChosenConfig{Size: 16, Targets: 1}
-	cfg.Learned = LearnedConfig{Size: 12, Train: 100, Test: 10, Epochs: 1, Batch: 50, LR: 3e-4}
-	cfg.Brute = BruteConfig{Passphrases: cfg.Brute.Passphrases, KeyTrials: 10, PassTrials: 1, RecipTrials: 2, Parallel: 1e6, WrongKeys: 5}
-	cfg.Tamper = TamperConfig{Trials: 200, PassphraseTrials: 0, RecipientTrials: 20, Messages: 3}
-	var reps []map[string]any
-	var plots [][]byte
-	for range 2 {
-		dir := t.TempDir()
-		if _, err := Run(context.Background(), cfg, Options{Out: dir}); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "report.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		reps = append(reps, stripTiming(m).(map[string]any))
-		md, err := os.ReadFile(filepath.Join(dir, "report.md"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Render(dir); err != nil {
-			t.Fatal(err)
-		}
-		if md2, _ := os.ReadFile(filepath.Join(dir, "report.md")); string(md2) != string(md) {
-			t.Error("report.md rendered from report.json differs from the one the run wrote")
-		}
-		p, err := os.ReadFile(filepath.Join(dir, "noise-salt-pepper-psnr.png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plots = append(plots, p)
+// untimedJSON is report.json with the timing fields removed, re-encoded
+// (indented, keys sorted) so that two runs compare byte for byte.
+func untimedJSON(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(reps[0], reps[1]) {
-		for k := range reps[0] {
-			if !reflect.DeepEqual(reps[0][k], reps[1][k]) {
-				t.Errorf("report.json differs between runs in %q", k)
-			}
+	var m any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.MarshalIndent(stripTiming(m), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// untimedMarkdown is report.md as drawn from report.json with the timing
+// fields removed (checkQuick checks that report.md is drawn from
+// report.json alone): the measured trial costs, search times and the
+// runtime table are left out.
+func untimedMarkdown(t *testing.T, path string) string {
+	t.Helper()
+	var r Report
+	if err := json.Unmarshal(untimedJSON(t, path), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.Markdown()
+}
+
+// firstDiff names the first line where a and b differ.
+func firstDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d: %q vs %q", i+1, la[i], lb[i])
 		}
 	}
-	if string(plots[0]) != string(plots[1]) {
-		t.Error("plot differs between runs")
+	return fmt.Sprintf("%d vs %d lines", len(la), len(lb))
+}
+
+// compareRuns checks that two report folders agree in everything but the
+// timings.
+func compareRuns(t *testing.T, a, b string) {
+	t.Helper()
+	ja, jb := untimedJSON(t, filepath.Join(a, "report.json")), untimedJSON(t, filepath.Join(b, "report.json"))
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("report.json differs between runs beyond the timings: %s", firstDiff(string(ja), string(jb)))
+	}
+	if ma, mb := untimedMarkdown(t, filepath.Join(a, "report.json")), untimedMarkdown(t, filepath.Join(b, "report.json")); ma != mb {
+		t.Errorf("report.md differs between runs beyond the timings: %s", firstDiff(ma, mb))
+	}
+	n := 0
+	err := filepath.WalkDir(a, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".png") {
+			return err
+		}
+		rel, _ := filepath.Rel(a, path)
+		pa, _ := os.ReadFile(path)
+		pb, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil {
+			t.Errorf("second run has no %s", rel)
+			return nil
+		}
+		if !bytes.Equal(pa, pb) {
+			t.Errorf("%s differs between runs", rel)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("compared only %d PNG files", n)
+	}
+}
+
+// TestStripTiming: the comparison ignores the timing fields and nothing
+// else.
+func TestStripTiming(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	a := write("a.json", `{"x": 1, "timing": {"qr": 1.5}, "runtime_s": 3, "modes": [{"timing": {"trial_s": 1}, "bits": 256}]}`)
+	b := write("b.json", `{"x": 1, "timing": {"qr": 2.5}, "runtime_s": 4, "modes": [{"timing": {"trial_s": 2}, "bits": 256}]}`)
+	c := write("c.json", `{"x": 1, "timing": {"qr": 2.5}, "runtime_s": 4, "modes": [{"timing": {"trial_s": 2}, "bits": 255}]}`)
+	if !bytes.Equal(untimedJSON(t, a), untimedJSON(t, b)) {
+		t.Error("reports differing only in timings compare unequal")
+	}
+	if bytes.Equal(untimedJSON(t, b), untimedJSON(t, c)) {
+		t.Error("reports differing in a number compare equal")
 	}
 }
 

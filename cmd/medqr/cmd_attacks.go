@@ -23,7 +23,9 @@ DIR/report.json (every number), the plots and example images:
   1. noise, zeroed blocks and JPEG on the research cipher image, AES-CTR reference
   2. the same damage on the product path's QR symbols, per error-correction level
   3. NPCR/UACI distributions (Wu 2011 critical values), key one bit off
-  4. classical chosen-plaintext and learned (gorgonia) known-plaintext attacks
+  4. classical chosen-plaintext attacks (substitution tables; coupling
+     inversion of the diffusion-off variant) and a learned (gorgonia)
+     known-plaintext attack
   5. brute force: key space per key mode, measured cost of one key trial
   6. tamper: bit flips, truncations, header splices, symbol swaps on sealed messages
 
@@ -31,7 +33,9 @@ DIR/report.json (every number), the plots and example images:
 without it the full setting (experiments/attacks.json, several minutes).
 --config reads a JSON file over that base (unknown keys are errors) and
 --set overrides one field with a dotted key, e.g. --set tamper.trials=1000.
-The run is seeded: the same config gives the same numbers except timings.
+The run is seeded: the same config gives the same report.json except the
+measured timings (research keys, nonces and the message ids of the
+containers it seals come from seeded streams; the product never does this).
 An existing report in DIR is replaced only with --force.
 --render DIR redraws DIR's plots and report.md from its report.json without
 rerunning the attacks.

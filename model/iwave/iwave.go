@@ -23,9 +23,10 @@
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step index s, 0..StepCount-1: step = 2^((s-1024)/256)
-//	offset 7  2 bytes  post-filter id: the first two bytes of the SHA-256 of
-//	                   the weights file (0000 without a post-filter), so a
-//	                   payload made for other weights is refused
+//	offset 7  2 bytes  model id: identifies the weights files the payload
+//	                   was made with (NewLifted; 0000 for the plain CDF
+//	                   9/7 codec), so a payload made for other weights is
+//	                   refused
 //	offset 9  ...      range-coded coefficients (coder.go)
 package iwave
 
@@ -65,22 +66,44 @@ func formatErr(format string, args ...any) error {
 // StepSize returns the quantiser step of step index s.
 func StepSize(s int) float64 { return math.Exp2(float64(s-1024) / 256) }
 
-// Codec codes 8-bit gray images. The zero value is not usable: use New or
-// Default.
+// Codec codes 8-bit gray images. The zero value is the plain CDF 9/7 codec
+// without post-filter; use New, NewLifted or Default for the others.
 type Codec struct {
-	pf *PostFilter
-	id [2]byte
+	lift *Lift
+	pf   *PostFilter
+	id   [2]byte
 }
 
-// New returns a codec that applies pf after decoding; pf == nil gives the
-// plain CDF 9/7 codec (post-filter id 0000).
-func New(pf *PostFilter) *Codec {
-	c := &Codec{pf: pf}
-	if pf != nil {
+// New returns a codec with the plain CDF 9/7 transform that applies pf
+// after decoding; pf == nil gives the plain CDF 9/7 codec (model id 0000).
+func New(pf *PostFilter) *Codec { return NewLifted(nil, pf) }
+
+// NewLifted returns a codec whose transform adds the learned predict steps
+// of lf (nil: plain CDF 9/7) and whose decoder applies pf (nil: none). The
+// model id written into payloads identifies both weights files: with lf
+// nil it is the post-filter's ID; otherwise the first two bytes of
+// SHA-256(SHA-256(lifting file) || SHA-256(post-filter file)), with 32 zero
+// bytes for a missing post-filter.
+func NewLifted(lf *Lift, pf *PostFilter) *Codec {
+	c := &Codec{lift: lf, pf: pf}
+	switch {
+	case lf != nil:
+		var pfSum [32]byte
+		if pf != nil {
+			pfSum = pf.sum
+		}
+		c.id = sha2(append(lf.sum[:], pfSum[:]...))
+	case pf != nil:
 		c.id = pf.ID()
 	}
 	return c
 }
+
+// Lift returns the codec's learned lifting steps (nil if none).
+func (c *Codec) Lift() *Lift { return c.lift }
+
+// ID returns the model id the codec writes into payloads.
+func (c *Codec) ID() [2]byte { return c.id }
 
 // PostFilter returns the codec's post-filter (nil if none).
 func (c *Codec) PostFilter() *PostFilter { return c.pf }
@@ -118,6 +141,16 @@ func bandGains(w, h, levels int) []float64 {
 	return gains
 }
 
+// BandGains returns, for each band of Bands(w, h, levels), the L2 norm of
+// its synthesis basis function under the plain CDF 9/7 inverse: the codec
+// quantises coefficient x of band b as x*gain[b]/step, so band b's
+// quantiser step is step/gain[b]. The learned predict steps only add
+// functions of low-pass samples to high-pass ones, so they leave these
+// gains unchanged to first order, and the codec uses the plain gains.
+func BandGains(w, h, levels int) []float64 {
+	return append([]float64(nil), bandGains(w, h, levels)...)
+}
+
 // weightMap returns per-coefficient gains in the Mallat layout.
 func weightMap(w, h, levels int) []float64 {
 	gains := bandGains(w, h, levels)
@@ -146,8 +179,11 @@ type Analysis struct {
 	wc           []float64 // gain-weighted coefficients
 }
 
-// Analyze transforms g.
-func Analyze(g *image.Gray) (*Analysis, error) {
+// Analyze transforms g with the plain CDF 9/7 codec's transform.
+func Analyze(g *image.Gray) (*Analysis, error) { return (&Codec{}).Analyze(g) }
+
+// Analyze transforms g with the codec's transform.
+func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	if err := checkSize(w, h); err != nil {
 		return nil, err
@@ -160,7 +196,7 @@ func Analyze(g *image.Gray) (*Analysis, error) {
 		}
 	}
 	levels := Levels(w, h)
-	Forward(x, w, h, levels)
+	ForwardLift(x, w, h, levels, c.lift)
 	wm := weightMap(w, h, levels)
 	for i := range x {
 		x[i] *= wm[i]
@@ -188,7 +224,7 @@ func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 // (budget <= 0: step index 0, the finest). Payload size falls as the step
 // grows; a bisection finds the smallest fitting step index.
 func (c *Codec) Encode(g *image.Gray, budget int) ([]byte, error) {
-	a, err := Analyze(g)
+	a, err := c.Analyze(g)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +286,7 @@ func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
 		return nil, h, err
 	}
 	if h.FilterID != c.id {
-		return nil, h, formatErr("payload made for post-filter %02x%02x, this codec has %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
+		return nil, h, formatErr("payload made for model %02x%02x, this codec has model %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
 	}
 	levels := Levels(h.Width, h.Height)
 	p := newPlane(h.Width, h.Height, levels)
@@ -260,7 +296,7 @@ func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
 	for i := range x {
 		x[i] /= wm[i]
 	}
-	Inverse(x, h.Width, h.Height, levels)
+	InverseLift(x, h.Width, h.Height, levels, c.lift)
 	for i := range x {
 		x[i] += 128
 		if math.IsNaN(x[i]) {

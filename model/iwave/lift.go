@@ -114,7 +114,29 @@ const MaxLevels = 5
 // Forward applies a levels-deep 2-D separable CDF 9/7 transform to the
 // w x h plane x (row-major) in place, in the Mallat layout: after each level
 // the low band occupies the top-left ceil(w/2) x ceil(h/2) corner.
-func Forward(x []float64, w, h, levels int) {
+func Forward(x []float64, w, h, levels int) { ForwardLift(x, w, h, levels, nil) }
+
+// Inverse undoes Forward.
+func Inverse(x []float64, w, h, levels int) { InverseLift(x, w, h, levels, nil) }
+
+// ForwardLift is Forward with the learned predict steps of lf after each
+// pass (lf == nil: plain CDF 9/7).
+func ForwardLift(x []float64, w, h, levels int, lf *Lift) { ForwardVisit(x, w, h, levels, lf, nil) }
+
+// ForwardVisit is ForwardLift that calls visit (if not nil) just before each
+// learned predict step would run, with the level (1 = finest), the network
+// (LiftRow, LiftColLow, LiftColHigh), its geometry and the plane: the
+// step's inputs and targets are in x then. Training collects its samples
+// this way.
+func ForwardVisit(x []float64, w, h, levels int, lf *Lift, visit func(level, net int, g LiftGeom, x []float64)) {
+	step := func(level, n int, g LiftGeom) {
+		if visit != nil && g.ND > 0 && g.C1 > g.C0 {
+			visit(level, n, g, x)
+		}
+		if lf != nil {
+			lf.apply(n, g, x, 1)
+		}
+	}
 	tmp := make([]float64, max(w, h))
 	col := make([]float64, h)
 	cw, ch := w, h
@@ -122,6 +144,8 @@ func Forward(x []float64, w, h, levels int) {
 		for y := 0; y < ch; y++ {
 			fwd1(x[y*w:y*w+cw], tmp)
 		}
+		geoms := LevelGeoms(w, cw, ch)
+		step(l+1, LiftRow, geoms[LiftRow])
 		for c := 0; c < cw; c++ {
 			for y := 0; y < ch; y++ {
 				col[y] = x[y*w+c]
@@ -131,12 +155,14 @@ func Forward(x []float64, w, h, levels int) {
 				x[y*w+c] = col[y]
 			}
 		}
+		step(l+1, LiftColLow, geoms[LiftColLow])
+		step(l+1, LiftColHigh, geoms[LiftColHigh])
 		cw, ch = (cw+1)/2, (ch+1)/2
 	}
 }
 
-// Inverse undoes Forward.
-func Inverse(x []float64, w, h, levels int) {
+// InverseLift undoes ForwardLift with the same lf.
+func InverseLift(x []float64, w, h, levels int, lf *Lift) {
 	tmp := make([]float64, max(w, h))
 	col := make([]float64, h)
 	dims := make([][2]int, levels)
@@ -147,6 +173,11 @@ func Inverse(x []float64, w, h, levels int) {
 	}
 	for l := levels - 1; l >= 0; l-- {
 		cw, ch := dims[l][0], dims[l][1]
+		geoms := LevelGeoms(w, cw, ch)
+		if lf != nil {
+			lf.apply(LiftColHigh, geoms[LiftColHigh], x, -1)
+			lf.apply(LiftColLow, geoms[LiftColLow], x, -1)
+		}
 		for c := 0; c < cw; c++ {
 			for y := 0; y < ch; y++ {
 				col[y] = x[y*w+c]
@@ -155,6 +186,9 @@ func Inverse(x []float64, w, h, levels int) {
 			for y := 0; y < ch; y++ {
 				x[y*w+c] = col[y]
 			}
+		}
+		if lf != nil {
+			lf.apply(LiftRow, geoms[LiftRow], x, -1)
 		}
 		for y := 0; y < ch; y++ {
 			inv1(x[y*w:y*w+cw], tmp)

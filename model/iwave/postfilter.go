@@ -22,6 +22,7 @@ type PostFilter struct {
 	// W[l] has shape out x in x 3 x 3, B[l] has out entries.
 	W, B [][]float32
 	id   [2]byte
+	sum  [32]byte
 }
 
 // FilterConfig is the post-filter architecture, stored in the weights file.
@@ -222,7 +223,7 @@ func DecodeWeights(b []byte) (*PostFilter, error) {
 	if n := int(le.Uint32(cb)); n != len(names) {
 		return nil, weightsErr("%d tensors, architecture needs %d", n, len(names))
 	}
-	pf := &PostFilter{Config: cfg, W: make([][]float32, cfg.Layers), B: make([][]float32, cfg.Layers), id: sha2(b)}
+	pf := &PostFilter{Config: cfg, W: make([][]float32, cfg.Layers), B: make([][]float32, cfg.Layers), id: sha2(b), sum: sha256.Sum256(b)}
 	for i, want := range names {
 		nb, err := take(2)
 		if err != nil {

@@ -1,0 +1,372 @@
+package iwave
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// Learned lifting. After each 1-D CDF 9/7 pass of a level (the rows, then
+// the columns), one more predict step adds a learned function of the
+// low-pass half to the high-pass half:
+//
+//	d(i, c) += g(s neighbourhood of (i, c))
+//
+// Like every lifting step it is an additive coupling: the inverse
+// subtracts the same g of the same low-pass samples, which the step did not
+// change, so the transform stays invertible up to float rounding whatever
+// g is (TestLearnedLiftInverse).
+//
+// g is a small MLP on LiftFeatures values: the 4 x 3 low-pass samples
+// around the odd sample (4 along the transform axis, s[i-1..i+2], on the
+// line and its two neighbours across), minus the mean of s[i] and s[i+1].
+// It has no biases and uses leaky ReLUs, so g(a f) = a g(f) for a > 0: it
+// is invariant to the image's brightness offset (features are
+// differences) and scales with its contrast, and one network serves every
+// decomposition level. Three networks: LiftRow predicts the row pass's
+// high half from its low half; LiftColLow predicts LH from LL and
+// LiftColHigh HH from HL in the column pass. Samples outside the low
+// half's rectangle are clamped to its edge.
+//
+// The networks are trained with gorgonia (package train/iwave) to minimise
+// a rate proxy, the mean of log(1 + |d + g|/Delta) with Delta the
+// quantiser step the coefficient will see.
+const (
+	LiftFeatures = liftAlong * liftCross
+	liftAlong    = 6
+	liftCross    = 3
+	LiftRow      = 0
+	LiftColLow   = 1
+	LiftColHigh  = 2
+	liftNets     = 3
+)
+
+// LiftConfig is the learned lifting architecture, stored in its weights
+// file.
+type LiftConfig struct {
+	// Hidden is the width of the two hidden layers.
+	Hidden int `json:"hidden"`
+	// Leak is the leaky ReLU slope for negative inputs.
+	Leak float64 `json:"leak"`
+}
+
+// Validate checks the architecture.
+func (c LiftConfig) Validate() error {
+	if c.Hidden < 1 || c.Hidden > 128 {
+		return fmt.Errorf("lifting hidden width %d out of range 1..128", c.Hidden)
+	}
+	if c.Leak < 0 || c.Leak >= 1 || math.IsNaN(c.Leak) {
+		return fmt.Errorf("lifting leak %v out of range [0, 1)", c.Leak)
+	}
+	return nil
+}
+
+// LiftTensorNames lists the tensors of the lifting weights file in order:
+// for each network n (row, collow, colhigh) n.w1 (hidden x 12), n.w2
+// (hidden x hidden), n.w3 (hidden).
+func LiftTensorNames() []string {
+	var out []string
+	for _, n := range []string{"row", "collow", "colhigh"} {
+		out = append(out, n+".w1", n+".w2", n+".w3")
+	}
+	return out
+}
+
+func (c LiftConfig) dims(i int) []int {
+	switch i % 3 {
+	case 0:
+		return []int{c.Hidden, LiftFeatures}
+	case 1:
+		return []int{c.Hidden, c.Hidden}
+	}
+	return []int{c.Hidden}
+}
+
+// Lift holds the three learned predict networks.
+type Lift struct {
+	Config LiftConfig
+	// W[n] holds network n's w1, w2, w3 (row-major, out x in).
+	W   [liftNets][3][]float64
+	sum [32]byte
+}
+
+// NewLift builds a Lift from tensors keyed by LiftTensorNames (used by
+// training to evaluate networks it has not yet written to a file).
+func NewLift(cfg LiftConfig, tensors map[string][]float32) (*Lift, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Lift{Config: cfg}
+	for i, name := range LiftTensorNames() {
+		t := tensors[name]
+		if len(t) != prod(cfg.dims(i)) {
+			return nil, fmt.Errorf("iwave: lifting tensor %q has %d values, want %d", name, len(t), prod(cfg.dims(i)))
+		}
+		w := make([]float64, len(t))
+		for j, v := range t {
+			w[j] = float64(v)
+		}
+		l.W[i/3][i%3] = w
+	}
+	return l, nil
+}
+
+// Eval returns network n's output for the features f.
+func (l *Lift) Eval(n int, f *[LiftFeatures]float64) float64 {
+	h := l.Config.Hidden
+	var buf [2 * 128]float64
+	h1, h2 := buf[:h], buf[h:2*h]
+	w := &l.W[n]
+	for o := 0; o < h; o++ {
+		r := w[0][o*LiftFeatures : (o+1)*LiftFeatures]
+		var s float64
+		for k, v := range f {
+			s += r[k] * v
+		}
+		if s < 0 {
+			s *= l.Config.Leak
+		}
+		h1[o] = s
+	}
+	for o := 0; o < h; o++ {
+		r := w[1][o*h : (o+1)*h]
+		var s float64
+		for k, v := range h1 {
+			s += r[k] * v
+		}
+		if s < 0 {
+			s *= l.Config.Leak
+		}
+		h2[o] = s
+	}
+	var out float64
+	for k, v := range h2 {
+		out += w[2][k] * v
+	}
+	return out
+}
+
+// LiftGeom locates one learned predict step in the plane: the low-pass
+// sample at along-axis index a and cross-axis index c is
+// x[Base + a*SA + c*SC] (0 <= a < NA, C0 <= c < C1), the high-pass sample
+// it predicts at along index i is x[DBase + i*SA + c*SC] (0 <= i < ND).
+type LiftGeom struct {
+	Base, DBase, SA, SC, NA, ND, C0, C1 int
+}
+
+// Features fills f for the high-pass sample (i, c).
+func (g LiftGeom) Features(x []float64, i, c int, f *[LiftFeatures]float64) {
+	at := func(a, cc int) float64 {
+		a = min(max(a, 0), g.NA-1)
+		cc = min(max(cc, g.C0), g.C1-1)
+		return x[g.Base+a*g.SA+cc*g.SC]
+	}
+	ref := (at(i, c) + at(i+1, c)) / 2
+	k := 0
+	for dc := -liftCross / 2; dc <= liftCross/2; dc++ {
+		for da := 1 - liftAlong/2; da <= liftAlong/2; da++ {
+			f[k] = at(i+da, c+dc) - ref
+			k++
+		}
+	}
+}
+
+// Index returns the plane index of high-pass sample (i, c).
+func (g LiftGeom) Index(i, c int) int { return g.DBase + i*g.SA + g.SC*c }
+
+// LevelGeoms returns the geometry of the row step and of the two column
+// steps (LiftRow, LiftColLow, LiftColHigh) for a level whose region is
+// cw x ch in a plane of width w. A step with nothing to predict has ND or
+// C1-C0 zero.
+func LevelGeoms(w, cw, ch int) [liftNets]LiftGeom {
+	ns, nsy := (cw+1)/2, (ch+1)/2
+	var g [liftNets]LiftGeom
+	if cw >= 2 {
+		g[LiftRow] = LiftGeom{Base: 0, DBase: ns, SA: 1, SC: w, NA: ns, ND: cw - ns, C0: 0, C1: ch}
+	}
+	if ch >= 2 {
+		g[LiftColLow] = LiftGeom{Base: 0, DBase: nsy * w, SA: w, SC: 1, NA: nsy, ND: ch - nsy, C0: 0, C1: ns}
+		g[LiftColHigh] = LiftGeom{Base: 0, DBase: nsy * w, SA: w, SC: 1, NA: nsy, ND: ch - nsy, C0: ns, C1: cw}
+		if cw < 2 {
+			g[LiftColLow].C1 = cw
+			g[LiftColHigh] = LiftGeom{}
+		}
+	}
+	return g
+}
+
+// apply adds (sign +1) or subtracts (sign -1) network n's prediction to
+// every high-pass sample of g. All predictions read only low-pass samples,
+// which the step does not change, so the order of the updates is free.
+func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
+	if g.ND == 0 || g.C1 <= g.C0 || g.NA == 0 {
+		return
+	}
+	var f [LiftFeatures]float64
+	for c := g.C0; c < g.C1; c++ {
+		for i := 0; i < g.ND; i++ {
+			g.Features(x, i, c, &f)
+			x[g.Index(i, c)] += sign * l.Eval(n, &f)
+		}
+	}
+}
+
+// Lifting weights file format, version 1 (integers little-endian):
+//
+//	magic    8 bytes  "MEDQRIL\x00"
+//	version  uint32   1
+//	cfgLen   uint32   length of the JSON LiftConfig that follows
+//	config   cfgLen bytes
+//	count    uint32   number of tensors (9)
+//	count times: nameLen uint16, name, ndim uint8, ndim x uint32 dims,
+//	             prod(dims) x float32
+//	sha256   32 bytes over everything above
+const (
+	liftMagic = "MEDQRIL\x00"
+	// LiftWeightsVersion is the lifting weights file format version.
+	LiftWeightsVersion = 1
+)
+
+// EncodeLift serialises learned lifting networks.
+func EncodeLift(cfg LiftConfig, tensors map[string][]float32) ([]byte, error) {
+	if _, err := NewLift(cfg, tensors); err != nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	var buf bytes.Buffer
+	buf.WriteString(liftMagic)
+	buf.Write(le.AppendUint32(nil, LiftWeightsVersion))
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("iwave: failed to encode lifting config: %w", err)
+	}
+	buf.Write(le.AppendUint32(nil, uint32(len(js))))
+	buf.Write(js)
+	names := LiftTensorNames()
+	buf.Write(le.AppendUint32(nil, uint32(len(names))))
+	for i, n := range names {
+		d := cfg.dims(i)
+		buf.Write(le.AppendUint16(nil, uint16(len(n))))
+		buf.WriteString(n)
+		buf.WriteByte(byte(len(d)))
+		for _, v := range d {
+			buf.Write(le.AppendUint32(nil, uint32(v)))
+		}
+		for _, v := range tensors[n] {
+			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	return buf.Bytes(), nil
+}
+
+// DecodeLift parses and checks a lifting weights file.
+func DecodeLift(b []byte) (*Lift, error) {
+	if len(b) > maxWeights {
+		return nil, weightsErr("lifting file of %d bytes exceeds %d", len(b), maxWeights)
+	}
+	if len(b) < len(liftMagic)+12+sha256.Size {
+		return nil, weightsErr("lifting file of %d bytes is too short", len(b))
+	}
+	if string(b[:8]) != liftMagic {
+		return nil, weightsErr("not an iwave lifting weights file (magic %q)", b[:8])
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+		return nil, weightsErr("lifting file checksum mismatch (file damaged)")
+	}
+	le := binary.LittleEndian
+	if v := le.Uint32(body[8:]); v != LiftWeightsVersion {
+		return nil, weightsErr("lifting weights format version %d, this build reads version %d", v, LiftWeightsVersion)
+	}
+	r := body[12:]
+	take := func(n int) ([]byte, error) {
+		if n < 0 || n > len(r) {
+			return nil, weightsErr("truncated lifting file")
+		}
+		out := r[:n]
+		r = r[n:]
+		return out, nil
+	}
+	lb, err := take(4)
+	if err != nil {
+		return nil, err
+	}
+	js, err := take(int(le.Uint32(lb)))
+	if err != nil {
+		return nil, err
+	}
+	var cfg LiftConfig
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, weightsErr("lifting architecture config: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, weightsErr("lifting architecture: %v", err)
+	}
+	cb, err := take(4)
+	if err != nil {
+		return nil, err
+	}
+	names := LiftTensorNames()
+	if n := int(le.Uint32(cb)); n != len(names) {
+		return nil, weightsErr("%d lifting tensors, architecture needs %d", n, len(names))
+	}
+	tensors := map[string][]float32{}
+	for i, want := range names {
+		nb, err := take(2)
+		if err != nil {
+			return nil, err
+		}
+		name, err := take(int(le.Uint16(nb)))
+		if err != nil {
+			return nil, err
+		}
+		if string(name) != want {
+			return nil, weightsErr("lifting tensor %q where %q was expected", name, want)
+		}
+		nd, err := take(1)
+		if err != nil {
+			return nil, err
+		}
+		d := cfg.dims(i)
+		if int(nd[0]) != len(d) {
+			return nil, weightsErr("lifting tensor %q has %d dimensions, want %d", want, nd[0], len(d))
+		}
+		for _, v := range d {
+			db, err := take(4)
+			if err != nil {
+				return nil, err
+			}
+			if int(le.Uint32(db)) != v {
+				return nil, weightsErr("lifting tensor %q has the wrong shape for the architecture", want)
+			}
+		}
+		vb, err := take(4 * prod(d))
+		if err != nil {
+			return nil, err
+		}
+		t := make([]float32, prod(d))
+		for j := range t {
+			t[j] = math.Float32frombits(le.Uint32(vb[4*j:]))
+			if f := float64(t[j]); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, weightsErr("lifting tensor %q holds a non-finite value", want)
+			}
+		}
+		tensors[want] = t
+	}
+	if len(r) != 0 {
+		return nil, weightsErr("%d trailing bytes in the lifting file", len(r))
+	}
+	l, err := NewLift(cfg, tensors)
+	if err != nil {
+		return nil, weightsErr("%v", err)
+	}
+	l.sum = sha256.Sum256(b)
+	return l, nil
+}

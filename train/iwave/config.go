@@ -57,6 +57,8 @@ type Config struct {
 	CkptEvery int `json:"ckpt_every"`
 	// Filter is the post-filter architecture.
 	Filter iwave.FilterConfig `json:"filter"`
+	// Lift is the first stage, the learned predict steps of the transform.
+	Lift LiftTrain `json:"lift"`
 }
 
 // DefaultConfig returns the defaults every config file starts from.
@@ -68,6 +70,8 @@ func DefaultConfig() Config {
 		Crop:    32, Batch: 8, Steps: 4000, LR: 1e-3, LRMin: 5e-5, Warmup: 30, Clip: 1,
 		ValEvery: 500, CkptEvery: 250,
 		Filter: iwave.FilterConfig{Channels: 16, Layers: 3, Leak: 0.1},
+		Lift: LiftTrain{Hidden: 16, Leak: 0.1, Images: 64, Samples: 400000, Batch: 256, Steps: 3000,
+			LR: 3e-3, LRMin: 1e-4, Warmup: 50, StepIndex: iwave.StepRef, Spread: 192},
 	}
 }
 
@@ -93,6 +97,9 @@ func (c Config) Validate() error {
 		if b <= iwave.HeaderSize {
 			return fmt.Errorf("train/iwave: budget %d does not exceed the %d-byte header", b, iwave.HeaderSize)
 		}
+	}
+	if err := c.Lift.validate(); err != nil {
+		return err
 	}
 	return c.Filter.Validate()
 }

@@ -48,9 +48,9 @@ type Pair struct {
 	Dec    []float64
 }
 
-// MakePairs codes every image at every budget with the plain CDF 9/7 codec.
-func MakePairs(imgs []*image.Gray, budgets []int) ([]Pair, error) {
-	c := iwave.New(nil)
+// MakePairs codes every image at every budget with c and decodes it
+// without post-filter (c's post-filter, if any, is not applied).
+func MakePairs(c *iwave.Codec, imgs []*image.Gray, budgets []int) ([]Pair, error) {
 	pairs := make([]Pair, len(imgs)*len(budgets))
 	errs := make([]error, len(pairs))
 	var wg sync.WaitGroup
@@ -213,12 +213,23 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		return "", err
 	}
 	trainImgs, valImgs = pick(trainImgs, cfg.TrainImages, cfg.Seed), pick(valImgs, cfg.ValImages, cfg.Seed+1)
+	var lift *iwave.Lift
+	if cfg.Lift.Export != "" {
+		all, err := data.LoadSplit(cfg.Data, "train", data.DefaultSize)
+		if err != nil {
+			return dir, err
+		}
+		if lift, err = TrainLift(ctx, cfg, dir, all, valImgs, opt.Resume, log, opt.Progress); err != nil {
+			return dir, err
+		}
+	}
+	base := iwave.NewLifted(lift, nil)
 	log.Infof("train/iwave: coding %d train and %d val images at %d budgets", len(trainImgs), len(valImgs), len(cfg.Budgets))
-	trainPairs, err := MakePairs(trainImgs, cfg.Budgets)
+	trainPairs, err := MakePairs(base, trainImgs, cfg.Budgets)
 	if err != nil {
 		return dir, err
 	}
-	valPairs, err := MakePairs(valImgs, cfg.Budgets)
+	valPairs, err := MakePairs(base, valImgs, cfg.Budgets)
 	if err != nil {
 		return dir, err
 	}

@@ -75,8 +75,14 @@ const DecryptQueries = 2
 // 2^-depth each.
 const tagQueries = 3
 
-// maxPasses bounds step 1's passes over the still unplaced positions.
-const maxPasses = 32
+// maxPasses bounds step 1's passes over the still unplaced positions; it
+// ends early when the first pass places nothing (the cipher is outside the
+// model) or maxStalls passes in a row place nothing (the last few
+// positions can collide with a neighbour in a pass by bad luck).
+const (
+	maxPasses = 32
+	maxStalls = 3
+)
 
 // isA reports whether cipher position j is in the checkerboard colour that
 // the first coupling layer writes ((x+y) even, cipherimg's layer 0).
@@ -95,7 +101,10 @@ func isA(j, w int) bool { return (j/w+j%w)%2 == 0 }
 // placed only if every query names the same position. An A-landing impulse
 // that a B-landing one in its batch disturbs (its f0 spill reaches cells
 // within distance 2) is simply retried in the next pass over the unplaced
-// positions, until all of A is placed.
+// positions, until all of A is placed. After each pass one query checks
+// every new placement at once (see verify), which weeds out chance
+// matches. A first pass that keeps none ends the attack: the cipher is
+// outside the model.
 //
 // Step 2 places the rest, which land on B, all at once: it writes a
 // base-2^depth digit of each position's index into those positions,
@@ -156,7 +165,7 @@ func CouplingAttack(enc PixelOracle, w, h, depth int, rng *rand.Rand) (*Coupling
 	}
 	tags := make([][]uint16, tagQueries)
 	px := make([]uint16, n)
-	placedA := 0
+	placedA, stalls := 0, 0
 	for pass := 0; placedA < len(cellsA) && pass < maxPasses; pass++ {
 		var todo []int
 		for i, j := range where {
@@ -165,7 +174,7 @@ func CouplingAttack(enc PixelOracle, w, h, depth int, rng *rand.Rand) (*Coupling
 			}
 		}
 		rng.Shuffle(len(todo), func(a, b int) { todo[a], todo[b] = todo[b], todo[a] })
-		found := 0
+		var newly []int // cells placed in this pass, not yet verified
 		for start := 0; start < len(todo); start += k {
 			batch := todo[start:min(start+k, len(todo))]
 			diffs := make([][]uint16, tagQueries)
@@ -211,8 +220,7 @@ func CouplingAttack(enc PixelOracle, w, h, depth int, rng *rand.Rand) (*Coupling
 			for _, b := range order {
 				if j := claims[b]; j >= 0 {
 					c.Perm[j], where[batch[b]] = batch[b], j
-					placedA++
-					found++
+					newly = append(newly, j)
 				}
 			}
 			for q := range tagQueries {
@@ -221,7 +229,14 @@ func CouplingAttack(enc PixelOracle, w, h, depth int, rng *rand.Rand) (*Coupling
 				}
 			}
 		}
-		if found == 0 {
+		kept, err := c.verify(query, newly, where, cellsA, rng)
+		if err != nil {
+			return nil, err
+		}
+		placedA += kept
+		if kept > 0 {
+			stalls = 0
+		} else if stalls++; placedA == 0 || stalls == maxStalls {
 			break
 		}
 	}
@@ -282,6 +297,58 @@ func CouplingAttack(enc PixelOracle, w, h, depth int, rng *rand.Rand) (*Coupling
 	c.Complete = consistent && c.Located == n
 	return c, nil
 }
+
+// verify checks the cells placed in one pass of step 1 with one query that
+// sets every newly placed plain position to a random nonzero value: if each
+// lands where it was placed, on A, the A cells change by exactly those
+// values and nothing else (A' = A + f0(B), B untouched). A chance match
+// that placed a B-landing position shows up as a wrong value at its cell,
+// and its spill as wrong values around its true cell. Placements at wrong
+// cells are undone (true ones caught by a neighbour's spill are retried in
+// the next pass) and the rest verified again, until one query is clean;
+// it returns the number kept.
+func (c *Coupling) verify(query func([]uint16) ([]uint16, error), newly, where, cellsA []int, rng *rand.Rand) (int, error) {
+	n := len(c.Perm)
+	want := make([]uint16, n)
+	px := make([]uint16, n)
+	for round := 0; len(newly) > 0; round++ {
+		clear(px)
+		copy(want, c.base)
+		for _, j := range newly {
+			v := uint16(1 + rng.IntN(int(c.mask)))
+			px[c.Perm[j]] = v
+			want[j] = (want[j] + v) & c.mask
+		}
+		out, err := query(px)
+		if err != nil {
+			return 0, err
+		}
+		bad := false
+		for _, j := range cellsA {
+			if out[j] != want[j] {
+				bad = true
+				break
+			}
+		}
+		if !bad {
+			return len(newly), nil
+		}
+		kept := newly[:0]
+		for _, j := range newly {
+			if out[j] == want[j] && round < maxVerify-1 {
+				kept = append(kept, j)
+				continue
+			}
+			where[c.Perm[j]], c.Perm[j] = -1, -1
+		}
+		newly = kept
+	}
+	return 0, nil
+}
+
+// maxVerify bounds the verification queries of one pass; after it every
+// placement of the pass is undone.
+const maxVerify = 8
 
 // distinctNonzero draws k distinct values from [1, m) in random order.
 func distinctNonzero(rng *rand.Rand, k, m int) []uint16 {

@@ -109,7 +109,10 @@ func checkQuick(t *testing.T, dir string, rep *Report) {
 		if want := weak && c.Nonce == "fixed"; c.Full != want {
 			t.Errorf("%s on %s (%s nonce): full recovery %v, want %v", c.Attack, c.Scheme, c.Nonce, c.Full, want)
 		}
-		if !c.Full && c.Exact > 0.05 {
+		// A failed attack guesses 0 (about 2.5 % black pixels in these
+		// targets). The coupling inversion places a few positions of the
+		// XOR control (those whose key byte makes XOR act as addition).
+		if !c.Full && strings.HasPrefix(c.Scheme, "cipherimg") && c.Exact > 0.05 {
 			t.Errorf("%s on %s (%s nonce): %.2f %% exact pixels, want chance level", c.Attack, c.Scheme, c.Nonce, 100*c.Exact)
 		}
 	}

@@ -3,7 +3,13 @@
 // external baselines of package extcodec (libjpeg, WebP, JPEG 2000, AVIF)
 // are each fitted to the payload budget of one QR version-40 symbol at every
 // error-correction level, and the reconstructions are scored with eval.PSNR
-// and eval.SSIM against the originals.
+// and eval.SSIM against the originals. Each summary row also carries
+// statistics of the coded bytes pooled over the images (ByteStats): Shannon
+// entropy in bits per byte beside its exact value for uniformly random
+// bytes, the lag-1 serial correlation within each encoding, and the
+// histogram's chi-square against uniform; they are measured on the codec
+// payload for package codec, on the whole file for gojpeg, and not at all
+// for the external tools, whose package reports only the file size.
 //
 // Contract: Run codes each image with each method at each level on a worker
 // pool of Config.Workers goroutines (GOMAXPROCS when zero), and the Report it
@@ -76,46 +82,74 @@ func KeyModeLevels() []Level {
 type Method struct {
 	Name string
 	Kind string // "codec" (package codec), "go" (plain image/jpeg) or "external" (extcodec)
-	// Code returns the reconstruction and the bytes the encoding used.
-	Code func(img *image.Gray, budget int) (image.Image, int, error)
+	// Code returns the reconstruction, the number of bytes the encoding
+	// used and, where the method exposes them, those bytes.
+	Code func(img *image.Gray, budget int) (Coding, error)
 }
+
+// Coding is one encoding of an image by a Method.
+type Coding struct {
+	Rec   image.Image // the reconstruction
+	Bytes int         // bytes the encoding used
+	// Payload is the encoding itself (len(Payload) == Bytes): the codec
+	// payload for package codec, the whole file for gojpeg. Nil where the
+	// method does not expose it (the extcodec tools report the file size
+	// only); the row's byte statistics are then left empty.
+	Payload []byte
+}
+
+// Byte-statistic sources, recorded in Row.StatSource.
+const (
+	SourcePayload = "codec payload"                 // package codec: the bytes the container carries
+	SourceFile    = "whole file (headers included)" // gojpeg: a complete JFIF file
+	SourceNone    = "not exposed"                   // the method gives no bytes (external tools)
+	SourceNoFit   = "nothing fit"                   // no image fit the budget: no bytes to measure
+)
 
 // CodecMethod wraps a registered codec: the payload is what the container
 // would carry.
 func CodecMethod(c codec.Codec) Method {
-	return Method{Name: c.Name(), Kind: "codec", Code: func(img *image.Gray, budget int) (image.Image, int, error) {
+	return Method{Name: c.Name(), Kind: "codec", Code: func(img *image.Gray, budget int) (Coding, error) {
 		p, err := c.Encode(img, budget)
 		if err != nil {
-			return nil, 0, err
+			return Coding{}, err
 		}
 		rec, err := c.Decode(p)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: decoding its own payload: %w", c.Name(), err)
+			return Coding{}, fmt.Errorf("%s: decoding its own payload: %w", c.Name(), err)
 		}
-		return rec, len(p), nil
+		return Coding{Rec: rec, Bytes: len(p), Payload: p}, nil
 	}}
 }
 
 // ExternalMethod wraps an extcodec tool; bytes are the whole file it wrote.
+// extcodec.Result carries the file's size, not its content, so the coding
+// has no Payload.
 func ExternalMethod(t extcodec.Tool) Method {
-	return Method{Name: t.Name, Kind: "external", Code: func(img *image.Gray, budget int) (image.Image, int, error) {
+	return Method{Name: t.Name, Kind: "external", Code: func(img *image.Gray, budget int) (Coding, error) {
 		r, err := t.Fit(img, budget)
 		if err != nil {
-			return nil, 0, err
+			return Coding{}, err
 		}
-		return r.Image, r.Bytes, nil
+		return Coding{Rec: r.Image, Bytes: r.Bytes}, nil
 	}}
 }
 
 // GoJPEGMethod is Go's image/jpeg at full resolution: the largest quality
 // (1..100, by bisection) whose complete JFIF file fits the budget.
 func GoJPEGMethod() Method {
-	return Method{Name: GoJPEGName, Kind: "go", Code: GoJPEG}
+	return Method{Name: GoJPEGName, Kind: "go", Code: func(img *image.Gray, budget int) (Coding, error) {
+		rec, file, err := GoJPEG(img, budget)
+		if err != nil {
+			return Coding{}, err
+		}
+		return Coding{Rec: rec, Bytes: len(file), Payload: file}, nil
+	}}
 }
 
 // GoJPEG codes img with image/jpeg at the largest quality whose file fits
-// budget, and decodes it back.
-func GoJPEG(img *image.Gray, budget int) (image.Image, int, error) {
+// budget, and returns the decoded reconstruction and the JFIF file.
+func GoJPEG(img *image.Gray, budget int) (image.Image, []byte, error) {
 	enc := func(q int) ([]byte, error) {
 		var b bytes.Buffer
 		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
@@ -125,17 +159,17 @@ func GoJPEG(img *image.Gray, budget int) (image.Image, int, error) {
 	}
 	best, err := enc(1)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if len(best) > budget {
-		return nil, 0, fmt.Errorf("%w: gojpeg needs %d bytes at quality 1, budget %d", codec.ErrBudget, len(best), budget)
+		return nil, nil, fmt.Errorf("%w: gojpeg needs %d bytes at quality 1, budget %d", codec.ErrBudget, len(best), budget)
 	}
 	lo, hi := 1, 100
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		b, err := enc(mid)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		if len(b) <= budget {
 			lo, best = mid, b
@@ -145,9 +179,9 @@ func GoJPEG(img *image.Gray, budget int) (image.Image, int, error) {
 	}
 	rec, err := jpeg.Decode(bytes.NewReader(best))
 	if err != nil {
-		return nil, 0, fmt.Errorf("gojpeg: decoding: %w", err)
+		return nil, nil, fmt.Errorf("gojpeg: decoding: %w", err)
 	}
-	return rec, len(best), nil
+	return rec, best, nil
 }
 
 // GoCodecs lists the registered lossy codecs (every name in codec.Names
@@ -239,6 +273,8 @@ type Cell struct {
 	PSNR   float64 `json:"psnr,omitempty"`
 	SSIM   float64 `json:"ssim,omitempty"`
 	Fail   string  `json:"fail,omitempty"` // why nothing fit the budget
+
+	stats *ByteStats // the payload's bytes; nil when the method exposes none
 }
 
 // Row summarises one method at one level.
@@ -255,6 +291,27 @@ type Row struct {
 	MedianPSNR float64 `json:"median_psnr"`
 	MeanSSIM   float64 `json:"mean_ssim"`
 	MedianSSIM float64 `json:"median_ssim"`
+
+	// Statistics of the encodings' bytes, pooled over the images that fit
+	// (ByteStats): what they were measured on (SourcePayload, SourceFile,
+	// or SourceNone or SourceNoFit with StatBytes 0 and the rest NaN), the number of
+	// bytes, their Shannon entropy in bits per byte (8 at most) beside the
+	// exact mean and standard deviation of that entropy for as many
+	// uniformly random bytes (eval.EntropyNull), Pearson's correlation of
+	// consecutive bytes within each encoding with the half-width of its
+	// 95 % band for independent bytes (eval.CorrelationBand), and the
+	// histogram's chi-square against uniform (255 degrees of freedom, 5 %
+	// critical value 293.25) with its p-value.
+	StatSource       string  `json:"stat_source"`
+	StatBytes        int     `json:"stat_bytes"`
+	ByteEntropy      float64 `json:"byte_entropy"`
+	EntropyUniform   float64 `json:"byte_entropy_uniform"`
+	EntropyUniformSD float64 `json:"byte_entropy_uniform_sd"`
+	Lag1             float64 `json:"lag1_r"`
+	Lag1Pairs        int     `json:"lag1_pairs"`
+	Lag1Band         float64 `json:"lag1_band95"`
+	ChiSquare        float64 `json:"chi_square"`
+	ChiSquareP       float64 `json:"chi_square_p"`
 }
 
 // Report is the result of a run.
@@ -405,7 +462,7 @@ feed:
 
 func code(m Method, im Image, lv Level) (Cell, error) {
 	c := Cell{Image: im.Name, Codec: m.Name, Level: lv.Level, Budget: lv.Budget}
-	rec, n, err := m.Code(im.Img, lv.Budget)
+	cd, err := m.Code(im.Img, lv.Budget)
 	if errors.Is(err, codec.ErrBudget) || errors.Is(err, extcodec.ErrBudget) {
 		c.Fail = err.Error()
 		return c, nil
@@ -413,8 +470,15 @@ func code(m Method, im Image, lv Level) (Cell, error) {
 	if err != nil {
 		return c, fmt.Errorf("rdreport: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
 	}
+	n, rec := cd.Bytes, cd.Rec
 	if n > lv.Budget {
 		return c, fmt.Errorf("%w: %s on %s at level %s used %d bytes, budget %d", ErrOverBudget, m.Name, im.Name, lv.Level, n, lv.Budget)
+	}
+	if cd.Payload != nil && len(cd.Payload) != n {
+		return c, fmt.Errorf("rdreport: %s on %s at level %s: reports %d bytes but returned %d", m.Name, im.Name, lv.Level, n, len(cd.Payload))
+	}
+	if rec == nil {
+		return c, fmt.Errorf("rdreport: %s on %s at level %s returned no reconstruction", m.Name, im.Name, lv.Level)
 	}
 	psnr, err := eval.PSNRE(im.Img, rec)
 	if err != nil {
@@ -425,16 +489,26 @@ func code(m Method, im Image, lv Level) (Cell, error) {
 		return c, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
 	}
 	c.Bytes, c.PSNR, c.SSIM = n, math.Min(psnr, PSNRCap), ssim
+	if cd.Payload != nil {
+		c.stats = new(ByteStats)
+		c.stats.Add(cd.Payload)
+	}
 	return c, nil
 }
 
 func summarise(lv Level, m Method, cells []Cell, px int) Row {
 	r := Row{Level: lv.Level, Budget: lv.Budget, Codec: m.Name, Kind: m.Kind, Images: len(cells)}
 	var ps, ss, bs []float64
+	var st ByteStats
+	exposed := false
 	for _, c := range cells {
 		if c.Fail != "" {
 			r.Fails++
 			continue
+		}
+		if c.stats != nil {
+			st.Merge(c.stats)
+			exposed = true
 		}
 		ps = append(ps, c.PSNR)
 		ss = append(ss, c.SSIM)
@@ -444,6 +518,17 @@ func summarise(lv Level, m Method, cells []Cell, px int) Row {
 	r.MeanSSIM, r.MedianSSIM = mean(ss), median(ss)
 	r.MeanBytes = mean(bs)
 	r.MeanBPP = r.MeanBytes * 8 / float64(px)
+	r.StatSource = SourceNone
+	switch {
+	case len(ps) == 0:
+		r.StatSource = SourceNoFit
+	case exposed:
+		r.StatSource = SourcePayload
+		if m.Kind != "codec" {
+			r.StatSource = SourceFile
+		}
+	}
+	fillByteStats(&r, &st)
 	return r
 }
 

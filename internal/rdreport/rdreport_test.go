@@ -77,10 +77,11 @@ func TestTinyBudgetsAndPSNR(t *testing.T) {
 		t.Fatalf("only %d of %d cells fit", fits, len(rep.Cells))
 	}
 	// The cell's PSNR is eval.PSNR of the reconstruction: redo one by hand.
-	rec, n, err := GoJPEG(imgs[0].Img, tinyLevels[0].Budget)
+	rec, file, err := GoJPEG(imgs[0].Img, tinyLevels[0].Budget)
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := len(file)
 	var se float64
 	for i, p := range imgs[0].Img.Pix {
 		d := float64(p) - float64(rec.(*image.Gray).Pix[i])
@@ -121,19 +122,34 @@ func TestSummaryStatistics(t *testing.T) {
 		t.Fatalf("SSIM %v/%v, want %v/%v", r.MeanSSIM, r.MedianSSIM, want.MeanSSIM, want.MedianSSIM)
 	}
 	r.MeanSSIM, r.MedianSSIM = want.MeanSSIM, want.MedianSSIM
+	// No cell carries bytes: the byte statistics are empty.
+	if r.StatSource != SourceNone || r.StatBytes != 0 || !math.IsNaN(r.ByteEntropy) || !math.IsNaN(r.ChiSquare) || !math.IsNaN(r.Lag1) {
+		t.Fatalf("byte statistics without bytes: %+v", r)
+	}
+	want.StatSource = SourceNone
+	r.ByteEntropy, r.EntropyUniform, r.EntropyUniformSD, r.Lag1, r.Lag1Band, r.ChiSquare, r.ChiSquareP = 0, 0, 0, 0, 0, 0, 0
 	if r != want {
 		t.Fatalf("got %+v\nwant %+v", r, want)
 	}
+	// Cells with bytes are pooled; the failed cell is not.
+	var a, b ByteStats
+	a.Add([]byte{0, 255, 0, 255})
+	b.Add([]byte{255, 0})
+	withBytes := []Cell{{PSNR: 30, Bytes: 4, stats: &a}, {Fail: "too big", stats: &a}, {PSNR: 31, Bytes: 2, stats: &b}}
+	r = summarise(Level{}, Method{Kind: "codec"}, withBytes, 100)
+	if r.StatSource != SourcePayload || r.StatBytes != 6 || r.Lag1Pairs != 4 || r.ByteEntropy != 1 || r.Lag1 != -1 || r.ChiSquare != 6*127 {
+		t.Fatalf("pooled row: %+v", r)
+	}
 	all := summarise(Level{}, Method{}, []Cell{{Fail: "x"}}, 100)
-	if all.Fails != 1 || !math.IsNaN(all.MeanPSNR) {
+	if all.Fails != 1 || !math.IsNaN(all.MeanPSNR) || all.StatSource != SourceNoFit || !math.IsNaN(all.ByteEntropy) {
 		t.Fatalf("all failed: %+v", all)
 	}
 }
 
 func TestFailuresAndErrors(t *testing.T) {
 	imgs := tiny()
-	fail := Method{Name: "never", Code: func(*image.Gray, int) (image.Image, int, error) {
-		return nil, 0, fmt.Errorf("wrapped: %w", codec.ErrBudget)
+	fail := Method{Name: "never", Code: func(*image.Gray, int) (Coding, error) {
+		return Coding{}, fmt.Errorf("wrapped: %w", codec.ErrBudget)
 	}}
 	rep, err := Run(context.Background(), Config{Levels: tinyLevels, Methods: []Method{fail}}, imgs)
 	if err != nil {
@@ -151,11 +167,11 @@ func TestFailuresAndErrors(t *testing.T) {
 		t.Error("Markdown does not say no fit")
 	}
 
-	over := Method{Name: "greedy", Code: func(g *image.Gray, budget int) (image.Image, int, error) { return g, budget + 1, nil }}
+	over := Method{Name: "greedy", Code: func(g *image.Gray, budget int) (Coding, error) { return Coding{Rec: g, Bytes: budget + 1}, nil }}
 	if _, err := Run(context.Background(), Config{Levels: tinyLevels, Methods: []Method{over}}, imgs); !errors.Is(err, ErrOverBudget) {
 		t.Fatalf("over budget: got %v, want ErrOverBudget", err)
 	}
-	broken := Method{Name: "broken", Code: func(*image.Gray, int) (image.Image, int, error) { return nil, 0, errors.New("tool crashed") }}
+	broken := Method{Name: "broken", Code: func(*image.Gray, int) (Coding, error) { return Coding{}, errors.New("tool crashed") }}
 	if _, err := Run(context.Background(), Config{Levels: tinyLevels, Methods: []Method{broken}}, imgs); err == nil || !strings.Contains(err.Error(), "tool crashed") {
 		t.Fatalf("broken method: got %v", err)
 	}
@@ -216,9 +232,10 @@ func TestReportShape(t *testing.T) {
 			t.Errorf("Markdown lacks %q:\n%s", s, md)
 		}
 	}
-	// Each per-level table: header, rule, one line per codec.
-	if n := strings.Count(md, "\n| jpeg |"); n != 1+3 {
-		t.Errorf("%d jpeg lines in the Markdown, want 4", n)
+	// The matrix, then one line per level in the code-bytes table and in
+	// each per-level table.
+	if n := strings.Count(md, "\n| jpeg |"); n != 1+3+3 {
+		t.Errorf("%d jpeg lines in the Markdown, want 7", n)
 	}
 	if lines := strings.Count(string(CellsCSV(rep)), "\n"); lines != 1+9 {
 		t.Errorf("rd.csv has %d lines, want 10", lines)

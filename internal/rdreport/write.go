@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medqr/medqr/eval"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -88,6 +89,17 @@ func JSON(rep *Report) ([]byte, error) {
 		MedianPSNR *float64 `json:"median_psnr"`
 		MeanSSIM   *float64 `json:"mean_ssim"`
 		MedianSSIM *float64 `json:"median_ssim"`
+
+		StatSource       string   `json:"stat_source"`
+		StatBytes        int      `json:"stat_bytes"`
+		ByteEntropy      *float64 `json:"byte_entropy"`
+		EntropyUniform   *float64 `json:"byte_entropy_uniform"`
+		EntropyUniformSD *float64 `json:"byte_entropy_uniform_sd"`
+		Lag1             *float64 `json:"lag1_r"`
+		Lag1Pairs        int      `json:"lag1_pairs"`
+		Lag1Band         *float64 `json:"lag1_band95"`
+		ChiSquare        *float64 `json:"chi_square"`
+		ChiSquareP       *float64 `json:"chi_square_p"`
 	}
 	num := func(v float64) *float64 {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -98,7 +110,9 @@ func JSON(rep *Report) ([]byte, error) {
 	rows := make([]jsonRow, len(rep.Summary))
 	for i, s := range rep.Summary {
 		rows[i] = jsonRow{s.Level, s.Budget, s.Codec, s.Kind, s.Images, s.Fails,
-			num(s.MeanBytes), num(s.MeanBPP), num(s.MeanPSNR), num(s.MedianPSNR), num(s.MeanSSIM), num(s.MedianSSIM)}
+			num(s.MeanBytes), num(s.MeanBPP), num(s.MeanPSNR), num(s.MedianPSNR), num(s.MeanSSIM), num(s.MedianSSIM),
+			s.StatSource, s.StatBytes, num(s.ByteEntropy), num(s.EntropyUniform), num(s.EntropyUniformSD),
+			num(s.Lag1), s.Lag1Pairs, num(s.Lag1Band), num(s.ChiSquare), num(s.ChiSquareP)}
 	}
 	b, err := json.MarshalIndent(struct {
 		*Report
@@ -115,6 +129,14 @@ func f(v float64, prec int) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// g formats a p-value: 4 significant digits, NaN as empty.
+func g(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // CellsCSV has one line per image, codec and level.
@@ -137,10 +159,13 @@ func CellsCSV(rep *Report) []byte {
 func SummaryCSV(rep *Report) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"level", "budget", "codec", "kind", "images", "fails", "mean_bytes", "mean_bpp", "mean_psnr", "median_psnr", "mean_ssim", "median_ssim"})
+	w.Write([]string{"level", "budget", "codec", "kind", "images", "fails", "mean_bytes", "mean_bpp", "mean_psnr", "median_psnr", "mean_ssim", "median_ssim",
+		"stat_source", "stat_bytes", "byte_entropy", "byte_entropy_uniform", "byte_entropy_uniform_sd", "lag1_r", "lag1_pairs", "lag1_band95", "chi_square", "chi_square_p"})
 	for _, r := range rep.Summary {
 		w.Write([]string{r.Level, strconv.Itoa(r.Budget), r.Codec, r.Kind, strconv.Itoa(r.Images), strconv.Itoa(r.Fails),
-			f(r.MeanBytes, 1), f(r.MeanBPP, 4), f(r.MeanPSNR, 3), f(r.MedianPSNR, 3), f(r.MeanSSIM, 4), f(r.MedianSSIM, 4)})
+			f(r.MeanBytes, 1), f(r.MeanBPP, 4), f(r.MeanPSNR, 3), f(r.MedianPSNR, 3), f(r.MeanSSIM, 4), f(r.MedianSSIM, 4),
+			r.StatSource, strconv.Itoa(r.StatBytes), f(r.ByteEntropy, 5), f(r.EntropyUniform, 5), f(r.EntropyUniformSD, 5),
+			f(r.Lag1, 5), strconv.Itoa(r.Lag1Pairs), f(r.Lag1Band, 5), f(r.ChiSquare, 2), g(r.ChiSquareP)})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -191,6 +216,7 @@ func Markdown(rep *Report) string {
 		}
 		b.WriteString("\n")
 	}
+	byteStatsTable(&b, rep, rows)
 	for _, l := range rep.Levels {
 		fmt.Fprintf(&b, "\n## Level %s: budget %d bytes (%.3f bpp)\n\n", l.Level, l.Budget, float64(l.Budget)*8/float64(rep.Pixels))
 		b.WriteString("| codec | images | fails | mean bytes | mean bpp | mean PSNR | median PSNR | mean SSIM | median SSIM |\n")
@@ -202,6 +228,35 @@ func Markdown(rep *Report) string {
 		}
 	}
 	return b.String()
+}
+
+// byteStatsTable writes the second table of rd.md: the statistics of the
+// coded bytes, one line per codec and level.
+func byteStatsTable(b *strings.Builder, rep *Report, rows map[[2]string]Row) {
+	fmt.Fprintf(b, "\n## Code bytes: entropy, lag-1 correlation, chi-square\n\n"+
+		"All the bytes of a codec's encodings at a level, pooled over the images that fit. "+
+		"Entropy: Shannon entropy of the pooled byte histogram in bits per byte (8 at most); "+
+		"uniform: the exact mean +/- sd of that entropy for as many uniformly random bytes (`eval.EntropyNull`), the value a noise-like code should reach. "+
+		"Lag-1 r: Pearson's correlation of each byte with the next one in the same encoding (pairs never straddle two images), "+
+		"with the half-width of the 95 %% band for independent bytes (1.96/sqrt(pairs)). "+
+		"Chi-square: the pooled histogram against uniform, %d degrees of freedom (5 %% critical value %.2f), and its p-value. "+
+		"Measured on: the codec payload for package codec (it starts with each codec's few header bytes: format version, dimensions); "+
+		"the whole JFIF file for gojpeg, whose markers, quantisation and Huffman tables lower the entropy; "+
+		"not exposed for the external tools (package extcodec reports the file size only).\n\n",
+		ChiSquareDOF, eval.ChiSquareCritical(ChiSquareDOF, 0.05))
+	b.WriteString("| codec | level | measured on | bytes | entropy (bits/byte) | uniform | lag-1 r | 95 % band | chi-square | p |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range rep.Codecs {
+		for _, l := range rep.Levels {
+			r := rows[[2]string{c, l.Level}]
+			if r.StatBytes == 0 {
+				fmt.Fprintf(b, "| %s | %s | %s | | | | | | | |\n", c, l.Level, r.StatSource)
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s +/- %s | %s | +/-%s | %s | %s |\n", c, l.Level, r.StatSource, r.StatBytes,
+				f(r.ByteEntropy, 4), f(r.EntropyUniform, 4), f(r.EntropyUniformSD, 4), f(r.Lag1, 4), f(r.Lag1Band, 4), f(r.ChiSquare, 1), g(r.ChiSquareP))
+		}
+	}
 }
 
 // Plot draws mean PSNR ("psnr") or mean SSIM ("ssim") against mean bits per

@@ -243,7 +243,8 @@ func TestRunFillsByteStats(t *testing.T) {
 	}
 	md := Markdown(rep)
 	for _, want := range []string{"## Code bytes: entropy, lag-1 correlation, chi-square", "critical value 293.25",
-		"| codec | level | measured on | bytes | entropy (bits/byte) |", "| opaque | A | not exposed | | |", "| gojpeg | A | whole file (headers included) | "} {
+		"| codec | level | measured on | bytes | entropy (bits/byte) |", "| opaque | A | not exposed | | |", "| gojpeg | A | whole file (headers included) | ",
+		" jpeg: the codec payload", " gojpeg: the whole file", " opaque: not measured"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("rd.md lacks %q", want)
 		}

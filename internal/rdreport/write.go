@@ -239,11 +239,27 @@ func byteStatsTable(b *strings.Builder, rep *Report, rows map[[2]string]Row) {
 		"uniform: the exact mean +/- sd of that entropy for as many uniformly random bytes (`eval.EntropyNull`), the value a noise-like code should reach. "+
 		"Lag-1 r: Pearson's correlation of each byte with the next one in the same encoding (pairs never straddle two images), "+
 		"with the half-width of the 95 %% band for independent bytes (1.96/sqrt(pairs)). "+
-		"Chi-square: the pooled histogram against uniform, %d degrees of freedom (5 %% critical value %.2f), and its p-value. "+
-		"Measured on: the codec payload for package codec (it starts with each codec's few header bytes: format version, dimensions); "+
-		"the whole JFIF file for gojpeg, whose markers, quantisation and Huffman tables lower the entropy; "+
-		"not exposed for the external tools (package extcodec reports the file size only).\n\n",
+		"Chi-square: the pooled histogram against uniform, %d degrees of freedom (5 %% critical value %.2f), and its p-value (0: below 1e-300).",
 		ChiSquareDOF, eval.ChiSquareCritical(ChiSquareDOF, 0.05))
+	bySource := map[string][]string{}
+	for _, c := range rep.Codecs {
+		for _, l := range rep.Levels {
+			if src := rows[[2]string{c, l.Level}].StatSource; src != SourceNoFit {
+				bySource[src] = append(bySource[src], c)
+				break
+			}
+		}
+	}
+	for _, s := range []struct{ src, text string }{
+		{SourcePayload, "the codec payload the container carries, which starts with each codec's few header bytes (format version, dimensions)"},
+		{SourceFile, "the whole file, whose headers (markers, tables, boxes) lower the entropy and add structure"},
+		{SourceNone, "not measured: package extcodec reports the file size, not its bytes"},
+	} {
+		if cs := bySource[s.src]; len(cs) > 0 {
+			fmt.Fprintf(b, " %s: %s.", strings.Join(cs, ", "), s.text)
+		}
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| codec | level | measured on | bytes | entropy (bits/byte) | uniform | lag-1 r | 95 % band | chi-square | p |\n")
 	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range rep.Codecs {

@@ -1,8 +1,10 @@
-# iwave codec: CDF 9/7 lifting + context coding + trained post-filter
-# (packages model/iwave, train/iwave; README.md). Pure Go + gorgonia.
-#   make train-iwave         retrain the shipped post-filter
-#                            (model/iwave/weights/postfilter.iwq) from
+# iwave codec (the default): CDF 9/7 lifting with learned predict steps +
+# context coding + trained post-filter (packages model/iwave, train/iwave;
+# README.md). Pure Go + gorgonia.
+#   make train-iwave         retrain the shipped weights (model/iwave/weights/
+#                            lift.iwl, then postfilter.iwq) from
 #                            experiments/iwave.json -> results/iwave/iwave/
+#                            (`make train` runs this)
 #   make train-iwave-resume  continue an interrupted train-iwave
 #   make iwave-rd            RD table on the test split (iwave, learned, Go
 #                            jpeg, libjpeg, JPEG 2000) -> results/iwave/rd.*

@@ -1,7 +1,11 @@
-# Learned codec (see README.md). Pure Go + gorgonia: no Debian tools needed.
-#   make train         retrain the shipped weights (model/weights/default.mqw)
-#                      from experiments/default.json on the shipped sample data
-#   make train-resume  continue an interrupted `make train`
+# Training (see README.md). Pure Go + gorgonia: no Debian tools needed.
+#   make train          retrain the default codec's shipped weights: the iwave
+#                       learned lifting steps and post-filter (= make train-iwave,
+#                       mk/iwave.mk)
+#   make train-resume   continue an interrupted `make train`
+#   make train-learned  retrain the conv autoencoder "learned" (codec id 3,
+#                       model/weights/default.mqw) from experiments/default.json
+#   make train-learned-resume  continue an interrupted `make train-learned`
 #   make train-rd      results/codec/learned_vs_gojpeg.{json,md,png} on the test split
 #   make ablation      the loss ablation (short runs) -> results/ablation/
 #   make train-bench   training throughput and encode/decode benchmarks
@@ -9,20 +13,25 @@ TRAIN_CONFIG ?= experiments/default.json
 TRAIN_SETS   ?=
 ABLATION_RUNS := ablation-base ablation-no-erase ablation-no-decor ablation-no-ssim
 
-.PHONY: train train-resume train-rd ablation train-bench
+.PHONY: train train-resume train-learned train-learned-resume train-rd ablation train-bench
+
+train: train-iwave
+
+train-resume: train-iwave-resume
+
 # The shipped weights were trained in three phases (see README.md): steps
 # 0-1,900 with the quantisation gain drawn from [0.5, 32] and a 6,000-step
 # cosine schedule; steps 1,900-3,200 with the gain range of the config
 # ([0.3, 2.5], the range the QR budgets use); then to step 4,500 with the
 # schedule shortened to 4,500 steps (to finish before a deadline).
-train:
+train-learned:
 	rm -rf results/train/default
 	$(GO) build -o bin/medqr-train ./cmd/medqr
 	bin/medqr-train train -config $(TRAIN_CONFIG) -set steps=6000 -set model.gain_min=0.5 -set model.gain_max=32 -stop-at 1900 $(TRAIN_SETS)
 	bin/medqr-train train -config $(TRAIN_CONFIG) -resume -set steps=6000 -stop-at 3200 $(TRAIN_SETS)
 	bin/medqr-train train -config $(TRAIN_CONFIG) -resume $(TRAIN_SETS)
 
-train-resume:
+train-learned-resume:
 	$(GO) run ./cmd/medqr train -resume -config $(TRAIN_CONFIG) $(TRAIN_SETS)
 
 train-rd:

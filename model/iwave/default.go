@@ -6,10 +6,14 @@ import (
 	"sync"
 )
 
-// The shipped post-filter, trained by `make train-iwave`.
-//
-//go:embed weights/postfilter.iwq
-var shippedWeights []byte
+// The shipped weights, both trained by `make train-iwave` (`make train`):
+// the learned lifting steps and the decoder post-filter.
+var (
+	//go:embed weights/lift.iwl
+	shippedLift []byte
+	//go:embed weights/postfilter.iwq
+	shippedWeights []byte
+)
 
 var (
 	defaultOnce  sync.Once
@@ -17,16 +21,21 @@ var (
 	defaultErr   error
 )
 
-// DefaultE returns the codec with the shipped post-filter, or the error
-// that the embedded weights file produced.
+// DefaultE returns the codec with the shipped learned lifting steps and
+// post-filter, or the error that the embedded weights files produced.
 func DefaultE() (*Codec, error) {
 	defaultOnce.Do(func() {
-		pf, err := DecodeWeights(shippedWeights)
+		lf, err := DecodeLift(shippedLift)
 		if err != nil {
-			defaultErr = fmt.Errorf("iwave: embedded weights: %w", err)
+			defaultErr = fmt.Errorf("iwave: embedded lifting weights: %w", err)
 			return
 		}
-		defaultCodec = New(pf)
+		pf, err := DecodeWeights(shippedWeights)
+		if err != nil {
+			defaultErr = fmt.Errorf("iwave: embedded post-filter weights: %w", err)
+			return
+		}
+		defaultCodec = NewLifted(lf, pf)
 	})
 	return defaultCodec, defaultErr
 }

@@ -169,3 +169,24 @@ func TestLiftedCodecID(t *testing.T) {
 		t.Fatalf("decoding another model's payload: err %v", err)
 	}
 }
+
+// BenchmarkForwardLift256 times the 5-level transform of a 256x256 image
+// with learned predict steps of the shipped width (random weights); compare
+// BenchmarkForward256.
+func BenchmarkForwardLift256(b *testing.B) {
+	lf, _ := randomLift(b, LiftConfig{Hidden: 32, Leak: 0.1}, 0.1)
+	benchForward(b, lf)
+}
+
+func BenchmarkForward256(b *testing.B) { benchForward(b, nil) }
+
+func benchForward(b *testing.B, lf *Lift) {
+	g := loadGray(b, "cxr256.png")
+	x := make([]float64, len(g.Pix))
+	for b.Loop() {
+		for i, v := range g.Pix {
+			x[i] = float64(v)
+		}
+		ForwardLift(x, 256, 256, Levels(256, 256), lf)
+	}
+}

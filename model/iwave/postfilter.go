@@ -100,7 +100,7 @@ const (
 	// WeightsVersion is the weights file format version.
 	WeightsVersion = 1
 	// RegenerateHint names the command that rebuilds the shipped weights.
-	RegenerateHint = "run `make train-iwave` to regenerate model/iwave/weights/postfilter.iwq"
+	RegenerateHint = "run `make train-iwave` (or `make train`) to regenerate model/iwave/weights/"
 	maxWeights     = 64 << 20
 )
 

@@ -61,13 +61,27 @@ func TestWeightsErrors(t *testing.T) {
 	}
 }
 
+// TestShippedWeights: the embedded weights load, the default codec uses
+// both the learned lifting steps and the post-filter, and its model id is
+// the one derived from the two files.
 func TestShippedWeights(t *testing.T) {
-	pf := Default().PostFilter()
-	if pf == nil {
-		t.Skip("no post-filter shipped")
-	}
-	if err := pf.Config.Validate(); err != nil {
+	c, err := DefaultE()
+	if err != nil {
 		t.Fatal(err)
+	}
+	if c.PostFilter() == nil || c.Lift() == nil {
+		t.Fatal("default codec lacks the post-filter or the learned lifting steps")
+	}
+	lf, err := DecodeLift(shippedLift)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := DecodeWeights(shippedWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if NewLifted(lf, pf).ID() != c.ID() || New(pf).ID() == c.ID() {
+		t.Fatalf("model id %x does not identify both files", c.ID())
 	}
 }
 

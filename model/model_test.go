@@ -251,8 +251,8 @@ func TestWeightsRejected(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if !errors.Is(err, ErrWeights) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "make train") {
-				t.Fatalf("error %q: want ErrWeights mentioning %q and `make train`", err, tc.want)
+			if !errors.Is(err, ErrWeights) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "make train-learned") {
+				t.Fatalf("error %q: want ErrWeights mentioning %q and `make train-learned`", err, tc.want)
 			}
 		})
 	}

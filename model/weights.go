@@ -32,7 +32,7 @@ const (
 	weightsMagic   = "MEDQRNN\x00"
 	WeightsVersion = 1
 	// RegenerateHint is the command that rebuilds the shipped weights.
-	RegenerateHint = "run `make train` to regenerate model/weights/default.mqw"
+	RegenerateHint = "run `make train-learned` to regenerate model/weights/default.mqw"
 )
 
 // ErrWeights is wrapped by every weights-file error.

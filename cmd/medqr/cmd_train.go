@@ -132,7 +132,7 @@ func runRD(e *env, o trainOptions) error {
 		lc, err = codec.DefaultLearned()
 	}
 	if err != nil {
-		return withHint(err, "run `make train` to regenerate the weights")
+		return withHint(err, "run `make train-learned` to regenerate the weights")
 	}
 	imgs, err := data.LoadSplit(o.data, o.split, data.DefaultSize)
 	if err != nil {

@@ -120,3 +120,42 @@ func plotVals(path string, vs []ValPoint) error {
 }
 
 func log10(v float64) float64 { return math.Log10(v) }
+
+// writeLiftCurves writes dir/losses.csv and dir/loss.png: each learned
+// predict network's training loss (the rate proxy), averaged over every
+// liftLogEvery steps.
+func writeLiftCurves(dir string, r LiftReport) error {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	rows := [][]string{{"net", "step", "loss"}}
+	for i, c := range r.Losses {
+		for j, v := range c {
+			rows = append(rows, []string{liftNetNames[i], strconv.Itoa((j + 1) * liftLogEvery), f(v)})
+		}
+	}
+	if err := writeCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
+		return err
+	}
+	p := plot.New()
+	p.Title.Text = "iwave learned lifting steps: training loss"
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = "rate proxy mean log(1 + |d + g|/step)"
+	for i, c := range r.Losses {
+		if len(c) < 2 {
+			continue
+		}
+		pts := make(plotter.XYs, len(c))
+		for j, v := range c {
+			pts[j] = plotter.XY{X: float64((j + 1) * liftLogEvery), Y: v}
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		line.Color = palette[i%len(palette)]
+		p.Add(line)
+		p.Legend.Add(liftNetNames[i], line)
+	}
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	return p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "loss.png"))
+}

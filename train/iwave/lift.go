@@ -283,7 +283,7 @@ type LiftReport struct {
 	Nets        []LiftNetReport `json:"nets"`
 	Plain       []LevelScore    `json:"val_plain"`
 	Lifted      []LevelScore    `json:"val_lifted"`
-	Losses      [][]float64     `json:"losses"` // per network: loss per logged step
+	Losses      [][]float64     `json:"losses"` // per network: mean loss over each liftLogEvery steps
 	Seconds     float64         `json:"seconds"`
 }
 
@@ -294,6 +294,9 @@ type liftCheckpoint struct {
 }
 
 var liftNetNames = []string{"row", "collow", "colhigh"}
+
+// liftLogEvery is the period, in steps, of the logged training loss.
+const liftLogEvery = 50
 
 // TrainLift trains the three predict networks in transform order (each on
 // samples from the transform with the networks before it in place), writes
@@ -377,8 +380,8 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 				return nil, err
 			}
 			run += loss
-			if (step+1)%50 == 0 {
-				curve = append(curve, run/50)
+			if (step+1)%liftLogEvery == 0 {
+				curve = append(curve, run/liftLogEvery)
 				run = 0
 			}
 			if bar != nil {
@@ -442,6 +445,9 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 		return nil, err
 	}
 	if err := writeLiftMarkdown(filepath.Join(ldir, "report.md"), ck.Report); err != nil {
+		return nil, err
+	}
+	if err := writeLiftCurves(ldir, ck.Report); err != nil {
 		return nil, err
 	}
 	return lf, nil

@@ -112,7 +112,7 @@ func TestTrainLiftLowersRate(t *testing.T) {
 	if _, err := iwave.DecodeLift(b); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"run.json", "report.json", "report.md", "checkpoint.gob", "lift.iwl"} {
+	for _, f := range []string{"run.json", "report.json", "report.md", "checkpoint.gob", "lift.iwl", "losses.csv", "loss.png"} {
 		if _, err := os.Stat(filepath.Join(dir, "lift", f)); err != nil {
 			t.Error(err)
 		}

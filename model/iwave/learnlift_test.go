@@ -190,3 +190,37 @@ func benchForward(b *testing.B, lf *Lift) {
 		ForwardLift(x, 256, 256, Levels(256, 256), lf)
 	}
 }
+
+// FuzzDecodeLift: any byte string either loads as lifting weights that
+// re-encode into a file that loads with the same architecture, or fails
+// with ErrWeights; never a panic.
+func FuzzDecodeLift(f *testing.F) {
+	_, b := randomLift(f, LiftConfig{Hidden: 2, Leak: 0.1}, 0.1)
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add([]byte(liftMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := DecodeLift(b)
+		if err != nil {
+			if !errors.Is(err, ErrWeights) {
+				t.Fatalf("error %v does not wrap ErrWeights", err)
+			}
+			return
+		}
+		m := map[string][]float32{}
+		for i, n := range LiftTensorNames() {
+			v := make([]float32, len(l.W[i/3][i%3]))
+			for j, x := range l.W[i/3][i%3] {
+				v[j] = float32(x)
+			}
+			m[n] = v
+		}
+		b2, err := EncodeLift(l.Config, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l2, err := DecodeLift(b2); err != nil || l2.Config != l.Config {
+			t.Fatalf("re-encoded weights do not load: %v", err)
+		}
+	})
+}

@@ -1,6 +1,6 @@
 // Package entropy is the lossless back end of medqr's learned codec: an
 // adaptive binary range coder (the carry-propagating coder of LZMA, with
-// 12-bit probabilities) and a context-adaptive binarisation of the integer
+// 15-bit probabilities) and a context-adaptive binarisation of the integer
 // latent tensor the encoder network produces (see latent.go).
 //
 // Nothing is learned or stored: all probabilities start at 1/2 and adapt as
@@ -12,17 +12,26 @@
 package entropy
 
 const (
-	probBits  = 12
+	probBits  = 15
 	probOne   = 1 << probBits
 	adaptFast = 3
-	adaptSlow = 6
+	adaptSlow = 5
 	topValue  = 1 << 24
 )
 
 // Prob is an adaptive probability that the next bit is 0, in units of
-// 1/4096: the mean of a fast (rate 1/8) and a slow (rate 1/64) estimate,
+// 1/32768: the mean of a fast (rate 1/8) and a slow (rate 1/32) estimate,
 // which adapts quickly on short channels and settles on long ones. The zero
 // value is not ready: call Init.
+//
+// The shift updates stop moving an estimate once it is within 2^rate units
+// of certainty, so the precision sets the cheapest a near-certain bit can
+// be: with 12-bit probabilities that floor was 0.012 bits, which the tens of
+// thousands of insignificant fine-level wavelet coefficients of an iwave
+// payload turned into about 70 wasted bytes; at 15 bits it is 0.0008 bits.
+// The precision and rates were chosen on 30 validation images (iwave PSNR
+// at the four QR budgets: 12-bit rates 1/8, 1/64 -> 15-bit rates 1/8, 1/32
+// gained 0.09-0.18 dB).
 type Prob struct{ fast, slow uint16 }
 
 // Init sets p to 1/2.

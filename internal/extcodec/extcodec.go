@@ -44,6 +44,8 @@ type Result struct {
 	Quality int // the tool's own parameter at the chosen point
 	Bytes   int
 	Image   *image.Gray
+	// File is the encoded file itself (Bytes long).
+	File []byte
 }
 
 // Tools returns the four baselines in the order the tables list them.
@@ -110,6 +112,10 @@ func (t Tool) Fit(img *image.Gray, budget int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	file, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s output: %w", t.Name, err)
+	}
 	decoded, err := t.decode(dir, out)
 	if err != nil {
 		return nil, err
@@ -121,7 +127,7 @@ func (t Tool) Fit(img *image.Gray, budget int) (*Result, error) {
 	if g.Bounds().Dx() != img.Bounds().Dx() || g.Bounds().Dy() != img.Bounds().Dy() {
 		return nil, fmt.Errorf("%s reconstruction is %v, want %v", t.Name, g.Bounds().Size(), img.Bounds().Size())
 	}
-	return &Result{Tool: t.Name, Quality: lo, Bytes: n, Image: g}, nil
+	return &Result{Tool: t.Name, Quality: lo, Bytes: n, Image: g, File: file}, nil
 }
 
 func run(name string, args ...string) error {

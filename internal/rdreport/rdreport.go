@@ -8,8 +8,8 @@
 // entropy in bits per byte beside its exact value for uniformly random
 // bytes, the lag-1 serial correlation within each encoding, and the
 // histogram's chi-square against uniform; they are measured on the codec
-// payload for package codec, on the whole file for gojpeg, and not at all
-// for the external tools, whose package reports only the file size.
+// payload for package codec and on the whole file, headers included, for
+// gojpeg and the external tools.
 //
 // Contract: Run codes each image with each method at each level on a worker
 // pool of Config.Workers goroutines (GOMAXPROCS when zero), and the Report it
@@ -92,17 +92,17 @@ type Coding struct {
 	Rec   image.Image // the reconstruction
 	Bytes int         // bytes the encoding used
 	// Payload is the encoding itself (len(Payload) == Bytes): the codec
-	// payload for package codec, the whole file for gojpeg. Nil where the
-	// method does not expose it (the extcodec tools report the file size
-	// only); the row's byte statistics are then left empty.
+	// payload for package codec, the whole file for gojpeg and the external
+	// tools. Nil where a method does not expose it; the row's byte
+	// statistics are then left empty.
 	Payload []byte
 }
 
 // Byte-statistic sources, recorded in Row.StatSource.
 const (
 	SourcePayload = "codec payload"                 // package codec: the bytes the container carries
-	SourceFile    = "whole file (headers included)" // gojpeg: a complete JFIF file
-	SourceNone    = "not exposed"                   // the method gives no bytes (external tools)
+	SourceFile    = "whole file (headers included)" // gojpeg, external tools: a complete file
+	SourceNone    = "not exposed"                   // the method gives no bytes
 	SourceNoFit   = "nothing fit"                   // no image fit the budget: no bytes to measure
 )
 
@@ -122,16 +122,16 @@ func CodecMethod(c codec.Codec) Method {
 	}}
 }
 
-// ExternalMethod wraps an extcodec tool; bytes are the whole file it wrote.
-// extcodec.Result carries the file's size, not its content, so the coding
-// has no Payload.
+// ExternalMethod wraps an extcodec tool; bytes are the whole file it wrote,
+// headers included, and so is the Payload its byte statistics are taken
+// over.
 func ExternalMethod(t extcodec.Tool) Method {
 	return Method{Name: t.Name, Kind: "external", Code: func(img *image.Gray, budget int) (Coding, error) {
 		r, err := t.Fit(img, budget)
 		if err != nil {
 			return Coding{}, err
 		}
-		return Coding{Rec: r.Image, Bytes: r.Bytes}, nil
+		return Coding{Rec: r.Image, Bytes: r.Bytes, Payload: r.File}, nil
 	}}
 }
 

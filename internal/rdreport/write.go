@@ -253,7 +253,7 @@ func byteStatsTable(b *strings.Builder, rep *Report, rows map[[2]string]Row) {
 	for _, s := range []struct{ src, text string }{
 		{SourcePayload, "the codec payload the container carries, which starts with each codec's few header bytes (format version, dimensions)"},
 		{SourceFile, "the whole file, whose headers (markers, tables, boxes) lower the entropy and add structure"},
-		{SourceNone, "not measured: package extcodec reports the file size, not its bytes"},
+		{SourceNone, "not measured: the method does not expose its bytes"},
 	} {
 		if cs := bySource[s.src]; len(cs) > 0 {
 			fmt.Fprintf(b, " %s: %s.", strings.Join(cs, ", "), s.text)

@@ -13,18 +13,20 @@ import (
 func init() {
 	register(&command{
 		name:    "train-iwave",
-		summary: "train the iwave codec's post-filter with gorgonia; RD table (research)",
+		summary: "train the iwave codec's learned lifting steps and post-filter with gorgonia; RD table (research)",
 		usage: `usage: medqr train-iwave [-config FILE] [-set key=value]... [-resume] [-stop-at N] [-no-progress]
        medqr train-iwave -rd DIR [-data SRC] [-split test] [-images N] [-ext]
 
-Trains the decoder-side post-filter of the iwave codec (package model/iwave)
-from a config file (experiments/iwave.json; fields in README.md; unknown
-fields are errors). -set overrides one field, dotted for nested fields, e.g.
-  -set steps=200 -set filter.channels=24
+Trains the iwave codec (package model/iwave) from a config file
+(experiments/iwave.json; fields in README.md; unknown fields are errors) in
+two stages: the learned predict steps of the lifting transform (written to
+lift.export), then the decoder-side post-filter on images coded with them
+(written to export). -set overrides one field, dotted for nested fields, e.g.
+  -set steps=200 -set filter.channels=24 -set lift.steps=2000
 The run folder (out/name) receives run.json (effective config, code
 version), losses and validation curves (CSV, JSON, PNG), checkpoint.gob and
-best.iwq; "export" receives the best weights too. -resume continues an
-interrupted run.
+best.iwq, and lift/ for the first stage (report.md, losses, lift.iwl).
+-resume continues an interrupted run (finished lifting networks are kept).
 
 -rd DIR codes the split's images with iwave, the learned codec and Go's
 image/jpeg (and, with -ext, libjpeg and JPEG 2000 from Debian) at every QR

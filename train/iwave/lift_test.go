@@ -146,3 +146,55 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunResumeAfterLiftStage: a run interrupted after the lifting stage
+// (post-filter checkpoint missing) resumes with -resume: the finished
+// networks are kept bit-identical and the post-filter stage runs.
+func TestRunResumeAfterLiftStage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains twice")
+	}
+	src := filepath.Join("..", "..", "data", "samples", "kermany_cxr_224")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("shipped samples missing: %v", err)
+	}
+	t.Setenv("MEDQR_CACHE_DIR", t.TempDir())
+	out := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Out, cfg.Data, cfg.Name = out, src, "r"
+	cfg.Export = filepath.Join(out, "pf.iwq")
+	cfg.TrainImages, cfg.ValImages, cfg.Budgets = 2, 1, []int{1225}
+	cfg.Crop, cfg.Batch, cfg.Steps, cfg.Warmup, cfg.ValEvery, cfg.CkptEvery = 16, 1, 2, 1, 2, 1
+	cfg.Lift = testLiftTrain()
+	cfg.Lift.Export, cfg.Lift.Images, cfg.Lift.Steps, cfg.Lift.Samples = filepath.Join(out, "lift.iwl"), 2, 20, 5000
+	dir, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(cfg.Lift.Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "checkpoint.gob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
+		t.Fatalf("fresh run over a finished lifting stage: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "checkpoint.gob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, Options{Resume: true}); err != nil {
+		t.Fatalf("resume after the lifting stage: %v", err)
+	}
+	again, err := os.ReadFile(cfg.Lift.Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != string(again) {
+		t.Fatal("resume changed the finished lifting networks")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint.gob")); err != nil {
+		t.Fatalf("post-filter stage did not run: %v", err)
+	}
+}

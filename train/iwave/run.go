@@ -184,7 +184,15 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	dir := filepath.Join(cfg.Out, cfg.Name)
 	ckptPath := filepath.Join(dir, "checkpoint.gob")
 	var ck checkpoint
-	if opt.Resume {
+	// A run interrupted in the lifting stage has no post-filter checkpoint
+	// yet: resuming it keeps the finished networks and starts the filter.
+	liftOnly := false
+	if opt.Resume && cfg.Lift.Export != "" {
+		_, errF := os.Stat(ckptPath)
+		_, errL := os.Stat(filepath.Join(dir, "lift", "checkpoint.gob"))
+		liftOnly = errF != nil && errL == nil
+	}
+	if opt.Resume && !liftOnly {
 		f, err := os.Open(ckptPath)
 		if err != nil {
 			return "", fmt.Errorf("train/iwave: no checkpoint to resume: %w", err)
@@ -246,7 +254,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		return dir, err
 	}
 	opt2 := newAdam(net.Params, cfg.Clip)
-	if opt.Resume {
+	if opt.Resume && !liftOnly {
 		opt2.M, opt2.V, opt2.T = ck.Adam.M, ck.Adam.V, ck.Adam.T
 	}
 	save := func() error {

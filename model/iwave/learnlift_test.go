@@ -224,3 +224,24 @@ func FuzzDecodeLift(f *testing.F) {
 		}
 	})
 }
+
+// TestEvalBatchMatchesEval: the batched network (used by the transform)
+// and the scalar one (used by training's checks) agree.
+func TestEvalBatchMatchesEval(t *testing.T) {
+	lf, _ := randomLift(t, LiftConfig{Hidden: 7, Leak: 0.1}, 0.4)
+	rng := rand.New(rand.NewPCG(5, 5))
+	const rows = 33
+	b := newLiftBatch(7, rows)
+	for i := range b.f {
+		b.f[i] = rng.NormFloat64() * 20
+	}
+	for n := 0; n < liftNets; n++ {
+		out := append([]float64(nil), lf.evalBatch(n, b, rows)...)
+		for r := 0; r < rows; r++ {
+			want := lf.Eval(n, (*[LiftFeatures]float64)(b.f[r*LiftFeatures:]))
+			if math.Abs(out[r]-want) > 1e-9*math.Max(1, math.Abs(want)) {
+				t.Fatalf("net %d row %d: batch %v, scalar %v", n, r, out[r], want)
+			}
+		}
+	}
+}

@@ -13,13 +13,13 @@ const IDIWave uint8 = 4
 
 const iwaveName = "iwave"
 
-// IWave is the wavelet-like learned codec of package model/iwave: a CDF 9/7
-// lifting transform (a reversible additive-coupling stack), one global
-// deadzone quantiser step found by bisection to fit the budget, context-
-// adaptive binary range coding of the coefficients, and a trained residual
-// CNN post-filter in the decoder. The payload layout is documented in
-// package model/iwave (9-byte header: version, width, height, step index,
-// post-filter id).
+// IWave is the wavelet-like learned codec of package model/iwave, medqr's
+// default: a CDF 9/7 lifting transform with trained predict steps (a
+// reversible additive-coupling stack), one global deadzone quantiser step
+// found by bisection to fit the budget, context-adaptive binary range
+// coding of the coefficients, and a trained residual CNN post-filter in the
+// decoder. The payload layout is documented in package model/iwave (9-byte
+// header: version, width, height, step index, model id).
 type IWave struct{ c *iwave.Codec }
 
 // NewIWave wraps an iwave codec.

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/model/iwave"
 )
 
 // LoadImages returns the configured split of the dataset, preprocessed by
@@ -55,16 +57,46 @@ type RunInfo struct {
 	Images      int      `json:"images"`
 	// Inputs maps input files outside the config (the learned codec's
 	// weights) to their SHA-256.
-	Inputs  map[string]string `json:"inputs,omitempty"`
-	Started time.Time         `json:"started"`
-	Seconds float64           `json:"seconds"`
-	Files   []string          `json:"files"`
+	Inputs map[string]string `json:"inputs,omitempty"`
+	// Models names the trained weights of the codecs that the configured
+	// subjects run, by codec name: "iwave" -> the 2-byte model id (hex) that
+	// every iwave payload carries, a hash of both embedded weights files.
+	// ProductCodec names the default codec that "product-sealed" runs.
+	Models       map[string]string `json:"models,omitempty"`
+	ProductCodec string            `json:"product_codec,omitempty"`
+	Started      time.Time         `json:"started"`
+	Seconds      float64           `json:"seconds"`
+	Files        []string          `json:"files"`
 }
 
-// NewRunInfo fills the host fields.
+// NewRunInfo fills the host fields and the codec models of the configured
+// subjects.
 func NewRunInfo(codeVersion, configFile string, overrides []string, cfg Config) RunInfo {
-	return RunInfo{CodeVersion: codeVersion, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
+	ri := RunInfo{CodeVersion: codeVersion, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), ConfigFile: configFile, Overrides: overrides, Config: cfg, Started: time.Now().UTC()}
+	ri.Models = map[string]string{}
+	for _, n := range cfg.Subjects {
+		name := ""
+		switch n {
+		case "iwave-code":
+			name = "iwave"
+		case "product-sealed":
+			if c, err := ProductCodec(); err == nil {
+				name = c.Name()
+				ri.ProductCodec = name
+			}
+		}
+		if name == "iwave" {
+			if c, err := iwave.DefaultE(); err == nil {
+				id := c.ID()
+				ri.Models[name] = hex.EncodeToString(id[:])
+			}
+		}
+	}
+	if len(ri.Models) == 0 {
+		ri.Models = nil
+	}
+	return ri
 }
 
 // FileRunInfo is where WriteRunInfo writes.

@@ -10,29 +10,56 @@ import (
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
+	"github.com/medqr/medqr/store"
 )
 
-// The product path as package store runs it, minus the files and the QR
-// rendering: codec.Encode within the byte budget of one QR symbol
-// (seal.PayloadBudget of qr.Capacity(level)), then seal.SealMessage with a
-// key sealer. "learned-code" is the codec's output before sealing (not a
-// cipher: it shows what the seal has to hide); "product-sealed" is the
-// sealed container, the bytes a QR symbol carries.
+// The product path as package store runs it for `medqr encrypt`, minus the
+// files and the QR rendering: the default codec (store.DefaultCodec(),
+// "iwave" in this build) codes the image within the byte budget of one QR
+// symbol (seal.PayloadBudget of qr.Capacity(level)), then seal.SealMessage
+// seals it with a key sealer.
+//
+//   - "product-sealed" is the sealed container of the default codec's
+//     payload: the bytes a QR symbol carries, header included.
+//   - "iwave-code" is the iwave codec's payload before sealing (the default
+//     codec's, in this build), and "learned-code" the conv autoencoder's
+//     (codec "learned", trained with a decorrelation loss on its latents), both
+//     under the same budget. They are not ciphers: they show what the seal has
+//     to hide.
 
 func init() {
-	registerSubject("learned-code", 30, func(env SubjectEnv) (Subject, error) { return productSubject(env, false) })
-	registerSubject("product-sealed", 31, func(env SubjectEnv) (Subject, error) { return productSubject(env, true) })
+	registerSubject("learned-code", 30, func(env SubjectEnv) (Subject, error) {
+		l, err := codec.DefaultLearned()
+		if err != nil {
+			return Subject{}, fmt.Errorf("learned-code subject: %w", err)
+		}
+		return productSubjectWith(l, env, false)
+	})
+	registerSubject("iwave-code", 31, func(env SubjectEnv) (Subject, error) {
+		c, err := codec.ByName("iwave")
+		if err != nil {
+			return Subject{}, fmt.Errorf("iwave-code subject: %w", err)
+		}
+		return productSubjectWith(c, env, false)
+	})
+	registerSubject("product-sealed", 32, func(env SubjectEnv) (Subject, error) {
+		c, err := ProductCodec()
+		if err != nil {
+			return Subject{}, fmt.Errorf("product-sealed subject: %w", err)
+		}
+		return productSubjectWith(c, env, true)
+	})
 }
 
-func productSubject(env SubjectEnv, sealed bool) (Subject, error) {
-	l, err := codec.DefaultLearned()
-	if err != nil {
-		return Subject{}, fmt.Errorf("product subject: %w", err)
-	}
-	return productSubjectWith(l, env, sealed)
+// ProductCodec returns the codec that `medqr encrypt` uses by default
+// (store.DefaultCodec()), the one the "product-sealed" subject runs.
+func ProductCodec() (codec.Codec, error) {
+	return codec.ByName(store.DefaultCodec())
 }
 
-// productSubjectWith builds a product subject around any codec.
+// productSubjectWith builds a product subject around any codec: its
+// payload before sealing (named after the codec, "<name>-code") or, with
+// sealed, the sealed container ("product-sealed").
 func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, error) {
 	lv, err := qr.ParseLevel(env.QRLevel)
 	if err != nil {
@@ -41,7 +68,7 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 	capacity := qr.Capacity(lv)
 	budget := seal.PayloadBudget(capacity, seal.NewKeySealer(seal.Key{}))
 	encode := func(img *image.Gray) ([]byte, error) {
-		return learnedMemo.encode(c, img, budget)
+		return payloadMemo.encode(c, img, budget)
 	}
 	if !sealed {
 		return Subject{
@@ -55,14 +82,14 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 				return Output{Samples: p, W: len(p), H: 1, Blob: p}, nil
 			},
 			Decrypt: func(out Output, _ Key) (image.Image, error) {
-				return learnedMemo.decode(c, out.Blob.([]byte))
+				return payloadMemo.decode(c, out.Blob.([]byte))
 			},
 		}, nil
 	}
 	type blob struct{ containers [][]byte }
 	return Subject{
 		Name: "product-sealed", Group: "product", FreshNonce: true, Deterministic: false,
-		Note: fmt.Sprintf("product path: %s codec + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included; its 15 clear header bytes other than the message id (magic, version, mode, index, count, codec, size, depth, level) are equal in any two containers, which caps NPCR near %.2f %%, below the critical value", c.Name(), capacity, byte(lv), 100*float64(capacity-15)/float64(capacity)*255/256),
+		Note: fmt.Sprintf("product path: %s codec (codec id %d) + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included; its 15 clear header bytes other than the message id (magic, version, mode, index, count, codec, size, depth, level) are equal in any two containers, which caps NPCR near %.2f %%, below the critical value", c.Name(), c.ID(), capacity, byte(lv), 100*float64(capacity-15)/float64(capacity)*255/256),
 		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
 			p, err := encode(img)
 			if err != nil {
@@ -80,22 +107,25 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 			return Output{Samples: cs[0], W: len(cs[0]), H: 1, Blob: blob{cs}}, nil
 		},
 		Decrypt: func(out Output, key Key) (image.Image, error) {
-			_, p, err := seal.OpenMessage(out.Blob.(blob).containers, seal.KeyOpener(seal.Key(key)))
+			m, p, err := seal.OpenMessage(out.Blob.(blob).containers, seal.KeyOpener(seal.Key(key)))
 			if err != nil {
 				return nil, err
 			}
-			return learnedMemo.decode(c, p)
+			if m.Codec != c.ID() {
+				return nil, fmt.Errorf("sealed message names codec id %d, want %d (%s)", m.Codec, c.ID(), c.Name())
+			}
+			return payloadMemo.decode(c, p)
 		},
 	}, nil
 }
 
-// learnedMemo remembers learned-codec payloads by (pixels, budget): the
-// codec is deterministic and the same images are coded by both product
-// subjects and again by every key-sensitivity trial.
-// Decoded images are remembered by payload for the same reason (both
-// subjects decode the same payloads for their fidelity figures); callers
-// must not modify them.
-var learnedMemo = &codeMemo{m: map[[32]byte][]byte{}, d: map[[32]byte]image.Image{}}
+// payloadMemo remembers codec payloads by (codec id, pixels, budget): the
+// codecs are deterministic, and the same images are coded by a codec's
+// "-code" subject and "product-sealed" (when it runs the same codec) and
+// again by every key-sensitivity trial. Decoded images are remembered by
+// (codec id, payload) for the same reason (both subjects decode the same
+// payloads for their fidelity figures); callers must not modify them.
+var payloadMemo = &codeMemo{m: map[[32]byte][]byte{}, d: map[[32]byte]image.Image{}}
 
 type codeMemo struct {
 	mu sync.Mutex

@@ -19,6 +19,13 @@
 // correlation with the 95 % band of a random image; histogram chi-square
 // with its 255-degree-of-freedom critical values.
 //
+// Subjects (SubjectNames, in report order): three AES controls, the
+// research cipher-image scheme with each keystream, the codec payloads
+// before sealing ("learned-code": the conv autoencoder; "iwave-code": the
+// iwave codec), and "product-sealed": the product path of `medqr encrypt`,
+// its default codec (store.DefaultCodec(), "iwave"; ProductCodec) sealed in
+// key mode into the container of one QR symbol.
+//
 // Every statistic is a pure function of its inputs. The harness (Run) is
 // driven by a Config, seeded, and writes identical numbers on every run.
 //

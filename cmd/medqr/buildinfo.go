@@ -1,22 +1,32 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/medqr/medqr/train"
+)
 
 // codeVersion reports the module version and VCS revision when the binary
-// was built with them, so logs and results can name the code they came from.
+// was built with them, so logs and results can name the code they came
+// from. Built without VCS stamping (GOFLAGS=-buildvcs=false, as on this
+// project's machines), it asks git through train.CodeVersion instead.
 func codeVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return train.CodeVersion()
 	}
-	v := bi.Main.Version
+	v, rev := bi.Main.Version, false
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" {
 			v += " " + s.Value
+			rev = true
 		}
 		if s.Key == "vcs.modified" && s.Value == "true" {
 			v += "+dirty"
 		}
+	}
+	if !rev {
+		return v + " " + train.CodeVersion()
 	}
 	return v
 }

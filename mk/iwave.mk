@@ -8,7 +8,8 @@
 #   make train-iwave-resume  continue an interrupted train-iwave
 #   make iwave-rd            RD table on the test split (iwave, learned, Go
 #                            jpeg, libjpeg, JPEG 2000) -> results/iwave/rd.*
-#   make iwave-bench         encode/decode benchmarks
+#   make iwave-bench         transform, encode/decode and training-step benchmarks
+#                            -> results/iwave/bench.txt
 IWAVE_CONFIG ?= experiments/iwave.json
 IWAVE_SETS   ?=
 IWAVE_IMAGES ?= 0
@@ -30,4 +31,5 @@ iwave-rd:
 	bin/medqr-iwave train-iwave -rd results/iwave -ext -images $(IWAVE_IMAGES)
 
 iwave-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./model/iwave
+	{ $(GO) test -run '^$$' -bench . -benchtime 20x ./model/iwave; \
+	  $(GO) test -run '^$$' -bench . -benchtime 20x ./train/iwave; } | tee results/iwave/bench.txt

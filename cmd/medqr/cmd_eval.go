@@ -26,7 +26,7 @@ Runs the evaluation harness: NPCR/UACI (plaintext and key sensitivity, with
 the critical values of Wu et al. 2011), global and local Shannon entropy,
 adjacent-pixel correlation, histogram chi-square, and the fidelity of
 decrypted images (PSNR, SSIM, MS-SSIM), on the research cipher-image scheme,
-the product path, the learned codec's bytes and three AES controls.
+the product path, the codecs' bytes (learned, iwave) and three AES controls.
 
 The config (default: built-in defaults; the full run uses
 experiments/eval.json) names the data split, seed, subjects and trial

@@ -1,10 +1,7 @@
 package iwave
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -276,154 +273,36 @@ func (l *Lift) evalBatch(n int, b *liftBatch, rows int) []float64 {
 	return b.out[:rows]
 }
 
-// Lifting weights file format, version 1 (integers little-endian):
-//
-//	magic    8 bytes  "MEDQRIL\x00"
-//	version  uint32   1
-//	cfgLen   uint32   length of the JSON LiftConfig that follows
-//	config   cfgLen bytes
-//	count    uint32   number of tensors (9)
-//	count times: nameLen uint16, name, ndim uint8, ndim x uint32 dims,
-//	             prod(dims) x float32
-//	sha256   32 bytes over everything above
+// Lifting weights file: the container of wfile.go with magic
+// "MEDQRIL\x00", the JSON LiftConfig and the 9 tensors of LiftTensorNames.
 const (
 	liftMagic = "MEDQRIL\x00"
 	// LiftWeightsVersion is the lifting weights file format version.
 	LiftWeightsVersion = 1
 )
 
+func (c LiftConfig) specs() []tensorSpec {
+	var out []tensorSpec
+	for i, n := range LiftTensorNames() {
+		out = append(out, tensorSpec{n, c.dims(i)})
+	}
+	return out
+}
+
 // EncodeLift serialises learned lifting networks.
 func EncodeLift(cfg LiftConfig, tensors map[string][]float32) ([]byte, error) {
 	if _, err := NewLift(cfg, tensors); err != nil {
 		return nil, err
 	}
-	le := binary.LittleEndian
-	var buf bytes.Buffer
-	buf.WriteString(liftMagic)
-	buf.Write(le.AppendUint32(nil, LiftWeightsVersion))
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("iwave: failed to encode lifting config: %w", err)
-	}
-	buf.Write(le.AppendUint32(nil, uint32(len(js))))
-	buf.Write(js)
-	names := LiftTensorNames()
-	buf.Write(le.AppendUint32(nil, uint32(len(names))))
-	for i, n := range names {
-		d := cfg.dims(i)
-		buf.Write(le.AppendUint16(nil, uint16(len(n))))
-		buf.WriteString(n)
-		buf.WriteByte(byte(len(d)))
-		for _, v := range d {
-			buf.Write(le.AppendUint32(nil, uint32(v)))
-		}
-		for _, v := range tensors[n] {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
-		}
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	buf.Write(sum[:])
-	return buf.Bytes(), nil
+	return encodeWeightsFile(liftMagic, LiftWeightsVersion, cfg, cfg.specs(), tensors)
 }
 
 // DecodeLift parses and checks a lifting weights file.
 func DecodeLift(b []byte) (*Lift, error) {
-	if len(b) > maxWeights {
-		return nil, weightsErr("lifting file of %d bytes exceeds %d", len(b), maxWeights)
-	}
-	if len(b) < len(liftMagic)+12+sha256.Size {
-		return nil, weightsErr("lifting file of %d bytes is too short", len(b))
-	}
-	if string(b[:8]) != liftMagic {
-		return nil, weightsErr("not an iwave lifting weights file (magic %q)", b[:8])
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
-		return nil, weightsErr("lifting file checksum mismatch (file damaged)")
-	}
-	le := binary.LittleEndian
-	if v := le.Uint32(body[8:]); v != LiftWeightsVersion {
-		return nil, weightsErr("lifting weights format version %d, this build reads version %d", v, LiftWeightsVersion)
-	}
-	r := body[12:]
-	take := func(n int) ([]byte, error) {
-		if n < 0 || n > len(r) {
-			return nil, weightsErr("truncated lifting file")
-		}
-		out := r[:n]
-		r = r[n:]
-		return out, nil
-	}
-	lb, err := take(4)
-	if err != nil {
-		return nil, err
-	}
-	js, err := take(int(le.Uint32(lb)))
-	if err != nil {
-		return nil, err
-	}
 	var cfg LiftConfig
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, weightsErr("lifting architecture config: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, weightsErr("lifting architecture: %v", err)
-	}
-	cb, err := take(4)
+	tensors, err := decodeWeightsFile(b, liftMagic, LiftWeightsVersion, "lifting ", &cfg)
 	if err != nil {
 		return nil, err
-	}
-	names := LiftTensorNames()
-	if n := int(le.Uint32(cb)); n != len(names) {
-		return nil, weightsErr("%d lifting tensors, architecture needs %d", n, len(names))
-	}
-	tensors := map[string][]float32{}
-	for i, want := range names {
-		nb, err := take(2)
-		if err != nil {
-			return nil, err
-		}
-		name, err := take(int(le.Uint16(nb)))
-		if err != nil {
-			return nil, err
-		}
-		if string(name) != want {
-			return nil, weightsErr("lifting tensor %q where %q was expected", name, want)
-		}
-		nd, err := take(1)
-		if err != nil {
-			return nil, err
-		}
-		d := cfg.dims(i)
-		if int(nd[0]) != len(d) {
-			return nil, weightsErr("lifting tensor %q has %d dimensions, want %d", want, nd[0], len(d))
-		}
-		for _, v := range d {
-			db, err := take(4)
-			if err != nil {
-				return nil, err
-			}
-			if int(le.Uint32(db)) != v {
-				return nil, weightsErr("lifting tensor %q has the wrong shape for the architecture", want)
-			}
-		}
-		vb, err := take(4 * prod(d))
-		if err != nil {
-			return nil, err
-		}
-		t := make([]float32, prod(d))
-		for j := range t {
-			t[j] = math.Float32frombits(le.Uint32(vb[4*j:]))
-			if f := float64(t[j]); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, weightsErr("lifting tensor %q holds a non-finite value", want)
-			}
-		}
-		tensors[want] = t
-	}
-	if len(r) != 0 {
-		return nil, weightsErr("%d trailing bytes in the lifting file", len(r))
 	}
 	l, err := NewLift(cfg, tensors)
 	if err != nil {

@@ -1,10 +1,7 @@
 package iwave
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -85,16 +82,8 @@ func (c FilterConfig) TensorNames() []string {
 // filter was loaded from (written into every payload).
 func (pf *PostFilter) ID() [2]byte { return pf.id }
 
-// Weights file format, version 1 (integers little-endian):
-//
-//	magic    8 bytes  "MEDQRIW\x00"
-//	version  uint32   1
-//	cfgLen   uint32   length of the JSON FilterConfig that follows
-//	config   cfgLen bytes
-//	count    uint32   number of tensors (2 x layers)
-//	count times: nameLen uint16, name, ndim uint8, ndim x uint32 dims,
-//	             prod(dims) x float32
-//	sha256   32 bytes over everything above
+// Weights file: the container of wfile.go with magic "MEDQRIW\x00", the
+// JSON FilterConfig and tensors w0, b0, w1, b1, ... (2 x layers).
 const (
 	weightsMagic = "MEDQRIW\x00"
 	// WeightsVersion is the weights file format version.
@@ -124,154 +113,32 @@ func (c FilterConfig) dims(name string) []int {
 	return []int{s[1]}
 }
 
+func (c FilterConfig) specs() []tensorSpec {
+	var out []tensorSpec
+	for _, n := range c.TensorNames() {
+		out = append(out, tensorSpec{n, c.dims(n)})
+	}
+	return out
+}
+
 // EncodeWeights serialises a post-filter; tensors maps TensorNames to values.
 func EncodeWeights(cfg FilterConfig, tensors map[string][]float32) ([]byte, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	le := binary.LittleEndian
-	var buf bytes.Buffer
-	buf.WriteString(weightsMagic)
-	buf.Write(le.AppendUint32(nil, WeightsVersion))
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("iwave: failed to encode config: %w", err)
-	}
-	buf.Write(le.AppendUint32(nil, uint32(len(js))))
-	buf.Write(js)
-	names := cfg.TensorNames()
-	buf.Write(le.AppendUint32(nil, uint32(len(names))))
-	for _, n := range names {
-		d := cfg.dims(n)
-		t := tensors[n]
-		if len(t) != prod(d) {
-			return nil, fmt.Errorf("iwave: tensor %q has %d values, want %d", n, len(t), prod(d))
-		}
-		buf.Write(le.AppendUint16(nil, uint16(len(n))))
-		buf.WriteString(n)
-		buf.WriteByte(byte(len(d)))
-		for _, v := range d {
-			buf.Write(le.AppendUint32(nil, uint32(v)))
-		}
-		for _, v := range t {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
-		}
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	buf.Write(sum[:])
-	return buf.Bytes(), nil
-}
-
-func prod(d []int) int {
-	p := 1
-	for _, v := range d {
-		p *= v
-	}
-	return p
+	return encodeWeightsFile(weightsMagic, WeightsVersion, cfg, cfg.specs(), tensors)
 }
 
 // DecodeWeights parses and checks a weights file.
 func DecodeWeights(b []byte) (*PostFilter, error) {
-	if len(b) > maxWeights {
-		return nil, weightsErr("file of %d bytes exceeds %d", len(b), maxWeights)
-	}
-	if len(b) < len(weightsMagic)+12+sha256.Size {
-		return nil, weightsErr("file of %d bytes is too short", len(b))
-	}
-	if string(b[:8]) != weightsMagic {
-		return nil, weightsErr("not an iwave weights file (magic %q)", b[:8])
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
-		return nil, weightsErr("checksum mismatch (file damaged)")
-	}
-	le := binary.LittleEndian
-	if v := le.Uint32(body[8:]); v != WeightsVersion {
-		return nil, weightsErr("weights format version %d, this build reads version %d", v, WeightsVersion)
-	}
-	r := body[12:]
-	take := func(n int) ([]byte, error) {
-		if n < 0 || n > len(r) {
-			return nil, weightsErr("truncated file")
-		}
-		out := r[:n]
-		r = r[n:]
-		return out, nil
-	}
-	lb, err := take(4)
-	if err != nil {
-		return nil, err
-	}
-	js, err := take(int(le.Uint32(lb)))
-	if err != nil {
-		return nil, err
-	}
 	var cfg FilterConfig
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, weightsErr("architecture config: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, weightsErr("architecture: %v", err)
-	}
-	cb, err := take(4)
+	tensors, err := decodeWeightsFile(b, weightsMagic, WeightsVersion, "", &cfg)
 	if err != nil {
 		return nil, err
-	}
-	names := cfg.TensorNames()
-	if n := int(le.Uint32(cb)); n != len(names) {
-		return nil, weightsErr("%d tensors, architecture needs %d", n, len(names))
 	}
 	pf := &PostFilter{Config: cfg, W: make([][]float32, cfg.Layers), B: make([][]float32, cfg.Layers), id: sha2(b), sum: sha256.Sum256(b)}
-	for i, want := range names {
-		nb, err := take(2)
-		if err != nil {
-			return nil, err
-		}
-		name, err := take(int(le.Uint16(nb)))
-		if err != nil {
-			return nil, err
-		}
-		if string(name) != want {
-			return nil, weightsErr("tensor %q where %q was expected", name, want)
-		}
-		nd, err := take(1)
-		if err != nil {
-			return nil, err
-		}
-		d := cfg.dims(want)
-		if int(nd[0]) != len(d) {
-			return nil, weightsErr("tensor %q has %d dimensions, want %d", want, nd[0], len(d))
-		}
-		for _, v := range d {
-			db, err := take(4)
-			if err != nil {
-				return nil, err
-			}
-			if int(le.Uint32(db)) != v {
-				return nil, weightsErr("tensor %q has the wrong shape for the architecture", want)
-			}
-		}
-		vb, err := take(4 * prod(d))
-		if err != nil {
-			return nil, err
-		}
-		t := make([]float32, prod(d))
-		for j := range t {
-			t[j] = math.Float32frombits(le.Uint32(vb[4*j:]))
-			if f := float64(t[j]); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, weightsErr("tensor %q holds a non-finite value", want)
-			}
-		}
-		if i%2 == 0 {
-			pf.W[i/2] = t
-		} else {
-			pf.B[i/2] = t
-		}
-	}
-	if len(r) != 0 {
-		return nil, weightsErr("%d trailing bytes", len(r))
+	for l := range cfg.Layers {
+		pf.W[l], pf.B[l] = tensors[fmt.Sprintf("w%d", l)], tensors[fmt.Sprintf("b%d", l)]
 	}
 	return pf, nil
 }

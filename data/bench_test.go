@@ -6,17 +6,6 @@ import (
 	"testing"
 )
 
-// cpuTimer reports the process CPU time per operation ("cpu-ns/op") beside
-// the wall time: on a shared machine the wall time of these single-threaded
-// operations grows with the load, the CPU time does not.
-func cpuTimer(b *testing.B) func() {
-	b.Helper()
-	start := cputime.Now()
-	return func() {
-		b.ReportMetric(float64((cputime.Now()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
-}
-
 func benchImage(w, h int) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, w, h))
 	for i := range g.Pix {
@@ -27,7 +16,7 @@ func benchImage(w, h int) *image.Gray {
 
 func BenchmarkPreprocess224to256(b *testing.B) {
 	g := benchImage(224, 224)
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		Preprocess(g, 256)
 	}
@@ -35,14 +24,14 @@ func BenchmarkPreprocess224to256(b *testing.B) {
 
 func BenchmarkPreprocess1024to256(b *testing.B) {
 	g := benchImage(1024, 1024)
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		Preprocess(g, 256)
 	}
 }
 
 func BenchmarkLoadJPEG224(b *testing.B) {
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		if _, err := Load("samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg"); err != nil {
 			b.Fatal(err)
@@ -51,7 +40,7 @@ func BenchmarkLoadJPEG224(b *testing.B) {
 }
 
 func BenchmarkLoadDICOMImplicit440(b *testing.B) {
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		if _, err := Load("samples/dicom/nema_CR-MONO1-10-chest_nometa.dcm"); err != nil {
 			b.Fatal(err)
@@ -60,7 +49,7 @@ func BenchmarkLoadDICOMImplicit440(b *testing.B) {
 }
 
 func BenchmarkLoadDICOMJPEG1024(b *testing.B) {
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		if _, err := Load("samples/dicom/siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"); err != nil {
 			b.Fatal(err)
@@ -69,7 +58,7 @@ func BenchmarkLoadDICOMJPEG1024(b *testing.B) {
 }
 
 func BenchmarkLoadDICOMRLE512(b *testing.B) {
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		if _, err := Load("samples/dicom/fodicom_D_CLUNIE_CT1_RLE_FRAGS.dcm"); err != nil {
 			b.Fatal(err)
@@ -82,7 +71,7 @@ func BenchmarkDisplay16bit512(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer cpuTimer(b)()
+	defer cputime.Start(0).Report(b)
 	for b.Loop() {
 		d.Display()
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/medqr/medqr/internal/cputime"
 	"math"
 	"os"
 	"os/exec"
@@ -232,11 +233,11 @@ func BenchmarkKeystream(b *testing.B) {
 			s, _ := New(kind, testKey, testNonce, "bench")
 			buf := make([]byte, 65536)
 			b.SetBytes(int64(len(buf)))
-			c := startCPU(int64(len(buf)))
+			c := cputime.Start(int64(len(buf)))
 			for b.Loop() {
 				s.XORKeyStream(buf, buf)
 			}
-			c.report(b)
+			c.Report(b)
 		})
 	}
 }

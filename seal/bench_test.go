@@ -2,6 +2,7 @@ package seal
 
 import (
 	"fmt"
+	"github.com/medqr/medqr/internal/cputime"
 	"testing"
 )
 
@@ -22,24 +23,24 @@ func BenchmarkSealOpen(b *testing.B) {
 			s := WithAEAD(p.s, a)
 			b.Run(fmt.Sprintf("seal/%s/%s", a, p.name), func(b *testing.B) {
 				b.SetBytes(int64(len(payload)))
-				c := startCPU(int64(len(payload)))
+				c := cputime.Start(int64(len(payload)))
 				for b.Loop() {
 					if _, err := SealMessage(testMeta('M'), payload, capacity, s); err != nil {
 						b.Fatal(err)
 					}
 				}
-				c.report(b)
+				c.Report(b)
 			})
 			cs, _ := SealMessage(testMeta('M'), payload, capacity, s)
 			b.Run(fmt.Sprintf("open/%s/%s", a, p.name), func(b *testing.B) {
 				b.SetBytes(int64(len(payload)))
-				c := startCPU(int64(len(payload)))
+				c := cputime.Start(int64(len(payload)))
 				for b.Loop() {
 					if _, _, err := OpenMessage(cs, p.o); err != nil {
 						b.Fatal(err)
 					}
 				}
-				c.report(b)
+				c.Report(b)
 			})
 		}
 	}
@@ -49,9 +50,9 @@ func BenchmarkSealOpen(b *testing.B) {
 // the default RFC 9106 parameters (64 MiB, 3 passes, 4 lanes).
 func BenchmarkArgon2Default(b *testing.B) {
 	salt := make([]byte, MessageIDSize)
-	c := startCPU(0)
+	c := cputime.Start(0)
 	for b.Loop() {
 		argon2Key("correct horse battery staple", salt, DefaultArgon2)
 	}
-	c.report(b)
+	c.Report(b)
 }

@@ -15,3 +15,15 @@ func TestNowAdvances(t *testing.T) {
 		t.Fatalf("CPU time did not advance after a busy loop (x=%d)", x)
 	}
 }
+
+func BenchmarkTimer(b *testing.B) {
+	t := Start(1 << 10)
+	s := 0
+	for b.Loop() {
+		for i := range 1 << 10 {
+			s += i
+		}
+	}
+	t.Report(b)
+	_ = s
+}

@@ -87,6 +87,17 @@ func (c LiftConfig) dims(i int) []int {
 	return []int{c.Hidden}
 }
 
+// ZeroTensors returns all-zero tensors for the architecture, keyed by
+// LiftTensorNames: the untrained steps, which predict nothing (g = 0), so
+// the transform is plain CDF 9/7.
+func (c LiftConfig) ZeroTensors() map[string][]float32 {
+	m := map[string][]float32{}
+	for _, s := range c.specs() {
+		m[s.name] = make([]float32, prod(s.dims))
+	}
+	return m
+}
+
 // Lift holds the three learned predict networks.
 type Lift struct {
 	Config LiftConfig

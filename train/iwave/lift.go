@@ -198,13 +198,7 @@ func (n *liftNet) run(x, t []float32) (float64, error) {
 	if err := G.Let(n.t, tensor.New(tensor.WithShape(n.t.Shape()...), tensor.WithBacking(t))); err != nil {
 		return 0, err
 	}
-	for _, p := range n.params {
-		if g, err := p.Grad(); err == nil {
-			if t, ok := g.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
+	zeroGrads(n.params)
 	n.vm.Reset()
 	if err := n.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("train/iwave: lifting graph run failed: %w", err)
@@ -245,8 +239,8 @@ func liftInit(lt LiftTrain, seed uint64) [3][]float32 {
 	return [3][]float32{he(iwave.LiftFeatures, iwave.LiftFeatures*h), he(h, h*h), make([]float32, h)}
 }
 
-// proxy is the mean rate proxy of s with network tensors w (file layout)
-// evaluated in pure Go, or with no prediction when w is nil.
+// proxy is the mean rate proxy of s with network net of lf evaluated in
+// pure Go, or with no prediction when lf is nil.
 func proxy(s *liftSamples, lf *iwave.Lift, net int) float64 {
 	var sum float64
 	var f [iwave.LiftFeatures]float64
@@ -311,10 +305,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	}
 	ckPath := filepath.Join(ldir, "checkpoint.gob")
 	arch := iwave.LiftConfig{Hidden: lt.Hidden, Leak: lt.Leak}
-	ck := liftCheckpoint{Tensors: map[string][]float32{}}
-	for i, name := range iwave.LiftTensorNames() {
-		ck.Tensors[name] = make([]float32, map[int]int{0: iwave.LiftFeatures * lt.Hidden, 1: lt.Hidden * lt.Hidden, 2: lt.Hidden}[i%3])
-	}
+	ck := liftCheckpoint{Tensors: arch.ZeroTensors()}
 	if resume {
 		if f, err := os.Open(ckPath); err == nil {
 			var c liftCheckpoint

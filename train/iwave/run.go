@@ -260,18 +260,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	save := func() error {
 		ck.Tensors = net.Tensors()
 		ck.Adam = adam{M: opt2.M, V: opt2.V, T: opt2.T}
-		f, err := os.Create(ckptPath + ".tmp")
-		if err != nil {
-			return err
-		}
-		if err := gob.NewEncoder(f).Encode(&ck); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		return os.Rename(ckptPath+".tmp", ckptPath)
+		return saveGob(ckptPath, &ck)
 	}
 	validate := func(step int) error {
 		wb, err := iwave.EncodeWeights(cfg.Filter, net.Tensors())

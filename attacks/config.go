@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/medqr/medqr/internal/jsonconfig"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -171,13 +170,9 @@ func QuickConfig() Config {
 
 // LoadConfig reads a JSON file over base; unknown keys are errors.
 func LoadConfig(path string, base Config) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return base, fmt.Errorf("attacks: failed to read config: %w", err)
-	}
 	c := base
-	if err := jsonconfig.DecodeStrict(b, &c); err != nil {
-		return base, fmt.Errorf("attacks: config %s: %w", path, err)
+	if err := jsonconfig.ReadFile(path, &c); err != nil {
+		return base, fmt.Errorf("attacks: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return base, fmt.Errorf("attacks: config %s: %w", path, err)

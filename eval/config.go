@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/medqr/medqr/internal/jsonconfig"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -112,12 +111,8 @@ func (c Config) Validate() error {
 func LoadConfig(path string, overrides []string) (Config, error) {
 	c := DefaultConfig()
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("failed to read config: %w", err)
-		}
-		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
-			return c, fmt.Errorf("config %s: %w", path, err)
+		if err := jsonconfig.ReadFile(path, &c); err != nil {
+			return c, err
 		}
 	}
 	if len(overrides) > 0 {

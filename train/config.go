@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/medqr/medqr/internal/jsonconfig"
-	"os"
 	"strings"
 
 	"github.com/medqr/medqr/model"
@@ -111,12 +110,8 @@ func DefaultConfig() Config {
 func LoadConfig(path string, sets []string) (Config, error) {
 	c := DefaultConfig()
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("train: failed to read config: %w", err)
-		}
-		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
-			return c, fmt.Errorf("train: config %s: %w", path, err)
+		if err := jsonconfig.ReadFile(path, &c); err != nil {
+			return c, fmt.Errorf("train: %w", err)
 		}
 	}
 	for _, s := range sets {

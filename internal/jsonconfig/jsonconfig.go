@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -24,6 +25,20 @@ func DecodeStrict(b []byte, v any) error {
 	}
 	if d.More() {
 		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// ReadFile reads the config file at path into v with DecodeStrict. Its
+// errors read "failed to read config: ..." or "config PATH: ...", for the
+// caller to prefix with its package name.
+func ReadFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("failed to read config: %w", err)
+	}
+	if err := DecodeStrict(b, v); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
 	}
 	return nil
 }

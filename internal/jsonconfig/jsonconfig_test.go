@@ -1,6 +1,8 @@
 package jsonconfig
 
 import (
+	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -59,5 +61,29 @@ func TestSet(t *testing.T) {
 	}
 	if c.Name != before.Name || c.Steps != before.Steps || c.Filter != before.Filter {
 		t.Fatalf("a failed Set changed the config: %+v -> %+v", before, c)
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	var v struct {
+		A int `json:"a"`
+	}
+	good := dir + "/good.json"
+	if err := os.WriteFile(good, []byte(`{"a": 3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadFile(good, &v); err != nil || v.A != 3 {
+		t.Fatalf("good file: %v, %+v", err, v)
+	}
+	bad := dir + "/bad.json"
+	if err := os.WriteFile(bad, []byte(`{"b": 3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadFile(bad, &v); err == nil || !strings.HasPrefix(err.Error(), "config "+bad+": ") {
+		t.Fatalf("unknown field: %v", err)
+	}
+	if err := ReadFile(dir+"/missing.json", &v); !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "failed to read config: ") {
+		t.Fatalf("missing file: %v", err)
 	}
 }

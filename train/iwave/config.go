@@ -15,7 +15,6 @@ package iwave
 import (
 	"fmt"
 	"github.com/medqr/medqr/internal/jsonconfig"
-	"os"
 	"strings"
 
 	"github.com/medqr/medqr/model/iwave"
@@ -109,12 +108,8 @@ func (c Config) Validate() error {
 func LoadConfig(path string, sets []string) (Config, error) {
 	c := DefaultConfig()
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("train/iwave: failed to read config: %w", err)
-		}
-		if err := jsonconfig.DecodeStrict(b, &c); err != nil {
-			return c, fmt.Errorf("train/iwave: config %s: %w", path, err)
+		if err := jsonconfig.ReadFile(path, &c); err != nil {
+			return c, fmt.Errorf("train/iwave: %w", err)
 		}
 	}
 	for _, kv := range sets {

@@ -34,6 +34,9 @@ type Sealer interface {
 	// random is the source of message ids: crypto/rand unless WithRand
 	// replaced it.
 	random() io.Reader
+	// options returns a copy of the sealer and a pointer to the copy's
+	// options, for WithAEAD and WithRand to change.
+	options() (Sealer, *sealOptions)
 	// begin returns the header fields of symbol 0 (KDF or Enc) and the
 	// input keying material for a message with the given id.
 	begin(h *Header) (ikm []byte, err error)
@@ -49,25 +52,35 @@ type Opener interface {
 	describe() string
 }
 
-type keySealer struct {
-	k Key
+// sealOptions are the settings every sealer has.
+type sealOptions struct {
 	a AEAD
-	r io.Reader // nil: crypto/rand
+	// rnd is the source of message ids: nil means crypto/rand (WithRand
+	// replaces it).
+	rnd io.Reader
+}
+
+func (o *sealOptions) aead() AEAD        { return o.a }
+func (o *sealOptions) random() io.Reader { return o.rnd }
+
+var defaultOptions = sealOptions{a: ChaCha20Poly1305}
+
+type keySealer struct {
+	sealOptions
+	k Key
 }
 
 // NewKeySealer seals with a 256-bit key.
-func NewKeySealer(k Key) Sealer { return &keySealer{k: k, a: ChaCha20Poly1305} }
+func NewKeySealer(k Key) Sealer { return &keySealer{sealOptions: defaultOptions, k: k} }
 
-func (s *keySealer) Mode() Mode                    { return ModeKey }
-func (s *keySealer) aead() AEAD                    { return s.a }
-func (s *keySealer) random() io.Reader             { return s.r }
-func (s *keySealer) begin(*Header) ([]byte, error) { return s.k[:], nil }
+func (s *keySealer) Mode() Mode                      { return ModeKey }
+func (s *keySealer) options() (Sealer, *sealOptions) { c := *s; return &c, &c.sealOptions }
+func (s *keySealer) begin(*Header) ([]byte, error)   { return s.k[:], nil }
 
 type passSealer struct {
+	sealOptions
 	pass string
 	p    Argon2Params
-	a    AEAD
-	r    io.Reader // nil: crypto/rand
 }
 
 // NewPassphraseSealer seals with a passphrase through Argon2id with params
@@ -79,30 +92,29 @@ func NewPassphraseSealer(pass string, params Argon2Params) (Sealer, error) {
 	if err := params.checkSeal(); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &passSealer{pass: pass, p: params, a: ChaCha20Poly1305}, nil
+	return &passSealer{sealOptions: defaultOptions, pass: pass, p: params}, nil
 }
 
-func (s *passSealer) Mode() Mode        { return ModePassphrase }
-func (s *passSealer) aead() AEAD        { return s.a }
-func (s *passSealer) random() io.Reader { return s.r }
+func (s *passSealer) Mode() Mode                      { return ModePassphrase }
+func (s *passSealer) options() (Sealer, *sealOptions) { c := *s; return &c, &c.sealOptions }
 func (s *passSealer) begin(h *Header) ([]byte, error) {
 	h.KDF = s.p
 	return argon2Key(s.pass, h.MessageID[:], s.p), nil
 }
 
 type recipientSealer struct {
-	r   *Recipient
-	a   AEAD
-	rnd io.Reader // nil: crypto/rand
+	sealOptions
+	r *Recipient
 }
 
 // NewRecipientSealer seals to a recipient's public key with HPKE: only the
 // holder of the matching Identity can open the message.
-func NewRecipientSealer(r *Recipient) Sealer { return &recipientSealer{r: r, a: ChaCha20Poly1305} }
+func NewRecipientSealer(r *Recipient) Sealer {
+	return &recipientSealer{sealOptions: defaultOptions, r: r}
+}
 
-func (s *recipientSealer) Mode() Mode        { return s.r.suite.mode() }
-func (s *recipientSealer) aead() AEAD        { return s.a }
-func (s *recipientSealer) random() io.Reader { return s.rnd }
+func (s *recipientSealer) Mode() Mode                      { return s.r.suite.mode() }
+func (s *recipientSealer) options() (Sealer, *sealOptions) { c := *s; return &c, &c.sealOptions }
 func (s *recipientSealer) begin(h *Header) ([]byte, error) {
 	enc, ctx, err := hpke.NewSender(s.r.pub, hpke.HKDFSHA256(), hpke.ExportOnly(), []byte(labelHPKE))
 	if err != nil {
@@ -120,21 +132,9 @@ func WithAEAD(s Sealer, a AEAD) Sealer {
 	if !a.valid() {
 		panic("seal: unknown AEAD")
 	}
-	switch v := s.(type) {
-	case *keySealer:
-		c := *v
-		c.a = a
-		return &c
-	case *passSealer:
-		c := *v
-		c.a = a
-		return &c
-	case *recipientSealer:
-		c := *v
-		c.a = a
-		return &c
-	}
-	panic("seal: unknown Sealer")
+	c, o := s.options()
+	o.a = a
+	return c
 }
 
 // WithRand returns a Sealer like s that reads each message id (16 bytes per
@@ -157,21 +157,9 @@ func WithRand(s Sealer, r io.Reader) Sealer {
 	if r == nil {
 		panic("seal: WithRand with a nil reader")
 	}
-	switch v := s.(type) {
-	case *keySealer:
-		c := *v
-		c.r = r
-		return &c
-	case *passSealer:
-		c := *v
-		c.r = r
-		return &c
-	case *recipientSealer:
-		c := *v
-		c.rnd = r
-		return &c
-	}
-	panic("seal: unknown Sealer")
+	c, o := s.options()
+	o.rnd = r
+	return c
 }
 
 type keyOpener struct{ k Key }

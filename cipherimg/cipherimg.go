@@ -58,8 +58,16 @@ import (
 	"github.com/medqr/medqr/seal"
 )
 
-// Version is the format version written into every header.
-const Version = 1
+// Version is the header format version written into every new cipher
+// image: version 2 names the scheme ("scheme=NAME"). Version 1 headers
+// (LegacyVersion, written before the baselines existed) carry no scheme
+// name and are medqr's own scheme; they keep decoding.
+const (
+	Version       = 2
+	LegacyVersion = 1
+)
+
+const defaultKind = keystream.ChaCha20
 
 // NonceSize is the length of the nonce in bytes.
 const NonceSize = 16
@@ -94,8 +102,12 @@ type Options struct {
 }
 
 // Header describes a cipher image. It travels unauthenticated in the PNG.
+// Scheme is "" in a version-1 header (medqr's own scheme). For the other
+// schemes only Version, Scheme, Width, Height, Depth, Nonce and Aux are
+// used; the remaining fields belong to medqr's own scheme and stay zero.
 type Header struct {
 	Version       int
+	Scheme        string
 	Keystream     keystream.Kind
 	Nonce         []byte // NonceSize bytes
 	Width, Height int
@@ -105,6 +117,15 @@ type Header struct {
 	NoPermutation bool
 	NoNetwork     bool
 	NoDiffusion   bool
+	Aux           []byte // plaintext-dependent data of schemes that need it
+}
+
+// SchemeName returns the header's scheme, "cipherimg" for version 1.
+func (hd Header) SchemeName() string {
+	if hd.Scheme == "" {
+		return SchemeName
+	}
+	return hd.Scheme
 }
 
 // Cipher is a cipher image with its header. Image is an *image.Gray or
@@ -133,6 +154,7 @@ func Encrypt(img image.Image, key seal.Key, o Options) (*Cipher, error) {
 	}
 	hd := Header{
 		Version:       Version,
+		Scheme:        SchemeName,
 		Keystream:     o.Keystream,
 		Width:         w,
 		Height:        h,
@@ -144,7 +166,7 @@ func Encrypt(img image.Image, key seal.Key, o Options) (*Cipher, error) {
 		NoDiffusion:   o.NoDiffusion,
 	}
 	if hd.Keystream == 0 {
-		hd.Keystream = keystream.ChaCha20
+		hd.Keystream = defaultKind
 	}
 	if hd.Rounds == 0 {
 		hd.Rounds = DefaultRounds
@@ -179,7 +201,8 @@ func Encrypt(img image.Image, key seal.Key, o Options) (*Cipher, error) {
 	return &Cipher{Image: toImage(px, w, h, depth), Header: hd}, nil
 }
 
-// Decrypt inverts Encrypt. Without authentication it cannot tell a wrong
+// Decrypt inverts Encrypt and EncryptWith: it decrypts with the scheme the
+// header names (medqr's own for a version-1 header). Without authentication it cannot tell a wrong
 // key or a damaged image from a right one: it returns noise for a wrong
 // key and a partly damaged image for damaged pixels (by design, so damage
 // can be measured). It errors only when the header and image disagree.
@@ -201,6 +224,17 @@ func Decrypt(c *Cipher, key seal.Key) (image.Image, error) {
 	if depth != hd.Depth {
 		return nil, fmt.Errorf("%w: image is %d-bit but the header says %d-bit", ErrInvalid, depth, hd.Depth)
 	}
+	if hd.SchemeName() != SchemeName {
+		s, err := Lookup(hd.Scheme)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		k := Keying{Key: key, Nonce: hd.Nonce, Aux: hd.Aux}
+		if err := s.Decrypt(k, px, w, h, depth); err != nil {
+			return nil, fmt.Errorf("cipherimg: %s: %w", hd.Scheme, err)
+		}
+		return toImage(px, w, h, depth), nil
+	}
 	if err := decryptPixels(px, hd.params(), streams(key, hd)); err != nil {
 		return nil, err
 	}
@@ -219,8 +253,21 @@ func (hd Header) params() params {
 // header they cannot honour.
 func (hd Header) validate() error {
 	switch {
-	case hd.Version != Version:
-		return fmt.Errorf("%w: format version %d, this build reads version %d", ErrInvalid, hd.Version, Version)
+	case hd.Version != Version && hd.Version != LegacyVersion:
+		return fmt.Errorf("%w: format version %d, this build reads versions %d and %d", ErrInvalid, hd.Version, LegacyVersion, Version)
+	case hd.Version == LegacyVersion && hd.Scheme != "":
+		return fmt.Errorf("%w: a version-%d header names no scheme", ErrInvalid, LegacyVersion)
+	case hd.Version == Version && hd.Scheme == "":
+		return fmt.Errorf("%w: a version-%d header must name its scheme", ErrInvalid, Version)
+	case hd.Width < 1 || hd.Height < 1 || hd.Width > MaxSide || hd.Height > MaxSide:
+		return fmt.Errorf("%w: size %dx%d outside 1x1..%dx%d", ErrInvalid, hd.Width, hd.Height, MaxSide, MaxSide)
+	}
+	if hd.SchemeName() != SchemeName {
+		return hd.validateOther()
+	}
+	switch {
+	case len(hd.Aux) != 0:
+		return fmt.Errorf("%w: %s carries no aux data", ErrInvalid, SchemeName)
 	case len(hd.Nonce) != NonceSize:
 		return fmt.Errorf("%w: nonce is %d bytes, want %d", ErrInvalid, len(hd.Nonce), NonceSize)
 	case hd.Width < 1 || hd.Height < 1 || hd.Width > MaxSide || hd.Height > MaxSide:

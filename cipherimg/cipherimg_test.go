@@ -335,7 +335,7 @@ func TestDecryptRejectsMismatch(t *testing.T) {
 	}{
 		{"width", func(c *cipherimg.Cipher) { c.Header.Width = 10 }},
 		{"depth", func(c *cipherimg.Cipher) { c.Header.Depth = 16 }},
-		{"version", func(c *cipherimg.Cipher) { c.Header.Version = 2 }},
+		{"version", func(c *cipherimg.Cipher) { c.Header.Version = 3 }},
 		{"nonce", func(c *cipherimg.Cipher) { c.Header.Nonce = c.Header.Nonce[:3] }},
 		{"rounds", func(c *cipherimg.Cipher) { c.Header.Rounds = 0 }},
 		{"layers", func(c *cipherimg.Cipher) { c.Header.Layers = 99 }},

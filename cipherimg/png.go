@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,9 +19,11 @@ import (
 // HeaderKeyword is the keyword of the PNG tEXt chunk that carries the
 // header, e.g.
 //
-//	medqr-cipherimg: version=1 keystream=chacha20 nonce=<32 hex> width=256
-//	    height=256 depth=8 rounds=1 layers=4 permutation=on network=on diffusion=on
+//	medqr-cipherimg: version=2 scheme=cipherimg keystream=chacha20 nonce=<32 hex>
+//	    width=256 height=256 depth=8 rounds=1 layers=2 permutation=on network=on diffusion=on
+//	medqr-cipherimg: version=2 scheme=yang2023 width=256 height=256 depth=8 aux=<128 hex>
 //
+// Version 1 (no scheme field, otherwise as the first line) is still read.
 // The chunk is not authenticated: whoever can change the file can change it.
 const HeaderKeyword = "medqr-cipherimg"
 
@@ -32,51 +35,120 @@ const commentText = "RESEARCH-ONLY medqr cipher image (not the product format, n
 // stored uncompressed, plus generous room for filters and chunks.
 const maxPNGBytes = 2*MaxSide*MaxSide + MaxSide + 1<<20
 
-// MarshalText encodes the header as the tEXt chunk's text.
+// MarshalText encodes the header as the tEXt chunk's text. Version 2
+// names the scheme right after the version; medqr's own scheme then lists
+// its options as version 1 did, the other schemes their size, nonce and
+// aux data (hex, each only when the scheme has one).
 func (hd Header) MarshalText() ([]byte, error) {
 	if err := hd.validate(); err != nil {
 		return nil, err
 	}
-	ks := hd.Keystream.String()
+	var b []byte
+	b = fmt.Appendf(b, "version=%d ", hd.Version)
+	if hd.Version != LegacyVersion {
+		b = fmt.Appendf(b, "scheme=%s ", hd.Scheme)
+	}
+	if hd.SchemeName() != SchemeName {
+		b = fmt.Appendf(b, "width=%d height=%d depth=%d", hd.Width, hd.Height, hd.Depth)
+		if len(hd.Nonce) > 0 {
+			b = fmt.Appendf(b, " nonce=%s", hex.EncodeToString(hd.Nonce))
+		}
+		if len(hd.Aux) > 0 {
+			b = fmt.Appendf(b, " aux=%s", hex.EncodeToString(hd.Aux))
+		}
+		return b, nil
+	}
 	onOff := func(off bool) string {
 		if off {
 			return "off"
 		}
 		return "on"
 	}
-	return fmt.Appendf(nil, "version=%d keystream=%s nonce=%s width=%d height=%d depth=%d rounds=%d layers=%d permutation=%s network=%s diffusion=%s",
-		hd.Version, ks, hex.EncodeToString(hd.Nonce), hd.Width, hd.Height, hd.Depth,
+	return fmt.Appendf(b, "keystream=%s nonce=%s width=%d height=%d depth=%d rounds=%d layers=%d permutation=%s network=%s diffusion=%s",
+		hd.Keystream, hex.EncodeToString(hd.Nonce), hd.Width, hd.Height, hd.Depth,
 		hd.Rounds, hd.Layers, onOff(hd.NoPermutation), onOff(hd.NoNetwork), onOff(hd.NoDiffusion)), nil
 }
 
-// UnmarshalText parses and validates a header. Every field is required
-// exactly once; unknown fields are errors.
+// ownFields are the fields of medqr's own scheme (both versions) and
+// otherFields those of every other scheme (version 2 only); version 2 adds
+// "scheme". A field outside the set is an error.
+var (
+	ownFields   = []string{"version", "keystream", "nonce", "width", "height", "depth", "rounds", "layers", "permutation", "network", "diffusion"}
+	otherFields = []string{"version", "width", "height", "depth"}
+)
+
+// maxHexField bounds a nonce or aux field before decoding it.
+const maxHexField = 2 * 1024
+
+// UnmarshalText parses and validates a header. Every field the version and
+// scheme require must appear exactly once; unknown fields are errors. A
+// version-1 header (no scheme field) is medqr's own scheme.
 func (hd *Header) UnmarshalText(text []byte) error {
-	var h Header
-	seen := map[string]bool{}
+	fields := map[string]string{}
 	for _, f := range strings.Fields(string(text)) {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			return fmt.Errorf("%w: header field %q is not key=value", ErrInvalid, f)
 		}
-		if seen[k] {
+		if _, dup := fields[k]; dup {
 			return fmt.Errorf("%w: header field %q repeated", ErrInvalid, k)
 		}
-		seen[k] = true
-		var err error
+		fields[k] = v
+	}
+	var h Header
+	v, ok := fields["version"]
+	if !ok {
+		return fmt.Errorf("%w: header field %q missing", ErrInvalid, "version")
+	}
+	var err error
+	if h.Version, err = atoi("version", v); err != nil {
+		return err
+	}
+	if h.Version != LegacyVersion && h.Version != Version {
+		return fmt.Errorf("%w: format version %d, this build reads versions %d and %d", ErrInvalid, h.Version, LegacyVersion, Version)
+	}
+	want := ownFields
+	if h.Version == Version {
+		if h.Scheme, ok = fields["scheme"]; !ok {
+			return fmt.Errorf("%w: header field %q missing", ErrInvalid, "scheme")
+		}
+		if !validSchemeName(h.Scheme) {
+			return fmt.Errorf("%w: scheme name %q", ErrInvalid, h.Scheme)
+		}
+		if h.Scheme != SchemeName {
+			want = otherFields
+			if _, ok := fields["nonce"]; ok {
+				want = append(want, "nonce")
+			}
+			if _, ok := fields["aux"]; ok {
+				want = append(want, "aux")
+			}
+		}
+		want = append(want, "scheme")
+	}
+	for k := range fields {
+		if !slices.Contains(want, k) {
+			return fmt.Errorf("%w: unknown header field %q", ErrInvalid, k)
+		}
+	}
+	for _, k := range want {
+		v, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("%w: header field %q missing", ErrInvalid, k)
+		}
 		switch k {
-		case "version":
-			h.Version, err = atoi(k, v)
 		case "keystream":
 			h.Keystream, err = keystream.ParseKind(v)
 			if err != nil || v != h.Keystream.String() {
 				err = fmt.Errorf("%w: unknown keystream %q", ErrInvalid, v)
 			}
 		case "nonce":
-			h.Nonce, err = hex.DecodeString(v)
-			if err != nil || len(v) != 2*NonceSize {
+			h.Nonce, err = hexField(k, v)
+			if err == nil && h.SchemeName() == SchemeName && len(v) != 2*NonceSize {
 				err = fmt.Errorf("%w: nonce %q is not %d hex bytes", ErrInvalid, v, NonceSize)
 			}
+		case "aux":
+			h.Aux, err = hexField(k, v)
 		case "width":
 			h.Width, err = atoi(k, v)
 		case "height":
@@ -93,16 +165,9 @@ func (hd *Header) UnmarshalText(text []byte) error {
 			h.NoNetwork, err = off(k, v)
 		case "diffusion":
 			h.NoDiffusion, err = off(k, v)
-		default:
-			return fmt.Errorf("%w: unknown header field %q", ErrInvalid, k)
 		}
 		if err != nil {
 			return err
-		}
-	}
-	for _, k := range []string{"version", "keystream", "nonce", "width", "height", "depth", "rounds", "layers", "permutation", "network", "diffusion"} {
-		if !seen[k] {
-			return fmt.Errorf("%w: header field %q missing", ErrInvalid, k)
 		}
 	}
 	if err := h.validate(); err != nil {
@@ -110,6 +175,17 @@ func (hd *Header) UnmarshalText(text []byte) error {
 	}
 	*hd = h
 	return nil
+}
+
+func hexField(k, v string) ([]byte, error) {
+	if len(v) > maxHexField {
+		return nil, fmt.Errorf("%w: header field %s is longer than %d hex digits", ErrInvalid, k, maxHexField)
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) == 0 || hex.EncodeToString(b) != v {
+		return nil, fmt.Errorf("%w: header field %s=%q is not lower-case hex", ErrInvalid, k, v)
+	}
+	return b, nil
 }
 
 func atoi(k, v string) (int, error) {

@@ -1,0 +1,86 @@
+package cipherimg_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/seal"
+)
+
+func TestRegistryOwnSchemeFirst(t *testing.T) {
+	names := cipherimg.Names()
+	if len(names) == 0 || names[0] != cipherimg.SchemeName {
+		t.Fatalf("Names() = %v, want %q first", names, cipherimg.SchemeName)
+	}
+	if _, err := cipherimg.Lookup("no-such-scheme"); !errors.Is(err, cipherimg.ErrUnknownScheme) {
+		t.Fatalf("Lookup(unknown) = %v, want ErrUnknownScheme", err)
+	}
+}
+
+func TestOwnSchemeThroughInterface(t *testing.T) {
+	s, err := cipherimg.Lookup(cipherimg.SchemeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key seal.Key
+	key[0] = 7
+	nonce := bytes.Repeat([]byte{3}, cipherimg.NonceSize)
+	img := cipherimg.PatternImage(9, 5, 8)
+	c, err := cipherimg.EncryptWith(s, img, key, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Header.Scheme != cipherimg.SchemeName || c.Header.Version != cipherimg.Version {
+		t.Fatalf("header %+v, want version %d scheme %s", c.Header, cipherimg.Version, cipherimg.SchemeName)
+	}
+	// The interface path and the Scheme methods agree.
+	px, w, h, depth, _ := cipherimg.Pixels(img)
+	k := cipherimg.Keying{Key: key, Nonce: nonce}
+	if err := s.Encrypt(&k, px, w, h, depth); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.Image.(*image.Gray).Pix, cipherimg.ToImage(px, w, h, depth).(*image.Gray).Pix) {
+		t.Fatal("Scheme.Encrypt and EncryptWith disagree")
+	}
+	if err := s.Decrypt(k, px, w, h, depth); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(img.(*image.Gray).Pix, cipherimg.ToImage(px, w, h, depth).(*image.Gray).Pix) {
+		t.Fatal("Scheme.Decrypt did not invert Scheme.Encrypt")
+	}
+}
+
+func TestParams(t *testing.T) {
+	var key seal.Key
+	tests := []struct {
+		name string
+		draw func(p *cipherimg.Params) bool
+	}{
+		{"unit in (0,1)", func(p *cipherimg.Params) bool { u := p.Unit(); return u > 0 && u < 1 }},
+		{"float in [3.99,4]", func(p *cipherimg.Params) bool { f := p.Float(3.99, 4); return f >= 3.99 && f <= 4 }},
+		{"int in [1,3]", func(p *cipherimg.Params) bool { i := p.Int(1, 3); return i >= 1 && i <= 3 }},
+		{"int in [0,0]", func(p *cipherimg.Params) bool { return p.Int(0, 0) == 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cipherimg.DeriveParams(key, nil, "test", tt.name)
+			for range 500 {
+				if !tt.draw(p) {
+					t.Fatal("value out of range")
+				}
+			}
+		})
+	}
+	a := cipherimg.DeriveParams(key, nil, "test", "x").Bytes(32)
+	b := cipherimg.DeriveParams(key, nil, "test", "y").Bytes(32)
+	c := cipherimg.DeriveParams(key, []byte{1}, "test", "x").Bytes(32)
+	if bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Fatal("purpose or salt does not change the parameters")
+	}
+	if !bytes.Equal(a, cipherimg.DeriveParams(key, nil, "test", "x").Bytes(32)) {
+		t.Fatal("parameters not deterministic")
+	}
+}

@@ -1,0 +1,171 @@
+// Package breaks holds the concrete attacks on the cipher-image schemes
+// (package cipherimg and its sub-packages): one file per attack, each an
+// Attack registered for the schemes it targets. An attack sees the target
+// cipher image and an oracle.Oracle, nothing else: this package imports
+// attacks/oracle (the interface) and never attacks/oracle/keyed (the key
+// holder); TestNoKeyAccess checks that.
+//
+// Success is never assumed. An attack that produces a candidate plaintext
+// asks the oracle to encrypt it: for a deterministic scheme (no nonce, or a
+// reused one) equal cipher images prove the candidate is the target's
+// plaintext, because encryption is injective. That check, Verify, is what
+// "full recovery claimed" means in every report.
+package breaks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/medqr/medqr/attacks/oracle"
+	"github.com/medqr/medqr/cipherimg"
+)
+
+// Model names an attack model.
+type Model string
+
+const (
+	KnownPlaintext   Model = "known-plaintext"
+	ChosenPlaintext  Model = "chosen-plaintext"
+	ChosenCiphertext Model = "chosen-ciphertext"
+)
+
+// Attack recovers the plaintext of a target cipher image.
+type Attack interface {
+	// Name is a short identifier, e.g. "permutation-cpa".
+	Name() string
+	// Model is the attack model the oracle must grant.
+	Model() Model
+	// Source cites the literature the attack follows ("" when designed here).
+	Source() string
+	// Break returns a candidate plaintext (nil when the attack produced
+	// none) and a note on what happened. It must not claim success: Run
+	// verifies the candidate.
+	Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error)
+}
+
+// Result is one attack run.
+type Result struct {
+	Scheme   string        `json:"scheme"`
+	Attack   string        `json:"attack"`
+	Model    Model         `json:"model"`
+	Source   string        `json:"source,omitempty"`
+	Queries  oracle.Counts `json:"queries"`
+	Seconds  float64       `json:"seconds"`
+	Produced bool          `json:"produced_image"`
+	// Full: the oracle encrypted the candidate to the target exactly, so
+	// the candidate is the plaintext (claimed only then).
+	Full bool   `json:"full_recovery_claimed"`
+	Note string `json:"note"`
+	// Recovered is the candidate plaintext (nil when none was produced).
+	Recovered image.Image `json:"-"`
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string][]Attack{}
+)
+
+// Register adds an attack for a scheme; the first registered is the
+// scheme's default (the one "medqr attacks break" runs).
+func Register(scheme string, a Attack) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range registry[scheme] {
+		if b.Name() == a.Name() {
+			panic("breaks: attack " + a.Name() + " registered twice for " + scheme)
+		}
+	}
+	registry[scheme] = append(registry[scheme], a)
+}
+
+// For returns the attacks registered for scheme, default first.
+func For(scheme string) []Attack {
+	mu.RLock()
+	defer mu.RUnlock()
+	return slices.Clone(registry[scheme])
+}
+
+// Schemes lists the schemes that have at least one attack.
+func Schemes() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	var out []string
+	for s := range registry {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrNoAttack is returned by Default for a scheme without attacks.
+var ErrNoAttack = errors.New("breaks: no attack registered")
+
+// Default returns the scheme's default attack.
+func Default(scheme string) (Attack, error) {
+	as := For(scheme)
+	if len(as) == 0 {
+		return nil, fmt.Errorf("%w for scheme %q", ErrNoAttack, scheme)
+	}
+	return as[0], nil
+}
+
+// Run runs a on target with o, times it, verifies the candidate through
+// the oracle (one more chosen plaintext, counted) and reports.
+func Run(ctx context.Context, a Attack, o oracle.Oracle, target *cipherimg.Cipher) (*Result, error) {
+	start := time.Now()
+	cand, note, err := a.Break(ctx, o, target)
+	if err != nil {
+		return nil, fmt.Errorf("breaks: %s: %w", a.Name(), err)
+	}
+	r := &Result{Scheme: o.Scheme(), Attack: a.Name(), Model: a.Model(), Source: a.Source(), Note: note, Recovered: cand}
+	if cand != nil {
+		r.Produced = true
+		ok, err := Verify(o, cand, target)
+		if err != nil {
+			return nil, fmt.Errorf("breaks: %s: verification: %w", a.Name(), err)
+		}
+		r.Full = ok
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Queries = o.Counts()
+	return r, nil
+}
+
+// Verify asks the oracle to encrypt cand and reports whether the result is
+// the target (same pixels and same plaintext-dependent aux data). For a
+// deterministic scheme that proves cand is the target's plaintext; with
+// fresh nonces it is false even for the right plaintext, so nothing is
+// ever claimed there.
+func Verify(o oracle.Oracle, cand image.Image, target *cipherimg.Cipher) (bool, error) {
+	c, err := o.Encrypt(cand)
+	if err != nil {
+		return false, err
+	}
+	if string(c.Header.Nonce) != string(target.Header.Nonce) || string(c.Header.Aux) != string(target.Header.Aux) {
+		return false, nil
+	}
+	a, _, _, _, err := cipherimg.Pixels(c.Image)
+	if err != nil {
+		return false, err
+	}
+	b, _, _, _, err := cipherimg.Pixels(target.Image)
+	if err != nil {
+		return false, err
+	}
+	return slices.Equal(a, b), nil
+}
+
+// targetPixels returns the target's pixels, size and depth.
+func targetPixels(t *cipherimg.Cipher) (px []uint16, w, h, depth int, err error) {
+	px, w, h, depth, err = cipherimg.Pixels(t.Image)
+	if err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("target: %w", err)
+	}
+	return px, w, h, depth, nil
+}

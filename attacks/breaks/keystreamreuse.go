@@ -1,0 +1,77 @@
+package breaks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+
+	"github.com/medqr/medqr/attacks/oracle"
+	"github.com/medqr/medqr/cipherimg"
+)
+
+// KeystreamReuse is the generic known-plaintext attack on a cipher that
+// combines the pixels with a keystream fixed by the key alone (the same
+// for every image): from one known pair (p1, c1) of the target's size it
+// takes the keystream k = c1 XOR p1 and decrypts the target as c XOR k; it
+// also tries the additive combination, k = c1 - p1 and p = c - k (mod
+// 2^depth). One known pair decrypts every other cipher image. Run verifies
+// the candidate through the oracle, so a scheme that permutes, diffuses or
+// uses a fresh nonce per image leaves the attack with no claim.
+//
+// It suits any scheme whose whole encryption is "pixel XOR (or +) a
+// key-only keystream image": register it for such a scheme with
+//
+//	breaks.Register("myscheme", breaks.KeystreamReuse{})
+//
+// Known pairs and oracle queries used: one known pair, plus one chosen
+// plaintext (the XOR candidate) for the check inside Break and one more in
+// Run's verification.
+type KeystreamReuse struct{}
+
+func (KeystreamReuse) Name() string  { return "keystream-reuse-kpa" }
+func (KeystreamReuse) Model() Model  { return KnownPlaintext }
+func (KeystreamReuse) Source() string {
+	return "two-time pad; keystream reuse across images (e.g. Li et al. 2008 on fixed-key image ciphers)"
+}
+
+func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
+	c, w, h, depth, err := targetPixels(target)
+	if err != nil {
+		return nil, "", err
+	}
+	p1img, c1, err := o.Known(0)
+	if errors.Is(err, oracle.ErrNoKnown) {
+		return nil, "no known pair available", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	p1, _, _, _, err := cipherimg.Pixels(p1img)
+	if err != nil {
+		return nil, "", fmt.Errorf("known plaintext: %w", err)
+	}
+	k1, _, _, _, err := cipherimg.Pixels(c1.Image)
+	if err != nil {
+		return nil, "", fmt.Errorf("known cipher image: %w", err)
+	}
+	if len(p1) != len(c) || len(k1) != len(c) {
+		return nil, "", fmt.Errorf("known pair is not %dx%d", w, h)
+	}
+	mask := uint16(1<<depth - 1)
+	xor := make([]uint16, len(c))
+	add := make([]uint16, len(c))
+	for i := range c {
+		xor[i] = c[i] ^ k1[i] ^ p1[i]
+		add[i] = (c[i] - (k1[i] - p1[i])) & mask
+	}
+	xi := cipherimg.ToImage(xor, w, h, depth)
+	ok, err := Verify(o, xi, target)
+	if err != nil {
+		return nil, "", err
+	}
+	if ok {
+		return xi, "XOR keystream from one known pair decrypts the target", nil
+	}
+	return cipherimg.ToImage(add, w, h, depth), "XOR keystream did not re-encrypt to the target; additive keystream candidate returned", nil
+}

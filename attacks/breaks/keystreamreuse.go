@@ -29,8 +29,8 @@ import (
 // Run's verification.
 type KeystreamReuse struct{}
 
-func (KeystreamReuse) Name() string  { return "keystream-reuse-kpa" }
-func (KeystreamReuse) Model() Model  { return KnownPlaintext }
+func (KeystreamReuse) Name() string { return "keystream-reuse-kpa" }
+func (KeystreamReuse) Model() Model { return KnownPlaintext }
 func (KeystreamReuse) Source() string {
 	return "two-time pad; keystream reuse across images (e.g. Li et al. 2008 on fixed-key image ciphers)"
 }

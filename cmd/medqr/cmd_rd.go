@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 
+	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/internal/rdreport"
 )
 
@@ -44,6 +45,9 @@ Flags:
     -limit CODEC=N    code only the first N images with CODEC (repeatable;
                       for slow tools, e.g. -limit avif=16)
     -j N              parallel workers (default GOMAXPROCS)
+    -cache DIR        reuse the external tools' results on the same image,
+                      settings and budget from DIR (default: rd under the
+                      data cache, $MEDQR_CACHE_DIR); "" disables it
     -no-progress      no progress bar
 `,
 		run: runRDReport,
@@ -71,6 +75,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		quick, noProgress bool
 		n, workers        int
 		codecs, out, src  string
+		cacheDir          string
 		split             string
 		limits            stringList
 	)
@@ -81,6 +86,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	fs.Var(&limits, "limit", "CODEC=N: only the first N images for CODEC")
 	fs.IntVar(&workers, "j", 0, "parallel workers (0: GOMAXPROCS)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress bar")
+	fs.StringVar(&cacheDir, "cache", filepath.Join(data.DefaultCacheDir(), "rd"), "result cache of the external tools (\"\": none)")
 	fs.StringVar(&out, "o", "", "output folder")
 	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset (folder, .npz or manifest)")
 	fs.StringVar(&split, "split", "test", "split: train, val, test or all")
@@ -136,7 +142,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	cfg := rdreport.Config{Data: src, Split: split, Levels: rdreport.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers}
+	cfg := rdreport.Config{Data: src, Split: split, Levels: rdreport.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
 	e.log.WithFields(logrus.Fields{
 		"code_version": codeVersion(), "data": src, "split": split, "images": len(imgs),
 		"codecs": strings.Join(names, ","), "limit": limit, "workers": workers, "levels": cfg.Levels,

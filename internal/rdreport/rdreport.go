@@ -85,6 +85,10 @@ type Method struct {
 	// Code returns the reconstruction, the number of bytes the encoding
 	// used and, where the method exposes them, those bytes.
 	Code func(img *image.Gray, budget int) (Coding, error)
+	// Key, when set, names the method and its settings exactly enough that
+	// its result on an image at a budget can be reused from Config.Cache
+	// (the slow external tools); empty means never cached.
+	Key string
 }
 
 // Coding is one encoding of an image by a Method.
@@ -126,7 +130,7 @@ func CodecMethod(c codec.Codec) Method {
 // headers included, and so is the Payload its byte statistics are taken
 // over.
 func ExternalMethod(t extcodec.Tool) Method {
-	return Method{Name: t.Name, Kind: "external", Code: func(img *image.Gray, budget int) (Coding, error) {
+	return Method{Name: t.Name, Kind: "external", Key: t.Name + ": " + t.Settings, Code: func(img *image.Gray, budget int) (Coding, error) {
 		r, err := t.Fit(img, budget)
 		if err != nil {
 			return Coding{}, err
@@ -258,6 +262,11 @@ type Config struct {
 	// tools; the report says which subset each row covers.
 	Limit   map[string]int `json:"limit,omitempty"`
 	Workers int            `json:"-"`
+	// Cache, when set, is a folder of results of the methods that have a
+	// Key, reused when the same image is coded by the same method and
+	// settings at the same budget (see cache.go). The report is the same
+	// with or without it.
+	Cache string `json:"-"`
 	// Progress, when set, is called after each (image, method) unit with
 	// the number of units done and the total.
 	Progress func(done, total int) `json:"-"`
@@ -393,7 +402,7 @@ func Run(ctx context.Context, cfg Config, imgs []Image) (*Report, error) {
 				row := make([]Cell, nl)
 				var err error
 				for li, lv := range cfg.Levels {
-					row[li], err = code(m, im, lv)
+					row[li], err = cachedCode(cfg.Cache, m, im, lv)
 					if err != nil {
 						break
 					}
@@ -461,39 +470,46 @@ feed:
 }
 
 func code(m Method, im Image, lv Level) (Cell, error) {
+	c, _, err := codePayload(m, im, lv)
+	return c, err
+}
+
+// codePayload is code that also returns the encoding (nil when the method
+// exposes none or nothing fit).
+func codePayload(m Method, im Image, lv Level) (Cell, []byte, error) {
 	c := Cell{Image: im.Name, Codec: m.Name, Level: lv.Level, Budget: lv.Budget}
 	cd, err := m.Code(im.Img, lv.Budget)
 	if errors.Is(err, codec.ErrBudget) || errors.Is(err, extcodec.ErrBudget) {
 		c.Fail = err.Error()
-		return c, nil
+		return c, nil, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("rdreport: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
+		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
 	}
 	n, rec := cd.Bytes, cd.Rec
 	if n > lv.Budget {
-		return c, fmt.Errorf("%w: %s on %s at level %s used %d bytes, budget %d", ErrOverBudget, m.Name, im.Name, lv.Level, n, lv.Budget)
+		return c, nil, fmt.Errorf("%w: %s on %s at level %s used %d bytes, budget %d", ErrOverBudget, m.Name, im.Name, lv.Level, n, lv.Budget)
 	}
 	if cd.Payload != nil && len(cd.Payload) != n {
-		return c, fmt.Errorf("rdreport: %s on %s at level %s: reports %d bytes but returned %d", m.Name, im.Name, lv.Level, n, len(cd.Payload))
+		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s: reports %d bytes but returned %d", m.Name, im.Name, lv.Level, n, len(cd.Payload))
 	}
 	if rec == nil {
-		return c, fmt.Errorf("rdreport: %s on %s at level %s returned no reconstruction", m.Name, im.Name, lv.Level)
+		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s returned no reconstruction", m.Name, im.Name, lv.Level)
 	}
 	psnr, err := eval.PSNRE(im.Img, rec)
 	if err != nil {
-		return c, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+		return c, nil, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
 	}
 	ssim, err := eval.SSIME(im.Img, rec)
 	if err != nil {
-		return c, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+		return c, nil, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
 	}
 	c.Bytes, c.PSNR, c.SSIM = n, math.Min(psnr, PSNRCap), ssim
 	if cd.Payload != nil {
 		c.stats = new(ByteStats)
 		c.stats.Add(cd.Payload)
 	}
-	return c, nil
+	return c, cd.Payload, nil
 }
 
 func summarise(lv Level, m Method, cells []Cell, px int) Row {

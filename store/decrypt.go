@@ -2,12 +2,14 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // QR photos may be JPEG
 	"io"
 	"os"
+	"slices"
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
@@ -48,6 +50,11 @@ type Decrypted struct {
 	Level   string
 	Symbols int // symbols in the message
 	Payload int // codec payload bytes
+	// Others counts the medqr QR codes read that are not part of the
+	// opened message: codes of OtherRecords other records (a page or photo
+	// holding several), and codes with a damaged header.
+	Others       int
+	OtherRecords int
 }
 
 // Decrypt reads the QR images at paths (any order; separate symbol files,
@@ -77,24 +84,29 @@ func DecryptImages(imgs []image.Image, o seal.Opener) (*Decrypted, error) {
 }
 
 // decrypt reads every image with the fast single-symbol reader first, and
-// scans an image for several codes (qr.DecodeAll, much slower) only when
-// the fast reader finds no medqr symbol in it or symbols are still missing.
+// scans an image for several codes (qr.DecodeAll, much slower) when the fast
+// reader finds no medqr symbol in it, when the symbol it finds covers only
+// part of the image (a page or photo that may hold other codes), or when
+// symbols are still missing. It then opens the message the opener opens
+// among those found (see openFound).
 func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, error) {
 	found := make([][][]byte, len(imgs))
 	scanned := make([]bool, len(imgs))
 	for i, img := range imgs {
-		if b := img.Bounds(); b.Dx() > fastPathMaxSide || b.Dy() > fastPathMaxSide {
-			// A sheet or a photo: read every code in it at once.
-			cs, err := symbolsIn(img)
-			if err != nil {
-				return nil, &FileError{Path: names[i], Err: err}
-			}
-			found[i], scanned[i] = cs, true
-			continue
-		}
-		if p, err := qr.Decode(img); err == nil {
-			if isOurs(p) {
+		b := img.Bounds()
+		if b.Dx() <= fastPathMaxSide && b.Dy() <= fastPathMaxSide {
+			p, box, err := qr.DecodeLocated(img)
+			if err == nil && isOurs(p) {
 				found[i] = [][]byte{p}
+				if fills(box, b) {
+					continue
+				}
+				// Part of a page: read every code on it, keeping the
+				// one already read if the scan misses it.
+				if cs, err := symbolsIn(img); err == nil {
+					found[i] = appendNew(found[i], cs...)
+				}
+				scanned[i] = true
 				continue
 			}
 		}
@@ -110,15 +122,102 @@ func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, err
 				continue
 			}
 			if cs, err := symbolsIn(img); err == nil {
-				found[i] = cs
+				found[i] = appendNew(found[i], cs...)
 			}
 		}
 	}
-	var containers [][]byte
-	for _, cs := range found {
-		containers = append(containers, cs...)
+	return openFound(found, names, o)
+}
+
+// fills reports whether a symbol whose located points span box covers most
+// of an image with bounds b, as in a QR PNG written by Encrypt (the finder
+// centres span 170 of its 185 modules) or a photo of one code. Anything
+// smaller may leave room for other codes beside it.
+func fills(box, b image.Rectangle) bool {
+	return 10*box.Dx() >= 6*b.Dx() && 10*box.Dy() >= 6*b.Dy()
+}
+
+func appendNew(cs [][]byte, more ...[]byte) [][]byte {
+	for _, m := range more {
+		if !slices.ContainsFunc(cs, func(c []byte) bool { return bytes.Equal(c, m) }) {
+			cs = append(cs, m)
+		}
 	}
-	return Open(containers, o)
+	return cs
+}
+
+// openFound groups the containers found in the images by message id and
+// opens the message that o opens. Several records on one page (or among
+// the files given) are normal: a printed sheet or a photo may show codes of
+// several encryptions. The others are counted in Decrypted.Others. A
+// container whose header is damaged counts as another code when a message
+// opens, and is reported as damaged (ErrDamaged) when none does. When o
+// opens none of several records, the error is seal.ErrAuth unless one of
+// them failed otherwise after authenticating (missing symbols: the key was
+// right), which is then returned.
+func openFound(found [][][]byte, names []string, o seal.Opener) (*Decrypted, error) {
+	type group struct {
+		id    [seal.MessageIDSize]byte
+		cs    [][]byte
+		files []string
+	}
+	var groups []*group
+	var damaged, versionErr error
+	nDamaged := 0
+	for i, cs := range found {
+		for _, c := range cs {
+			h, err := seal.ParseHeader(c)
+			if err != nil {
+				if errors.Is(err, seal.ErrVersion) {
+					versionErr = cmp.Or(versionErr, error(&FileError{Path: names[i], Err: err}))
+					continue
+				}
+				nDamaged++
+				damaged = cmp.Or(damaged, error(&FileError{Path: names[i], Err: damagedHeader(err)}))
+				continue
+			}
+			k := slices.IndexFunc(groups, func(g *group) bool { return g.id == h.MessageID })
+			if k < 0 {
+				groups = append(groups, &group{id: h.MessageID})
+				k = len(groups) - 1
+			}
+			g := groups[k]
+			g.cs = append(g.cs, c)
+			if !slices.Contains(g.files, names[i]) {
+				g.files = append(g.files, names[i])
+			}
+		}
+	}
+	if len(groups) == 0 {
+		if damaged != nil {
+			return nil, damaged
+		}
+		if versionErr != nil {
+			return nil, versionErr
+		}
+		return nil, ErrForeignQR
+	}
+	var firstErr error
+	for k, g := range groups {
+		d, err := Open(g.cs, o)
+		if err == nil {
+			for j, other := range groups {
+				if j != k {
+					d.Others += len(other.cs)
+					d.OtherRecords++
+				}
+			}
+			d.Others += nDamaged
+			return d, nil
+		}
+		if firstErr == nil || (errors.Is(firstErr, seal.ErrAuth) && !errors.Is(err, seal.ErrAuth)) {
+			firstErr = err
+		}
+	}
+	if len(groups) > 1 && errors.Is(firstErr, seal.ErrAuth) {
+		return nil, fmt.Errorf("%w (tried each of the %d records whose QR codes were read)", seal.ErrAuth, len(groups))
+	}
+	return nil, firstErr
 }
 
 // fastPathMaxSide: images larger than this on a side (a version-40 symbol
@@ -152,17 +251,23 @@ func readImage(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	return decodeImage(f)
+}
+
+// decodeImage decodes a PNG or JPEG QR image, checking its size before
+// decoding the pixels.
+func decodeImage(r io.ReadSeeker) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
 		return nil, ErrNotImage
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxQRImagePixels/cfg.Height {
 		return nil, fmt.Errorf("%w: %dx%d image is larger than %d pixels", data.ErrTooLarge, cfg.Width, cfg.Height, MaxQRImagePixels)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	img, _, err := image.Decode(f)
+	img, _, err := image.Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
@@ -211,8 +316,38 @@ func symbolsIn(img image.Image) ([][]byte, error) {
 	return out, nil
 }
 
+// ErrDamaged: a QR symbol that starts with the medqr magic and a known
+// container version but whose header does not parse (an altered mode,
+// AEAD, symbol index or count, or a truncated symbol). Any such error also
+// matches seal.ErrAuth: after the magic and the version byte, an altered
+// header byte is damage or tampering, the same class as a failed
+// authentication tag.
+var ErrDamaged = errors.New("store: a QR code's header is damaged or tampered with")
+
+type damagedError struct{ detail string }
+
+func (e *damagedError) Error() string { return ErrDamaged.Error() + " (" + e.detail + ")" }
+func (e *damagedError) Is(target error) bool {
+	return target == ErrDamaged || target == seal.ErrAuth
+}
+
+// damagedHeader turns a seal.ParseHeader error of a container that carries
+// the medqr magic into a *damagedError; ErrVersion passes through.
+func damagedHeader(err error) error {
+	var fe *seal.FormatError
+	if errors.As(err, &fe) {
+		return &damagedError{detail: fe.Msg}
+	}
+	return err
+}
+
 // Open opens the sealed containers of one message and decodes the image.
 func Open(containers [][]byte, o seal.Opener) (*Decrypted, error) {
+	for _, c := range containers {
+		if _, err := seal.ParseHeader(c); err != nil {
+			return nil, damagedHeader(err)
+		}
+	}
 	meta, payload, err := seal.OpenMessage(containers, o)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,11 @@ type Options struct {
 
 	// Now returns the record time; nil = time.Now.
 	Now func() time.Time
+
+	// NoKeyFile, in key mode, returns the key in Result.Key and writes no
+	// key file: for callers that hand the key to the user themselves and
+	// keep nothing (the web application, package serve).
+	NoKeyFile bool
 }
 
 // DefaultCodec is the lossy codec with the best measured rate-distortion at
@@ -348,7 +353,9 @@ func (p *prepared) write(dir string, o Options) (*Result, error) {
 		rec.Sheet = &fi
 		res.SheetFile = joinDir(dir, name)
 	}
-	if p.mode == "key" {
+	if p.mode == "key" && o.NoKeyFile {
+		res.Key = p.key
+	} else if p.mode == "key" {
 		name := base + "-key.txt"
 		if err := seal.WriteKeyFile(st.path(name), p.key, "decrypts the medqr QR code(s) "+base+"*.png"); err != nil {
 			return nil, fmt.Errorf("failed to write the key file: %w", err)

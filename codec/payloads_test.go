@@ -1,0 +1,99 @@
+package codec
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updatePayloads = flag.Bool("update-payloads", false, "rewrite codec/testdata/payload-*.bin with the current encoders (only for a new format version)")
+
+// shippedPayload is one payload of a format version that has shipped: QR
+// codes already printed hold such bytes, so every one must keep decoding to
+// the same pixels. Files are written by this test with -update-payloads
+// (from the encoder of the time) and never edited by hand; a new version
+// adds a file and leaves the old ones alone.
+type shippedPayload struct {
+	file  string // under testdata/
+	codec Codec
+	img   func(t *testing.T) image.Image
+	// current is true while Encode still writes exactly these bytes.
+	current bool
+}
+
+func xrayCrop(t *testing.T) image.Image {
+	return loadPNG(t, "cxr256.png").(*image.Gray).SubImage(image.Rect(96, 80, 160, 128))
+}
+
+func cr16Crop(t *testing.T) image.Image {
+	return loadPNG(t, "cr16_256.png").(*image.Gray16).SubImage(image.Rect(64, 64, 112, 96))
+}
+
+var shippedPayloads = []shippedPayload{
+	{file: "payload-lossless-v1-gray8.bin", codec: Lossless{}, img: xrayCrop, current: true},
+	{file: "payload-lossless-v1-gray16.bin", codec: Lossless{}, img: cr16Crop, current: true},
+}
+
+// TestShippedPayloadsDecode decodes one payload of every shipped format
+// version and compares the pixels with the image it was made from.
+func TestShippedPayloadsDecode(t *testing.T) {
+	for _, sp := range shippedPayloads {
+		t.Run(strings.TrimSuffix(sp.file, ".bin"), func(t *testing.T) {
+			path := filepath.Join("testdata", sp.file)
+			want := sp.img(t)
+			if *updatePayloads && sp.current {
+				p, err := sp.codec.Encode(want, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, p, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sp.codec.Decode(p)
+			if err != nil {
+				t.Fatalf("shipped payload no longer decodes: %v", err)
+			}
+			if d := pixelDiff(want, got); d != "" {
+				t.Fatalf("shipped payload decodes to other pixels: %s", d)
+			}
+			if sp.current {
+				p2, err := sp.codec.Encode(want, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(p, p2) {
+					t.Errorf("Encode no longer writes the shipped bytes (%d -> %d bytes): a format change needs a new version", len(p), len(p2))
+				}
+			}
+		})
+	}
+}
+
+// pixelDiff describes the first difference between two images' bounds
+// sizes or gray values, or returns "".
+func pixelDiff(a, b image.Image) string {
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Dx() != bb.Dx() || ab.Dy() != bb.Dy() {
+		return fmt.Sprintf("size %v, want %v", bb.Size(), ab.Size())
+	}
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			ra, _, _, _ := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+			rb, _, _, _ := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
+			if ra != rb {
+				return fmt.Sprintf("pixel (%d,%d) is %d, want %d", x, y, rb, ra)
+			}
+		}
+	}
+	return ""
+}

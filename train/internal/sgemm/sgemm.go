@@ -1,0 +1,256 @@
+// Package sgemm is the float32 matrix product under training's gorgonia
+// ops (package train/internal/nnops): C = op(A) op(B) (+ C), op(X) = X or
+// X transposed, all matrices row-major with leading dimensions.
+//
+// It is blocked in the manner of GotoBLAS/BLIS (Goto and van de Geijn
+// 2008): B is packed into panels of kc x 16, A into slivers of 6 x kc, and
+// a 6x16 micro-kernel accumulates one tile over kc. On amd64 processors
+// with AVX2 and FMA the micro-kernel is Go assembly (no cgo); elsewhere it
+// is portable Go. Work is split over the rows or columns of C, never over
+// the inner dimension, so every element is summed in the same order
+// whatever GOMAXPROCS is: results are deterministic on one machine.
+// Results of the assembly and the portable kernel differ by float32
+// rounding (FMA rounds once).
+package sgemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+const (
+	mr = 6   // rows of the micro-kernel tile
+	nr = 16  // columns of the micro-kernel tile
+	kc = 256 // inner-dimension block (packed panels stay in L1/L2)
+	mc = 120 // rows of A packed per block (multiple of mr)
+	nc = 2048
+)
+
+// minParallel is the number of multiply-adds below which a product runs
+// on one goroutine (the cost of starting a second exceeds the gain).
+const minParallel = 1 << 18
+
+// Gemm computes C = op(A) op(B) when acc is false and C += op(A) op(B)
+// when it is true. op(A) is m x k (A is m x k with leading dimension lda,
+// or k x m if ta), op(B) is k x n (B is k x n with ldb, or n x k if tb), C
+// is m x n with ldc. It panics if a slice is too short (a programmer
+// mistake).
+func Gemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkLen("a", a, ta, m, k, lda)
+	checkLen("b", b, tb, k, n, ldb)
+	checkLen("c", c, false, m, n, ldc)
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	p := Workers(m * n * k)
+	if p > 1 {
+		// split the larger of m and n into p parts on tile boundaries
+		var wg sync.WaitGroup
+		if n >= m {
+			parts := split(n, nr, p)
+			for i := 0; i+1 < len(parts); i++ {
+				j0, j1 := parts[i], parts[i+1]
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					bs, cs := b, c[j0:]
+					if tb {
+						bs = b[j0*ldb:]
+					} else {
+						bs = b[j0:]
+					}
+					serial(ta, tb, m, j1-j0, k, a, lda, bs, ldb, acc, cs, ldc)
+				}()
+			}
+		} else {
+			parts := split(m, mr, p)
+			for i := 0; i+1 < len(parts); i++ {
+				i0, i1 := parts[i], parts[i+1]
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					as := a[i0*lda:]
+					if ta {
+						as = a[i0:]
+					}
+					serial(ta, tb, i1-i0, n, k, as, lda, b, ldb, acc, c[i0*ldc:], ldc)
+				}()
+			}
+		}
+		wg.Wait()
+		return
+	}
+	serial(ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc)
+}
+
+// Workers is the number of goroutines a task of work multiply-adds is
+// split into: GOMAXPROCS for large tasks, 1 for small ones.
+func Workers(work int) int {
+	p := runtime.GOMAXPROCS(0)
+	if p > 1 && work >= minParallel {
+		if q := work / (minParallel / 2); q < p {
+			p = q
+		}
+		return p
+	}
+	return 1
+}
+
+// split cuts [0, n) into at most p parts whose inner boundaries are
+// multiples of q.
+func split(n, q, p int) []int {
+	tiles := (n + q - 1) / q
+	if p > tiles {
+		p = tiles
+	}
+	out := []int{0}
+	for i := 1; i < p; i++ {
+		out = append(out, tiles*i/p*q)
+	}
+	return append(out, n)
+}
+
+func checkLen(name string, x []float32, t bool, r, c, ld int) {
+	if t {
+		r, c = c, r
+	}
+	if ld < c || len(x) < (r-1)*ld+c {
+		panic("sgemm: matrix " + name + " too short for its shape and leading dimension")
+	}
+}
+
+type buffers struct{ a, b []float32 }
+
+var pool = sync.Pool{New: func() any {
+	return &buffers{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
+}}
+
+func serial(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
+	buf := pool.Get().(*buffers)
+	defer pool.Put(buf)
+	var tile [mr * nr]float32
+	for j0 := 0; j0 < n; j0 += nc {
+		nb := min(nc, n-j0)
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			add := acc || p0 > 0
+			packB(tb, b, ldb, p0, j0, kb, nb, buf.b)
+			for i0 := 0; i0 < m; i0 += mc {
+				mb := min(mc, m-i0)
+				packA(ta, a, lda, i0, p0, mb, kb, buf.a)
+				for jr := 0; jr < nb; jr += nr {
+					bp := buf.b[jr*kb : jr*kb+nr*kb]
+					nn := min(nr, nb-jr)
+					for ir := 0; ir < mb; ir += mr {
+						ap := buf.a[ir*kb : ir*kb+mr*kb]
+						kernel(kb, ap, bp, &tile)
+						mm := min(mr, mb-ir)
+						ci := c[(i0+ir)*ldc+j0+jr:]
+						store(&tile, mm, nn, add, ci, ldc)
+					}
+				}
+			}
+		}
+	}
+}
+
+func store(tile *[mr * nr]float32, mm, nn int, add bool, c []float32, ldc int) {
+	for i := 0; i < mm; i++ {
+		row := c[i*ldc : i*ldc+nn]
+		t := tile[i*nr : i*nr+nn]
+		if add {
+			for j, v := range t {
+				row[j] += v
+			}
+		} else {
+			copy(row, t)
+		}
+	}
+}
+
+// packA copies rows [i0, i0+mb) and inner indices [p0, p0+kb) of op(A)
+// into slivers of mr rows: dst[s*mr*kb + p*mr + r] = op(A)[i0+s*mr+r][p0+p],
+// zero past the last row.
+func packA(ta bool, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
+	for s := 0; s < mb; s += mr {
+		d := dst[s*kb : s*kb+mr*kb]
+		rows := min(mr, mb-s)
+		if ta { // op(A)[i][p] = a[p*lda+i]: mr contiguous values per p
+			for p := 0; p < kb; p++ {
+				src := a[(p0+p)*lda+i0+s:]
+				dd := d[p*mr : p*mr+mr]
+				copy(dd, src[:rows])
+				clear(dd[rows:])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(i0+s+r)*lda+p0 : (i0+s+r)*lda+p0+kb]
+			for p, v := range src {
+				d[p*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for p := 0; p < kb; p++ {
+				d[p*mr+r] = 0
+			}
+		}
+	}
+}
+
+// packB copies inner indices [p0, p0+kb) and columns [j0, j0+nb) of op(B)
+// into panels of nr columns: dst[s*kb + p*nr + c] = op(B)[p0+p][j0+s+c],
+// zero past the last column.
+func packB(tb bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
+	for s := 0; s < nb; s += nr {
+		d := dst[s*kb : s*kb+nr*kb]
+		cols := min(nr, nb-s)
+		if !tb { // op(B)[p][j] = b[p*ldb+j]: nr contiguous values per p
+			for p := 0; p < kb; p++ {
+				src := b[(p0+p)*ldb+j0+s:]
+				dd := d[p*nr : p*nr+nr]
+				copy(dd, src[:cols])
+				clear(dd[cols:])
+			}
+			continue
+		}
+		for cc := 0; cc < cols; cc++ {
+			src := b[(j0+s+cc)*ldb+p0 : (j0+s+cc)*ldb+p0+kb]
+			for p, v := range src {
+				d[p*nr+cc] = v
+			}
+		}
+		for cc := cols; cc < nr; cc++ {
+			for p := 0; p < kb; p++ {
+				d[p*nr+cc] = 0
+			}
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel: tile = ap^T bp over kb.
+func kernelGo(kb int, ap, bp []float32, tile *[mr * nr]float32) {
+	var acc [mr][nr]float32
+	for p := 0; p < kb; p++ {
+		bv := (*[nr]float32)(bp[p*nr : p*nr+nr])
+		av := (*[mr]float32)(ap[p*mr : p*mr+mr])
+		for i := 0; i < mr; i++ {
+			ai := av[i]
+			row := &acc[i]
+			for j := 0; j < nr; j++ {
+				row[j] += ai * bv[j]
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		copy(tile[i*nr:i*nr+nr], acc[i][:])
+	}
+}

@@ -75,10 +75,26 @@ func DecodeStrategy(img image.Image) ([]byte, string, error) {
 	return decodeWith(img, strategies)
 }
 
+// DecodeLocated is like Decode and also returns where the symbol lies: the
+// bounding box, in img's coordinates, of the centres of the points gozxing
+// located (the three finder patterns, which lie 3.5 modules inside the
+// symbol's corners, and the alignment pattern). A caller compares it with
+// the image's bounds to tell an image that is one symbol from a page that
+// may hold several.
+func DecodeLocated(img image.Image) ([]byte, image.Rectangle, error) {
+	b, _, box, err := decodeLocated(img, strategies)
+	return b, box, err
+}
+
 func decodeWith(img image.Image, ss []strategy) ([]byte, string, error) {
+	b, name, _, err := decodeLocated(img, ss)
+	return b, name, err
+}
+
+func decodeLocated(img image.Image, ss []strategy) ([]byte, string, image.Rectangle, error) {
 	g, err := toGray(img)
 	if err != nil {
-		return nil, "", err
+		return nil, "", image.Rectangle{}, err
 	}
 	filtered := map[string]*image.Gray{}
 	var lastErr error
@@ -96,12 +112,38 @@ func decodeWith(img image.Image, ss []strategy) ([]byte, string, error) {
 			continue
 		}
 		b, err := textBytes(res.GetText())
-		return b, s.name, err
+		return b, s.name, locate(res, g, src, img.Bounds().Min), err
 	}
 	if lastErr != nil {
-		return nil, "", fmt.Errorf("%w (last attempt: %v)", ErrNotFound, lastErr)
+		return nil, "", image.Rectangle{}, fmt.Errorf("%w (last attempt: %v)", ErrNotFound, lastErr)
 	}
-	return nil, "", ErrNotFound
+	return nil, "", image.Rectangle{}, ErrNotFound
+}
+
+// locate maps the result points found in src (g filtered, possibly scaled)
+// back to the original image's coordinates (g has its origin at 0,0; the
+// original's is at min) and returns their bounding box.
+func locate(res *gozxing.Result, g, src *image.Gray, min image.Point) image.Rectangle {
+	pts := res.GetResultPoints()
+	if len(pts) == 0 {
+		return image.Rectangle{}
+	}
+	sx := float64(g.Rect.Dx()) / float64(src.Rect.Dx())
+	sy := float64(g.Rect.Dy()) / float64(src.Rect.Dy())
+	var r image.Rectangle
+	for i, p := range pts {
+		if p == nil {
+			continue
+		}
+		x, y := int(p.GetX()*sx), int(p.GetY()*sy)
+		pr := image.Rect(x, y, x+1, y+1)
+		if i == 0 || r.Empty() {
+			r = pr
+		} else {
+			r = r.Union(pr)
+		}
+	}
+	return r.Add(min)
 }
 
 // cached applies s.filter once per filter name (median3 feeds three

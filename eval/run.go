@@ -31,14 +31,37 @@ func Units(cfg Config, n, s int) int {
 // parallel is stored by index. progress (may be nil) is called with the
 // number of units finished since the last call.
 func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progress func(int)) (*Results, error) {
+	return run(ctx, cfg, images, subs, progress, nil)
+}
+
+// run is Run restricted to the images i with owned(i) (nil: all), for
+// sharded and streamed runs (shard.go): the other images need only their
+// names (Gray may be nil). Per-image rows and trials of images not owned
+// stay zero; every owned row and trial is the one Run computes, because
+// keys, nonces and draws depend on the image's index in images, never on
+// what else runs.
+func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progress func(int), owned func(i int) bool) (*Results, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if len(images) == 0 {
 		return nil, fmt.Errorf("eval: no images")
 	}
-	w, h := images[0].Gray.Bounds().Dx(), images[0].Gray.Bounds().Dy()
-	for _, im := range images {
+	if owned == nil {
+		owned = func(int) bool { return true }
+	}
+	var idx []int // the owned images
+	for i := range images {
+		if owned(i) {
+			idx = append(idx, i)
+		}
+	}
+	w, h := cfg.Data.Size, cfg.Data.Size
+	if len(idx) > 0 {
+		w, h = images[idx[0]].Gray.Bounds().Dx(), images[idx[0]].Gray.Bounds().Dy()
+	}
+	for _, i := range idx {
+		im := images[i]
 		if b := im.Gray.Bounds(); b.Dx() != w || b.Dy() != h {
 			return nil, fmt.Errorf("eval: image %s is %dx%d, the first is %dx%d: preprocess them to one size", im.Name, b.Dx(), b.Dy(), w, h)
 		}
@@ -57,7 +80,8 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	// the plaintext images themselves, as the reference row
 	plain := SubjectResult{Name: "plaintext", Group: "reference", Note: "the evaluation images themselves, no encryption", ImageShaped: true, Deterministic: true}
 	plain.PerImage = make([]ImageStats, len(images))
-	err := r.parallel(ctx, len(images), func(i int) error {
+	err := r.parallel(ctx, len(idx), func(j int) error {
+		i := idx[j]
 		pix, _, _ := gray8(images[i].Gray)
 		plain.PerImage[i] = r.stats(images[i].Name, "plaintext", i, Output{Samples: pix, W: w, H: h}, true)
 		return nil
@@ -65,7 +89,9 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	if err != nil {
 		return nil, err
 	}
-	plain.Summary = summarize(plain)
+	if len(idx) == len(images) { // a partial run's summaries would cover zero rows
+		plain.Summary = summarize(plain)
+	}
 	res.Plaintext = plain
 
 	// the one-pixel changes and key bits, shared by all subjects
@@ -75,13 +101,25 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	for t := range changes {
 		i := t % len(images)
 		pos := pr.IntN(w * h)
-		old := int(images[i].Gray.Pix[(pos/w)*images[i].Gray.Stride+pos%w])
-		changes[t] = change{i, pos, (old + 1 + pr.IntN(255)) % 256}
+		d := pr.IntN(255)
+		if owned(i) {
+			old := int(images[i].Gray.Pix[(pos/w)*images[i].Gray.Stride+pos%w])
+			changes[t] = change{i, pos, (old + 1 + d) % 256}
+		}
+	}
+	var ownedChanges, ownedBits []int // the trials on owned images
+	for t := range changes {
+		if owned(t % len(images)) {
+			ownedChanges = append(ownedChanges, t)
+		}
 	}
 	kr := newRand(cfg.Seed, "key-trials")
 	bits := make([]int, cfg.KeyTrials)
 	for t := range bits {
 		bits[t] = kr.IntN(256)
+		if owned(t % len(images)) {
+			ownedBits = append(ownedBits, t)
+		}
 	}
 
 	for _, s := range subs {
@@ -89,7 +127,8 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 		key := deriveKey(cfg.Seed, s.Name, 0)
 		outs := make([]Output, len(images))
 		sr.PerImage = make([]ImageStats, len(images))
-		err := r.parallel(ctx, len(images), func(i int) error {
+		err := r.parallel(ctx, len(idx), func(j int) error {
+			i := idx[j]
 			out, err := s.Encrypt(images[i].Gray, key, r.nonce(s.Name, i), randReader{newChaCha(cfg.Seed, "fresh", s.Name, "image", fmt.Sprint(i))})
 			if err != nil {
 				return fmt.Errorf("%s: failed to encrypt %s: %w", s.Name, images[i].Name, err)
@@ -109,11 +148,14 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 		if err != nil {
 			return nil, err
 		}
-		sr.firstPlain, _, _ = gray8(images[0].Gray)
-		sr.firstCipher, sr.firstW, sr.firstH = outs[0].Samples, outs[0].W, outs[0].H
+		if owned(0) {
+			sr.firstPlain, _, _ = gray8(images[0].Gray)
+			sr.firstCipher, sr.firstW, sr.firstH = outs[0].Samples, outs[0].W, outs[0].H
+		}
 
 		sr.PlainSens = make([]Trial, len(changes))
-		err = r.parallel(ctx, len(changes), func(t int) error {
+		err = r.parallel(ctx, len(ownedChanges), func(j int) error {
+			t := ownedChanges[j]
 			c := changes[t]
 			img := cloneGray(images[c.img].Gray)
 			img.Pix[(c.pos/w)*img.Stride+c.pos%w] = uint8(c.val)
@@ -128,7 +170,8 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 			return nil, err
 		}
 		sr.KeySens = make([]Trial, len(bits))
-		err = r.parallel(ctx, len(bits), func(t int) error {
+		err = r.parallel(ctx, len(ownedBits), func(j int) error {
+			t := ownedBits[j]
 			i := t % len(images)
 			k2 := key
 			k2[bits[t]/8] ^= 1 << (bits[t] % 8)
@@ -142,7 +185,9 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 		if err != nil {
 			return nil, err
 		}
-		sr.Summary = summarize(sr)
+		if len(idx) == len(images) {
+			sr.Summary = summarize(sr)
+		}
 		res.Subjects = append(res.Subjects, sr)
 	}
 	res.localNulls = r.localNull

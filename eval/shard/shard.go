@@ -1,0 +1,344 @@
+// Package shard splits a research run (eval, attacks, rd, the dataset cache)
+// over N workers that never talk to each other, and checks that a set of
+// partial results can be merged into exactly what one unsharded run writes.
+//
+// A shard is written "I/N" (0 <= I < N). A work unit belongs to shard
+// I when SHA-256("medqr-shard/v1\x00" + key) read as a big-endian integer
+// of its first 8 bytes is I modulo N, where key is the unit's content hash
+// (a dataset sample's SHA-256 from its manifest) or, for units that are not
+// images, a fixed name such as "attacks/tamper". The assignment depends only
+// on the unit, so every shard agrees on the split without coordination, and
+// an image keeps its shard when others are added or renamed. The labelled
+// re-hash keeps shard and dataset split (package data uses the same content
+// hash modulo 100) independent.
+//
+// Every shard writes its output folder with a Meta file (FileMeta, JSON,
+// with a format version) naming the kind of run, the shard, a hash of the
+// effective config and the code version. Check accepts a set of Metas only
+// when they agree on all of these and cover 0..N-1 exactly once; the run
+// packages (eval, attacks) then recombine their statistics from the
+// per-unit rows, never from per-shard averages.
+package shard
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Spec is one shard of a run: Index of Count. The zero Spec means "not
+// sharded" (Enabled is false).
+type Spec struct {
+	Index int
+	Count int
+}
+
+// MaxCount bounds N: far beyond any cluster, small enough that a typo such
+// as "0/40000000" is caught.
+const MaxCount = 100000
+
+// Parse reads "I/N" with 0 <= I < N <= MaxCount.
+func Parse(s string) (Spec, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Spec{}, fmt.Errorf("shard %q: want I/N, e.g. 0/4", s)
+	}
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	switch {
+	case err1 != nil || err2 != nil:
+		return Spec{}, fmt.Errorf("shard %q: I and N must be integers", s)
+	case n < 1 || n > MaxCount:
+		return Spec{}, fmt.Errorf("shard %q: N must be between 1 and %d", s, MaxCount)
+	case i < 0 || i >= n:
+		return Spec{}, fmt.Errorf("shard %q: I must be between 0 and N-1 = %d", s, n-1)
+	}
+	return Spec{Index: i, Count: n}, nil
+}
+
+// String is the "I/N" form ("" for the zero Spec).
+func (s Spec) String() string {
+	if !s.Enabled() {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.Index, s.Count)
+}
+
+// Set implements flag.Value.
+func (s *Spec) Set(v string) error {
+	p, err := Parse(v)
+	if err != nil {
+		return err
+	}
+	*s = p
+	return nil
+}
+
+// Enabled reports whether s selects a shard.
+func (s Spec) Enabled() bool { return s.Count > 0 }
+
+// Of returns the shard that the unit with key belongs to among n shards.
+func Of(key string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := sha256.Sum256([]byte("medqr-shard/v1\x00" + key))
+	return int(binary.BigEndian.Uint64(h[:8]) % uint64(n))
+}
+
+// Owns reports whether the unit with key belongs to s. Every unit belongs
+// to the zero Spec (an unsharded run).
+func (s Spec) Owns(key string) bool {
+	if !s.Enabled() {
+		return true
+	}
+	return Of(key, s.Count) == s.Index
+}
+
+// FileMeta is the name of the Meta file in a shard's output folder.
+const FileMeta = "shard.json"
+
+// MetaFormat and MetaVersion identify the layout of FileMeta.
+const (
+	MetaFormat  = "medqr-shard"
+	MetaVersion = 1
+)
+
+// Meta describes one shard's output folder.
+type Meta struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Kind is the run that wrote the folder: "eval", "attacks", ...
+	Kind   string `json:"kind"`
+	Shard  int    `json:"shard"`
+	Shards int    `json:"shards"`
+	// Config is the hex SHA-256 of the effective config (ConfigHash).
+	Config string `json:"config_sha256"`
+	// Code is the code version of the binary that ran the shard.
+	Code string `json:"code_version"`
+	// Units is the number of work units this shard ran, and Total the
+	// number of units of the whole run.
+	Units int `json:"units"`
+	Total int `json:"total_units"`
+	// Seconds is the shard's wall time (a measurement, not compared).
+	Seconds float64 `json:"seconds"`
+}
+
+// NewMeta returns the Meta of shard s of a run of kind.
+func NewMeta(kind string, s Spec, configHash, code string) Meta {
+	return Meta{Format: MetaFormat, Version: MetaVersion, Kind: kind, Shard: s.Index, Shards: s.Count, Config: configHash, Code: code}
+}
+
+// ConfigHash is the hex SHA-256 of cfg's JSON encoding: equal configs give
+// equal hashes (encoding/json writes struct fields in a fixed order).
+func ConfigHash(cfg any) (string, error) {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("failed to encode config: %w", err)
+	}
+	h := sha256.Sum256(b)
+	return fmt.Sprintf("%x", h), nil
+}
+
+// WriteMeta writes dir/FileMeta (through a temporary file and a rename).
+func WriteMeta(dir string, m Meta) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("failed to encode shard meta: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, FileMeta), append(b, '\n'))
+}
+
+// ReadMeta reads dir/FileMeta and checks its format and version.
+func ReadMeta(dir string) (Meta, error) {
+	p := filepath.Join(dir, FileMeta)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Meta{}, fmt.Errorf("%s is not a shard folder: no %s (run with --shard I/N)", dir, FileMeta)
+		}
+		return Meta{}, fmt.Errorf("failed to read shard meta: %w", err)
+	}
+	m, err := ParseMeta(b)
+	if err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return m, nil
+}
+
+// ParseMeta decodes a Meta and checks its format, version and shard
+// numbers; unknown fields are errors.
+func ParseMeta(b []byte) (Meta, error) {
+	var m Meta
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return Meta{}, fmt.Errorf("bad shard meta: %w", err)
+	}
+	if dec.More() {
+		return Meta{}, errors.New("bad shard meta: data after the object")
+	}
+	switch {
+	case m.Format != MetaFormat:
+		return Meta{}, fmt.Errorf("bad shard meta: format %q, want %q", m.Format, MetaFormat)
+	case m.Version != MetaVersion:
+		return Meta{}, fmt.Errorf("shard meta version %d, this medqr reads version %d: rerun the shard with this medqr", m.Version, MetaVersion)
+	case m.Shards < 1 || m.Shards > MaxCount || m.Shard < 0 || m.Shard >= m.Shards:
+		return Meta{}, fmt.Errorf("bad shard meta: shard %d of %d", m.Shard, m.Shards)
+	case m.Kind == "":
+		return Meta{}, errors.New("bad shard meta: no kind")
+	case m.Units < 0 || m.Total < m.Units:
+		return Meta{}, fmt.Errorf("bad shard meta: %d units of %d", m.Units, m.Total)
+	}
+	return m, nil
+}
+
+// MissingError reports shards absent from a merge.
+type MissingError struct {
+	Shards []int // missing shard indices, ascending
+	Count  int
+}
+
+func (e *MissingError) Error() string {
+	s := make([]string, len(e.Shards))
+	for i, x := range e.Shards {
+		s[i] = strconv.Itoa(x)
+	}
+	noun := "shard"
+	if len(s) > 1 {
+		noun = "shards"
+	}
+	return fmt.Sprintf("%s %s of %d missing", noun, strings.Join(s, ", "), e.Count)
+}
+
+// DuplicateError reports a shard given twice.
+type DuplicateError struct {
+	Shard int
+	Count int
+	Dirs  [2]string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("shard %d of %d given twice (%s and %s)", e.Shard, e.Count, e.Dirs[0], e.Dirs[1])
+}
+
+// MismatchError reports shards that belong to different runs.
+type MismatchError struct {
+	Field string // "kind", "shard count", "config" or "code version"
+	Dirs  [2]string
+	Vals  [2]string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("%s differs between %s (%s) and %s (%s): every shard must come from one run", e.Field, e.Dirs[0], e.Vals[0], e.Dirs[1], e.Vals[1])
+}
+
+// Check verifies that metas (read from dirs, in the same order) are the
+// shards 0..N-1 of one run of kind: same kind, shard count, config hash and
+// code version, none missing and none twice, and that their units add up
+// to the run's total. It returns the metas ordered by shard index.
+func Check(kind string, dirs []string, metas []Meta) ([]Meta, error) {
+	if len(metas) == 0 || len(metas) != len(dirs) {
+		return nil, errors.New("no shard folders")
+	}
+	first := metas[0]
+	for i, m := range metas {
+		for _, f := range []struct{ name, a, b string }{
+			{"kind", kind, m.Kind},
+			{"shard count", strconv.Itoa(first.Shards), strconv.Itoa(m.Shards)},
+			{"config", first.Config, m.Config},
+			{"code version", first.Code, m.Code},
+			{"total units", strconv.Itoa(first.Total), strconv.Itoa(m.Total)},
+		} {
+			if f.a != f.b {
+				d0 := dirs[0]
+				if f.name == "kind" {
+					d0 = "this merge"
+				}
+				return nil, &MismatchError{Field: f.name, Dirs: [2]string{d0, dirs[i]}, Vals: [2]string{f.a, f.b}}
+			}
+		}
+	}
+	n := first.Shards
+	byIndex := make([]int, n)
+	for i := range byIndex {
+		byIndex[i] = -1
+	}
+	for i, m := range metas {
+		if j := byIndex[m.Shard]; j >= 0 {
+			return nil, &DuplicateError{Shard: m.Shard, Count: n, Dirs: [2]string{dirs[j], dirs[i]}}
+		}
+		byIndex[m.Shard] = i
+	}
+	var missing []int
+	for s, j := range byIndex {
+		if j < 0 {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &MissingError{Shards: missing, Count: n}
+	}
+	out := make([]Meta, n)
+	units := 0
+	for s, j := range byIndex {
+		out[s] = metas[j]
+		units += metas[j].Units
+	}
+	if units != first.Total {
+		return nil, fmt.Errorf("the shards ran %d units, the run has %d: a shard folder is incomplete", units, first.Total)
+	}
+	return out, nil
+}
+
+// ReadAll reads the Meta of every folder and Checks them; it returns the
+// folders and metas ordered by shard index.
+func ReadAll(kind string, dirs []string) ([]string, []Meta, error) {
+	metas := make([]Meta, len(dirs))
+	for i, d := range dirs {
+		m, err := ReadMeta(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		metas[i] = m
+	}
+	ordered, err := Check(kind, dirs, metas)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]string, len(ordered))
+	for i, m := range metas {
+		out[m.Shard] = dirs[i]
+	}
+	return out, ordered, nil
+}
+
+// WriteFileAtomic writes data to a temporary file beside path (mode 0644)
+// and renames it over path, so a failure leaves no half-written file.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	return nil
+}

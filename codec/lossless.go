@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"math/bits"
+
+	"github.com/medqr/medqr/internal/entropy"
 )
 
 // Lossless codes 8- and 16-bit gray images exactly.
@@ -14,7 +16,8 @@ import (
 // neighbours, corrected by the running bias of its gradient context (LOCO-I's
 // 365 contexts of quantized local gradients). The residual is binarized
 // (zero flag, sign, Elias-gamma exponent, mantissa) and every binary decision
-// is coded with an adaptive binary range coder whose probabilities are
+// is coded with the adaptive binary range coder of internal/entropy
+// (count-scheduled probabilities, entropy.CountProb) whose probabilities are
 // selected by an activity class, a log-quantized estimate of the local error
 // magnitude from the gradients and the neighbours' residuals (in the manner
 // of CALIC's error energy, Wu and Memon 1997); the sign models are also
@@ -37,6 +40,10 @@ const (
 	losslessVersion = 1
 	losslessName    = "lossless"
 	flag16          = 0x80
+	// overrunSlack is how many zero bytes past the end of its input (after
+	// the four the coder's flush may leave implied) the decoder may read
+	// before the payload counts as truncated.
+	overrunSlack = 4
 )
 
 func (Lossless) ID() uint8    { return IDLossless }
@@ -81,7 +88,7 @@ func (Lossless) Encode(img image.Image, budget int) ([]byte, error) {
 	}
 	hdr = binary.AppendUvarint(hdr, uint64(w))
 	hdr = binary.AppendUvarint(hdr, uint64(h))
-	enc := newRangeEncoder(hdr)
+	enc := entropy.NewEncoder()
 	m := newLLModel(w, nbits)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -92,7 +99,7 @@ func (Lossless) Encode(img image.Image, budget int) ([]byte, error) {
 		}
 		m.nextRow()
 	}
-	out := enc.finish()
+	out := append(hdr, enc.Bytes()...)
 	if budget > 0 && len(out) > budget {
 		return nil, fmt.Errorf("%w: lossless needs %d bytes for %dx%d, budget is %d", ErrBudget, len(out), w, h, budget)
 	}
@@ -137,7 +144,7 @@ func (Lossless) Decode(payload []byte) (image.Image, error) {
 	if w*h>>14 > len(p) {
 		return nil, formatErr(losslessName, "%d bytes cannot hold %dx%d pixels", len(p), w, h)
 	}
-	dec := newRangeDecoder(p)
+	dec := entropy.NewDecoder(p)
 	m := newLLModel(w, nbits)
 	pix := make([]int32, w*h)
 	maxv := int32(1)<<nbits - 1
@@ -156,7 +163,7 @@ func (Lossless) Decode(payload []byte) (image.Image, error) {
 			m.update(x, ctx, e)
 		}
 		m.nextRow()
-		if dec.overrun() {
+		if dec.Overrun() > overrunSlack {
 			return nil, formatErr(losslessName, "truncated at row %d of %d", y, h)
 		}
 	}
@@ -199,11 +206,11 @@ type llModel struct {
 	// sign of the west residual (0 zero, 1 positive, 2 negative), for the sign models.
 	wsign int
 
-	zero [nClasses]bitModel
-	sign [nClasses][3]bitModel
-	exp  [nClasses][maxExp]bitModel
-	mant [nClasses][maxExp][nMantCtx]bitModel
-	tail [maxExp][maxExp]bitModel
+	zero [nClasses]entropy.CountProb
+	sign [nClasses][3]entropy.CountProb
+	exp  [nClasses][maxExp]entropy.CountProb
+	mant [nClasses][maxExp][nMantCtx]entropy.CountProb
+	tail [maxExp][maxExp]entropy.CountProb
 }
 
 func newLLModel(w, nbits int) *llModel {
@@ -218,20 +225,20 @@ func newLLModel(w, nbits int) *llModel {
 		m.ncnt[i] = 1
 	}
 	for c := range m.zero {
-		m.zero[c] = newBitModel()
+		m.zero[c].Init()
 		for j := range m.sign[c] {
-			m.sign[c][j] = newBitModel()
+			m.sign[c][j].Init()
 		}
 		for k := range m.exp[c] {
-			m.exp[c][k] = newBitModel()
+			m.exp[c][k].Init()
 			for j := range m.mant[c][k] {
-				m.mant[c][k][j] = newBitModel()
+				m.mant[c][k][j].Init()
 			}
 		}
 	}
 	for k := range m.tail {
 		for j := range m.tail[k] {
-			m.tail[k][j] = newBitModel()
+			m.tail[k][j].Init()
 		}
 	}
 	return m
@@ -371,18 +378,18 @@ func (m *llModel) update(x, ctx int, e int32) {
 }
 
 // encodeResidual codes the (sign-adjusted) residual e in activity class cls.
-func (m *llModel) encodeResidual(enc *rangeEncoder, cls int, e int32) {
+func (m *llModel) encodeResidual(enc *entropy.Encoder, cls int, e int32) {
 	if e == 0 {
-		enc.encode(&m.zero[cls], 1)
+		enc.CountBit(&m.zero[cls], 1)
 		return
 	}
-	enc.encode(&m.zero[cls], 0)
+	enc.CountBit(&m.zero[cls], 0)
 	mag := uint32(e)
 	if e < 0 {
-		enc.encode(&m.sign[cls][m.wsign], 1)
+		enc.CountBit(&m.sign[cls][m.wsign], 1)
 		mag = uint32(-e)
 	} else {
-		enc.encode(&m.sign[cls][m.wsign], 0)
+		enc.CountBit(&m.sign[cls][m.wsign], 0)
 	}
 	// Exponent k = bit length of mag, 1..nbits, in unary (the terminating
 	// 0 is implied at k = nbits, since |residual| < 2^nbits).
@@ -390,9 +397,9 @@ func (m *llModel) encodeResidual(enc *rangeEncoder, cls int, e int32) {
 	exp := &m.exp[cls]
 	for kk := 1; kk < m.nbits; kk++ {
 		if kk < k {
-			enc.encode(&exp[kk], 1)
+			enc.CountBit(&exp[kk], 1)
 		} else {
-			enc.encode(&exp[kk], 0)
+			enc.CountBit(&exp[kk], 0)
 			break
 		}
 	}
@@ -401,24 +408,24 @@ func (m *llModel) encodeResidual(enc *rangeEncoder, cls int, e int32) {
 	for j := k - 2; j >= 0; j-- {
 		b := int(mag>>uint(j)) & 1
 		if lead := k - 2 - j; lead < nMantCtx {
-			enc.encode(&m.mant[cls][k][lead], b)
+			enc.CountBit(&m.mant[cls][k][lead], b)
 		} else {
-			enc.encode(&m.tail[k][j], b)
+			enc.CountBit(&m.tail[k][j], b)
 		}
 	}
 }
 
 // decodeResidual is the inverse of encodeResidual; ok is false when the
 // bits cannot come from a valid stream.
-func (m *llModel) decodeResidual(dec *rangeDecoder, cls int) (int32, bool) {
-	if dec.decode(&m.zero[cls]) == 1 {
+func (m *llModel) decodeResidual(dec *entropy.Decoder, cls int) (int32, bool) {
+	if dec.CountBit(&m.zero[cls]) == 1 {
 		return 0, true
 	}
-	neg := dec.decode(&m.sign[cls][m.wsign])
+	neg := dec.CountBit(&m.sign[cls][m.wsign])
 	k := 1
 	exp := &m.exp[cls]
 	for ; k < m.nbits; k++ {
-		if dec.decode(&exp[k]) == 0 {
+		if dec.CountBit(&exp[k]) == 0 {
 			break
 		}
 	}
@@ -426,9 +433,9 @@ func (m *llModel) decodeResidual(dec *rangeDecoder, cls int) (int32, bool) {
 	for j := k - 2; j >= 0; j-- {
 		var b int
 		if lead := k - 2 - j; lead < nMantCtx {
-			b = dec.decode(&m.mant[cls][k][lead])
+			b = dec.CountBit(&m.mant[cls][k][lead])
 		} else {
-			b = dec.decode(&m.tail[k][j])
+			b = dec.CountBit(&m.tail[k][j])
 		}
 		mag = mag<<1 | uint32(b)
 	}

@@ -135,3 +135,92 @@ func BenchmarkEncodeLatent(b *testing.B) {
 		EncodeLatent(q, 32, 16, 16)
 	}
 }
+
+// TestModelsRoundTrip codes mixed runs of bits through both adaptation
+// rules, interleaved with direct bits, and checks the decoder gets them all
+// back, costs near the source entropy, and never reads past the flush.
+func TestModelsRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 1000, 200000} {
+		bits := make([]int, n)
+		ctx := make([]int, n)
+		for i := range bits {
+			ctx[i] = rng.IntN(3)
+			// Context 0 is nearly always 0, 1 is fair, 2 is mostly 1.
+			if rng.Float64() < [3]float64{0.01, 0.5, 0.8}[ctx[i]] {
+				bits[i] = 1
+			}
+		}
+		e := NewEncoder()
+		var p [3]Prob
+		var c [3]CountProb
+		for i := range 3 {
+			p[i].Init()
+			c[i].Init()
+		}
+		for i, b := range bits {
+			switch {
+			case i%3 == 0:
+				e.Bit(&p[ctx[i]], b)
+			case i%3 == 1:
+				e.CountBit(&c[ctx[i]], b)
+			default:
+				e.Direct(uint32(b), 1)
+			}
+		}
+		out := e.Bytes()
+		d := NewDecoder(out)
+		for i := range 3 {
+			p[i].Init()
+			c[i].Init()
+		}
+		for i, want := range bits {
+			var got int
+			switch {
+			case i%3 == 0:
+				got = d.Bit(&p[ctx[i]])
+			case i%3 == 1:
+				got = d.CountBit(&c[ctx[i]])
+			default:
+				got = int(d.Direct(1))
+			}
+			if got != want {
+				t.Fatalf("n=%d: bit %d decoded %d, want %d", n, i, got, want)
+			}
+		}
+		if d.Overrun() > 0 {
+			t.Errorf("n=%d: decoder read %d bytes past the flush", n, d.Overrun())
+		}
+		if n == 200000 {
+			// Source entropy: 2/3 of the bits follow the contexts
+			// (H = 0.0808, 1, 0.7219 bits), 1/3 are direct (1 bit).
+			h := float64(n) * (2.0/3*(0.0808+1+0.7219)/3 + 1.0/3)
+			if got := 8 * float64(len(out)); got > 1.01*h {
+				t.Errorf("%d bits for a source of %.0f bits", int(got), h)
+			}
+		}
+	}
+}
+
+// TestCountProbSchedule checks CountProb's rates: after k zeros from 1/2,
+// P(1) has shrunk by (1-rate) per bit, with rate 1/16 for the first 16
+// bits, 1/32 to 48 and 1/64 after.
+func TestCountProbSchedule(t *testing.T) {
+	var p CountProb
+	p.Init()
+	want := float64(probOne / 2)
+	for k := range 300 {
+		rate := 1.0 / 16
+		if k >= 16 {
+			rate = 1.0 / 32
+		}
+		if k >= 48 {
+			rate = 1.0 / 64
+		}
+		want *= 1 - rate
+		p.update(0)
+		if got := float64(probOne - uint32(p.p)); got < want-float64(k+1) || got > want+float64(k+1) {
+			t.Fatalf("after %d zeros P(1) = %.0f/32768, want %.1f", k+1, got, want)
+		}
+	}
+}

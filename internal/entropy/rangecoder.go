@@ -1,10 +1,14 @@
-// Package entropy is the lossless back end of medqr's learned codec: an
-// adaptive binary range coder (the carry-propagating coder of LZMA, with
-// 15-bit probabilities) and a context-adaptive binarisation of the integer
-// latent tensor the encoder network produces (see latent.go).
+// Package entropy is medqr's one binary range coder: the carry-propagating
+// adaptive coder of LZMA (Pavlov), 32-bit range, 15-bit probabilities, used
+// by every codec that entropy-codes (package codec's lossless and learned
+// codecs, model/iwave), and a context-adaptive binarisation of the integer
+// latent tensor the learned encoder network produces (see latent.go).
 //
-// Nothing is learned or stored: all probabilities start at 1/2 and adapt as
-// symbols are coded, so the payload needs no prior tables. The decoder never
+// Two adaptation rules share the coder: Prob (the mean of a fast and a slow
+// estimate; the learned and iwave codecs) and CountProb (one estimate whose
+// rate slows with the number of bits seen; the lossless codec). Nothing is
+// learned or stored: all probabilities start at 1/2 and adapt as symbols
+// are coded, so a payload needs no prior tables. The decoder never
 // panics and never reads past its input: missing bytes read as zero, so a
 // truncated or damaged payload decodes to some tensor (garbage after the
 // damage), which the codec's header checks and the sealing layer's
@@ -46,6 +50,38 @@ func (p *Prob) update(bit int) {
 	} else {
 		p.fast -= p.fast >> adaptFast
 		p.slow -= p.slow >> adaptSlow
+	}
+}
+
+// CountProb is an adaptive probability that the next bit is 0, in units of
+// 1/32768, whose adaptation rate follows the number of bits it has seen:
+// 1/16 for the first 16, 1/32 up to 48, then 1/64 (the schedule of AV1's
+// symbol adaptation). It is the lossless codec's model (its version-1
+// stream), where contexts see from a handful to millions of bits. The zero
+// value is not ready: call Init.
+type CountProb struct {
+	p uint16 // P(0) * 2^15, in [1, 2^15-1]
+	n uint8  // bits seen, saturating at 255
+}
+
+// Init sets p to 1/2 with no bits seen.
+func (p *CountProb) Init() { p.p, p.n = probOne/2, 0 }
+
+func (p *CountProb) update(bit int) {
+	rate := 4
+	if p.n > 15 {
+		rate++
+	}
+	if p.n > 47 {
+		rate++
+	}
+	if p.n < 255 {
+		p.n++
+	}
+	if bit == 0 {
+		p.p += uint16((probOne - uint32(p.p)) >> rate)
+	} else {
+		p.p -= p.p >> rate
 	}
 }
 
@@ -93,14 +129,26 @@ func (e *Encoder) emit(b byte) {
 
 // Bit codes one bit with the adaptive probability p and updates p.
 func (e *Encoder) Bit(p *Prob, bit int) {
-	bound := (e.rng >> probBits) * p.p0()
+	e.code(p.p0(), bit)
+	p.update(bit)
+}
+
+// CountBit codes one bit with the count-scheduled probability p and
+// updates p.
+func (e *Encoder) CountBit(p *CountProb, bit int) {
+	e.code(uint32(p.p), bit)
+	p.update(bit)
+}
+
+// code narrows the range to bit's share, p0/32768 for a 0.
+func (e *Encoder) code(p0 uint32, bit int) {
+	bound := (e.rng >> probBits) * p0
 	if bit == 0 {
 		e.rng = bound
 	} else {
 		e.low += uint64(bound)
 		e.rng -= bound
 	}
-	p.update(bit)
 	for e.rng < topValue {
 		e.rng <<= 8
 		e.shiftLow()
@@ -175,7 +223,21 @@ func (d *Decoder) Overrun() int {
 
 // Bit decodes one bit with the adaptive probability p and updates p.
 func (d *Decoder) Bit(p *Prob) int {
-	bound := (d.rng >> probBits) * p.p0()
+	bit := d.decode(p.p0())
+	p.update(bit)
+	return bit
+}
+
+// CountBit decodes one bit with the count-scheduled probability p and
+// updates p.
+func (d *Decoder) CountBit(p *CountProb) int {
+	bit := d.decode(uint32(p.p))
+	p.update(bit)
+	return bit
+}
+
+func (d *Decoder) decode(p0 uint32) int {
+	bound := (d.rng >> probBits) * p0
 	var bit int
 	if d.code < bound {
 		d.rng = bound
@@ -184,7 +246,6 @@ func (d *Decoder) Bit(p *Prob) int {
 		d.rng -= bound
 		bit = 1
 	}
-	p.update(bit)
 	for d.rng < topValue {
 		d.rng <<= 8
 		d.code = d.code<<8 | uint32(d.next())

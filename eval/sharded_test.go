@@ -12,15 +12,36 @@ import (
 	"github.com/medqr/medqr/eval/shard"
 )
 
-// quickShardConfig is the quick setting on the shipped samples with the
-// cheap subjects (the AES controls and the research scheme).
+// quickShardConfig is the quick setting with the cheap subjects (the AES
+// controls and the research scheme) on a dataset of six shipped X-rays
+// (split "all") copied to a temporary folder.
 func quickShardConfig(t *testing.T) Config {
 	t.Helper()
-	cfg, err := LoadConfig("../experiments/eval_quick.json", []string{"subjects=aes-256-gcm,aes-ctr-reused-iv,aes-ecb,cipherimg-chacha20", "data.max_images=5"})
+	dir := t.TempDir()
+	src := filepath.Join("..", "data", "samples", "kermany_cxr_224")
+	for _, class := range []string{"NORMAL", "PNEUMONIA"} {
+		ents, err := os.ReadDir(filepath.Join(src, class))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents[:3] {
+			b, err := os.ReadFile(filepath.Join(src, class, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, class, e.Name()), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cfg, err := LoadConfig("../experiments/eval_quick.json", []string{"subjects=aes-256-gcm,aes-ctr-reused-iv,aes-ecb,cipherimg-chacha20",
+		"data.split=all", "data.max_images=5", "data.dir=" + dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Data.Dir = filepath.Join("..", cfg.Data.Dir)
 	return cfg
 }
 

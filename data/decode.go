@@ -30,6 +30,9 @@ type LoadOptions struct {
 	MaxPixels int64
 	// MaxBytes bounds the input size; 0 means DefaultMaxBytes.
 	MaxBytes int64
+	// Frame is the 1-based frame of a multi-frame DICOM to decode; 0 means
+	// the first. A frame past the last gives a *FrameError.
+	Frame int
 }
 
 func (o LoadOptions) maxPixels() int64 {
@@ -81,9 +84,13 @@ type Meta struct {
 	TransferSyntax    string // name, e.g. "Explicit VR Little Endian"
 	TransferSyntaxUID string // e.g. "1.2.840.10008.1.2.1"
 	BitsAllocated     int
-	Frames            int    // frames in the file; Decoded holds the first
+	Frames            int    // frames in the file
+	Frame             int    // the frame Decoded holds (1-based)
 	Modality          string // e.g. "CR", "CT"
 	HasPart10Header   bool   // false for ACR-NEMA style files
+	// Notice says how the pixels were changed on the way to gray, for the
+	// user to read (e.g. a colour image reduced to luminance); "" if not.
+	Notice string
 	// Patient holds patient attributes only when LoadOptions.IncludePatient
 	// was set; nil otherwise.
 	Patient map[string]string

@@ -3,9 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"github.com/medqr/medqr/internal/jpegx"
 	"image"
 	"math"
 	"strconv"
@@ -37,18 +35,19 @@ var transferSyntaxes = map[string]struct {
 	tsDeflatedLE:              {"Deflated Explicit VR Little Endian", true},
 	tsExplicitBE:              {"Explicit VR Big Endian", true},
 	tsJPEGBase:                {"JPEG Baseline (Process 1)", true},
-	tsJPEGExt:                 {"JPEG Extended (Process 2 & 4)", true}, // 8-bit only; 12-bit refused
-	"1.2.840.10008.1.2.4.57":  {"JPEG Lossless, Non-Hierarchical (Process 14)", false},
-	"1.2.840.10008.1.2.4.70":  {"JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 SV1)", false},
-	"1.2.840.10008.1.2.4.80":  {"JPEG-LS Lossless Image Compression", false},
-	"1.2.840.10008.1.2.4.81":  {"JPEG-LS Lossy (Near-Lossless) Image Compression", false},
-	"1.2.840.10008.1.2.4.90":  {"JPEG 2000 Image Compression (Lossless Only)", false},
-	"1.2.840.10008.1.2.4.91":  {"JPEG 2000 Image Compression", false},
+	tsJPEGExt:                 {"JPEG Extended (Process 2 & 4)", true}, // 8- and 12-bit
+	"1.2.840.10008.1.2.4.57":  {"JPEG Lossless, Non-Hierarchical (Process 14)", true},
+	"1.2.840.10008.1.2.4.70":  {"JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 SV1)", true},
+	"1.2.840.10008.1.2.4.80":  {"JPEG-LS Lossless Image Compression", true}, // CharLS (cgo)
+	"1.2.840.10008.1.2.4.81":  {"JPEG-LS Lossy (Near-Lossless) Image Compression", true},
+	"1.2.840.10008.1.2.4.90":  {"JPEG 2000 Image Compression (Lossless Only)", true}, // OpenJPEG (cgo)
+	"1.2.840.10008.1.2.4.91":  {"JPEG 2000 Image Compression", true},
 	"1.2.840.10008.1.2.4.92":  {"JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)", false},
 	"1.2.840.10008.1.2.4.93":  {"JPEG 2000 Part 2 Multi-component Image Compression", false},
 	"1.2.840.10008.1.2.4.100": {"MPEG2 Main Profile / Main Level", false},
-	"1.2.840.10008.1.2.4.201": {"High-Throughput JPEG 2000 (Lossless Only)", false},
-	"1.2.840.10008.1.2.4.203": {"High-Throughput JPEG 2000", false},
+	"1.2.840.10008.1.2.4.201": {"High-Throughput JPEG 2000 (Lossless Only)", true}, // OpenJPEG >= 2.5
+	"1.2.840.10008.1.2.4.202": {"High-Throughput JPEG 2000 with RPCL Options (Lossless Only)", true},
+	"1.2.840.10008.1.2.4.203": {"High-Throughput JPEG 2000", true},
 	tsRLE:                     {"RLE Lossless", true},
 }
 
@@ -69,6 +68,7 @@ type dicomHeader struct {
 	windows                                []Window
 	pixels                                 *dicom.PixelDataInfo
 	byteOrder                              binary.ByteOrder
+	palette                                *paletteLUT // PALETTE COLOR only
 }
 
 // parseDICOM runs the dicom library, converting panics into FormatErrors.
@@ -254,10 +254,9 @@ func readDICOMHeader(b []byte, o LoadOptions, skipPixels bool) (*dicomHeader, er
 		return nil, formatErr("dicom", nil, "High Bit %d inconsistent with Bits Stored %d and Bits Allocated %d", h.highBit, h.bitsStored, h.bitsAlloc)
 	case h.pixelRep != 0 && h.pixelRep != 1:
 		return nil, formatErr("dicom", nil, "invalid Pixel Representation %d", h.pixelRep)
-	case h.spp != 1:
-		return nil, &UnsupportedError{Format: "dicom", Feature: fmt.Sprintf("Samples per Pixel %d (photometric %s): only grayscale is decoded", h.spp, m.Photometric)}
-	case m.Photometric != "" && m.Photometric != "MONOCHROME1" && m.Photometric != "MONOCHROME2":
-		return nil, &UnsupportedError{Format: "dicom", Feature: "photometric interpretation " + m.Photometric}
+	}
+	if err := h.checkColour(&ds); err != nil {
+		return nil, err
 	}
 	// Only the first frame is decoded, so the limit applies to one frame
 	// (the whole pixel data is already bounded by the file size limit).
@@ -328,18 +327,19 @@ func decodeDICOM(b []byte, o LoadOptions) (d *Decoded, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var samples []int32 // stored values of frame 1, sign-extended
-	switch uid {
-	case tsImplicitLE, tsExplicitLE, tsDeflatedLE, tsExplicitBE:
-		samples, err = h.nativeFrame()
-	case tsRLE:
-		samples, err = h.rleFrame()
-	case tsJPEGBase, tsJPEGExt:
-		samples, err = h.jpegFrame()
-	}
+	n, err := h.frameNumber(o)
 	if err != nil {
 		return nil, err
 	}
+	raw, err := h.rawFrame(b, n, o)
+	if err != nil {
+		return nil, err
+	}
+	samples, err := h.frameSamples(raw)
+	if err != nil {
+		return nil, err
+	}
+	h.meta.Frame = n
 	return h.finish(samples), nil
 }
 
@@ -352,121 +352,6 @@ func (h *dicomHeader) unpack(raw uint32) int32 {
 		return int32(v) - int32(1)<<uint(h.bitsStored)
 	}
 	return int32(v)
-}
-
-func (h *dicomHeader) nativeFrame() ([]int32, error) {
-	if h.pixels.IsEncapsulated {
-		return nil, formatErr("dicom", nil, "encapsulated pixel data in a native transfer syntax (%s)", h.meta.TransferSyntaxUID)
-	}
-	raw := h.pixels.UnprocessedValueData
-	n := h.rows * h.cols
-	bpp := h.bitsAlloc / 8
-	if len(raw) < n*bpp {
-		return nil, formatErr("dicom", nil, "pixel data truncated: %d bytes, first frame needs %d", len(raw), n*bpp)
-	}
-	out := make([]int32, n)
-	if bpp == 1 {
-		for i := range out {
-			out[i] = h.unpack(uint32(raw[i]))
-		}
-		return out, nil
-	}
-	for i := range out {
-		out[i] = h.unpack(uint32(h.byteOrder.Uint16(raw[2*i:])))
-	}
-	return out, nil
-}
-
-// fragments returns the encapsulated data of the first frame: for a
-// single-frame image all fragments concatenated; for a multi-frame image
-// with one fragment per frame, the first fragment.
-func (h *dicomHeader) firstFrameData() ([]byte, error) {
-	if !h.pixels.IsEncapsulated {
-		return nil, formatErr("dicom", nil, "native pixel data in an encapsulated transfer syntax (%s)", h.meta.TransferSyntaxUID)
-	}
-	fr := h.pixels.Frames
-	if len(fr) == 0 {
-		return nil, formatErr("dicom", nil, "encapsulated pixel data has no fragments")
-	}
-	if h.frames == 1 {
-		var buf []byte
-		for _, f := range fr {
-			buf = append(buf, f.EncapsulatedData.Data...)
-		}
-		return buf, nil
-	}
-	if len(fr) == h.frames {
-		return fr[0].EncapsulatedData.Data, nil
-	}
-	return nil, &UnsupportedError{Format: "dicom", Feature: fmt.Sprintf("multi-frame image with %d fragments for %d frames", len(fr), h.frames)}
-}
-
-func (h *dicomHeader) rleFrame() ([]int32, error) {
-	data, err := h.firstFrameData()
-	if err != nil {
-		return nil, err
-	}
-	n := h.rows * h.cols
-	segs, err := decodeRLE(data, h.bitsAlloc/8, n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int32, n)
-	if h.bitsAlloc == 8 {
-		for i := range out {
-			out[i] = h.unpack(uint32(segs[0][i]))
-		}
-		return out, nil
-	}
-	for i := range out {
-		out[i] = h.unpack(uint32(segs[0][i])<<8 | uint32(segs[1][i]))
-	}
-	return out, nil
-}
-
-func (h *dicomHeader) jpegFrame() ([]int32, error) {
-	data, err := h.firstFrameData()
-	if err != nil {
-		return nil, err
-	}
-	ts := &UnsupportedError{Format: "dicom", TransferSyntax: h.meta.TransferSyntax, UID: h.meta.TransferSyntaxUID}
-	if h.bitsStored > 8 {
-		ts.Feature = fmt.Sprintf("%d-bit JPEG (only 8-bit JPEG is decoded)", h.bitsStored)
-		return nil, ts
-	}
-	cfg, err := jpegx.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		var ue jpegx.UnsupportedError
-		if errors.As(err, &ue) {
-			ts.Feature = err.Error()
-			return nil, ts
-		}
-		return nil, formatErr("dicom", err, "invalid JPEG frame")
-	}
-	if cfg.Width != h.cols || cfg.Height != h.rows {
-		return nil, formatErr("dicom", nil, "JPEG frame is %dx%d but the header says %dx%d", cfg.Width, cfg.Height, h.cols, h.rows)
-	}
-	img, err := jpegx.Decode(bytes.NewReader(data))
-	if err != nil {
-		var ue jpegx.UnsupportedError
-		if errors.As(err, &ue) {
-			ts.Feature = err.Error()
-			return nil, ts
-		}
-		return nil, formatErr("dicom", err, "invalid JPEG frame")
-	}
-	g, ok := img.(*image.Gray)
-	if !ok {
-		return nil, &UnsupportedError{Format: "dicom", Feature: "colour JPEG frame in a grayscale image"}
-	}
-	out := make([]int32, h.rows*h.cols)
-	for y := 0; y < h.rows; y++ {
-		row := g.Pix[g.PixOffset(0, y):]
-		for x := 0; x < h.cols; x++ {
-			out[y*h.cols+x] = h.unpack(uint32(row[x]))
-		}
-	}
-	return out, nil
 }
 
 // finish converts stored samples to the MONOCHROME2-sense image and fills

@@ -323,6 +323,11 @@ func TestDICOMSamplesGolden(t *testing.T) {
 			if !ok {
 				t.Fatalf("no golden outcome (run with -update)")
 			}
+			if uid := strings.TrimPrefix(want, "decoded "); uid != want && frameCodecs[strings.Fields(uid)[0]].library == "" {
+				if _, ok := frameCodecs[strings.Fields(uid)[0]]; ok {
+					t.Skipf("built without cgo: no %s decoder", TransferSyntaxName(strings.Fields(uid)[0]))
+				}
+			}
 			if got := ourOutcome(t, f); got != want {
 				t.Errorf("outcome\n got  %s\n want %s", got, want)
 			}

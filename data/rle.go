@@ -81,3 +81,33 @@ func unpackBits(src []byte, n int) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// rleFrameRaw decodes an RLE Lossless frame to little-endian words of
+// f.bitsAlloc bits: one segment per byte of each sample, most significant
+// byte first, components in order; samples are interleaved unless the
+// header says Planar Configuration 1.
+func rleFrameRaw(data []byte, f frameSpec, planar int) ([]byte, error) {
+	if err := checkPixels(f.cols, f.rows, 1, f.maxPixels); err != nil {
+		return nil, err
+	}
+	bps := f.bitsAlloc / 8
+	n := f.rows * f.cols
+	segs, err := decodeRLE(data, f.spp*bps, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, n*f.spp*bps)
+	for c := 0; c < f.spp; c++ {
+		for i := 0; i < n; i++ {
+			dst := i*f.spp + c
+			if planar == 1 {
+				dst = c*n + i
+			}
+			for k := 0; k < bps; k++ {
+				// Little-endian word: the most significant segment goes last.
+				out[dst*bps+bps-1-k] = segs[c*bps+k][i]
+			}
+		}
+	}
+	return out, nil
+}

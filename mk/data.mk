@@ -7,8 +7,14 @@
 #   make bench-data     decoding and Preprocess benchmarks
 #   make data-vectors   regenerate data/testdata (NPZ vectors with python3-numpy;
 #                       DICOM golden outcomes with GDCM/DCMTK): review the diff
-.PHONY: data-check dataset-cache fuzz-data bench-data data-vectors
+.PHONY: data-check dataset-cache fuzz-data bench-data data-vectors data-deps
 FUZZTIME ?= 30s
+
+# A cgo build links OpenJPEG and CharLS (JPEG 2000 and JPEG-LS DICOM):
+# install their Debian -dev packages first (a no-op when present).
+build: data-deps
+data-deps:
+	scripts/deps.sh build
 
 data-check:
 	scripts/deps.sh test

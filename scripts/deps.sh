@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian tools that tests and result targets use, only when they
-# are missing. Usage: scripts/deps.sh test|results
+# are missing. Usage: scripts/deps.sh build|test|results
+#   build: what a cgo build of medqr links (OpenJPEG, CharLS for DICOM)
 set -euo pipefail
-want=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage libjpeg-turbo-progs)
+want=(pkg-config libopenjp2-7-dev libcharls-dev)
+if [ "${1:-test}" != build ]; then
+  want+=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage libjpeg-turbo-progs libopenjp2-tools)
+fi
 if [ "${1:-test}" = results ]; then
-  want+=(webp libopenjp2-tools libavif-bin)
+  want+=(webp libavif-bin)
 fi
 missing=()
 for p in "${want[@]}"; do

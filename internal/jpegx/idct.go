@@ -9,11 +9,10 @@ type block [blockSize]int32
 
 const blockSize = 8 * 8
 
-// Constants of libjpeg's jidctint.c: CONST_BITS = 13, PASS1_BITS = 2, and
+// Constants of libjpeg's jidctint.c: CONST_BITS = 13 and
 // FIX(x) = round(x * 2^13).
 const (
 	constBits = 13
-	pass1Bits = 2
 
 	fix0_298631336 = 2446
 	fix0_390180644 = 3196
@@ -31,27 +30,56 @@ const (
 
 func descale(x int64, n uint) int64 { return (x + 1<<(n-1)) >> n }
 
-// rangeLimit reproduces libjpeg's post-IDCT range-limit table
-// (jdmaster.c prepare_range_limit_table) indexed by x & 1023, minus the
-// +128 level shift that reconstructBlock adds back: values in [-128, 127]
-// pass through, [128, 511] saturate to 255, [-512, -129] to 0, and larger
-// magnitudes wrap around as in libjpeg.
-func rangeLimit(x int64) int32 {
-	t := x & 1023
-	switch {
-	case t < 128:
-		return int32(t)
-	case t < 512:
-		return 127
-	case t < 896:
-		return -128
-	}
-	return int32(t - 1024)
+// idctConfig holds what jidctint.c's islow IDCT depends on the sample
+// precision: PASS1_BITS (2 for 8-bit, 1 for 12-bit) and the post-IDCT
+// range-limit table (jdmaster.c prepare_range_limit_table), indexed by
+// x & mask, minus the level shift (CENTERJSAMPLE) that the caller adds
+// back. For 8-bit samples values in [-128, 127] pass through, [128, 511]
+// saturate to 255, [-512, -129] to 0, and larger magnitudes wrap around as
+// in libjpeg; 12-bit samples likewise with 4096 levels.
+type idctConfig struct {
+	pass1 uint
+	mask  int64
+	limit []int32
 }
+
+var (
+	islow8  = newIDCTConfig(8, 2)
+	islow12 = newIDCTConfig(12, 1)
+)
+
+func newIDCTConfig(bits, pass1 uint) *idctConfig {
+	levels := int64(1) << bits // MAXJSAMPLE+1
+	center := levels / 2
+	c := &idctConfig{pass1: pass1, mask: 4*levels - 1, limit: make([]int32, 4*levels)}
+	for t := range c.limit {
+		x := int64(t)
+		switch {
+		case x < center:
+			c.limit[t] = int32(x)
+		case x < 2*levels:
+			c.limit[t] = int32(levels - 1 - center)
+		case x < 4*levels-center:
+			c.limit[t] = int32(-center)
+		default:
+			c.limit[t] = int32(x - 4*levels)
+		}
+	}
+	return c
+}
+
+// rangeLimit is the 8-bit range limit (see idctConfig).
+func rangeLimit(x int64) int32 { return islow8.limit[x&islow8.mask] }
 
 // idct is libjpeg's jpeg_idct_islow on an already dequantized block in
 // natural order. It leaves in b the output samples minus 128.
-func idct(b *block) {
+func idct(b *block) { idctWith(b, islow8) }
+
+// idctWith is jpeg_idct_islow for the precision of p; it leaves in b the
+// output samples minus CENTERJSAMPLE.
+func idctWith(b *block, p *idctConfig) {
+	pass1Bits := p.pass1
+	rangeLimit := func(x int64) int32 { return p.limit[x&p.mask] }
 	var ws [blockSize]int32
 	// Pass 1: columns, results scaled up by 2^PASS1_BITS.
 	for c := 0; c < 8; c++ {
@@ -83,7 +111,7 @@ func idct(b *block) {
 		tmp3 = int64(b[8+c])
 		o0, o1, o2, o3 := odd(tmp0, tmp1, tmp2, tmp3)
 
-		const s = constBits - pass1Bits
+		s := constBits - pass1Bits
 		ws[0+c] = int32(descale(tmp10+o3, s))
 		ws[56+c] = int32(descale(tmp10-o3, s))
 		ws[8+c] = int32(descale(tmp11+o2, s))
@@ -117,7 +145,7 @@ func idct(b *block) {
 		tmp12 := tmp1 - tmp2
 		o0, o1, o2, o3 := odd(int64(w[7]), int64(w[5]), int64(w[3]), int64(w[1]))
 
-		const s = constBits + pass1Bits + 3
+		s := constBits + pass1Bits + 3
 		out[0] = rangeLimit(descale(tmp10+o3, s))
 		out[7] = rangeLimit(descale(tmp10-o3, s))
 		out[1] = rangeLimit(descale(tmp11+o2, s))

@@ -15,7 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/data"
-	"github.com/medqr/medqr/internal/rdreport"
+	"github.com/medqr/medqr/eval/rd"
 )
 
 func init() {
@@ -62,7 +62,7 @@ type rdReportRunInfo struct {
 	Images      int               `json:"images"`
 	Codecs      []string          `json:"codecs"`
 	Subset      map[string]int    `json:"subset"`
-	Levels      []rdreport.Level  `json:"levels"`
+	Levels      []rd.Level        `json:"levels"`
 	Workers     int               `json:"workers"`
 	GOMAXPROCS  int               `json:"gomaxprocs"`
 	Started     string            `json:"started"`
@@ -103,11 +103,11 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	if n < 0 || workers < 0 {
 		return usageError{"-n and -j must not be negative"}
 	}
-	names := append(rdreport.GoCodecs(), rdreport.ExternalCodecs()...)
+	names := append(rd.GoCodecs(), rd.ExternalCodecs()...)
 	if quick {
-		names = rdreport.QuickCodecs()
+		names = rd.QuickCodecs()
 		if n == 0 {
-			n = rdreport.QuickImages
+			n = rd.QuickImages
 		}
 	}
 	if codecs != "" {
@@ -122,7 +122,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		}
 		limit[name] = v
 	}
-	methods, err := rdreport.Methods(names)
+	methods, err := rd.Methods(names)
 	if err != nil {
 		return withHint(err, "run scripts/deps.sh results for the Debian tools, or pick -codecs")
 	}
@@ -135,14 +135,14 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("-limit names %q, which is not among the codecs run", name)}
 		}
 	}
-	imgs, err := rdreport.LoadImages(src, split, n)
+	imgs, err := rd.LoadImages(src, split, n)
 	if err != nil {
 		return err
 	}
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	cfg := rdreport.Config{Data: src, Split: split, Levels: rdreport.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
+	cfg := rd.Config{Data: src, Split: split, Levels: rd.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
 	e.log.WithFields(logrus.Fields{
 		"code_version": codeVersion(), "data": src, "split": split, "images": len(imgs),
 		"codecs": strings.Join(names, ","), "limit": limit, "workers": workers, "levels": cfg.Levels,
@@ -163,12 +163,12 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	start := time.Now()
-	rep, err := rdreport.Run(ctx, cfg, imgs)
+	rep, err := rd.Run(ctx, cfg, imgs)
 	if err != nil {
 		return err
 	}
 	wall := time.Since(start)
-	if err := rdreport.Write(out, rep); err != nil {
+	if err := rd.Write(out, rep); err != nil {
 		return err
 	}
 	ri := rdReportRunInfo{Command: append([]string{"medqr", "rd"}, args...), CodeVersion: codeVersion(), Data: src, Split: split,
@@ -190,6 +190,6 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s %5d B  %-9s %3d img  %5.0f B  PSNR %6.2f (median %6.2f)  SSIM %.4f (median %.4f)  fails %d\n",
 			r.Level, r.Budget, r.Codec, r.Images, r.MeanBytes, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.MedianSSIM, r.Fails)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s/{%s,run.json}\n", out, strings.Join(rdreport.Files, ","))
+	fmt.Fprintf(e.stdout, "wrote %s/{%s,run.json}\n", out, strings.Join(rd.Files, ","))
 	return nil
 }

@@ -1,4 +1,4 @@
-package rdreport
+package rd
 
 import (
 	"crypto/sha256"
@@ -70,7 +70,7 @@ func cachedCode(dir string, m Method, im Image, lv Level) (Cell, error) {
 			return c, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return Cell{}, fmt.Errorf("rdreport: reading the result cache: %w", err)
+		return Cell{}, fmt.Errorf("rd: reading the result cache: %w", err)
 	}
 	c, payload, err := codePayload(m, im, lv)
 	if err != nil {
@@ -79,24 +79,24 @@ func cachedCode(dir string, m Method, im Image, lv Level) (Cell, error) {
 	e := cacheEntry{Version: cacheVersion, Method: m.Key, Budget: lv.Budget, Bytes: c.Bytes, PSNR: c.PSNR, SSIM: c.SSIM, Fail: c.Fail, Payload: payload}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return c, fmt.Errorf("rdreport: %w", err)
+		return c, fmt.Errorf("rd: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return c, fmt.Errorf("rdreport: making the result cache: %w", err)
+		return c, fmt.Errorf("rd: making the result cache: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), key+".*.tmp")
 	if err != nil {
-		return c, fmt.Errorf("rdreport: writing the result cache: %w", err)
+		return c, fmt.Errorf("rd: writing the result cache: %w", err)
 	}
 	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil {
 		os.Remove(tmp.Name())
-		return c, fmt.Errorf("rdreport: writing the result cache: %w", errors.Join(werr, cerr))
+		return c, fmt.Errorf("rd: writing the result cache: %w", errors.Join(werr, cerr))
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
-		return c, fmt.Errorf("rdreport: writing the result cache: %w", err)
+		return c, fmt.Errorf("rd: writing the result cache: %w", err)
 	}
 	return c, nil
 }

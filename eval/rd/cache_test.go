@@ -1,4 +1,4 @@
-package rdreport
+package rd
 
 import (
 	"bytes"

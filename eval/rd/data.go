@@ -1,4 +1,4 @@
-package rdreport
+package rd
 
 import (
 	"fmt"
@@ -19,10 +19,10 @@ func QuickCodecs() []string { return GoCodecs() }
 func LoadImages(src, split string, n int) ([]Image, error) {
 	a, err := data.LoadSplitArrays(src, split, data.DefaultSize, "")
 	if err != nil {
-		return nil, fmt.Errorf("rdreport: loading %s split of %s: %w", split, src, err)
+		return nil, fmt.Errorf("rd: loading %s split of %s: %w", split, src, err)
 	}
 	if len(a.Images) == 0 {
-		return nil, fmt.Errorf("rdreport: the %s split of %s is empty", split, src)
+		return nil, fmt.Errorf("rd: the %s split of %s is empty", split, src)
 	}
 	if n > 0 && n < len(a.Images) {
 		a.Images, a.Paths = a.Images[:n], a.Paths[:n]

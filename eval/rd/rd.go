@@ -1,4 +1,4 @@
-// Package rdreport measures rate-distortion: every lossy image codec medqr
+// Package rd measures rate-distortion: every lossy image codec medqr
 // registers (package codec), plain Go image/jpeg at full resolution, and the
 // external baselines of package extcodec (libjpeg, WebP, JPEG 2000, AVIF)
 // are each fitted to the payload budget of one QR version-40 symbol at every
@@ -21,7 +21,7 @@
 // (ErrOverBudget), not a data point. A method that cannot fit the budget at
 // all (codec.ErrBudget, extcodec.ErrBudget) is counted in the row's Fails and
 // left out of its means and medians.
-package rdreport
+package rd
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ const GoJPEGName = "gojpeg"
 const PSNRCap = 100.0
 
 // ErrOverBudget reports an encoding larger than the budget it was given.
-var ErrOverBudget = errors.New("rdreport: encoding exceeds the budget")
+var ErrOverBudget = errors.New("rd: encoding exceeds the budget")
 
 // Level is one QR error-correction level and the payload budget, in bytes,
 // that one version-40 symbol leaves for the image in key mode.
@@ -345,10 +345,10 @@ type unit struct{ img, meth int }
 // Run measures every method on every image at every level.
 func Run(ctx context.Context, cfg Config, imgs []Image) (*Report, error) {
 	if len(imgs) == 0 {
-		return nil, errors.New("rdreport: no images")
+		return nil, errors.New("rd: no images")
 	}
 	if len(cfg.Methods) == 0 {
-		return nil, errors.New("rdreport: no codecs")
+		return nil, errors.New("rd: no codecs")
 	}
 	if len(cfg.Levels) == 0 {
 		cfg.Levels = KeyModeLevels()
@@ -356,7 +356,7 @@ func Run(ctx context.Context, cfg Config, imgs []Image) (*Report, error) {
 	px := imgs[0].Img.Bounds().Dx() * imgs[0].Img.Bounds().Dy()
 	for _, im := range imgs {
 		if im.Img.Bounds().Dx()*im.Img.Bounds().Dy() != px {
-			return nil, fmt.Errorf("rdreport: image %s is %v, the first is %d pixels: all must be the same size", im.Name, im.Img.Bounds().Size(), px)
+			return nil, fmt.Errorf("rd: image %s is %v, the first is %d pixels: all must be the same size", im.Name, im.Img.Bounds().Size(), px)
 		}
 	}
 	nImg := func(m Method) int {
@@ -436,7 +436,7 @@ feed:
 		return nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("rdreport: %w", err)
+		return nil, fmt.Errorf("rd: %w", err)
 	}
 
 	rep := &Report{Data: cfg.Data, Split: cfg.Split, Pixels: px, Levels: cfg.Levels,
@@ -484,25 +484,25 @@ func codePayload(m Method, im Image, lv Level) (Cell, []byte, error) {
 		return c, nil, nil
 	}
 	if err != nil {
-		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
+		return c, nil, fmt.Errorf("rd: %s on %s at level %s (%d bytes): %w", m.Name, im.Name, lv.Level, lv.Budget, err)
 	}
 	n, rec := cd.Bytes, cd.Rec
 	if n > lv.Budget {
 		return c, nil, fmt.Errorf("%w: %s on %s at level %s used %d bytes, budget %d", ErrOverBudget, m.Name, im.Name, lv.Level, n, lv.Budget)
 	}
 	if cd.Payload != nil && len(cd.Payload) != n {
-		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s: reports %d bytes but returned %d", m.Name, im.Name, lv.Level, n, len(cd.Payload))
+		return c, nil, fmt.Errorf("rd: %s on %s at level %s: reports %d bytes but returned %d", m.Name, im.Name, lv.Level, n, len(cd.Payload))
 	}
 	if rec == nil {
-		return c, nil, fmt.Errorf("rdreport: %s on %s at level %s returned no reconstruction", m.Name, im.Name, lv.Level)
+		return c, nil, fmt.Errorf("rd: %s on %s at level %s returned no reconstruction", m.Name, im.Name, lv.Level)
 	}
 	psnr, err := eval.PSNRE(im.Img, rec)
 	if err != nil {
-		return c, nil, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+		return c, nil, fmt.Errorf("rd: %s on %s: %w", m.Name, im.Name, err)
 	}
 	ssim, err := eval.SSIME(im.Img, rec)
 	if err != nil {
-		return c, nil, fmt.Errorf("rdreport: %s on %s: %w", m.Name, im.Name, err)
+		return c, nil, fmt.Errorf("rd: %s on %s: %w", m.Name, im.Name, err)
 	}
 	c.Bytes, c.PSNR, c.SSIM = n, math.Min(psnr, PSNRCap), ssim
 	if cd.Payload != nil {

@@ -1,4 +1,4 @@
-package rdreport
+package rd
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ var Files = []string{"rd.json", "rd.csv", "rd_summary.csv", "rd.md", "rd_psnr.pn
 // leaves no half-written file.
 func Write(dir string, rep *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("rdreport: %w", err)
+		return fmt.Errorf("rd: %w", err)
 	}
 	js, err := JSON(rep)
 	if err != nil {
@@ -62,11 +62,11 @@ func Write(dir string, rep *Report) error {
 func writeAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("rdreport: %w", err)
+		return fmt.Errorf("rd: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("rdreport: %w", err)
+		return fmt.Errorf("rd: %w", err)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func JSON(rep *Report) ([]byte, error) {
 		Summary []jsonRow `json:"summary"`
 	}{&r, rows}, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("rdreport: %w", err)
+		return nil, fmt.Errorf("rd: %w", err)
 	}
 	return append(b, '\n'), nil
 }
@@ -288,7 +288,7 @@ func Plot(rep *Report, metric string) ([]byte, error) {
 		p.Title.Text = "SSIM at the QR v40 budgets (L M Q H)"
 		p.Y.Label.Text = "mean SSIM"
 	default:
-		return nil, fmt.Errorf("rdreport: unknown metric %q", metric)
+		return nil, fmt.Errorf("rd: unknown metric %q", metric)
 	}
 	p.Legend.Top = false
 	p.Legend.Left = false
@@ -310,7 +310,7 @@ func Plot(rep *Report, metric string) ([]byte, error) {
 		}
 		l, s, err := plotter.NewLinePoints(xy)
 		if err != nil {
-			return nil, fmt.Errorf("rdreport: plot: %w", err)
+			return nil, fmt.Errorf("rd: plot: %w", err)
 		}
 		col := plotutil.Color(i)
 		l.Color = col
@@ -327,11 +327,11 @@ func Plot(rep *Report, metric string) ([]byte, error) {
 	}
 	wt, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
-		return nil, fmt.Errorf("rdreport: plot: %w", err)
+		return nil, fmt.Errorf("rd: plot: %w", err)
 	}
 	var b bytes.Buffer
 	if _, err := wt.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("rdreport: plot: %w", err)
+		return nil, fmt.Errorf("rd: plot: %w", err)
 	}
 	return b.Bytes(), nil
 }

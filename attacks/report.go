@@ -40,6 +40,8 @@ type Report struct {
 	Plots          []string           `json:"plots"`
 	Timing         map[string]float64 `json:"timing"` // seconds per attack, measured
 	RuntimeSeconds float64            `json:"runtime_s"`
+
+	example *image.Gray // the first noise image, images/plaintext.png
 }
 
 // Options control where a run writes and how it reports progress.
@@ -50,7 +52,13 @@ type Options struct {
 	Quick    bool      // recorded in the report
 	// Log, when set, receives one line as each attack starts and ends.
 	Log func(format string, args ...any)
+	// Only, when set, limits the run to the stages (Stages) it accepts,
+	// and Run writes nothing: one shard of a sharded run (RunShard).
+	Only func(stage string) bool
 }
+
+// runs reports whether the run includes stage.
+func (o Options) runs(stage string) bool { return o.Only == nil || o.Only(stage) }
 
 // Run executes every attack of cfg and, when o.Out is set, writes
 // report.json, report.md, the plots and example images there.
@@ -109,83 +117,98 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 	}
 
 	// 1. noise, blocks, JPEG on the cipher image
-	done := stage("noise")
 	imgs, err := set.pick(newRNG(cfg.Seed, "noise-images"), cfg.Noise.Images, cfg.Size, 0)
 	if err != nil {
 		return nil, err
 	}
-	if rep.Noise, err = runNoise(ctx, newRNG(cfg.Seed, "noise"), noiseSchemes, imgs, noiseDamage, tick); err != nil {
-		return nil, err
+	rep.example = imgs[0]
+	if o.runs("noise") {
+		done := stage("noise")
+		if rep.Noise, err = runNoise(ctx, newRNG(cfg.Seed, "noise"), noiseSchemes, imgs, noiseDamage, tick); err != nil {
+			return nil, err
+		}
+		done()
 	}
-	done()
 
 	// 2. the product path's QR symbols
-	done = stage("qr")
-	qimgs, err := set.pick(newRNG(cfg.Seed, "qr-images"), cfg.QR.Images, 256, 0)
-	if err != nil {
-		return nil, err
+	if o.runs("qr") {
+		done := stage("qr")
+		qimgs, err := set.pick(newRNG(cfg.Seed, "qr-images"), cfg.QR.Images, 256, 0)
+		if err != nil {
+			return nil, err
+		}
+		if rep.QR, err = runQR(ctx, newRNG(cfg.Seed, "qr"), cfg.QR, qimgs, tick); err != nil {
+			return nil, err
+		}
+		done()
 	}
-	if rep.QR, err = runQR(ctx, newRNG(cfg.Seed, "qr"), cfg.QR, qimgs, tick); err != nil {
-		return nil, err
-	}
-	done()
 
 	// 3. differential and key sensitivity
-	done = stage("differential")
-	dimgs, err := set.pick(newRNG(cfg.Seed, "diff-images"), min(cfg.Differential.Trials, 8), cfg.Size, 0)
-	if err != nil {
-		return nil, err
+	if o.runs("differential") {
+		done := stage("differential")
+		dimgs, err := set.pick(newRNG(cfg.Seed, "diff-images"), min(cfg.Differential.Trials, 8), cfg.Size, 0)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Differential, err = runDifferential(ctx, newRNG(cfg.Seed, "differential"), diffSchemes, dimgs, cfg.Differential.Trials, cfg.Differential.Alpha, tick); err != nil {
+			return nil, err
+		}
+		done()
 	}
-	if rep.Differential, err = runDifferential(ctx, newRNG(cfg.Seed, "differential"), diffSchemes, dimgs, cfg.Differential.Trials, cfg.Differential.Alpha, tick); err != nil {
-		return nil, err
-	}
-	done()
 
 	// 4a. classical chosen plaintext
-	done = stage("chosen-plaintext")
-	targets, err := set.pick(newRNG(cfg.Seed, "chosen-images"), cfg.Chosen.Targets, cfg.Chosen.Size, -0.2)
-	if err != nil {
-		return nil, err
+	if o.runs("chosen-plaintext") {
+		done := stage("chosen-plaintext")
+		targets, err := set.pick(newRNG(cfg.Seed, "chosen-images"), cfg.Chosen.Targets, cfg.Chosen.Size, -0.2)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Chosen, err = runChosen(ctx, newRNG(cfg.Seed, "chosen"), chosenSchemes, targets, tick); err != nil {
+			return nil, err
+		}
+		done()
 	}
-	if rep.Chosen, err = runChosen(ctx, newRNG(cfg.Seed, "chosen"), chosenSchemes, targets, tick); err != nil {
-		return nil, err
-	}
-	done()
 
 	// 4b. learned known plaintext
-	done = stage("learned")
-	lrng := newRNG(cfg.Seed, "learned-images")
-	train, err := set.crops(lrng, cfg.Learned.Train, cfg.Learned.Size, 256, 0.8, 50)
-	if err != nil {
-		return nil, err
+	if o.runs("learned") {
+		done := stage("learned")
+		lrng := newRNG(cfg.Seed, "learned-images")
+		train, err := set.crops(lrng, cfg.Learned.Train, cfg.Learned.Size, 256, 0.8, 50)
+		if err != nil {
+			return nil, err
+		}
+		test, err := set.crops(lrng, cfg.Learned.Test, cfg.Learned.Size, 256, -0.2, 5)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Learned, err = runLearned(ctx, newRNG(cfg.Seed, "learned"), learnedSchemes, train, test, cfg.Learned, tick); err != nil {
+			return nil, err
+		}
+		done()
 	}
-	test, err := set.crops(lrng, cfg.Learned.Test, cfg.Learned.Size, 256, -0.2, 5)
-	if err != nil {
-		return nil, err
-	}
-	if rep.Learned, err = runLearned(ctx, newRNG(cfg.Seed, "learned"), learnedSchemes, train, test, cfg.Learned, tick); err != nil {
-		return nil, err
-	}
-	done()
 
 	// 5. brute force
-	done = stage("brute-force")
-	if rep.Brute, err = runBrute(ctx, newRNG(cfg.Seed, "brute"), cfg.Brute, full, imgs[0]); err != nil {
-		return nil, err
+	if o.runs("brute-force") {
+		done := stage("brute-force")
+		if rep.Brute, err = runBrute(ctx, newRNG(cfg.Seed, "brute"), cfg.Brute, full, imgs[0]); err != nil {
+			return nil, err
+		}
+		tick()
+		done()
 	}
-	tick()
-	done()
 
 	// 6. tamper
-	done = stage("tamper")
-	if rep.Tamper, err = runTamper(ctx, newRNG(cfg.Seed, "tamper"), cfg.Tamper); err != nil {
-		return nil, err
+	if o.runs("tamper") {
+		done := stage("tamper")
+		if rep.Tamper, err = runTamper(ctx, newRNG(cfg.Seed, "tamper"), cfg.Tamper); err != nil {
+			return nil, err
+		}
+		tick()
+		done()
 	}
-	tick()
-	done()
 
 	rep.RuntimeSeconds = round6(time.Since(start).Seconds())
-	if o.Out != "" {
+	if o.Out != "" && o.Only == nil {
 		if err := rep.write(o.Out, imgs[0]); err != nil {
 			return nil, err
 		}

@@ -306,32 +306,14 @@ func dicomConfig(b []byte, o LoadOptions) (Meta, error) {
 	return h.meta, nil
 }
 
-// decodeDICOM decodes the first frame of a DICOM file.
+// decodeDICOM decodes frame o.Frame (default 1) of a DICOM file.
 func decodeDICOM(b []byte, o LoadOptions) (d *Decoded, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d, err = nil, formatErr("dicom", nil, "malformed pixel data (panic: %v)", r)
 		}
 	}()
-	// A cheap first pass validates the header (and the size limit) before
-	// the pixel data is read.
-	h0, err := readDICOMHeader(b, o, true)
-	if err != nil {
-		return nil, err
-	}
-	uid := h0.meta.TransferSyntaxUID
-	if t, ok := transferSyntaxes[uid]; !ok || !t.decoded {
-		return nil, &UnsupportedError{Format: "dicom", TransferSyntax: TransferSyntaxName(uid), UID: uid}
-	}
-	h, err := readDICOMHeader(b, o, false)
-	if err != nil {
-		return nil, err
-	}
-	n, err := h.frameNumber(o)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := h.rawFrame(b, n, o)
+	h, raw, err := loadFrame(b, o)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +321,6 @@ func decodeDICOM(b []byte, o LoadOptions) (d *Decoded, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h.meta.Frame = n
 	return h.finish(samples), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/medqr/medqr/model"
+	"github.com/medqr/medqr/train/internal/nnops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -24,14 +25,14 @@ type Net struct {
 	names  []string
 
 	X, Noise, Mask, Gain *G.Node
-	DecorGrad            *G.Node // dDecor/dy, set per step (see decor.go)
 
-	Y, Xhat                           *G.Node
-	MSE, SSIM, Rate, Decor, Loss      *G.Node
-	mseV, ssimV, rateV, decorV, lossV G.Value
-	yV, xhatV                         G.Value
-	withSSIM, withDecor               bool
-	weights                           LossWeights
+	Y, Xhat                      *G.Node
+	MSE, SSIM, Rate, Decor, Loss *G.Node
+	mseV, ssimV, rateV, lossV    G.Value
+	yV, xhatV                    G.Value
+	decorF64                     *nnops.ScalarValue
+	withSSIM, withDecor          bool
+	weights                      LossWeights
 }
 
 // LossWeights are the weights of the training loss terms.
@@ -90,13 +91,18 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	}
 	slope := float64(cfg.Slope)
 	act := func(x *G.Node) *G.Node { return must(G.LeakyRelu(x, slope)) }
-	convNB := func(x *G.Node, name string, stride int) *G.Node {
-		return must(G.Conv2d(x, byName[name+".w"], tensor.Shape{3, 3}, []int{1, 1}, []int{stride, stride}, []int{1, 1}))
+	// 3x3 convolutions with padding 1 (nnops: one im2col and one product
+	// per batch); convB adds the bias of another name (the bias of a sum
+	// of two convolutions).
+	convB := func(x *G.Node, name, bias string, stride int) *G.Node {
+		var b *G.Node
+		if bias != "" {
+			b = byName[bias+".b"]
+		}
+		return must(nnops.Conv2d(x, byName[name+".w"], b, stride, 1))
 	}
-	addBias := func(x *G.Node, name string) *G.Node {
-		return must(G.BroadcastAdd(x, byName[name+".b"], nil, []byte{0, 2, 3}))
-	}
-	conv := func(x *G.Node, name string, stride int) *G.Node { return addBias(convNB(x, name, stride), name) }
+	convNB := func(x *G.Node, name string, stride int) *G.Node { return convB(x, name, "", stride) }
+	conv := func(x *G.Node, name string, stride int) *G.Node { return convB(x, name, name, stride) }
 	shuffle := func(x *G.Node) *G.Node {
 		s := x.Shape()
 		b, c, h, wd := s[0], s[1]/4, s[2], s[3]
@@ -122,7 +128,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	a := act(conv(h, "enc3a", 2))
 	b := act(conv(h, "enc3b", 2))
 	a, b = rev("encrev", a, b)
-	y := addBias(must(G.Add(convNB(a, "enc4a", s4), convNB(b, "enc4b", s4))), "enc4")
+	y := must(G.Add(convB(a, "enc4a", "enc4", s4), convNB(b, "enc4b", s4)))
 	if cfg.Linear {
 		// space-to-depth: (B,1,H,W) -> (B,1,H/f,f,W/f,f) -> (B,1,f,f,H/f,W/f) -> (B,f*f,H/f,W/f)
 		s2d := must(G.Reshape(n.X, tensor.Shape{batch, 1, lh, f, lh, f}))
@@ -142,7 +148,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		b = shuffle(act(conv(yq, "dec1b", 1)))
 	}
 	a, b = rev("decrev", a, b)
-	h = addBias(must(G.Add(convNB(a, "dec2a", 1), convNB(b, "dec2b", 1))), "dec2")
+	h = must(G.Add(convB(a, "dec2a", "dec2", 1), convNB(b, "dec2b", 1)))
 	h = shuffle(act(h))
 	h = shuffle(act(conv(h, "dec3", 1)))
 	n.Xhat = shuffle(conv(h, "dec4", 1))
@@ -184,15 +190,18 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		loss = must(G.Add(loss, must(G.Mul(must(G.Sub(one, n.SSIM)), G.NewConstant(float32(w.SSIM))))))
 	}
 	if w.Decor != 0 {
-		// The decorrelation loss and its gradient with respect to y are
-		// computed in Go (decor.go) from the same batch; the graph adds the
-		// linear term sum(y * dDecor/dy) * weight, whose gradient is exactly
-		// the loss's gradient for every encoder parameter. (Building it from
-		// gorgonia's ops gave wrong gradients: see DESIGN.md section 5 and
-		// TestGradientsFiniteDifference.)
+		// The decorrelation loss and its analytic gradient with respect to
+		// y are computed in Go (decor.go) by an op inside the graph (built
+		// from gorgonia's ops its gradient was wrong: see DESIGN.md section
+		// 5 and TestGradientsFiniteDifference).
 		n.withDecor = true
-		n.DecorGrad = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, cfg.Latent, lh, lh), G.WithName("decor.grad"), G.WithInit(G.Zeroes()))
-		n.Decor = must(G.Sum(must(G.HadamardProd(y, n.DecorGrad))))
+		hw := lh * lh
+		n.Decor, n.decorF64, err = nnops.Scalar(y, "decor", func(v []float32) (float64, []float32) {
+			return Decor(v, batch, cfg.Latent, hw)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("train: failed to build the decorrelation loss: %w", err)
+		}
 		loss = must(G.Add(loss, must(G.Mul(n.Decor, G.NewConstant(float32(w.Decor))))))
 	}
 	n.Loss = loss
@@ -207,11 +216,6 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	if n.withSSIM {
 		G.Read(n.SSIM, &n.ssimV)
 	}
-	if n.withDecor {
-		G.Read(n.Decor, &n.decorV)
-	}
-	if n.withDecor {
-	}
 	if _, err := G.Grad(n.Loss, n.Params...); err != nil {
 		return nil, fmt.Errorf("train: failed to differentiate: %w", err)
 	}
@@ -223,8 +227,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 // scale (pixel/255 - 0.5), over valid windows only.
 func ssimNode(g *G.ExprGraph, x, y *G.Node, batch, size int) (*G.Node, error) {
 	const k = 11
-	win := gaussWindow(k, 1.5)
-	kern := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, 1, k, k), G.WithName("ssim.window"), G.WithValue(tensorOf([]int{1, 1, k, k}, win)))
+	win := gaussWindow1D(k, 1.5)
 	var err error
 	must := func(v *G.Node, e error) *G.Node {
 		if e != nil && err == nil {
@@ -233,7 +236,7 @@ func ssimNode(g *G.ExprGraph, x, y *G.Node, batch, size int) (*G.Node, error) {
 		return v
 	}
 	blur := func(v *G.Node) *G.Node {
-		return must(G.Conv2d(v, kern, tensor.Shape{k, k}, []int{0, 0}, []int{1, 1}, []int{1, 1}))
+		return must(nnops.Blur(v, win))
 	}
 	half := G.NewConstant(float32(0.5))
 	x = must(G.Add(x, half))
@@ -255,7 +258,9 @@ func ssimNode(g *G.ExprGraph, x, y *G.Node, batch, size int) (*G.Node, error) {
 	return s, err
 }
 
-func gaussWindow(k int, sigma float64) []float32 {
+// gaussWindow1D is the normalised 1-D Gaussian whose outer product with
+// itself is SSIM's k x k window.
+func gaussWindow1D(k int, sigma float64) []float32 {
 	w := make([]float64, k)
 	var sum float64
 	for i := range w {
@@ -263,11 +268,9 @@ func gaussWindow(k int, sigma float64) []float32 {
 		w[i] = math.Exp(-d * d / (2 * sigma * sigma))
 		sum += w[i]
 	}
-	out := make([]float32, k*k)
-	for i := 0; i < k; i++ {
-		for j := 0; j < k; j++ {
-			out[i*k+j] = float32(w[i] * w[j] / (sum * sum))
-		}
+	out := make([]float32, k)
+	for i := range w {
+		out[i] = float32(w[i] / sum)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/medqr/medqr/model"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -17,32 +16,6 @@ type Machine struct {
 	x   *tensor.Dense
 	nz  *tensor.Dense
 	msk *tensor.Dense
-	dg  *tensor.Dense
-}
-
-// latents runs the pure-Go encoder with the live weights on every crop of
-// the batch (for the decorrelation loss).
-func (m *Machine) latents(x []float32) ([]float32, error) {
-	n := m.Net
-	params := make(map[string][]float32, len(n.Params))
-	for i, p := range m.ParamSlices() {
-		params[n.names[i]] = p
-	}
-	mdl, err := model.New(n.Cfg, params)
-	if err != nil {
-		return nil, err
-	}
-	var out []float32
-	for b := 0; b < n.Batch; b++ {
-		in := model.NewTensor(1, n.Size, n.Size)
-		copy(in.Data, x[b*n.Size*n.Size:])
-		y, err := mdl.Analyze(in)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, y.Data...)
-	}
-	return out, nil
 }
 
 // NewMachine compiles the graph.
@@ -110,23 +83,6 @@ func (m *Machine) Run(b Batch) (Result, error) {
 	if err := G.Let(n.Gain, b.Gain); err != nil {
 		return Result{}, err
 	}
-	var decor float64
-	if n.withDecor {
-		y, err := m.latents(b.X)
-		if err != nil {
-			return Result{}, err
-		}
-		lh := n.Size / n.Cfg.Factor()
-		var grad []float32
-		decor, grad = Decor(y, n.Batch, n.Cfg.Latent, lh*lh)
-		if m.dg == nil {
-			m.dg = tensor.New(tensor.WithShape(n.Batch, n.Cfg.Latent, lh, lh), tensor.Of(tensor.Float32))
-		}
-		copy(m.dg.Data().([]float32), grad)
-		if err := G.Let(n.DecorGrad, m.dg); err != nil {
-			return Result{}, err
-		}
-	}
 	// gorgonia accumulates into the parameters' gradient buffers (its own
 	// solvers zero them after each step): zero them before every pass.
 	for _, p := range n.Params {
@@ -149,9 +105,7 @@ func (m *Machine) Run(b Batch) (Result, error) {
 		r.SSIM = scalar(n.ssimV)
 	}
 	if n.withDecor {
-		// replace the linear surrogate by the loss's value
-		r.Loss += n.weights.Decor * (decor - scalar(n.decorV))
-		r.Decor = decor
+		r.Decor = n.decorF64.Value()
 	}
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 		return r, fmt.Errorf("train: loss is %v", r.Loss)

@@ -61,7 +61,8 @@ func Gemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, 
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					bs, cs := b, c[j0:]
+					var bs []float32
+					cs := c[j0:]
 					if tb {
 						bs = b[j0*ldb:]
 					} else {
@@ -77,9 +78,11 @@ func Gemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, 
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					as := a[i0*lda:]
+					var as []float32
 					if ta {
 						as = a[i0:]
+					} else {
+						as = a[i0*lda:]
 					}
 					serial(ta, tb, i1-i0, n, k, as, lda, b, ldb, acc, c[i0*ldc:], ldc)
 				}()

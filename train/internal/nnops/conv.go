@@ -1,0 +1,213 @@
+package nnops
+
+import (
+	"fmt"
+	"hash"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/medqr/medqr/train/internal/sgemm"
+)
+
+var opSeq atomic.Uint64 // distinguishes op instances in hashes
+
+// geom is the geometry of one convolution.
+type geom struct {
+	b, cin, h, w    int // input
+	cout, k, s, pad int // kernel, stride, padding
+	ho, wo          int // output
+	kk, n, bn       int // cin*k*k, ho*wo, b*n
+	bias, wantDX    bool
+	id              uint64
+}
+
+// convOp is y = conv(x, w) (+ b). It keeps the im2col matrix of its last
+// forward pass for the weight gradient.
+type convOp struct {
+	geom
+	col []float32 // kk x bn
+	tmp []float32 // cout x bn
+	out *tensor.Dense
+}
+
+// Conv2d returns the cross-correlation of x (batch x cin x h x w) with w
+// (cout x cin x k x k) at the given stride and zero padding, plus b (1 x
+// cout x 1 x 1) if b is not nil, as gorgonia's Conv2d followed by a
+// broadcast addition computes it. The gradient with respect to x is only
+// built when x is not an input node of the graph (data needs none).
+func Conv2d(x, w, b *G.Node, stride, pad int) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || ws[2] != ws[3] || ws[1] != xs[1] || stride < 1 || pad < 0 {
+		return nil, fmt.Errorf("nnops: conv of %v with kernel %v (stride %d, pad %d) not supported", xs, ws, stride, pad)
+	}
+	g := geom{b: xs[0], cin: xs[1], h: xs[2], w: xs[3], cout: ws[0], k: ws[2], s: stride, pad: pad,
+		wantDX: x.Op() != nil, id: opSeq.Add(1)}
+	g.ho = (g.h+2*pad-g.k)/stride + 1
+	g.wo = (g.w+2*pad-g.k)/stride + 1
+	if g.ho < 1 || g.wo < 1 {
+		return nil, fmt.Errorf("nnops: conv output of %v with kernel %v is empty", xs, ws)
+	}
+	g.kk, g.n = g.cin*g.k*g.k, g.ho*g.wo
+	g.bn = g.b * g.n
+	in := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); bs.TotalSize() != g.cout || len(bs) != 4 {
+			return nil, fmt.Errorf("nnops: conv bias of shape %v for %d channels", bs, g.cout)
+		}
+		g.bias = true
+		in = append(in, b)
+	}
+	return G.ApplyOp(&convOp{geom: g}, in...)
+}
+
+func tensorType(n int) hm.Type {
+	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	ts := make([]hm.Type, n+1)
+	for i := range ts {
+		ts[i] = t
+	}
+	return hm.NewFnType(ts...)
+}
+
+func (op *convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+func (op *convOp) Type() hm.Type { return tensorType(op.Arity()) }
+func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.b, op.cout, op.ho, op.wo}, nil
+}
+func (op *convOp) ReturnsPtr() bool     { return false }
+func (op *convOp) CallsExtern() bool    { return false }
+func (op *convOp) OverwritesInput() int { return -1 }
+func (op *convOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "nnops.conv%d", op.id)
+}
+func (op *convOp) Hashcode() uint32 { return hashOf(op) }
+func (op *convOp) String() string {
+	return fmt.Sprintf("nnops.Conv2d<k%d s%d p%d %d->%d>", op.k, op.s, op.pad, op.cin, op.cout)
+}
+
+func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
+	x, err := f32(inputs[0], op.b*op.cin*op.h*op.w)
+	if err != nil {
+		return nil, err
+	}
+	w, err := f32(inputs[1], op.cout*op.kk)
+	if err != nil {
+		return nil, err
+	}
+	var b []float32
+	if op.bias {
+		if b, err = f32(inputs[2], op.cout); err != nil {
+			return nil, err
+		}
+	}
+	if op.col == nil {
+		op.col = make([]float32, op.kk*op.bn)
+		op.tmp = make([]float32, op.cout*op.bn)
+		op.out = tensor.New(tensor.WithShape(op.b, op.cout, op.ho, op.wo), tensor.Of(tensor.Float32))
+	}
+	forImages(op.b, op.kk*op.n, func(i int) { op.im2col(x, i) })
+	sgemm.Gemm(false, false, op.cout, op.bn, op.kk, w, op.kk, op.col, op.bn, false, op.tmp, op.bn)
+	y := op.out.Data().([]float32)
+	forImages(op.b, op.cout*op.n, func(i int) {
+		for c := 0; c < op.cout; c++ {
+			dst := y[(i*op.cout+c)*op.n : (i*op.cout+c+1)*op.n]
+			src := op.tmp[c*op.bn+i*op.n : c*op.bn+(i+1)*op.n]
+			if b == nil {
+				copy(dst, src)
+				continue
+			}
+			bc := b[c]
+			for j, v := range src {
+				dst[j] = v + bc
+			}
+		}
+	})
+	return op.out, nil
+}
+
+// im2col fills image i's columns of op.col: row (c, ky, kx), column
+// i*n + oy*wo + ox holds x[i, c, oy*s+ky-pad, ox*s+kx-pad] (0 outside).
+func (op *convOp) im2col(x []float32, i int) {
+	for c := 0; c < op.cin; c++ {
+		plane := x[(i*op.cin+c)*op.h*op.w : (i*op.cin+c+1)*op.h*op.w]
+		for ky := 0; ky < op.k; ky++ {
+			for kx := 0; kx < op.k; kx++ {
+				row := op.col[((c*op.k+ky)*op.k+kx)*op.bn+i*op.n:]
+				for oy := 0; oy < op.ho; oy++ {
+					dst := row[oy*op.wo : oy*op.wo+op.wo]
+					iy := oy*op.s + ky - op.pad
+					if iy < 0 || iy >= op.h {
+						clear(dst)
+						continue
+					}
+					src := plane[iy*op.w : iy*op.w+op.w]
+					lo, hi := op.validX(kx)
+					clear(dst[:lo])
+					clear(dst[hi:])
+					if op.s == 1 {
+						copy(dst[lo:hi], src[lo+kx-op.pad:])
+						continue
+					}
+					ix := lo*op.s + kx - op.pad
+					for ox := lo; ox < hi; ox++ {
+						dst[ox] = src[ix]
+						ix += op.s
+					}
+				}
+			}
+		}
+	}
+}
+
+// validX is the range [lo, hi) of output columns whose input column
+// ox*s+kx-pad lies inside the image.
+func (op *convOp) validX(kx int) (lo, hi int) {
+	off := kx - op.pad
+	lo = 0
+	if off < 0 {
+		lo = (-off + op.s - 1) / op.s
+	}
+	hi = op.wo
+	if last := (op.w - 1 - off); last < (hi-1)*op.s {
+		hi = last/op.s + 1
+		if last < 0 {
+			hi = 0
+		}
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+func (op *convOp) DiffWRT(n int) []bool {
+	d := []bool{op.wantDX, true, true}
+	return d[:n]
+}
+
+func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	out := make(G.Nodes, len(inputs))
+	var err error
+	if op.wantDX {
+		if out[0], err = G.ApplyOp(&convGradOp{fwd: op, which: gradX}, inputs[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	if out[1], err = G.ApplyOp(&convGradOp{fwd: op, which: gradW}, inputs[0], grad); err != nil {
+		return nil, err
+	}
+	if op.bias {
+		if out[2], err = G.ApplyOp(&convGradOp{fwd: op, which: gradB}, grad); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

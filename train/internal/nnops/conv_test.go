@@ -1,0 +1,210 @@
+package nnops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randT(rng *rand.Rand, shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.Float64()*2 - 1)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))
+}
+
+// convGraph builds loss = sum(conv(x0 * 1, w) (+ b) * r) with gorgonia's
+// Conv2d or ours and returns the loss value and the gradients of x0, w, b.
+func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad int) (loss float32, grads [][]float32) {
+	t.Helper()
+	g := G.NewGraph()
+	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(x0.Shape()...), G.WithName("x0"), G.WithValue(x0.Clone()))
+	wn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(w.Shape()...), G.WithName("w"), G.WithValue(w.Clone()))
+	bn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(b.Shape()...), G.WithName("b"), G.WithValue(b.Clone()))
+	rn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(r.Shape()...), G.WithName("r"), G.WithValue(r.Clone()))
+	x := G.Must(G.Mul(xn, G.NewConstant(float32(1))))
+	k := w.Shape()[2]
+	var y *G.Node
+	var err error
+	if ours {
+		y, err = Conv2d(x, wn, bn, stride, pad)
+	} else {
+		y, err = G.Conv2d(x, wn, tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
+		if err == nil {
+			y, err = G.BroadcastAdd(y, bn, nil, []byte{0, 2, 3})
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+	var lv G.Value
+	G.Read(l, &lv)
+	if _, err := G.Grad(l, xn, wn, bn); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(xn, wn, bn))
+	defer vm.Close()
+	for run := 0; run < 2; run++ { // the second run reuses the ops' buffers
+		for _, p := range []*G.Node{xn, wn, bn} {
+			if gv, err := p.Grad(); err == nil && gv != nil {
+				gv.(tensor.Tensor).Zero()
+			}
+		}
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*G.Node{xn, wn, bn} {
+		gv, _ := p.Grad()
+		grads = append(grads, append([]float32(nil), gv.Data().([]float32)...))
+	}
+	return lv.Data().(float32), grads
+}
+
+func TestConv2dMatchesGorgonia(t *testing.T) {
+	cases := []struct{ b, cin, h, w, cout, k, stride, pad int }{
+		{1, 1, 5, 5, 1, 3, 1, 1},
+		{2, 3, 8, 8, 4, 3, 2, 1},
+		{2, 3, 9, 7, 5, 3, 2, 1},
+		{3, 2, 7, 9, 16, 3, 1, 1},
+		{2, 1, 15, 13, 1, 11, 1, 0},
+		{2, 4, 6, 6, 7, 3, 1, 0},
+		{1, 2, 5, 6, 3, 3, 3, 1},
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			ho := (c.h+2*c.pad-c.k)/c.stride + 1
+			wo := (c.w+2*c.pad-c.k)/c.stride + 1
+			x := randT(rng, c.b, c.cin, c.h, c.w)
+			w := randT(rng, c.cout, c.cin, c.k, c.k)
+			b := randT(rng, 1, c.cout, 1, 1)
+			r := randT(rng, c.b, c.cout, ho, wo)
+			l1, g1 := convGraph(t, false, x, w, b, r, c.stride, c.pad)
+			l2, g2 := convGraph(t, true, x, w, b, r, c.stride, c.pad)
+			if d := math.Abs(float64(l1 - l2)); d > 1e-4*(1+math.Abs(float64(l1))) {
+				t.Fatalf("loss %v (ours) vs %v (gorgonia)", l2, l1)
+			}
+			for i, name := range []string{"x", "w", "b"} {
+				for j := range g1[i] {
+					if d := math.Abs(float64(g1[i][j] - g2[i][j])); d > 1e-4*(1+math.Abs(float64(g1[i][j]))) {
+						t.Fatalf("d%s[%d] = %v (ours) vs %v (gorgonia)", name, j, g2[i][j], g1[i][j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBlurMatchesConv checks Blur against gorgonia's Conv2d with the outer
+// product window, value and gradient.
+func TestBlurMatchesConv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	win := []float32{0.1, 0.2, 0.4, 0.2, 0.1}
+	for _, sz := range [][3]int{{1, 5, 5}, {2, 9, 12}, {3, 16, 7}} {
+		b, h, w := sz[0], sz[1], sz[2]
+		x0 := randT(rng, b, 1, h, w)
+		r := randT(rng, b, 1, h-len(win)+1, w-len(win)+1)
+		var res [2]struct {
+			l float32
+			g []float32
+		}
+		for k, ours := range []bool{false, true} {
+			g := G.NewGraph()
+			xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(b, 1, h, w), G.WithName("x0"), G.WithValue(x0.Clone()))
+			rn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(r.Shape()...), G.WithName("r"), G.WithValue(r.Clone()))
+			x := G.Must(G.Mul(xn, G.NewConstant(float32(1))))
+			var y *G.Node
+			var err error
+			if ours {
+				y, err = Blur(x, win)
+			} else {
+				kw := make([]float32, len(win)*len(win))
+				for i := range win {
+					for j := range win {
+						kw[i*len(win)+j] = win[i] * win[j]
+					}
+				}
+				kn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, 1, len(win), len(win)), G.WithName("k"), G.WithValue(tensor.New(tensor.WithShape(1, 1, len(win), len(win)), tensor.WithBacking(kw))))
+				y, err = G.Conv2d(x, kn, tensor.Shape{len(win), len(win)}, []int{0, 0}, []int{1, 1}, []int{1, 1})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+			var lv G.Value
+			G.Read(l, &lv)
+			if _, err := G.Grad(l, xn); err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g, G.BindDualValues(xn))
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			gv, _ := xn.Grad()
+			res[k].l, res[k].g = lv.Data().(float32), append([]float32(nil), gv.Data().([]float32)...)
+			vm.Close()
+		}
+		if d := math.Abs(float64(res[0].l - res[1].l)); d > 1e-4 {
+			t.Fatalf("%v: loss %v (ours) vs %v (gorgonia)", sz, res[1].l, res[0].l)
+		}
+		for j := range res[0].g {
+			if d := math.Abs(float64(res[0].g[j] - res[1].g[j])); d > 1e-5 {
+				t.Fatalf("%v: dx[%d] = %v (ours) vs %v (gorgonia)", sz, j, res[1].g[j], res[0].g[j])
+			}
+		}
+	}
+}
+
+// TestScalar checks a Go loss inside the graph: L = 3 * sum(x^2) through
+// Scalar has gradient 6x, and Value reports the float64 loss.
+func TestScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x0 := randT(rng, 2, 3, 4, 5)
+	g := G.NewGraph()
+	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(x0.Shape()...), G.WithName("x0"), G.WithValue(x0.Clone()))
+	x := G.Must(G.Mul(xn, G.NewConstant(float32(1))))
+	sumsq := func(v []float32) (float64, []float32) {
+		var s float64
+		gr := make([]float32, len(v))
+		for i, e := range v {
+			s += float64(e) * float64(e)
+			gr[i] = 2 * e
+		}
+		return s, gr
+	}
+	sn, val, err := Scalar(x, "sumsq", sumsq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := G.Must(G.Mul(sn, G.NewConstant(float32(3))))
+	if _, err := G.Grad(l, xn); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(xn))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := sumsq(x0.Data().([]float32))
+	if math.Abs(val.Value()-want) > 1e-9*want {
+		t.Fatalf("value %v, want %v", val.Value(), want)
+	}
+	gv, _ := xn.Grad()
+	for i, e := range x0.Data().([]float32) {
+		if got := gv.Data().([]float32)[i]; math.Abs(float64(got-6*e)) > 1e-6 {
+			t.Fatalf("dx[%d] = %v, want %v", i, got, 6*e)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package nnops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/medqr/medqr/train/internal/sgemm"
+)
+
+const (
+	gradX = iota // inputs (w, dy): dL/dx
+	gradW        // inputs (x, dy): dL/dw, from the forward pass's columns
+	gradB        // inputs (dy): dL/db
+)
+
+// convGradOp is one gradient of a convOp.
+type convGradOp struct {
+	fwd   *convOp
+	which int
+	dyc   []float32 // dy regrouped as cout x bn
+	dcol  []float32 // kk x bn (gradX)
+	out   *tensor.Dense
+}
+
+func (op *convGradOp) Arity() int {
+	if op.which == gradB {
+		return 1
+	}
+	return 2
+}
+func (op *convGradOp) Type() hm.Type                                  { return tensorType(op.Arity()) }
+func (op *convGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
+func (op *convGradOp) shape() tensor.Shape {
+	f := op.fwd
+	switch op.which {
+	case gradX:
+		return tensor.Shape{f.b, f.cin, f.h, f.w}
+	case gradW:
+		return tensor.Shape{f.cout, f.cin, f.k, f.k}
+	}
+	return tensor.Shape{1, f.cout, 1, 1}
+}
+func (op *convGradOp) ReturnsPtr() bool     { return false }
+func (op *convGradOp) CallsExtern() bool    { return false }
+func (op *convGradOp) OverwritesInput() int { return -1 }
+func (op *convGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "nnops.convgrad%d.%d", op.fwd.id, op.which)
+}
+func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *convGradOp) String() string {
+	return fmt.Sprintf("nnops.Conv2dGrad%c<%d>", "XWB"[op.which], op.fwd.id)
+}
+
+func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
+	f := op.fwd
+	dy, err := f32(inputs[len(inputs)-1], f.b*f.cout*f.n)
+	if err != nil {
+		return nil, err
+	}
+	if op.out == nil {
+		op.out = tensor.New(tensor.WithShape(op.shape()...), tensor.Of(tensor.Float32))
+		op.dyc = make([]float32, f.cout*f.bn)
+		if op.which == gradX {
+			op.dcol = make([]float32, f.kk*f.bn)
+		}
+	}
+	out := op.out.Data().([]float32)
+	if op.which == gradB {
+		for c := 0; c < f.cout; c++ {
+			var s float32
+			for i := 0; i < f.b; i++ {
+				for _, v := range dy[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n] {
+					s += v
+				}
+			}
+			out[c] = s
+		}
+		return op.out, nil
+	}
+	forImages(f.b, f.cout*f.n, func(i int) {
+		for c := 0; c < f.cout; c++ {
+			copy(op.dyc[c*f.bn+i*f.n:c*f.bn+(i+1)*f.n], dy[(i*f.cout+c)*f.n:(i*f.cout+c+1)*f.n])
+		}
+	})
+	if op.which == gradW {
+		if f.col == nil {
+			return nil, fmt.Errorf("nnops: weight gradient before the forward pass")
+		}
+		sgemm.Gemm(false, true, f.cout, f.kk, f.bn, op.dyc, f.bn, f.col, f.bn, false, out, f.kk)
+		return op.out, nil
+	}
+	w, err := f32(inputs[0], f.cout*f.kk)
+	if err != nil {
+		return nil, err
+	}
+	sgemm.Gemm(true, false, f.kk, f.bn, f.cout, w, f.kk, op.dyc, f.bn, false, op.dcol, f.bn)
+	forImages(f.b, f.kk*f.n, func(i int) { op.col2im(out, i) })
+	return op.out, nil
+}
+
+// col2im sums image i's columns of dcol back into dx (the adjoint of
+// convOp.im2col).
+func (op *convGradOp) col2im(dx []float32, i int) {
+	f := op.fwd
+	for c := 0; c < f.cin; c++ {
+		plane := dx[(i*f.cin+c)*f.h*f.w : (i*f.cin+c+1)*f.h*f.w]
+		clear(plane)
+		for ky := 0; ky < f.k; ky++ {
+			for kx := 0; kx < f.k; kx++ {
+				row := op.dcol[((c*f.k+ky)*f.k+kx)*f.bn+i*f.n:]
+				lo, hi := f.validX(kx)
+				for oy := 0; oy < f.ho; oy++ {
+					iy := oy*f.s + ky - f.pad
+					if iy < 0 || iy >= f.h || lo >= hi {
+						continue
+					}
+					src := row[oy*f.wo+lo : oy*f.wo+hi]
+					dst := plane[iy*f.w:]
+					ix := lo*f.s + kx - f.pad
+					if f.s == 1 {
+						d := dst[ix : ix+len(src)]
+						for j, v := range src {
+							d[j] += v
+						}
+						continue
+					}
+					for _, v := range src {
+						dst[ix] += v
+						ix += f.s
+					}
+				}
+			}
+		}
+	}
+}

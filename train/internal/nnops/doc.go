@@ -1,0 +1,21 @@
+// Package nnops holds the gorgonia operations training spends its time
+// in, written for speed where gorgonia's general ones are slow:
+//
+//   - Conv2d: a square-kernel convolution with optional bias, computed as
+//     one im2col and one large matrix product per batch (package
+//     train/internal/sgemm) instead of gorgonia's im2col, product,
+//     reshape and transpose nodes; its gradients are three more ops that
+//     reuse the forward pass's columns.
+//   - Blur: a valid-mode convolution of single-channel images with a
+//     separable symmetric window (the Gaussian of SSIM), two 1-D passes
+//     instead of a k x k product.
+//   - Decor: a scalar loss of a 4-D tensor computed in Go together with
+//     its gradient (the latent decorrelation loss), inside the graph.
+//
+// Every op owns its output buffers and reuses them from one run of the
+// graph to the next (gorgonia allocates and clears a fresh tensor per op
+// per run), so a graph built with these ops must be run by one machine at
+// a time. Work is split over GOMAXPROCS goroutines by image or by rows and
+// columns of a product, never inside one sum, so results do not depend on
+// the number of goroutines. Only float32 tensors are supported.
+package nnops

@@ -16,13 +16,14 @@ var ErrExists = fs.ErrExist
 
 // WritePNG writes img to path as PNG (16-bit gray stays 16-bit). The data go
 // to a temporary file in the same folder first, so a failure leaves nothing;
-// an existing path is refused unless force is set.
+// an existing path is refused unless force is set. The file is mode 0600,
+// whatever the umask: a decrypted image is medical data, as private as a key.
 func WritePNG(path string, img image.Image, force bool) error {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("failed to encode PNG: %w", err)
 	}
-	return WriteFileAtomic(path, buf.Bytes(), 0o644, force)
+	return WriteFileAtomic(path, buf.Bytes(), 0o600, force)
 }
 
 // WriteFileAtomic writes b to path through a temporary file and a link (no

@@ -99,16 +99,79 @@ func runDecryptCommand(ctx context.Context, e *env, args []string) error {
 // as a key (so a typo is reported as such), anything else as a key file.
 const keyPrefix = "MEDQR-KEY-"
 
+// bech32Chars is the data alphabet of key strings after "MEDQR-KEY-1".
+const bech32Chars = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+// keyAttempt reports whether a -k argument is meant as a key string rather
+// than a file name, and returns it with white space removed (a key pasted
+// with spaces or line breaks inside) and the prefix restored when only the
+// body ("1..." in the bech32 alphabet, any case) was pasted. Such an
+// argument is parsed as a key and never echoed.
+func keyAttempt(arg string) (string, bool) {
+	s := strings.Join(strings.Fields(arg), "")
+	if strings.HasPrefix(strings.ToUpper(s), keyPrefix) {
+		return s, true
+	}
+	if len(s) < 20 || s[0] != '1' {
+		return "", false
+	}
+	for _, r := range strings.ToLower(s[1:]) {
+		if !strings.ContainsRune(bech32Chars, r) {
+			return "", false
+		}
+	}
+	if strings.ToLower(s) == s {
+		return strings.ToLower(keyPrefix) + s, true
+	}
+	return keyPrefix + strings.ToUpper(s), true
+}
+
+// echoable reports whether a credential argument (-k, -i,
+// --passphrase-file) that names no existing file may appear in an error:
+// only when it reads as a path (a folder separator or a short file-name
+// extension, no white space), which a key string or a typical passphrase
+// does not.
+func echoable(arg string) bool {
+	if arg == "" || strings.ContainsAny(arg, " \t\r\n") {
+		return false
+	}
+	if strings.ContainsRune(arg, '/') {
+		return true
+	}
+	ext := filepath.Ext(arg)
+	if len(ext) < 2 || len(ext) > 5 {
+		return false
+	}
+	for _, r := range ext[1:] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// missingCredential is the error for a credential file that does not
+// exist; it names the file only when echoable allows.
+func missingCredential(what, flag, arg string) error {
+	if echoable(arg) {
+		return fmt.Errorf("no %s %s", what, arg)
+	}
+	return fmt.Errorf("no %s at the %s argument (not shown: it may be a secret)", what, flag)
+}
+
 func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 	switch {
 	case o.key != "":
-		s := strings.TrimSpace(o.key)
-		if strings.HasPrefix(strings.ToUpper(s), keyPrefix) {
+		if s, ok := keyAttempt(o.key); ok {
 			k, err := seal.ParseKey(s)
 			if err != nil {
-				return nil, withHint(fmt.Errorf("invalid key: %w", err), "the key string is mistyped or truncated: copy it again from the key file written by \"medqr encrypt\"")
+				return nil, withHint(fmt.Errorf("invalid key: %w", err), "the key string is mistyped or truncated: copy it again, whole (MEDQR-KEY-1...), from the key file written by \"medqr encrypt\"")
 			}
 			return seal.KeyOpener(k), nil
+		}
+		s := o.key
+		if _, err := os.Stat(s); errors.Is(err, os.ErrNotExist) {
+			return nil, withHint(missingCredential("key file", "-k", s), "pass the key string (MEDQR-KEY-1...) or the path of the key file written by \"medqr encrypt\"")
 		}
 		k, err := seal.ReadKeyFile(s)
 		var pw *seal.PermissionWarning
@@ -117,9 +180,6 @@ func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 			err = nil
 		}
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, withHint(fmt.Errorf("no key file %s", s), "pass the key string (MEDQR-KEY-1...) or the path of the key file written by \"medqr encrypt\"")
-			}
 			return nil, withHint(fmt.Errorf("failed to read key: %w", err), "pass the key string (MEDQR-KEY-1...) or the key file written by \"medqr encrypt\"")
 		}
 		return seal.KeyOpener(k), nil
@@ -130,6 +190,9 @@ func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 		}
 		return seal.PassphraseOpener(pass), nil
 	default:
+		if _, err := os.Stat(o.identity); errors.Is(err, os.ErrNotExist) {
+			return nil, withHint(missingCredential("identity file", "-i", o.identity), "pass the identity file written by \"medqr keygen --recipient\"")
+		}
 		id, err := seal.ReadIdentityFile(o.identity)
 		var pw *seal.PermissionWarning
 		if errors.As(err, &pw) {
@@ -145,24 +208,26 @@ func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 
 // decryptSummary is the --json output of decrypt.
 type decryptSummary struct {
-	Output       string           `json:"output"`
-	Bytes        int              `json:"bytes"`
-	Codec        string           `json:"codec"`
-	Level        string           `json:"level"`
-	Width        int              `json:"width"`
-	Height       int              `json:"height"`
-	Depth        int              `json:"depth"`
-	Symbols      int              `json:"symbols"`
-	PayloadBytes int              `json:"payload_bytes"`
+	Output       string `json:"output"`
+	Bytes        int    `json:"bytes"`
+	Codec        string `json:"codec"`
+	Level        string `json:"level"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	Depth        int    `json:"depth"`
+	Symbols      int    `json:"symbols"`
+	PayloadBytes int    `json:"payload_bytes"`
+	// OtherCodes counts the medqr QR codes read besides the opened
+	// record's (OtherRecords other records, or damaged codes).
+	OtherCodes   int              `json:"other_codes"`
+	OtherRecords int              `json:"other_records"`
 	Fidelity     *fidelitySummary `json:"fidelity,omitempty"`
 }
 
 func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) error {
 	out := o.output
-	for _, in := range inputs {
-		if sameFile(in, out) {
-			return usageError{fmt.Sprintf("output %s is one of the input files", out)}
-		}
+	if err := outputNotInput(o, inputs); err != nil {
+		return err
 	}
 	if _, err := os.Lstat(out); err == nil && !o.force {
 		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
@@ -178,6 +243,7 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 	sum := decryptSummary{
 		Output: out, Codec: dec.Codec, Level: dec.Level, Width: dec.Meta.Width, Height: dec.Meta.Height,
 		Depth: dec.Meta.Depth, Symbols: dec.Symbols, PayloadBytes: dec.Payload,
+		OtherCodes: dec.Others, OtherRecords: dec.OtherRecords,
 	}
 	if o.reference != "" {
 		ref, err := store.Reference(o.reference, dec)
@@ -205,8 +271,38 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 	}
 	fmt.Fprintf(e.stdout, "decrypted %d QR code(s): %dx%d %d-bit, codec %s, level %s\n", sum.Symbols, sum.Width, sum.Height, sum.Depth, sum.Codec, sum.Level)
 	fmt.Fprintf(e.stdout, "image:  %s (%d bytes)\n", out, sum.Bytes)
+	if sum.OtherCodes > 0 {
+		fmt.Fprintf(e.stdout, "others: %d more medqr QR code(s) were present (%d other record(s)) and were not opened\n", sum.OtherCodes, sum.OtherRecords)
+	}
 	if sum.Fidelity != nil {
 		fmt.Fprintf(e.stdout, "fidelity: %s\n", sum.Fidelity)
+	}
+	return nil
+}
+
+// outputNotInput refuses an output path that is one of the command's
+// inputs (a QR image, the key, identity or passphrase file, the reference),
+// with or without --force: overwriting it would lose the key or the data.
+func outputNotInput(o decryptOptions, qrs []string) error {
+	out := o.output
+	for _, in := range qrs {
+		if sameFile(in, out) {
+			return usageError{fmt.Sprintf("output %s is one of the input files", out)}
+		}
+	}
+	key := o.key
+	if _, ok := keyAttempt(key); ok {
+		key = ""
+	}
+	for _, in := range []struct{ path, what string }{
+		{key, "the key file (-k)"},
+		{o.identity, "the identity file (-i)"},
+		{o.passphraseFile, "the passphrase file"},
+		{o.reference, "the --reference image"},
+	} {
+		if in.path != "" && sameFile(in.path, out) {
+			return withHint(fmt.Errorf("output %s is %s", out, in.what), "choose another -o: medqr never writes over an input, even with --force")
+		}
 	}
 	return nil
 }
@@ -228,6 +324,8 @@ func decryptError(err error) error {
 	var me *seal.MissingError
 	var sfe *seal.FormatError
 	switch {
+	case errors.Is(err, store.ErrDamaged):
+		return authError{withHint(err, "scan or copy the QR code again from the original; a code altered after encryption cannot be opened")}
 	case errors.Is(err, seal.ErrAuth):
 		return authError{withHint(err, "check that the key belongs to these QR codes; if it does, a code was damaged or altered: scan it again from the original")}
 	case errors.As(err, &me):

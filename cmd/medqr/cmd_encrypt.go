@@ -179,6 +179,9 @@ func (f *fidelitySummary) String() string {
 
 func readPassphraseFile(path string) (string, error) {
 	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", withHint(missingCredential("passphrase file", "--passphrase-file", path), "write the passphrase on the first line of a file and pass its path")
+	}
 	if err != nil {
 		return "", withHint(fmt.Errorf("failed to read passphrase file: %w", err), "write the passphrase on the first line of a file and pass its path")
 	}

@@ -88,6 +88,9 @@ func runKeygen(_ context.Context, e *env, o keygenOptions) error {
 		if o.recipient || o.output != "" || o.suite != "" || o.pq || o.purpose != "" {
 			return usageError{"--public cannot be combined with other flags"}
 		}
+		if _, err := os.Stat(o.public); errors.Is(err, os.ErrNotExist) {
+			return withHint(missingCredential("identity file", "--public", o.public), "pass an identity file written by \"medqr keygen --recipient -o FILE\"")
+		}
 		id, err := seal.ReadIdentityFile(o.public)
 		var pw *seal.PermissionWarning
 		if errors.As(err, &pw) {

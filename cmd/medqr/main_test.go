@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
+	"github.com/medqr/medqr/qr"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -24,7 +30,13 @@ func repoRoot() string {
 
 // TestScripts runs the end-to-end CLI tests in testdata/script/*.txt. Each
 // script sees $SAMPLES (the shipped sample data) and $SHARED (../shared/data,
-// possibly absent).
+// possibly absent), and has two commands besides medqr:
+//
+//	pngrow OUT IN...            lay PNG images side by side on white, 16 px apart
+//	                            (a printed page or photo holding several codes)
+//	qrflip IN OUT BYTE BIT      read the QR code in IN, flip one bit of its
+//	                            payload and write it as a fresh level-L QR PNG
+//	                            (a well-formed symbol carrying altered data)
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs(repoRoot())
 	if err != nil {
@@ -37,5 +49,70 @@ func TestScripts(t *testing.T) {
 			e.Setenv("SHARED", filepath.Join(root, "..", "shared", "data"))
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pngrow": cmdPNGRow,
+			"qrflip": cmdQRFlip,
+		},
 	})
+}
+
+func readPNG(ts *testscript.TestScript, path string) image.Image {
+	f, err := os.Open(ts.MkAbs(path))
+	ts.Check(err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	ts.Check(err)
+	return img
+}
+
+func writePNG(ts *testscript.TestScript, path string, img image.Image) {
+	f, err := os.Create(ts.MkAbs(path))
+	ts.Check(err)
+	ts.Check(png.Encode(f, img))
+	ts.Check(f.Close())
+}
+
+func cmdPNGRow(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: pngrow OUT IN...")
+	}
+	const gap = 16
+	var imgs []image.Image
+	w, h := -gap, 0
+	for _, p := range args[1:] {
+		img := readPNG(ts, p)
+		imgs = append(imgs, img)
+		w += img.Bounds().Dx() + gap
+		h = max(h, img.Bounds().Dy())
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Rect, image.White, image.Point{}, draw.Src)
+	x := 0
+	for _, img := range imgs {
+		b := img.Bounds()
+		draw.Draw(out, image.Rect(x, 0, x+b.Dx(), b.Dy()), img, b.Min, draw.Src)
+		x += b.Dx() + gap
+	}
+	writePNG(ts, args[0], out)
+}
+
+func cmdQRFlip(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: qrflip IN OUT BYTE BIT")
+	}
+	p, err := qr.Decode(readPNG(ts, args[0]))
+	ts.Check(err)
+	i, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	bit, err := strconv.Atoi(args[3])
+	ts.Check(err)
+	if i < 0 || i >= len(p) || bit < 0 || bit > 7 {
+		ts.Fatalf("byte %d bit %d outside the %d-byte payload", i, bit, len(p))
+	}
+	p[i] ^= 1 << bit
+	img, err := qr.Encode(p, qr.L, 4)
+	if err != nil {
+		ts.Fatalf("%v", fmt.Errorf("failed to encode the flipped payload: %w", err))
+	}
+	writePNG(ts, args[1], img)
 }

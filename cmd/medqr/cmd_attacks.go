@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/medqr/medqr/attacks"
+	"github.com/medqr/medqr/eval/shard"
 )
 
 func init() {
 	register(&command{
 		name:    "attacks",
 		summary: "run the attack suite and write the attack report (research)",
-		usage: `usage: medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress]
+		usage: `usage: medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress] [--shard I/N]
        medqr attacks --render DIR
 
 Runs every attack of the suite (package attacks) and writes DIR/report.md,
@@ -39,6 +40,9 @@ containers it seals come from seeded streams; the product never does this).
 An existing report in DIR is replaced only with --force.
 --render DIR redraws DIR's plots and report.md from its report.json without
 rerunning the attacks.
+--shard I/N runs only the attacks (stages) that shard I of N owns and writes
+DIR/partial.json, DIR/shard.json and their images; "medqr merge" combines the
+N shard folders into the report (docs/scale.md).
 
 Examples:
     medqr attacks --config experiments/attacks.json -o results/attacks --force
@@ -61,6 +65,7 @@ type attacksOptions struct {
 	force      bool
 	noProgress bool
 	render     string
+	shard      shard.Spec
 }
 
 func runAttacks(ctx context.Context, e *env, args []string) error {
@@ -73,6 +78,7 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.force, "force", false, "replace an existing report")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
 	fs.StringVar(&o.render, "render", "", "redraw a report folder from its report.json")
+	fs.Var(&o.shard, "shard", "run shard I of N (I/N) and write a partial report")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -115,6 +121,9 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	opt := attacks.Options{Out: o.out, Code: codeVersion(), Quick: o.quick, Log: e.log.Infof}
 	if !o.noProgress && isTerminal(os.Stderr) {
 		opt.Progress = os.Stderr
+	}
+	if o.shard.Enabled() {
+		return runAttacksShard(ctx, e, o, cfg)
 	}
 	e.log.Infof("attacks: running the %s setting into %s", map[bool]string{true: "quick", false: "full"}[o.quick], o.out)
 	rep, err := attacks.Run(ctx, cfg, opt)

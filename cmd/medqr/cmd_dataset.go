@@ -13,13 +13,15 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/shard"
 )
 
 const datasetUsage = `medqr dataset: index a dataset and cache its preprocessed images.
 
 Usage:
     medqr dataset index [--json] [-o MANIFEST.json [--force]] DIR|FILE.npz
-    medqr dataset cache [--size N] [--cache-dir DIR] DIR|FILE.npz|MANIFEST.json
+    medqr dataset cache [--size N] [--cache-dir DIR] [--shard I/N] DIR|FILE.npz|MANIFEST.json
 
 "index" lists every PNG, JPEG and DICOM file under DIR (labels from the
 first-level class folders, e.g. NORMAL/ and PNEUMONIA/) or every image of a
@@ -33,7 +35,9 @@ split and class, and the manifest hash); --json prints the summary as JSON;
 "cache" decodes every image, renders it to 8-bit gray (VOI window for
 DICOM), resizes it to N x N (centre crop, Lanczos-3) and stores the arrays in
 a versioned cache file that training reads instead of the images. An
-existing valid cache is reused; a corrupt one is rebuilt.
+existing valid cache is reused; a corrupt one is rebuilt. With --shard I/N it
+caches only the images that shard I of N owns (chosen by content hash, see
+docs/scale.md): the cache that "medqr eval --shard I/N" reads.
 
 Flags:
     --json            (index) print the summary as JSON
@@ -41,11 +45,13 @@ Flags:
     --force           (index) overwrite F
     --size N          (cache) working size (default 256)
     --cache-dir DIR   (cache) cache folder (default $MEDQR_CACHE_DIR or ~/.cache/medqr)
+    --shard I/N       (cache) only the images of shard I of N
 
 Examples:
     medqr dataset index data/samples/kermany_cxr_224
     medqr dataset index -o manifest.json data/samples/kermany_cxr_224
     medqr dataset cache --size 256 data/samples/kermany_cxr_224
+    medqr dataset cache --shard 0/4 data/samples/kermany_cxr_224
 `
 
 func init() {
@@ -66,6 +72,7 @@ type datasetIndexOptions struct {
 type datasetCacheOptions struct {
 	size     int
 	cacheDir string
+	shard    shard.Spec
 }
 
 func runDatasetCommand(ctx context.Context, e *env, args []string) error {
@@ -93,6 +100,7 @@ func runDatasetCommand(ctx context.Context, e *env, args []string) error {
 		fs := newFlagSet("dataset cache")
 		fs.IntVar(&o.size, "size", data.DefaultSize, "")
 		fs.StringVar(&o.cacheDir, "cache-dir", "", "")
+		fs.Var(&o.shard, "shard", "")
 		pos, err := parseInterspersed(fs, args[1:])
 		if err != nil {
 			return err
@@ -205,6 +213,10 @@ func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, src strin
 	m, err := data.Index(src)
 	if err != nil {
 		return withHint(err, "pass a folder of images, a MedMNIST .npz or a manifest written by \"medqr dataset index -o\"")
+	}
+	if o.shard.Enabled() {
+		m = eval.ShardManifest(m, o.shard)
+		e.log.Infof("dataset: shard %s holds %d images", o.shard, len(m.Samples))
 	}
 	path, err := data.BuildCache(m, o.size, o.cacheDir)
 	if err != nil {

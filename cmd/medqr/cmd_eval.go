@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/shard"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -20,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "measure cipher-image statistics, sensitivity and fidelity (research)",
-		usage: `usage: medqr eval [-config FILE] [-set key=value]... [-quick] [-o DIR] [-force] [-no-progress]
+		usage: `usage: medqr eval [-config FILE] [-set key=value]... [-quick] [-o DIR] [-force] [-no-progress] [--shard I/N]
 
 Runs the evaluation harness: NPCR/UACI (plaintext and key sensitivity, with
 the critical values of Wu et al. 2011), global and local Shannon entropy,
@@ -38,6 +39,11 @@ DIR (default results/eval) receives results.json (every number; identical
 for identical config and code), run.json (config, code version, runtime),
 summary.csv, per_image.csv, sensitivity.csv, reference.csv, report.md and
 plots/*.png. An existing results.json is only replaced with -force.
+
+--shard I/N evaluates only the images that shard I of N owns (chosen by
+content hash), streamed from that shard's dataset cache a chunk at a time,
+and writes DIR/partial.json and DIR/shard.json; "medqr merge" combines the
+N shard folders into the files above (docs/scale.md).
 `,
 		run: runEval,
 	})
@@ -50,6 +56,7 @@ type evalOptions struct {
 	out        string
 	force      bool
 	noProgress bool
+	shard      shard.Spec
 }
 
 func runEval(ctx context.Context, e *env, args []string) error {
@@ -61,6 +68,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fl.StringVar(&o.out, "o", "results/eval", "output folder")
 	fl.BoolVar(&o.force, "force", false, "replace existing results in the output folder")
 	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fl.Var(&o.shard, "shard", "run shard I of N (I/N) and write a partial result")
 	rest, err := parseInterspersed(fl, args)
 	if err != nil {
 		return err
@@ -94,6 +102,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return withHint(fmt.Errorf("subject %s is unavailable: %w", n, err), "leave it out with -set subjects=... (available: %v)", eval.SubjectNames())
 		}
 		subs = append(subs, s)
+	}
+	if o.shard.Enabled() {
+		return runEvalShard(ctx, e, o, cfg, subs)
 	}
 	images, err := eval.LoadImages(cfg.Data, "")
 	if err != nil {

@@ -34,6 +34,12 @@ func TestSchemeAttacks(t *testing.T) {
 		{"logistic", "diffusion-strip-cpa", 20, 20, 16, false, true},
 		{"logistic", "keystream-reuse-kpa", 31, 7, 8, false, false},
 		{"cipherimg", "keystream-reuse-kpa", 16, 16, 8, false, false},
+		{"cipherimg", "affine-cca", 16, 16, 8, true, false},
+		{"yang2023", "affine-cca", 1, 1, 8, true, true},
+		{"yang2023", "affine-cca", 33, 19, 8, true, true},
+		{"yang2023", "affine-cca", 33, 19, 8, false, false}, // no decryption oracle
+		{"yang2023", "keystream-reuse-kpa", 33, 19, 8, false, false},
+		{"yang2023", "permutation-cpa", 33, 19, 8, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%dx%d-%d", tt.scheme, tt.attack, tt.w, tt.h, tt.depth), func(t *testing.T) {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/medqr/medqr/codec"
+	"github.com/medqr/medqr/eval/rd"
+	"github.com/medqr/medqr/qr"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -36,16 +39,36 @@ type RDReport struct {
 }
 
 // CompareRD codes imgs with every codec at every level's budget (Budget)
-// and summarises PSNR and SSIM.
+// and summarises PSNR and SSIM, through the one rate-distortion harness
+// (eval/rd) that medqr rd also runs.
 func CompareRD(codecs []codec.Codec, imgs []*image.Gray, workers int) ([]RDRow, error) {
-	var rows []RDRow
+	cfg := rd.Config{Workers: workers}
 	for _, l := range Levels {
+		cfg.Levels = append(cfg.Levels, rd.Level{Level: string(l), Capacity: qr.Capacity(l), Budget: Budget(l)})
+	}
+	for _, c := range codecs {
+		cfg.Methods = append(cfg.Methods, rd.CodecMethod(c))
+	}
+	rep, err := rd.Run(context.Background(), cfg, rd.GrayImages(imgs))
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var rows []RDRow
+	for _, lv := range cfg.Levels {
 		for _, c := range codecs {
-			rs, err := EvalCodec(c, Budget(l), imgs, workers)
-			if err != nil {
-				return nil, err
+			r, cells, ok := rep.Lookup(c.Name(), lv.Level)
+			if !ok {
+				return nil, fmt.Errorf("train: the RD report has no row for %s at %s", c.Name(), lv.Level)
 			}
-			rows = append(rows, RDRow{Codec: c.Name(), Level: string(l), Budget: Budget(l), Summary: Summarize(rs), Images: rs})
+			row := RDRow{Codec: c.Name(), Level: lv.Level, Budget: lv.Budget,
+				Summary: Summary{N: r.Images - r.Fails, Fails: r.Fails}}
+			if row.N > 0 {
+				row.MeanBytes, row.MeanPSNR, row.MedianPSNR, row.MeanSSIM, row.MedianSSIM = r.MeanBytes, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.MedianSSIM
+			}
+			for i, cell := range cells {
+				row.Images = append(row.Images, ImageResult{Index: i, Bytes: cell.Bytes, PSNR: cell.PSNR, SSIM: cell.SSIM, Err: cell.Fail})
+			}
+			rows = append(rows, row)
 		}
 	}
 	return rows, nil

@@ -14,7 +14,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 
-	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval/rd"
 )
 
@@ -86,7 +85,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	fs.Var(&limits, "limit", "CODEC=N: only the first N images for CODEC")
 	fs.IntVar(&workers, "j", 0, "parallel workers (0: GOMAXPROCS)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress bar")
-	fs.StringVar(&cacheDir, "cache", filepath.Join(data.DefaultCacheDir(), "rd"), "result cache of the external tools (\"\": none)")
+	fs.StringVar(&cacheDir, "cache", rd.DefaultCache(), "result cache of the external tools (\"\": none)")
 	fs.StringVar(&out, "o", "", "output folder")
 	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset (folder, .npz or manifest)")
 	fs.StringVar(&split, "split", "test", "split: train, val, test or all")

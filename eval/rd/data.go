@@ -2,6 +2,7 @@ package rd
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/medqr/medqr/data"
 )
@@ -33,3 +34,7 @@ func LoadImages(src, split string, n int) ([]Image, error) {
 	}
 	return out, nil
 }
+
+// DefaultCache is the result cache medqr rd and training's RD tables use
+// unless told otherwise: rd under the data cache (data.DefaultCacheDir).
+func DefaultCache() string { return filepath.Join(data.DefaultCacheDir(), "rd") }

@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -573,4 +574,33 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Lookup returns one method's summary row at one level and its cells in
+// image order (the method's subset of the images); ok is false when the
+// report has no such row.
+func (r *Report) Lookup(codec, level string) (row Row, cells []Cell, ok bool) {
+	for _, s := range r.Summary {
+		if s.Codec == codec && s.Level == level {
+			row, ok = s, true
+		}
+	}
+	if !ok {
+		return Row{}, nil, false
+	}
+	for _, c := range r.Cells {
+		if c.Codec == codec && c.Level == level {
+			cells = append(cells, c)
+		}
+	}
+	return row, cells, true
+}
+
+// GrayImages names plain images by their index ("0", "1", ...) for Run.
+func GrayImages(imgs []*image.Gray) []Image {
+	out := make([]Image, len(imgs))
+	for i, g := range imgs {
+		out[i] = Image{Name: strconv.Itoa(i), Img: g}
+	}
+	return out
 }

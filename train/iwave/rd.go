@@ -1,21 +1,19 @@
 package iwave
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/medqr/medqr/codec"
-	"github.com/medqr/medqr/eval"
-	"github.com/medqr/medqr/internal/extcodec"
+	"github.com/medqr/medqr/eval/rd"
+	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/train"
 )
 
@@ -43,128 +41,53 @@ type RDReport struct {
 	Rows        []RDRow `json:"rows"`
 }
 
-type coder struct {
-	name string
-	fit  func(g *image.Gray, budget int) (*image.Gray, int, error)
-}
-
-func viaCodec(name string) (coder, error) {
-	c, err := codec.ByName(name)
-	if err != nil {
-		return coder{}, err
-	}
-	return coder{name, func(g *image.Gray, b int) (*image.Gray, int, error) {
-		p, err := c.Encode(g, b)
-		if err != nil {
-			return nil, 0, err
-		}
-		d, err := c.Decode(p)
-		if err != nil {
-			return nil, 0, err
-		}
-		out := image.NewGray(d.Bounds())
-		for y := 0; y < out.Rect.Dy(); y++ {
-			for x := 0; x < out.Rect.Dx(); x++ {
-				out.Set(x, y, d.At(d.Bounds().Min.X+x, d.Bounds().Min.Y+y))
-			}
-		}
-		return out, len(p), nil
-	}}, nil
-}
-
 // RD codes imgs with iwave, learned and Go jpeg (with ext, also libjpeg
 // and JPEG 2000 through their Debian tools, fitted to the same budgets) at
-// the four QR v40 budgets of package train.
+// the four QR v40 budgets of package train, through the one
+// rate-distortion harness (eval/rd) that medqr rd also runs; the external
+// tools' results come from its cache (rd.DefaultCache) when they are there.
 func RD(imgs []*image.Gray, ext bool, log logrus.FieldLogger) (RDReport, error) {
 	start := time.Now()
-	var coders []coder
-	for _, n := range []string{"iwave", "learned", "jpeg"} {
-		c, err := viaCodec(n)
-		if err != nil {
-			return RDReport{}, err
-		}
-		coders = append(coders, c)
-	}
+	names := []string{"iwave", "learned", "jpeg"}
 	if ext {
-		for _, t := range extcodec.Tools() {
-			if t.Name != "libjpeg" && t.Name != "jpeg2000" {
-				continue
-			}
-			if err := t.Available(); err != nil {
-				return RDReport{}, err
-			}
-			coders = append(coders, coder{t.Name, func(g *image.Gray, b int) (*image.Gray, int, error) {
-				r, err := t.Fit(g, b)
-				if err != nil {
-					return nil, 0, err
-				}
-				return r.Image, r.Bytes, nil
-			}})
-		}
+		names = append(names, "libjpeg", "jpeg2000")
+	}
+	methods, err := rd.Methods(names)
+	if err != nil {
+		return RDReport{}, err
+	}
+	cfg := rd.Config{Methods: methods, Workers: 2, Cache: rd.DefaultCache()}
+	for _, l := range train.Levels {
+		cfg.Levels = append(cfg.Levels, rd.Level{Level: string(l), Capacity: qr.Capacity(l), Budget: train.Budget(l)})
+	}
+	r, err := rd.Run(context.Background(), cfg, rd.GrayImages(imgs))
+	if err != nil {
+		return RDReport{}, err
 	}
 	rep := RDReport{Images: len(imgs), CodeVersion: train.CodeVersion()}
-	for _, l := range train.Levels {
-		b := train.Budget(l)
-		for _, c := range coders {
-			row := RDRow{Codec: c.name, Level: string(l), Budget: b}
-			psnr := make([]float64, len(imgs))
-			ssim := make([]float64, len(imgs))
-			bytes := make([]int, len(imgs))
-			fail := make([]bool, len(imgs))
-			var wg sync.WaitGroup
-			sem := make(chan struct{}, 2)
-			for i, g := range imgs {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					d, n, err := c.fit(g, b)
-					if err != nil {
-						fail[i] = true
-						return
-					}
-					psnr[i], ssim[i], bytes[i] = eval.PSNR(g, d), eval.SSIM(g, d), n
-				}()
+	for _, lv := range cfg.Levels {
+		for _, m := range methods {
+			s, cells, ok := r.Lookup(m.Name, lv.Level)
+			if !ok {
+				return RDReport{}, fmt.Errorf("iwave: the RD report has no row for %s at %s", m.Name, lv.Level)
 			}
-			wg.Wait()
-			var ps, ss []float64
-			for i := range imgs {
-				if fail[i] {
-					row.Fails++
-					continue
+			row := RDRow{Codec: m.Name, Level: lv.Level, Budget: lv.Budget, Fails: s.Fails}
+			for _, c := range cells {
+				if c.Fail == "" {
+					row.PSNR = append(row.PSNR, c.PSNR)
 				}
-				ps, ss = append(ps, psnr[i]), append(ss, ssim[i])
-				row.MeanBytes += float64(bytes[i])
 			}
-			if k := float64(len(ps)); k > 0 {
-				row.MeanBytes /= k
-				row.MeanPSNR, row.MedianPSNR = meanMedian(ps)
-				row.MeanSSIM, row.MedianSSIM = meanMedian(ss)
+			if len(row.PSNR) > 0 {
+				row.MeanBytes, row.MeanPSNR, row.MedianPSNR, row.MeanSSIM, row.MedianSSIM = s.MeanBytes, s.MeanPSNR, s.MedianPSNR, s.MeanSSIM, s.MedianSSIM
 			}
-			row.PSNR = ps
 			rep.Rows = append(rep.Rows, row)
 			if log != nil {
-				log.Infof("rd: %s %s %d B: PSNR %.2f dB, SSIM %.4f (%d fails)", l, c.name, b, row.MeanPSNR, row.MeanSSIM, row.Fails)
+				log.Infof("rd: %s %s %d B: PSNR %.2f dB, SSIM %.4f (%d fails)", lv.Level, m.Name, lv.Budget, row.MeanPSNR, row.MeanSSIM, row.Fails)
 			}
 		}
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
-}
-
-func meanMedian(v []float64) (float64, float64) {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	var m float64
-	for _, x := range s {
-		m += x
-	}
-	n := len(s)
-	med := s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return m / float64(n), med
 }
 
 // WriteRD writes rd.json, rd.md and rd.csv into dir.

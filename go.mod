@@ -3,6 +3,7 @@ module github.com/medqr/medqr
 go 1.26.0
 
 require (
+	go.yaml.in/yaml/v3 v3.0.5
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24
 )

@@ -11,6 +11,7 @@ import (
 
 	_ "github.com/medqr/medqr/cipherimg/arnold"
 	_ "github.com/medqr/medqr/cipherimg/logistic"
+	_ "github.com/medqr/medqr/cipherimg/wang2020"
 	_ "github.com/medqr/medqr/cipherimg/yang2023"
 )
 

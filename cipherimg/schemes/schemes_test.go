@@ -9,7 +9,7 @@ import (
 
 func TestNames(t *testing.T) {
 	names := schemes.Names()
-	for _, want := range []string{"cipherimg", "arnold", "logistic", "yang2023"} {
+	for _, want := range []string{"cipherimg", "arnold", "logistic", "wang2020", "yang2023"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("Names() = %v, missing %s", names, want)
 		}

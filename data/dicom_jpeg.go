@@ -12,7 +12,8 @@ import (
 // jpegFrameRaw decodes a frame of the JPEG family (baseline, extended 8-
 // and 12-bit, lossless process 14 with any selection value) with
 // internal/jpegx, to little-endian words of f.bitsAlloc bits. Colour
-// frames come out as interleaved RGB, as GDCM writes them.
+// frames come out interleaved as the JPEG stores them: YCbCr (which GDCM
+// labels YBR_FULL) or, for an Adobe RGB JPEG, RGB.
 func jpegFrameRaw(data []byte, f frameSpec) ([]byte, error) {
 	fi, err := jpegx.Probe(data)
 	if err != nil {
@@ -43,6 +44,20 @@ func jpegFrameRaw(data []byte, f frameSpec) ([]byte, error) {
 			row := g.Pix[g.PixOffset(0, y):]
 			for x := 0; x < f.cols; x++ {
 				putWords(out, y*f.cols+x, int32(row[x]), f.bitsAlloc)
+			}
+		}
+	case *image.YCbCr:
+		// GDCM keeps JPEG colour in YCbCr (Photometric YBR_FULL): Y exact,
+		// chroma upsampled here by replication where libjpeg interpolates.
+		if f.spp != 3 {
+			return nil, formatErr("dicom", nil, "colour JPEG frame for %d sample per pixel", f.spp)
+		}
+		for y := 0; y < f.rows; y++ {
+			for x := 0; x < f.cols; x++ {
+				i, yi, ci := 3*(y*f.cols+x), g.YOffset(x, y), g.COffset(x, y)
+				putWords(out, i, int32(g.Y[yi]), f.bitsAlloc)
+				putWords(out, i+1, int32(g.Cb[ci]), f.bitsAlloc)
+				putWords(out, i+2, int32(g.Cr[ci]), f.bitsAlloc)
 			}
 		}
 	default:

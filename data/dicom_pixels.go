@@ -130,14 +130,15 @@ func (h *dicomHeader) word(raw []byte, k int) uint32 {
 }
 
 // rawPhotometric is the colour space of the frame rawFrame returned: the
-// JPEG decoder gives RGB whatever the header says, OpenJPEG applies the
-// inverse component transform of YBR_ICT and YBR_RCT.
+// DCT JPEG decoder gives full-resolution YCbCr for YBR_FULL_422 and
+// YBR_FULL, OpenJPEG applies the inverse component transform of YBR_ICT
+// and YBR_RCT, RLE frames come out interleaved.
 func (h *dicomHeader) rawPhotometric() string {
 	pm := h.meta.Photometric
 	switch h.meta.TransferSyntaxUID {
-	case tsJPEGBase, tsJPEGExt, tsJPEGLossless14, tsJPEGLosslessS1:
-		if h.spp == 3 {
-			return "RGB"
+	case tsJPEGBase, tsJPEGExt:
+		if h.spp == 3 && pm != "RGB" {
+			return "YBR_FULL" // see jpegFrameRaw
 		}
 	case tsJ2KLossless, tsJ2K, tsHTJ2KLossless, tsHTJ2KRPCL, tsHTJ2K:
 		if pm == "YBR_ICT" || pm == "YBR_RCT" {
@@ -181,7 +182,7 @@ func (h *dicomHeader) frameSamples(raw []byte) ([]int32, error) {
 			}
 		}
 	default:
-		planar := h.planar == 1 && !h.pixels.IsEncapsulated || h.planar == 1 && h.meta.TransferSyntaxUID == tsRLE
+		planar := h.planar == 1 && !h.pixels.IsEncapsulated
 		comp := func(i, c int) int32 {
 			if planar {
 				return h.unpack(h.word(raw, c*n+i))

@@ -68,7 +68,7 @@ func (h *dicomHeader) rawFrame(file []byte, n int, o LoadOptions) ([]byte, error
 	f := h.frameSpec(o)
 	switch uid {
 	case tsRLE:
-		return rleFrameRaw(data, f, h.planar)
+		return rleFrameRaw(data, f)
 	case tsJPEGBase, tsJPEGExt, tsJPEGLossless14, tsJPEGLosslessS1:
 		return jpegFrameRaw(data, f)
 	}

@@ -42,7 +42,7 @@ func decodeRaw(b []byte, o LoadOptions) (r *RawFrame, err error) {
 		return nil, err
 	}
 	planar := 0
-	if h.spp > 1 && (h.meta.TransferSyntaxUID == tsRLE || !h.pixels.IsEncapsulated) {
+	if h.spp > 1 && !h.pixels.IsEncapsulated {
 		planar = h.planar
 	}
 	return &RawFrame{Meta: h.meta, SamplesPerPixel: h.spp, PlanarConfiguration: planar, Data: raw}, nil

@@ -84,9 +84,9 @@ func unpackBits(src []byte, n int) ([]byte, error) {
 
 // rleFrameRaw decodes an RLE Lossless frame to little-endian words of
 // f.bitsAlloc bits: one segment per byte of each sample, most significant
-// byte first, components in order; samples are interleaved unless the
-// header says Planar Configuration 1.
-func rleFrameRaw(data []byte, f frameSpec, planar int) ([]byte, error) {
+// byte first, components in order (PS3.5 G.2). Samples come out
+// interleaved, whatever the Planar Configuration, as GDCM writes them.
+func rleFrameRaw(data []byte, f frameSpec) ([]byte, error) {
 	if err := checkPixels(f.cols, f.rows, 1, f.maxPixels); err != nil {
 		return nil, err
 	}
@@ -100,9 +100,6 @@ func rleFrameRaw(data []byte, f frameSpec, planar int) ([]byte, error) {
 	for c := 0; c < f.spp; c++ {
 		for i := 0; i < n; i++ {
 			dst := i*f.spp + c
-			if planar == 1 {
-				dst = c*n + i
-			}
 			for k := 0; k < bps; k++ {
 				// Little-endian word: the most significant segment goes last.
 				out[dst*bps+bps-1-k] = segs[c*bps+k][i]

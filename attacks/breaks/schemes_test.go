@@ -40,6 +40,10 @@ func TestSchemeAttacks(t *testing.T) {
 		{"yang2023", "affine-cca", 33, 19, 8, false, false}, // no decryption oracle
 		{"yang2023", "keystream-reuse-kpa", 33, 19, 8, false, false},
 		{"yang2023", "permutation-cpa", 33, 19, 8, false, false},
+		{"wang2020", "dna-sbox-cpa", 1, 1, 8, false, true},
+		{"wang2020", "dna-sbox-cpa", 1, 9, 8, false, true},
+		{"wang2020", "dna-sbox-cpa", 23, 17, 8, false, true},
+		{"wang2020", "keystream-reuse-kpa", 23, 17, 8, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%dx%d-%d", tt.scheme, tt.attack, tt.w, tt.h, tt.depth), func(t *testing.T) {

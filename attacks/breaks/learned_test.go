@@ -1,0 +1,84 @@
+package breaks_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"slices"
+	"testing"
+
+	"github.com/medqr/medqr/attacks/breaks"
+	"github.com/medqr/medqr/attacks/oracle/keyed"
+	"github.com/medqr/medqr/cipherimg"
+)
+
+// TestLearnedAttacks runs the attacks on the learned baselines against
+// targets whose plaintext the attacks never saw, and checks every claim
+// against the truth: deepkeygen and lstm fall to one known pair, sae to
+// 1 + ceil(log_256 N) chosen plaintexts, and the single-keystream attack
+// claims nothing against sae.
+func TestLearnedAttacks(t *testing.T) {
+	tests := []struct {
+		scheme, attack string
+		w, h           int
+		wantFull       bool
+		wantQueries    int // chosen plaintexts, verification included
+	}{
+		{"deepkeygen", "keystream-reuse-kpa", 1, 1, true, 2},
+		{"deepkeygen", "keystream-reuse-kpa", 256, 256, true, 2},
+		{"deepkeygen", "keystream-reuse-kpa", 300, 257, true, 2},
+		{"lstm", "keystream-reuse-kpa", 1, 1, true, 2},
+		{"lstm", "keystream-reuse-kpa", 256, 256, true, 2},
+		{"lstm", "keystream-reuse-kpa", 37, 11, true, 2},
+		{"sae", "diffusion-strip-cpa", 1, 1, true, 3},
+		{"sae", "diffusion-strip-cpa", 256, 256, true, 4},
+		{"sae", "diffusion-strip-cpa", 300, 257, true, 5},
+		{"sae", "keystream-reuse-kpa", 64, 64, false, 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%s/%dx%d", tt.scheme, tt.attack, tt.w, tt.h), func(t *testing.T) {
+			s, err := cipherimg.Lookup(tt.scheme)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a breaks.Attack
+			for _, b := range breaks.For(tt.scheme) {
+				if b.Name() == tt.attack {
+					a = b
+				}
+			}
+			if a == nil {
+				t.Fatalf("no attack %s for %s", tt.attack, tt.scheme)
+			}
+			key := testKey(99)
+			plain := noise(11, tt.w, tt.h, 8)
+			target, err := cipherimg.EncryptWith(s, plain, key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := keyed.New(s, key, keyed.Policy{Target: target, Known: []image.Image{noise(12, tt.w, tt.h, 8)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := breaks.Run(context.Background(), a, o, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact := false
+			if r.Recovered != nil {
+				got, _, _, _, _ := cipherimg.Pixels(r.Recovered)
+				want, _, _, _, _ := cipherimg.Pixels(plain)
+				exact = slices.Equal(got, want)
+			}
+			if r.Full && !exact {
+				t.Fatalf("full recovery claimed but the image is wrong (%s)", r.Note)
+			}
+			if exact != tt.wantFull || r.Full != tt.wantFull {
+				t.Fatalf("exact %v, claimed %v, want %v (%s; queries %+v)", exact, r.Full, tt.wantFull, r.Note, r.Queries)
+			}
+			if tt.wantFull && r.Queries.Encryptions > tt.wantQueries {
+				t.Errorf("%d chosen plaintexts, want at most %d (%+v)", r.Queries.Encryptions, tt.wantQueries, r.Queries)
+			}
+		})
+	}
+}

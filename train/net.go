@@ -103,6 +103,10 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	}
 	convNB := func(x *G.Node, name string, stride int) *G.Node { return convB(x, name, "", stride) }
 	conv := func(x *G.Node, name string, stride int) *G.Node { return convB(x, name, name, stride) }
+	// convAct is act(conv(x)) in one op
+	convAct := func(x *G.Node, name string, stride int) *G.Node {
+		return must(nnops.Conv2dLeaky(x, byName[name+".w"], byName[name+".b"], stride, 1, slope))
+	}
 	shuffle := func(x *G.Node) *G.Node {
 		s := x.Shape()
 		b, c, h, wd := s[0], s[1]/4, s[2], s[3]
@@ -114,7 +118,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		for i := 0; i < cfg.RevBlocks; i++ {
 			res := func(f string, x *G.Node) *G.Node {
 				nm := fmt.Sprintf("%s.%d.%s", prefix, i, f)
-				return conv(act(conv(x, nm+"1", 1)), nm+"2", 1)
+				return conv(convAct(x, nm+"1", 1), nm+"2", 1)
 			}
 			a = must(G.Add(a, res("f", b)))
 			b = must(G.Add(b, res("g", a)))
@@ -123,10 +127,10 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	}
 
 	// encoder
-	h := act(conv(n.X, "enc1", 2))
-	h = act(conv(h, "enc2", 2))
-	a := act(conv(h, "enc3a", 2))
-	b := act(conv(h, "enc3b", 2))
+	h := convAct(n.X, "enc1", 2)
+	h = convAct(h, "enc2", 2)
+	a := convAct(h, "enc3a", 2)
+	b := convAct(h, "enc3b", 2)
 	a, b = rev("encrev", a, b)
 	y := must(G.Add(convB(a, "enc4a", "enc4", s4), convNB(b, "enc4b", s4)))
 	if cfg.Linear {
@@ -141,16 +145,16 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	yq := must(G.HadamardProd(must(G.Add(y, n.Noise)), n.Mask))
 	// decoder
 	if f == 8 {
-		a = act(conv(yq, "dec1a", 1))
-		b = act(conv(yq, "dec1b", 1))
+		a = convAct(yq, "dec1a", 1)
+		b = convAct(yq, "dec1b", 1)
 	} else {
-		a = shuffle(act(conv(yq, "dec1a", 1)))
-		b = shuffle(act(conv(yq, "dec1b", 1)))
+		a = shuffle(convAct(yq, "dec1a", 1))
+		b = shuffle(convAct(yq, "dec1b", 1))
 	}
 	a, b = rev("decrev", a, b)
 	h = must(G.Add(convB(a, "dec2a", "dec2", 1), convNB(b, "dec2b", 1)))
 	h = shuffle(act(h))
-	h = shuffle(act(conv(h, "dec3", 1)))
+	h = shuffle(convAct(h, "dec3", 1))
 	n.Xhat = shuffle(conv(h, "dec4", 1))
 	if cfg.Linear {
 		// depth-to-space: (B,f*f,h,w) -> (B,1,f,f,h,w) -> (B,1,h,f,w,f) -> (B,1,H,W)

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/model/iwave"
+	"github.com/medqr/medqr/train/internal/nnops"
 )
 
 // Net is the post-filter's training graph: input planes X (batch x 2 x
@@ -55,10 +56,10 @@ func NewNet(cfg iwave.FilterConfig, batch, size int, init map[string][]float32, 
 	n.T = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 1, size, size), G.WithName("target"), G.WithInit(G.Zeroes()))
 	h := n.X
 	for l := range shapes {
-		h = must(G.Conv2d(h, n.Params[2*l], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}))
-		h = must(G.BroadcastAdd(h, n.Params[2*l+1], nil, []byte{0, 2, 3}))
 		if l < len(shapes)-1 {
-			h = must(G.LeakyRelu(h, cfg.Leak))
+			h = must(nnops.Conv2dLeaky(h, n.Params[2*l], n.Params[2*l+1], 1, 1, cfg.Leak))
+		} else {
+			h = must(nnops.Conv2d(h, n.Params[2*l], n.Params[2*l+1], 1, 1))
 		}
 	}
 	n.Out = h

@@ -21,6 +21,8 @@ type geom struct {
 	ho, wo          int // output
 	kk, n, bn       int // cin*k*k, ho*wo, b*n
 	bias, wantDX    bool
+	act             bool    // leaky ReLU after the bias
+	slope           float32 // its negative slope
 	id              uint64
 }
 
@@ -39,12 +41,26 @@ type convOp struct {
 // broadcast addition computes it. The gradient with respect to x is only
 // built when x is not an input node of the graph (data needs none).
 func Conv2d(x, w, b *G.Node, stride, pad int) (*G.Node, error) {
+	return conv2d(x, w, b, stride, pad, false, 0)
+}
+
+// Conv2dLeaky is Conv2d followed by a leaky ReLU of the given negative
+// slope (0 <= slope < 1), fused into the same op: its gradient masks the
+// incoming gradient by the output's sign.
+func Conv2dLeaky(x, w, b *G.Node, stride, pad int, slope float64) (*G.Node, error) {
+	if !(slope >= 0 && slope < 1) {
+		return nil, fmt.Errorf("nnops: leaky slope %v out of [0, 1)", slope)
+	}
+	return conv2d(x, w, b, stride, pad, true, float32(slope))
+}
+
+func conv2d(x, w, b *G.Node, stride, pad int, act bool, slope float32) (*G.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 4 || len(ws) != 4 || ws[2] != ws[3] || ws[1] != xs[1] || stride < 1 || pad < 0 {
 		return nil, fmt.Errorf("nnops: conv of %v with kernel %v (stride %d, pad %d) not supported", xs, ws, stride, pad)
 	}
 	g := geom{b: xs[0], cin: xs[1], h: xs[2], w: xs[3], cout: ws[0], k: ws[2], s: stride, pad: pad,
-		wantDX: x.Op() != nil, id: opSeq.Add(1)}
+		wantDX: x.Op() != nil, act: act, slope: slope, id: opSeq.Add(1)}
 	g.ho = (g.h+2*pad-g.k)/stride + 1
 	g.wo = (g.w+2*pad-g.k)/stride + 1
 	if g.ho < 1 || g.wo < 1 {
@@ -90,7 +106,7 @@ func (op *convOp) WriteHash(h hash.Hash) {
 }
 func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
-	return fmt.Sprintf("nnops.Conv2d<k%d s%d p%d %d->%d>", op.k, op.s, op.pad, op.cin, op.cout)
+	return fmt.Sprintf("nnops.Conv2d<k%d s%d p%d %d->%d act=%v>", op.k, op.s, op.pad, op.cin, op.cout, op.act)
 }
 
 func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
@@ -120,13 +136,22 @@ func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
 		for c := 0; c < op.cout; c++ {
 			dst := y[(i*op.cout+c)*op.n : (i*op.cout+c+1)*op.n]
 			src := op.tmp[c*op.bn+i*op.n : c*op.bn+(i+1)*op.n]
-			if b == nil {
-				copy(dst, src)
+			var bc float32
+			if b != nil {
+				bc = b[c]
+			}
+			if !op.act {
+				for j, v := range src {
+					dst[j] = v + bc
+				}
 				continue
 			}
-			bc := b[c]
 			for j, v := range src {
-				dst[j] = v + bc
+				v += bc
+				if v < 0 {
+					v *= op.slope
+				}
+				dst[j] = v
 			}
 		}
 	})
@@ -194,18 +219,20 @@ func (op *convOp) DiffWRT(n int) []bool {
 }
 
 func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	// Every gradient op reads the output too (the activation's mask), so
+	// gorgonia keeps it intact until they have run.
 	out := make(G.Nodes, len(inputs))
 	var err error
 	if op.wantDX {
-		if out[0], err = G.ApplyOp(&convGradOp{fwd: op, which: gradX}, inputs[1], grad); err != nil {
+		if out[0], err = G.ApplyOp(&convGradOp{fwd: op, which: gradX}, inputs[1], output, grad); err != nil {
 			return nil, err
 		}
 	}
-	if out[1], err = G.ApplyOp(&convGradOp{fwd: op, which: gradW}, inputs[0], grad); err != nil {
+	if out[1], err = G.ApplyOp(&convGradOp{fwd: op, which: gradW}, inputs[0], output, grad); err != nil {
 		return nil, err
 	}
 	if op.bias {
-		if out[2], err = G.ApplyOp(&convGradOp{fwd: op, which: gradB}, grad); err != nil {
+		if out[2], err = G.ApplyOp(&convGradOp{fwd: op, which: gradB}, output, grad); err != nil {
 			return nil, err
 		}
 	}

@@ -24,7 +24,7 @@ func randT(rng *rand.Rand, shape ...int) *tensor.Dense {
 
 // convGraph builds loss = sum(conv(x0 * 1, w) (+ b) * r) with gorgonia's
 // Conv2d or ours and returns the loss value and the gradients of x0, w, b.
-func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad int) (loss float32, grads [][]float32) {
+func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad int, slope float64) (loss float32, grads [][]float32) {
 	t.Helper()
 	g := G.NewGraph()
 	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(x0.Shape()...), G.WithName("x0"), G.WithValue(x0.Clone()))
@@ -35,12 +35,18 @@ func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad i
 	k := w.Shape()[2]
 	var y *G.Node
 	var err error
-	if ours {
+	switch {
+	case ours && slope < 0:
 		y, err = Conv2d(x, wn, bn, stride, pad)
-	} else {
+	case ours:
+		y, err = Conv2dLeaky(x, wn, bn, stride, pad, slope)
+	default:
 		y, err = G.Conv2d(x, wn, tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
 		if err == nil {
 			y, err = G.BroadcastAdd(y, bn, nil, []byte{0, 2, 3})
+		}
+		if err == nil && slope >= 0 {
+			y, err = G.LeakyRelu(y, slope)
 		}
 	}
 	if err != nil {
@@ -84,26 +90,28 @@ func TestConv2dMatchesGorgonia(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
-			ho := (c.h+2*c.pad-c.k)/c.stride + 1
-			wo := (c.w+2*c.pad-c.k)/c.stride + 1
-			x := randT(rng, c.b, c.cin, c.h, c.w)
-			w := randT(rng, c.cout, c.cin, c.k, c.k)
-			b := randT(rng, 1, c.cout, 1, 1)
-			r := randT(rng, c.b, c.cout, ho, wo)
-			l1, g1 := convGraph(t, false, x, w, b, r, c.stride, c.pad)
-			l2, g2 := convGraph(t, true, x, w, b, r, c.stride, c.pad)
-			if d := math.Abs(float64(l1 - l2)); d > 1e-4*(1+math.Abs(float64(l1))) {
-				t.Fatalf("loss %v (ours) vs %v (gorgonia)", l2, l1)
-			}
-			for i, name := range []string{"x", "w", "b"} {
-				for j := range g1[i] {
-					if d := math.Abs(float64(g1[i][j] - g2[i][j])); d > 1e-4*(1+math.Abs(float64(g1[i][j]))) {
-						t.Fatalf("d%s[%d] = %v (ours) vs %v (gorgonia)", name, j, g2[i][j], g1[i][j])
+		for _, slope := range []float64{-1, 0.1} {
+			t.Run(fmt.Sprintf("%+v/slope=%v", c, slope), func(t *testing.T) {
+				ho := (c.h+2*c.pad-c.k)/c.stride + 1
+				wo := (c.w+2*c.pad-c.k)/c.stride + 1
+				x := randT(rng, c.b, c.cin, c.h, c.w)
+				w := randT(rng, c.cout, c.cin, c.k, c.k)
+				b := randT(rng, 1, c.cout, 1, 1)
+				r := randT(rng, c.b, c.cout, ho, wo)
+				l1, g1 := convGraph(t, false, x, w, b, r, c.stride, c.pad, slope)
+				l2, g2 := convGraph(t, true, x, w, b, r, c.stride, c.pad, slope)
+				if d := math.Abs(float64(l1 - l2)); d > 1e-4*(1+math.Abs(float64(l1))) {
+					t.Fatalf("loss %v (ours) vs %v (gorgonia)", l2, l1)
+				}
+				for i, name := range []string{"x", "w", "b"} {
+					for j := range g1[i] {
+						if d := math.Abs(float64(g1[i][j] - g2[i][j])); d > 1e-4*(1+math.Abs(float64(g1[i][j]))) {
+							t.Fatalf("d%s[%d] = %v (ours) vs %v (gorgonia)", name, j, g2[i][j], g1[i][j])
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

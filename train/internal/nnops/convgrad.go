@@ -12,9 +12,9 @@ import (
 )
 
 const (
-	gradX = iota // inputs (w, dy): dL/dx
-	gradW        // inputs (x, dy): dL/dw, from the forward pass's columns
-	gradB        // inputs (dy): dL/db
+	gradX = iota // inputs (w, y, dy): dL/dx
+	gradW        // inputs (x, y, dy): dL/dw, from the forward pass's columns
+	gradB        // inputs (y, dy): dL/db
 )
 
 // convGradOp is one gradient of a convOp.
@@ -28,9 +28,9 @@ type convGradOp struct {
 
 func (op *convGradOp) Arity() int {
 	if op.which == gradB {
-		return 1
+		return 2
 	}
-	return 2
+	return 3
 }
 func (op *convGradOp) Type() hm.Type                                  { return tensorType(op.Arity()) }
 func (op *convGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
@@ -69,23 +69,38 @@ func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	out := op.out.Data().([]float32)
+	y, err := f32(inputs[len(inputs)-2], f.b*f.cout*f.n)
+	if err != nil {
+		return nil, err
+	}
+	// dyc = dy (masked by the activation's derivative), as cout x bn
+	forImages(f.b, f.cout*f.n, func(i int) {
+		for c := 0; c < f.cout; c++ {
+			dst := op.dyc[c*f.bn+i*f.n : c*f.bn+(i+1)*f.n]
+			src := dy[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
+			if !f.act {
+				copy(dst, src)
+				continue
+			}
+			yy := y[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
+			for j, v := range src {
+				if yy[j] <= 0 {
+					v *= f.slope
+				}
+				dst[j] = v
+			}
+		}
+	})
 	if op.which == gradB {
 		for c := 0; c < f.cout; c++ {
 			var s float32
-			for i := 0; i < f.b; i++ {
-				for _, v := range dy[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n] {
-					s += v
-				}
+			for _, v := range op.dyc[c*f.bn : (c+1)*f.bn] {
+				s += v
 			}
 			out[c] = s
 		}
 		return op.out, nil
 	}
-	forImages(f.b, f.cout*f.n, func(i int) {
-		for c := 0; c < f.cout; c++ {
-			copy(op.dyc[c*f.bn+i*f.n:c*f.bn+(i+1)*f.n], dy[(i*f.cout+c)*f.n:(i*f.cout+c+1)*f.n])
-		}
-	})
 	if op.which == gradW {
 		if f.col == nil {
 			return nil, fmt.Errorf("nnops: weight gradient before the forward pass")

@@ -31,7 +31,7 @@ func Units(cfg Config, n, s int) int {
 // parallel is stored by index. progress (may be nil) is called with the
 // number of units finished since the last call.
 func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progress func(int)) (*Results, error) {
-	return run(ctx, cfg, images, subs, progress, nil)
+	return run(ctx, cfg, images, subs, progress, nil, nil)
 }
 
 // run is Run restricted to the images i with owned(i) (nil: all), for
@@ -39,8 +39,10 @@ func Run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 // names (Gray may be nil). Per-image rows and trials of images not owned
 // stay zero; every owned row and trial is the one Run computes, because
 // keys, nonces and draws depend on the image's index in images, never on
-// what else runs.
-func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progress func(int), owned func(i int) bool) (*Results, error) {
+// what else runs. nulls (may be nil) carries the simulated and exact null
+// distributions from one call to the next, so that a run in chunks
+// computes them once.
+func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progress func(int), owned func(i int) bool, nulls *Nulls) (*Results, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -69,8 +71,11 @@ func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	if progress == nil {
 		progress = func(int) {}
 	}
+	if nulls == nil {
+		nulls = NewNulls()
+	}
 	r := &runner{cfg: cfg, images: images, w: w, h: h, progress: progress,
-		entropyNull: map[int][2]float64{}, localNull: map[int]*LocalNull{}}
+		entropyNull: nulls.entropy, localNull: nulls.local}
 	res := &Results{Schema: ResultsSchema, Config: cfg}
 	for _, im := range images {
 		res.Images = append(res.Images, im.Name)

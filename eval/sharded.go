@@ -89,6 +89,19 @@ type PartialFirstOut struct {
 	H       int    `json:"h"`
 }
 
+// Nulls caches the null distributions of a run (exact entropy moments and
+// simulated local-entropy nulls, both pure functions of the config and the
+// sizes) across the chunks of a streamed run.
+type Nulls struct {
+	entropy map[int][2]float64
+	local   map[int]*LocalNull
+}
+
+// NewNulls returns an empty cache.
+func NewNulls() *Nulls {
+	return &Nulls{entropy: map[int][2]float64{}, local: map[int]*LocalNull{}}
+}
+
 // DefaultChunk is the number of images RunShard holds at once.
 const DefaultChunk = 256
 
@@ -141,9 +154,10 @@ func RunShard(ctx context.Context, cfg Config, src Source, subs []Subject, s sha
 			PlainTrials: []int{}, PlainSens: []Trial{}, KeyTrials: []int{}, KeySens: []Trial{}, PerImage: []ImageStats{}})
 	}
 	p.Plaintext = []ImageStats{}
+	nulls := NewNulls()
 	// a shard that owns nothing still writes the reference values
 	if len(p.Owned) == 0 {
-		res, err := run(ctx, cfg, images, subs, progress, func(int) bool { return false })
+		res, err := run(ctx, cfg, images, subs, progress, func(int) bool { return false }, nulls)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +175,7 @@ func RunShard(ctx context.Context, cfg Config, src Source, subs []Subject, s sha
 			images[i].Gray = g
 			in[i] = true
 		}
-		res, err := run(ctx, cfg, images, subs, progress, func(i int) bool { return in[i] })
+		res, err := run(ctx, cfg, images, subs, progress, func(i int) bool { return in[i] }, nulls)
 		if err != nil {
 			return nil, err
 		}

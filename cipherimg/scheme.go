@@ -59,6 +59,29 @@ type SchemeInfo struct {
 	Trained bool
 }
 
+// DepthText says which depths the scheme covers: "8-bit" or "8- and
+// 16-bit".
+func (i SchemeInfo) DepthText() string {
+	if len(i.Depths) == 1 {
+		return fmt.Sprintf("%d-bit", i.Depths[0])
+	}
+	t := ""
+	for j, d := range i.Depths {
+		switch {
+		case j == 0:
+		case j == len(i.Depths)-1:
+			t += " and "
+		default:
+			t += ", "
+		}
+		t += fmt.Sprint(d)
+		if j < len(i.Depths)-1 {
+			t += "-"
+		}
+	}
+	return t + "-bit"
+}
+
 // Keying is everything a scheme's parameters are derived from.
 type Keying struct {
 	Key   seal.Key
@@ -194,7 +217,7 @@ func EncryptWith(s Scheme, img image.Image, key seal.Key, nonce []byte) (*Cipher
 	}
 	info := s.Info()
 	if !slices.Contains(info.Depths, depth) {
-		return nil, fmt.Errorf("%w: %s covers %v-bit images, not %d-bit (its paper does not describe them)", ErrUnsupported, s.Name(), info.Depths, depth)
+		return nil, fmt.Errorf("%w: %s covers %s images, not %d-bit (its paper does not describe them)", ErrUnsupported, s.Name(), info.DepthText(), depth)
 	}
 	k := Keying{Key: key}
 	if info.NonceSize > 0 {
@@ -242,7 +265,7 @@ func (hd Header) validateOther() error {
 	info := s.Info()
 	switch {
 	case !slices.Contains(info.Depths, hd.Depth):
-		return fmt.Errorf("%w: %s covers %v-bit images, the header says %d-bit", ErrInvalid, hd.Scheme, info.Depths, hd.Depth)
+		return fmt.Errorf("%w: %s covers %s images, the header says %d-bit", ErrInvalid, hd.Scheme, info.DepthText(), hd.Depth)
 	case len(hd.Nonce) != info.NonceSize:
 		return fmt.Errorf("%w: %s nonce is %d bytes, want %d", ErrInvalid, hd.Scheme, len(hd.Nonce), info.NonceSize)
 	case len(hd.Aux) != info.AuxSize:

@@ -84,3 +84,15 @@ func TestParams(t *testing.T) {
 		t.Fatal("parameters not deterministic")
 	}
 }
+
+func TestDepthText(t *testing.T) {
+	tests := []struct {
+		d    []int
+		want string
+	}{{[]int{8}, "8-bit"}, {[]int{8, 16}, "8- and 16-bit"}}
+	for _, tt := range tests {
+		if got := (cipherimg.SchemeInfo{Depths: tt.d}).DepthText(); got != tt.want {
+			t.Errorf("DepthText(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

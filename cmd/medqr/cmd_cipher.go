@@ -12,21 +12,31 @@ import (
 	"strings"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/schemes"
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/keystream"
 	"github.com/medqr/medqr/seal"
 )
 
-const cipherUsage = `medqr cipher: the paper's cipher-image scheme. RESEARCH-ONLY.
-
-This is NOT how medqr protects images: it has no authentication (a wrong key
-or a tampered file decrypts to noise without any error) and its header is
-not protected. Use "medqr encrypt" for real data. It exists so the paper's
-claims (NPCR, UACI, entropy, noise and crop robustness) can be measured.
+const cipherUsage = `medqr cipher: the paper's cipher-image scheme and the published image
+ciphers it is compared with. RESEARCH-ONLY.
 
 Usage:
-    medqr cipher encrypt -k KEY [flags] -o OUT.png IMAGE
+    medqr cipher schemes
+    medqr cipher encrypt [--scheme NAME] -k KEY [flags] -o OUT.png IMAGE
     medqr cipher decrypt -k KEY [--force] -o OUT.png CIPHER.png
+
+This is NOT how medqr protects images: none of these schemes has
+authentication (a wrong key or a tampered file decrypts to noise without any
+error) and the header is not protected. Use "medqr encrypt" for real data.
+They exist so that the paper's claims (NPCR, UACI, entropy, noise and crop
+robustness) and the surveyed schemes can be measured and attacked (see
+docs/baselines.md and "medqr attacks break").
+
+"schemes" prints the scheme names, one per line, cipherimg (the paper's
+scheme) first. Decryption reads the scheme from the cipher image's header.
+Schemes whose papers use one key for every image have no nonce: they ignore
+--nonce, and encrypting two images under one key reuses everything.
 
 IMAGE is a PNG, JPEG or DICOM file; 8-bit images give an 8-bit cipher image,
 deeper ones a 16-bit cipher image of the same size. The cipher image is a
@@ -37,6 +47,8 @@ Flags:
     -k, --key KEY|FILE       256-bit key string (MEDQR-KEY-1...) or key file,
                              e.g. from "medqr keygen -o key.txt" (required)
     -o, --output FILE        output PNG (required)
+    --scheme NAME            scheme (default cipherimg; see "medqr cipher schemes")
+    The flags below apply to --scheme cipherimg only:
     --keystream chacha|chaos keystream generator (default chacha)
     --nonce random|fixed     fresh random nonce (default), or a fixed all-zero
                              nonce for differential tests (reuses keystreams)
@@ -47,13 +59,16 @@ Flags:
     --force                  overwrite OUT.png
 
 Examples:
+    medqr cipher schemes
     medqr keygen -o key.txt
     medqr cipher encrypt -k key.txt -o xray.cipher.png xray.png
+    medqr cipher encrypt --scheme yang2023 -k key.txt -o xray.yang.png xray.png
     medqr cipher encrypt -k MEDQR-KEY-1... -o xray.cipher.png xray.png
     medqr cipher decrypt -k MEDQR-KEY-1... -o xray.back.png xray.cipher.png
 `
 
 type cipherOptions struct {
+	scheme        string
 	key           string
 	output        string
 	keystream     string
@@ -83,8 +98,17 @@ func runCipherCommand(ctx context.Context, e *env, args []string) error {
 	if sub == "-h" || sub == "--help" || sub == "help" {
 		return flag.ErrHelp
 	}
+	if sub == "schemes" {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("cipher schemes takes no arguments, got %q", args)}
+		}
+		for _, n := range schemes.Names() {
+			fmt.Fprintln(e.stdout, n)
+		}
+		return nil
+	}
 	if sub != "encrypt" && sub != "decrypt" {
-		return usageError{fmt.Sprintf("unknown cipher subcommand %q: want encrypt or decrypt", sub)}
+		return usageError{fmt.Sprintf("unknown cipher subcommand %q: want schemes, encrypt or decrypt", sub)}
 	}
 	var o cipherOptions
 	fs := newFlagSet("cipher " + sub)
@@ -94,6 +118,7 @@ func runCipherCommand(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.output, "output", "", "")
 	fs.BoolVar(&o.force, "force", false, "")
 	if sub == "encrypt" {
+		fs.StringVar(&o.scheme, "scheme", cipherimg.SchemeName, "")
 		fs.StringVar(&o.keystream, "keystream", "chacha", "")
 		fs.StringVar(&o.nonce, "nonce", "random", "")
 		fs.IntVar(&o.rounds, "rounds", cipherimg.DefaultRounds, "")
@@ -105,6 +130,18 @@ func runCipherCommand(ctx context.Context, e *env, args []string) error {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if o.scheme != cipherimg.SchemeName {
+		var own []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "keystream", "rounds", "layers", "no-permutation", "no-network", "no-diffusion":
+				own = append(own, "--"+f.Name)
+			}
+		})
+		if len(own) > 0 {
+			return usageError{fmt.Sprintf("%s applies to --scheme cipherimg only, not %s", strings.Join(own, ", "), o.scheme)}
+		}
 	}
 	if len(pos) != 1 {
 		return usageError{fmt.Sprintf("cipher %s needs exactly one input file, got %d", sub, len(pos))}
@@ -151,7 +188,10 @@ func parseCipherKey(e *env, s string) (seal.Key, error) {
 	return k, nil
 }
 
-func runCipherEncrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+func runCipherEncrypt(ctx context.Context, e *env, o cipherOptions, in string) error {
+	if o.scheme != cipherimg.SchemeName {
+		return runSchemeEncrypt(ctx, e, o, in)
+	}
 	opts := cipherimg.Options{
 		Rounds: o.rounds, Layers: o.layers,
 		NoPermutation: o.noPermutation, NoNetwork: o.noNetwork, NoDiffusion: o.noDiffusion,
@@ -223,11 +263,65 @@ func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, in string) err
 	if err != nil {
 		return fmt.Errorf("failed to decrypt %s: %w", in, err)
 	}
+	e.log.Infof("scheme %s (from the header)", c.Header.SchemeName())
 	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return png.Encode(f, img) })
 	if err != nil {
 		return err
 	}
 	e.log.Infof("wrote %s (no authentication: a wrong key gives noise, not an error)", o.output)
+	return nil
+}
+
+// runSchemeEncrypt encrypts with a scheme other than cipherimg: no options
+// besides the nonce, which only schemes with a nonce use.
+func runSchemeEncrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+	s, err := cipherimg.Lookup(o.scheme)
+	if err != nil {
+		return withHint(fmt.Errorf("unknown --scheme %q", o.scheme), "run \"medqr cipher schemes\" for the list")
+	}
+	info := s.Info()
+	var nonce []byte
+	switch o.nonce {
+	case "random", "fixed":
+	default:
+		return usageError{fmt.Sprintf("unknown --nonce %q: want random or fixed", o.nonce)}
+	}
+	switch {
+	case info.NonceSize == 0 && info.AuxSize > 0:
+		warningf(e, "%s has no nonce, as its paper: its keys vary only with a %d-byte hash of the image, which travels in the cipher image's header in the clear (see docs/baselines.md)", s.Name(), info.AuxSize)
+	case info.NonceSize == 0:
+		warningf(e, "%s uses one key for every image without a nonce, as its paper does: images encrypted under one key share every key-derived sequence (see docs/baselines.md)", s.Name())
+	case o.nonce == "fixed":
+		nonce = make([]byte, info.NonceSize)
+		warningf(e, "--nonce fixed reuses the keystream of every image encrypted with this key; use it only for differential tests")
+	}
+	key, err := parseCipherKey(e, o.key)
+	if err != nil {
+		return err
+	}
+	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
+		return err
+	}
+	d, err := data.Load(in)
+	if err != nil {
+		return err
+	}
+	img := d.Image
+	if g, ok := img.(*image.Gray16); ok && d.Meta.BitDepth <= 8 {
+		img = gray16To8(g)
+	}
+	c, err := cipherimg.EncryptWith(s, img, key, nonce)
+	if errors.Is(err, cipherimg.ErrUnsupported) {
+		return withHint(fmt.Errorf("failed to encrypt %s: %w", in, err), "%s covers %s images; convert the image, or pick a scheme from \"medqr cipher schemes\"", s.Name(), info.DepthText())
+	}
+	if err != nil {
+		return fmt.Errorf("failed to encrypt %s: %w", in, err)
+	}
+	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
+	if err != nil {
+		return err
+	}
+	e.log.Infof("wrote %d-bit %dx%d %s cipher image %s", c.Header.Depth, c.Header.Width, c.Header.Height, s.Name(), o.output)
 	return nil
 }
 

@@ -71,6 +71,36 @@ type dicomHeader struct {
 	palette                                *paletteLUT // PALETTE COLOR only
 }
 
+// checkTransferSyntax refuses a Part 10 file whose file meta names a
+// transfer syntax this package does not know, before the data set is
+// parsed (the dicom library cannot parse a data set in an encoding it does
+// not know, and panicked on some). The error names the UID when it is a
+// well-formed UID and says what is read.
+func checkTransferSyntax(b []byte) error {
+	if len(b) < 132 || string(b[128:132]) != "DICM" {
+		return nil
+	}
+	for off := 132; off+4 <= len(b) && binary.LittleEndian.Uint16(b[off:]) == 0x0002; {
+		e, err := scanElement(b, off, true, binary.LittleEndian)
+		if err != nil || e.length == undefinedLength {
+			return nil // scanDICOM reports the damage
+		}
+		if e.elem == 0x0010 {
+			uid := strings.TrimRight(string(b[e.value:e.value+int(e.length)]), "\x00 ")
+			if _, ok := transferSyntaxes[uid]; ok || uid == "" {
+				return nil
+			}
+			if len(uid) > 64 || strings.Trim(uid, "0123456789.") != "" {
+				uid = "a malformed UID"
+			}
+			return &UnsupportedError{Format: "dicom", TransferSyntax: "unknown", UID: uid,
+				Feature: "medqr reads the uncompressed, deflated, RLE, JPEG, JPEG-LS and JPEG 2000 transfer syntaxes of DICOM Part 5 (\"medqr info\" names a file's)"}
+		}
+		off = e.value + int(e.length)
+	}
+	return nil
+}
+
 // parseDICOM runs the dicom library, converting panics into FormatErrors.
 func parseDICOM(b []byte, skipPixels bool, maxBytes int64) (ds dicom.Dataset, err error) {
 	defer func() {
@@ -78,6 +108,9 @@ func parseDICOM(b []byte, skipPixels bool, maxBytes int64) (ds dicom.Dataset, er
 			err = formatErr("dicom", nil, "malformed data set (parser panic: %v)", r)
 		}
 	}()
+	if err := checkTransferSyntax(b); err != nil {
+		return ds, err
+	}
 	if err := scanDICOM(b, maxBytes); err != nil {
 		return ds, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	"github.com/medqr/medqr/codec"
@@ -138,7 +139,11 @@ var ErrOptions = errors.New("store: conflicting options")
 func Encrypt(input, dir string, o Options) (*Result, error) {
 	d, err := data.Load(input)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", input, err)
+		// data.Load's errors name the file; name it once.
+		if !strings.Contains(err.Error(), input) {
+			err = fmt.Errorf("%s: %w", input, err)
+		}
+		return nil, err
 	}
 	return EncryptDecoded(d, dir, o)
 }

@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := logrus.New()
 	log.SetOutput(stderr)
 	log.SetLevel(logrus.InfoLevel)
-	log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
+	log.SetFormatter(tuiFormatter{})
 	e := &env{stdout: stdout, stderr: stderr, log: log}
 
 	// Global flags come before the command name.

@@ -295,7 +295,7 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 		fmt.Fprintf(w, "sheet:  %s (%d bytes)\n", sum.Sheet.Path, sum.Sheet.Bytes)
 	}
 	if sum.KeyFile != "" {
-		fmt.Fprintf(w, "key:    %s (keep it apart from the QR code)\n", sum.KeyFile)
+		fmt.Fprintf(w, "key:    %s (keep it apart from the QR %s)\n", sum.KeyFile, plural)
 	}
 	fmt.Fprintf(w, "record: %s\n", sum.Record)
 	if sum.Fidelity != nil {
@@ -322,18 +322,54 @@ func encryptError(err error, in string, o encryptOptions, level qr.Level) error 
 			return withHint(err, "pick a level that holds more (--level L holds the most) or a smaller --size")
 		}
 		return withHint(err, "pass a smaller --size")
-	case errors.Is(err, data.ErrUnknownFormat):
-		return withHint(err, "medqr reads PNG, JPEG and DICOM files")
-	case errors.Is(err, data.ErrTooLarge):
-		return withHint(err, "medqr reads images up to %d pixels; crop or downscale it first", data.DefaultMaxPixels)
 	case errors.Is(err, store.ErrOptions):
 		return usageError{err.Error()}
-	case errors.Is(err, os.ErrNotExist):
-		return withHint(err, "check the path of the input image")
 	}
-	var ue *data.UnsupportedError
-	if errors.As(err, &ue) {
-		return withHint(err, "convert the DICOM to an uncompressed transfer syntax first, e.g. \"gdcmconv --raw %s out.dcm\"", in)
+	if h := inputHint(err, in); h != "" {
+		return withHint(err, "%s", h)
 	}
 	return err
+}
+
+// inputHint is the next step for an error of reading an input image
+// (data.Load), or "" when err is none of those.
+func inputHint(err error, in string) string {
+	var dfe *data.FormatError
+	switch {
+	case errors.Is(err, data.ErrUnknownFormat):
+		return "medqr reads PNG, JPEG and DICOM files"
+	case errors.Is(err, data.ErrTooLarge):
+		return fmt.Sprintf("medqr reads images up to %d pixels; crop or downscale it first", data.DefaultMaxPixels)
+	case errors.Is(err, os.ErrNotExist):
+		return "check the path of the input image"
+	case errors.Is(err, os.ErrPermission):
+		return "check that you may read the file (ls -l)"
+	}
+	if h := unsupportedHint(err, in); h != "" {
+		return h
+	}
+	if errors.As(err, &dfe) {
+		return "the file is damaged or incomplete: copy or export it again from its source"
+	}
+	return ""
+}
+
+// unsupportedHint is the next step for a *data.UnsupportedError, or "" for
+// other errors. Only a known transfer syntax that medqr does not decode can
+// be helped by a conversion; an unknown syntax or an unsupported pixel
+// layout needs another export.
+func unsupportedHint(err error, in string) string {
+	var ue *data.UnsupportedError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	switch {
+	case ue.Format != "dicom":
+		return "save the image as 8- or 16-bit PNG, JPEG or DICOM first"
+	case ue.UID != "" && data.TransferSyntaxName(ue.UID) != "unknown transfer syntax":
+		return fmt.Sprintf("convert the DICOM to an uncompressed transfer syntax first, e.g. \"gdcmconv --raw %s out.dcm\"", in)
+	case ue.UID != "":
+		return "ask for the image in a standard transfer syntax (Explicit VR Little Endian is read everywhere); no converter knows this one"
+	}
+	return "export the image from its source (PACS or viewer) as an 8- or 16-bit gray DICOM or PNG; converting the transfer syntax does not change this"
 }

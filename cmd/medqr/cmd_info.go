@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,12 +101,12 @@ func runInfo(_ context.Context, e *env, o infoOptions, path string) error {
 		// Describe what can be read without the pixels.
 		m, err = data.LoadConfig(path, opts)
 		if err != nil {
-			return withHint(err, "medqr reads PNG, JPEG and DICOM files")
+			return withHint(err, "%s", cmp.Or(inputHint(err, path), "medqr reads PNG, JPEG and DICOM files"))
 		}
 		r.Decodable = false
 		r.NotDecodable = ue.Error()
 	default:
-		return withHint(err, "medqr reads PNG, JPEG and DICOM files")
+		return withHint(err, "%s", cmp.Or(inputHint(err, path), "medqr reads PNG, JPEG and DICOM files"))
 	}
 	r.Format, r.Width, r.Height, r.BitDepth, r.Signed = m.Format, m.Width, m.Height, m.BitDepth, m.Signed
 	r.Color, r.Photometric, r.Modality = m.Color, m.Photometric, m.Modality

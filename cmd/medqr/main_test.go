@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/draw"
@@ -37,6 +39,10 @@ func repoRoot() string {
 //	qrflip IN OUT BYTE BIT      read the QR code in IN, flip one bit of its
 //	                            payload and write it as a fresh level-L QR PNG
 //	                            (a well-formed symbol carrying altered data)
+//	dicomts IN OUT UID          rewrite the transfer syntax UID in the file
+//	                            meta of the Part 10 file IN
+//	dicombits IN OUT N          set Bits Allocated of the explicit VR little
+//	                            endian DICOM IN to N
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs(repoRoot())
 	if err != nil {
@@ -50,8 +56,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"pngrow": cmdPNGRow,
-			"qrflip": cmdQRFlip,
+			"pngrow":    cmdPNGRow,
+			"qrflip":    cmdQRFlip,
+			"dicomts":   cmdDICOMTS,
+			"dicombits": cmdDICOMBits,
 		},
 	})
 }
@@ -115,4 +123,50 @@ func cmdQRFlip(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%v", fmt.Errorf("failed to encode the flipped payload: %w", err))
 	}
 	writePNG(ts, args[1], img)
+}
+
+func cmdDICOMTS(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: dicomts IN OUT UID")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	// Group length (0002,0000) UL is the file meta's first element;
+	// (0002,0010) UI is the transfer syntax.
+	if len(b) < 144 || string(b[128:132]) != "DICM" || !bytes.Equal(b[132:140], []byte{2, 0, 0, 0, 'U', 'L', 4, 0}) {
+		ts.Fatalf("%s: not a Part 10 file with a file meta group length", args[0])
+	}
+	at := bytes.Index(b, []byte{2, 0, 0x10, 0, 'U', 'I'})
+	if at < 0 {
+		ts.Fatalf("%s: no transfer syntax element", args[0])
+	}
+	old := int(binary.LittleEndian.Uint16(b[at+6:]))
+	uid := []byte(args[2])
+	if len(uid)%2 == 1 {
+		uid = append(uid, 0)
+	}
+	var out []byte
+	out = append(out, b[:at+6]...)
+	out = binary.LittleEndian.AppendUint16(out, uint16(len(uid)))
+	out = append(out, uid...)
+	out = append(out, b[at+8+old:]...)
+	gl := binary.LittleEndian.Uint32(out[140:])
+	binary.LittleEndian.PutUint32(out[140:], uint32(int(gl)+len(uid)-old))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o644))
+}
+
+func cmdDICOMBits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: dicombits IN OUT N")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	at := bytes.Index(b, []byte{0x28, 0, 0, 1, 'U', 'S', 2, 0})
+	if at < 0 {
+		ts.Fatalf("%s: no explicit VR little endian Bits Allocated element", args[0])
+	}
+	binary.LittleEndian.PutUint16(b[at+8:], uint16(n))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/sirupsen/logrus"
 )
 
 // All user-facing error text goes through this file:
@@ -73,4 +76,38 @@ func exitCode(err error) int {
 		return exitAuth
 	}
 	return exitError
+}
+
+// tuiFormatter writes text log lines in the same voice as errors:
+//
+//	medqr: wrote key file k.txt (mode 0600)
+//	medqr: warning: ...
+//	medqr: debug: ... key=value
+//
+// (--log-format json keeps logrus's JSON lines for machines).
+type tuiFormatter struct{}
+
+func (tuiFormatter) Format(en *logrus.Entry) ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("medqr: ")
+	switch en.Level {
+	case logrus.InfoLevel:
+	case logrus.WarnLevel:
+		b.WriteString("warning: ")
+	case logrus.ErrorLevel, logrus.FatalLevel, logrus.PanicLevel:
+		b.WriteString("error: ")
+	default:
+		b.WriteString(en.Level.String() + ": ")
+	}
+	b.WriteString(strings.TrimPrefix(en.Message, "medqr: "))
+	keys := make([]string, 0, len(en.Data))
+	for k := range en.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%v", k, en.Data[k])
+	}
+	b.WriteByte('\n')
+	return []byte(b.String()), nil
 }

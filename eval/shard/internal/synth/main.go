@@ -42,13 +42,19 @@ func write(dir string, n, size int, seed uint64) error {
 	}
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	g := image.NewGray(image.Rect(0, 0, size, size))
+	sx, cy := make([]float64, size), make([]float64, size)
 	for i := 0; i < n; i++ {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
 		fx, fy, ph := 1+r.Float64()*6, 1+r.Float64()*6, r.Float64()*2*math.Pi
+		for k := range size { // the pattern is separable: one table per axis
+			sx[k] = 80 * math.Sin(fx*float64(k)/float64(size)*math.Pi+ph)
+			cy[k] = math.Cos(fy * float64(k) / float64(size) * math.Pi)
+		}
 		for y := 0; y < size; y++ {
-			for x := 0; x < size; x++ {
-				v := 128 + 80*math.Sin(fx*float64(x)/float64(size)*math.Pi+ph)*math.Cos(fy*float64(y)/float64(size)*math.Pi) + r.NormFloat64()*12
-				g.Pix[y*g.Stride+x] = uint8(max(0, min(255, v)))
+			row := g.Pix[y*g.Stride : y*g.Stride+size]
+			for x := range row {
+				v := 128 + sx[x]*cy[y] + float64(int(r.Uint32()%25)-12)
+				row[x] = uint8(max(0, min(255, v)))
 			}
 		}
 		p := filepath.Join(dir, []string{"A", "B"}[i%2], fmt.Sprintf("img%06d.png", i))

@@ -185,34 +185,48 @@ func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
 
 // conv3 is a 3x3 convolution with zero padding (cross-correlation, as in
 // gorgonia's Conv2d) of in (cin x h x w) with wt (cout x cin x 3 x 3).
+//
+// The input planes are copied into planes with a one-pixel zero border, so
+// each tap is one shifted multiply-add over the whole plane (gonum's
+// Saxpy: SIMD multiply, then add, rounding as the scalar loop does); the
+// border columns collect values that are dropped. Every output pixel
+// receives bias + the taps in the same order (input plane, then ky, then
+// kx) as a direct loop, so the result is bit-identical to one.
 func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 	n := w * h
+	pw := w + 2
+	pn := pw * (h + 2)
+	pad := make([]float32, cin*pn)
+	for c := 0; c < cin; c++ {
+		for y := 0; y < h; y++ {
+			copy(pad[c*pn+(y+1)*pw+1:], in[c*n+y*w:c*n+y*w+w])
+		}
+	}
+	// Outputs at padded positions pw+1 .. pw+1+span-1: rows 1..h, with
+	// the border columns between rows in the span.
+	span := (h-1)*pw + w
+	acc := make([]float32, span)
 	out := make([]float32, cout*n)
 	for o := 0; o < cout; o++ {
-		op := out[o*n : (o+1)*n]
-		for i := range op {
-			op[i] = bias[o]
+		for i := range acc {
+			acc[i] = bias[o]
 		}
 		for c := 0; c < cin; c++ {
-			ip := in[c*n : (c+1)*n]
+			ip := pad[c*pn : (c+1)*pn]
 			k := wt[(o*cin+c)*9 : (o*cin+c)*9+9]
 			for ky := -1; ky <= 1; ky++ {
-				y0, y1 := max(0, -ky), min(h, h-ky)
 				for kx := -1; kx <= 1; kx++ {
 					kv := k[(ky+1)*3+kx+1]
 					if kv == 0 {
 						continue
 					}
-					x0, x1 := max(0, -kx), min(w, w-kx)
-					for y := y0; y < y1; y++ {
-						dst := op[y*w+x0 : y*w+x1]
-						src := ip[(y+ky)*w+x0+kx : (y+ky)*w+x1+kx]
-						for i := range dst {
-							dst[i] += kv * src[i]
-						}
-					}
+					off := pw + 1 + ky*pw + kx
+					gemm.Saxpy(span, kv, ip[off:off+span], 1, acc, 1)
 				}
 			}
+		}
+		for y := 0; y < h; y++ {
+			copy(out[o*n+y*w:o*n+y*w+w], acc[y*pw:y*pw+w])
 		}
 	}
 	return out

@@ -25,10 +25,11 @@ dataset-cache: build
 	$(BIN) dataset cache --size 256 data/samples/kermany_cxr_224
 
 fuzz-data:
-	@for f in FuzzDecode FuzzDICOM FuzzNPZ FuzzRLE; do \
+	@for f in FuzzDecode FuzzDICOM FuzzDICOMFrame FuzzFrameCodecs FuzzNPZ FuzzRLE; do \
 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./data || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/jpegx
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSamples$$' -fuzztime $(FUZZTIME) ./internal/jpegx
 
 bench-data:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./data

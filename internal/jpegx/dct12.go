@@ -12,6 +12,9 @@ func decodeDCT12(r *bitReader, out *Samples, dct, act *huffTable, q *[64]int32, 
 	var b block
 	n := 0
 	for by := 0; by < bh; by++ {
+		if r.overrun() {
+			return errShortHuffmanData // stop at once instead of decoding zeros
+		}
 		for bx := 0; bx < bw; bx++ {
 			if ri > 0 && n > 0 && n%ri == 0 {
 				if err := r.restart(); err != nil {

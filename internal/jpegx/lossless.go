@@ -87,6 +87,9 @@ func decodeLossless(r *bitReader, out *Samples, comps []frameComp, sc []*frameCo
 				row[x*nc+idx[i]] = uint16(v << uint(pt))
 			}
 		}
+		if r.overrun() {
+			return errShortHuffmanData // stop at once instead of decoding zeros
+		}
 		first = false
 		prev, cur = cur, prev
 	}

@@ -334,6 +334,9 @@ func DecodeSamples(b []byte, maxPixels int64) (*Samples, error) {
 			if int64(fi.Width)*int64(fi.Height) > maxPixels {
 				return 0, false, FormatError(fmt.Sprintf("frame of %dx%d pixels exceeds the limit of %d", fi.Width, fi.Height, maxPixels))
 			}
+			if fi.Comps > 4 {
+				return 0, false, UnsupportedError(fmt.Sprintf("%d components", fi.Comps))
+			}
 			comps = make([]frameComp, fi.Comps)
 			for i := range comps {
 				c := seg[6+3*i:]

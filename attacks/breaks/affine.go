@@ -15,7 +15,6 @@ func init() {
 	Register("yang2023", AffineCCA{})
 	Register("yang2023", KeystreamReuse{})
 	Register("yang2023", PermutationCPA{})
-	Register("cipherimg", AffineCCA{})
 }
 
 // AffineCCA is a chosen-ciphertext attack on ciphers whose decryption,

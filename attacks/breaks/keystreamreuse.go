@@ -24,9 +24,10 @@ import (
 //
 //	breaks.Register("myscheme", breaks.KeystreamReuse{})
 //
-// Known pairs and oracle queries used: one known pair, plus one chosen
-// plaintext (the XOR candidate) for the check inside Break and one more in
-// Run's verification.
+// Known pairs and oracle queries used: one known pair, plus up to two
+// chosen plaintexts (the XOR and additive candidates) for the check inside
+// Break and one more in Run's verification. Without a candidate that
+// re-encrypts to the target it returns none.
 type KeystreamReuse struct{}
 
 func (KeystreamReuse) Name() string { return "keystream-reuse-kpa" }
@@ -65,13 +66,21 @@ func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target *cipherim
 		xor[i] = c[i] ^ k1[i] ^ p1[i]
 		add[i] = (c[i] - (k1[i] - p1[i])) & mask
 	}
-	xi := cipherimg.ToImage(xor, w, h, depth)
-	ok, err := Verify(o, xi, target)
-	if err != nil {
-		return nil, "", err
+	for _, cand := range []struct {
+		px   []uint16
+		note string
+	}{
+		{xor, "XOR keystream from one known pair decrypts the target"},
+		{add, "additive keystream from one known pair decrypts the target"},
+	} {
+		img := cipherimg.ToImage(cand.px, w, h, depth)
+		ok, err := Verify(o, img, target)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			return img, cand.note, nil
+		}
 	}
-	if ok {
-		return xi, "XOR keystream from one known pair decrypts the target", nil
-	}
-	return cipherimg.ToImage(add, w, h, depth), "XOR keystream did not re-encrypt to the target; additive keystream candidate returned", nil
+	return nil, "neither the XOR nor the additive keystream of the known pair re-encrypts the candidate to the target: no keystream reuse to exploit", nil
 }

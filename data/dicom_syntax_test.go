@@ -201,6 +201,15 @@ func (g genDICOM) write(t *testing.T, path string, base *image.Gray16) [][]byte 
 		frames = append(frames, fr)
 		pix = append(pix, fr...)
 	}
+	if err := os.WriteFile(path, g.file(pix), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
+// file returns a Part-10 file holding pix as its native Pixel Data.
+func (g genDICOM) file(pix []byte) []byte {
+	spp := max(g.spp, 1)
 	var ds dcmWriter
 	uid := "1.2.826.0.1.3680043.10.1." + fmt.Sprint(len(g.name)*7919+g.cols)
 	class := "1.2.840.10008.5.1.4.1.1.7" // Secondary Capture
@@ -254,11 +263,7 @@ func (g genDICOM) write(t *testing.T, path string, base *image.Gray16) [][]byte 
 	var file dcmWriter
 	file.b = append(make([]byte, 128), "DICM"...)
 	file.ul(0x0002, 0x0000, len(meta.b))
-	file.b = append(append(file.b, meta.b...), ds.b...)
-	if err := os.WriteFile(path, file.b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return frames
+	return append(append(file.b, meta.b...), ds.b...)
 }
 
 // dcmWriter appends Explicit VR Little Endian elements.

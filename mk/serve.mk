@@ -1,0 +1,32 @@
+# The upload application (package serve, "medqr serve"; docs/serve.md).
+#   make serve               encrypt two shipped samples into a fresh store folder
+#                            under $TMPDIR and serve the page on 127.0.0.1:8787;
+#                            open the printed ?token= URL, Ctrl-C stops
+#   make serve SERVE_DIR=D   serve the store folder D as it is
+#   make serve-screenshots   drive the page in headless Chromium (the browser
+#                            test) and save results/serve/encrypt.png and decrypt.png
+#   make serve-fuzz          fuzz the API forms and the key-file parser (SERVE_FUZZTIME each)
+.PHONY: serve serve-screenshots serve-fuzz
+
+SERVE_ADDR     ?= 127.0.0.1:8787
+SERVE_DIR      ?=
+SERVE_SAMPLES  ?= data/samples/dicom/siim_acr_cxr_mono2_8bit_jpegbaseline.dcm data/samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg
+SERVE_FUZZTIME ?= 60s
+
+serve: build
+	@set -e; \
+	if [ -n "$(SERVE_DIR)" ]; then exec $(BIN) serve --addr $(SERVE_ADDR) --dir "$(SERVE_DIR)"; fi; \
+	d=$$(mktemp -d "$${TMPDIR:-/tmp}/medqr-serve.XXXXXX"); \
+	echo "== encrypting the shipped samples into $$d/store (their key files go to $$d/keys, never into the store)"; \
+	for f in $(SERVE_SAMPLES); do $(BIN) encrypt -o "$$d/keys" "$$f" | grep -E '^(encrypted|key:)'; done; \
+	mkdir -p "$$d/store"; mv "$$d"/keys/medqr-*.png "$$d"/keys/medqr-*.json "$$d/store/"; \
+	exec $(BIN) serve --addr $(SERVE_ADDR) --dir "$$d/store"
+
+serve-screenshots:
+	scripts/deps.sh test
+	mkdir -p results/serve
+	MEDQR_SCREENSHOTS=$(abspath results/serve) $(GO) test -count=1 -run '^TestServeBrowser$$' -v ./cmd/medqr
+
+serve-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzAPIForms$$' -fuzztime $(SERVE_FUZZTIME) ./serve
+	$(GO) test -run '^$$' -fuzz '^FuzzSecretLine$$' -fuzztime $(SERVE_FUZZTIME) ./serve

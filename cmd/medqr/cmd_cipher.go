@@ -23,7 +23,7 @@ ciphers it is compared with. RESEARCH-ONLY.
 
 Usage:
     medqr cipher schemes
-    medqr cipher encrypt [--scheme NAME] -k KEY [flags] -o OUT.png IMAGE
+    medqr cipher encrypt -k KEY [--scheme NAME] [flags] -o OUT.png IMAGE
     medqr cipher decrypt -k KEY [--force] -o OUT.png CIPHER.png
 
 This is NOT how medqr protects images: none of these schemes has
@@ -48,15 +48,16 @@ Flags:
                              e.g. from "medqr keygen -o key.txt" (required)
     -o, --output FILE        output PNG (required)
     --scheme NAME            scheme (default cipherimg; see "medqr cipher schemes")
+    --nonce random|fixed     fresh random nonce (default), or a fixed all-zero
+                             nonce for differential tests (reuses keystreams);
+                             ignored by schemes without a nonce
+    --force                  overwrite OUT.png
     The flags below apply to --scheme cipherimg only:
     --keystream chacha|chaos keystream generator (default chacha)
-    --nonce random|fixed     fresh random nonce (default), or a fixed all-zero
-                             nonce for differential tests (reuses keystreams)
     --rounds N               rounds of permutation+network+diffusion (default 1)
-    --layers N               coupling layers per round (default 4)
+    --layers N               coupling layers per round (default 2)
     --no-permutation, --no-network, --no-diffusion
                              switch a step off (weakened variants for attacks)
-    --force                  overwrite OUT.png
 
 Examples:
     medqr cipher schemes

@@ -225,6 +225,7 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("encrypt page: %v", err)
 	}
+	checkPage(t, ctx, "encrypt")
 	hidden, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("key-text"), "hidden"))
 	if err != nil || !hidden.Exists {
 		t.Fatalf("the key is not hidden at first (%v)", err)
@@ -275,6 +276,7 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decrypt page: %v", err)
 	}
+	checkPage(t, ctx, "decrypt")
 	if facts := text("facts"); !strings.Contains(facts, "256×256") || !strings.Contains(facts, "8-bit") {
 		t.Errorf("decrypt facts %q", facts)
 	}
@@ -309,5 +311,39 @@ func TestServeBrowser(t *testing.T) {
 	}
 	if msg := text("key-error"); !strings.Contains(msg, "invalid key") {
 		t.Errorf("mistyped key message %q", msg)
+	}
+}
+
+// checkPage checks what a keyboard, screen-reader or phone user needs on
+// the current page: every form control has a label, every image an alt
+// text, the first Tab reaches the skip link, and at a phone's width (390
+// CSS pixels) nothing overflows sideways.
+func checkPage(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	const unlabelled = `[...document.querySelectorAll("input, select, textarea")].filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)`
+	const noAlt = `[...document.querySelectorAll("img")].filter(e => !e.hasAttribute("alt")).map(e => e.src)`
+	for _, q := range []string{unlabelled, noAlt} {
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](q))
+		if err != nil {
+			t.Fatalf("%s page: %v", name, err)
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s page: %v lack a label or alt text", name, bad)
+		}
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("a, button, input, select, textarea").className`))
+	if err != nil || first != "skip" {
+		t.Errorf("%s page: the first focusable element is %q, want the skip link (%v)", name, first, err)
+	}
+	err = chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || overflow {
+		t.Errorf("%s page overflows a phone screen sideways (%v)", name, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,6 +33,12 @@ type convOp struct {
 	col []float32 // kk x bn
 	tmp []float32 // cout x bn
 	out *tensor.Dense
+	run int // forward runs so far
+
+	// the incoming gradient regrouped as cout x bn (and masked by the
+	// activation's derivative), shared by the gradient ops of a run
+	dyc    []float32
+	dycRun int
 }
 
 // Conv2d returns the cross-correlation of x (batch x cin x h x w) with w
@@ -129,6 +135,7 @@ func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
 		op.tmp = make([]float32, op.cout*op.bn)
 		op.out = tensor.New(tensor.WithShape(op.b, op.cout, op.ho, op.wo), tensor.Of(tensor.Float32))
 	}
+	op.run++
 	forImages(op.b, op.kk*op.n, func(i int) { op.im2col(x, i) })
 	sgemm.Gemm(false, false, op.cout, op.bn, op.kk, w, op.kk, op.col, op.bn, false, op.tmp, op.bn)
 	y := op.out.Data().([]float32)

@@ -216,3 +216,66 @@ func TestScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseMatchesGorgonia checks Dense and DenseLeaky against gorgonia's
+// Mul and LeakyRelu: loss sum(leaky(x0*1 w) * r), gradients of x0 and w.
+func TestDenseMatchesGorgonia(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, sz := range [][3]int{{1, 12, 32}, {7, 12, 1}, {256, 32, 32}, {5, 3, 17}} {
+		for _, slope := range []float64{-1, 0.1} {
+			b, in, out := sz[0], sz[1], sz[2]
+			x0, w0, r0 := randT(rng, b, in), randT(rng, in, out), randT(rng, b, out)
+			var ls [2]float32
+			var gs [2][][]float32
+			for k, ours := range []bool{false, true} {
+				g := G.NewGraph()
+				xn := G.NewMatrix(g, tensor.Float32, G.WithShape(b, in), G.WithName("x0"), G.WithValue(x0.Clone()))
+				wn := G.NewMatrix(g, tensor.Float32, G.WithShape(in, out), G.WithName("w"), G.WithValue(w0.Clone()))
+				rn := G.NewMatrix(g, tensor.Float32, G.WithShape(b, out), G.WithName("r"), G.WithValue(r0.Clone()))
+				x := G.Must(G.Mul(xn, G.NewConstant(float32(1))))
+				var y *G.Node
+				var err error
+				switch {
+				case ours && slope < 0:
+					y, err = Dense(x, wn)
+				case ours:
+					y, err = DenseLeaky(x, wn, slope)
+				default:
+					y, err = G.Mul(x, wn)
+					if err == nil && slope >= 0 {
+						y, err = G.LeakyRelu(y, slope)
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+				var lv G.Value
+				G.Read(l, &lv)
+				if _, err := G.Grad(l, xn, wn); err != nil {
+					t.Fatal(err)
+				}
+				vm := G.NewTapeMachine(g, G.BindDualValues(xn, wn))
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				ls[k] = lv.Data().(float32)
+				for _, p := range []*G.Node{xn, wn} {
+					gv, _ := p.Grad()
+					gs[k] = append(gs[k], append([]float32(nil), gv.Data().([]float32)...))
+				}
+				vm.Close()
+			}
+			if d := math.Abs(float64(ls[0] - ls[1])); d > 1e-4*(1+math.Abs(float64(ls[0]))) {
+				t.Fatalf("%v slope %v: loss %v (ours) vs %v (gorgonia)", sz, slope, ls[1], ls[0])
+			}
+			for i := range gs[0] {
+				for j := range gs[0][i] {
+					if d := math.Abs(float64(gs[0][i][j] - gs[1][i][j])); d > 1e-4*(1+math.Abs(float64(gs[0][i][j]))) {
+						t.Fatalf("%v slope %v: grad %d[%d] = %v (ours) vs %v (gorgonia)", sz, slope, i, j, gs[1][i][j], gs[0][i][j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -21,7 +21,6 @@ const (
 type convGradOp struct {
 	fwd   *convOp
 	which int
-	dyc   []float32 // dy regrouped as cout x bn
 	dcol  []float32 // kk x bn (gradX)
 	out   *tensor.Dense
 }
@@ -63,7 +62,6 @@ func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	if op.out == nil {
 		op.out = tensor.New(tensor.WithShape(op.shape()...), tensor.Of(tensor.Float32))
-		op.dyc = make([]float32, f.cout*f.bn)
 		if op.which == gradX {
 			op.dcol = make([]float32, f.kk*f.bn)
 		}
@@ -73,28 +71,14 @@ func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	// dyc = dy (masked by the activation's derivative), as cout x bn
-	forImages(f.b, f.cout*f.n, func(i int) {
-		for c := 0; c < f.cout; c++ {
-			dst := op.dyc[c*f.bn+i*f.n : c*f.bn+(i+1)*f.n]
-			src := dy[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
-			if !f.act {
-				copy(dst, src)
-				continue
-			}
-			yy := y[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
-			for j, v := range src {
-				if yy[j] <= 0 {
-					v *= f.slope
-				}
-				dst[j] = v
-			}
-		}
-	})
+	dyc, err := f.regroup(dy, y)
+	if err != nil {
+		return nil, err
+	}
 	if op.which == gradB {
 		for c := 0; c < f.cout; c++ {
 			var s float32
-			for _, v := range op.dyc[c*f.bn : (c+1)*f.bn] {
+			for _, v := range dyc[c*f.bn : (c+1)*f.bn] {
 				s += v
 			}
 			out[c] = s
@@ -105,14 +89,14 @@ func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 		if f.col == nil {
 			return nil, fmt.Errorf("nnops: weight gradient before the forward pass")
 		}
-		sgemm.Gemm(false, true, f.cout, f.kk, f.bn, op.dyc, f.bn, f.col, f.bn, false, out, f.kk)
+		sgemm.Gemm(false, true, f.cout, f.kk, f.bn, dyc, f.bn, f.col, f.bn, false, out, f.kk)
 		return op.out, nil
 	}
 	w, err := f32(inputs[0], f.cout*f.kk)
 	if err != nil {
 		return nil, err
 	}
-	sgemm.Gemm(true, false, f.kk, f.bn, f.cout, w, f.kk, op.dyc, f.bn, false, op.dcol, f.bn)
+	sgemm.Gemm(true, false, f.kk, f.bn, f.cout, w, f.kk, dyc, f.bn, false, op.dcol, f.bn)
 	forImages(f.b, f.kk*f.n, func(i int) { op.col2im(out, i) })
 	return op.out, nil
 }
@@ -151,4 +135,38 @@ func (op *convGradOp) col2im(dx []float32, i int) {
 			}
 		}
 	}
+}
+
+// regroup returns the incoming gradient dy of this run as cout x bn,
+// masked by the activation's derivative (from the output y): computed by
+// the first gradient op of a run, reused by the others.
+func (f *convOp) regroup(dy, y []float32) ([]float32, error) {
+	if f.run == 0 {
+		return nil, fmt.Errorf("nnops: gradient before the forward pass")
+	}
+	if f.dycRun == f.run {
+		return f.dyc, nil
+	}
+	if f.dyc == nil {
+		f.dyc = make([]float32, f.cout*f.bn)
+	}
+	forImages(f.b, f.cout*f.n, func(i int) {
+		for c := 0; c < f.cout; c++ {
+			dst := f.dyc[c*f.bn+i*f.n : c*f.bn+(i+1)*f.n]
+			src := dy[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
+			if !f.act {
+				copy(dst, src)
+				continue
+			}
+			yy := y[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
+			for j, v := range src {
+				if yy[j] <= 0 {
+					v *= f.slope
+				}
+				dst[j] = v
+			}
+		}
+	})
+	f.dycRun = f.run
+	return f.dyc, nil
 }

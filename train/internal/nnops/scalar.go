@@ -15,7 +15,7 @@ import (
 // the function until its next call).
 type LossFunc func(x []float32) (loss float64, grad []float32)
 
-// scalarOp is a LossFunc applied to a 4-D tensor; it keeps the gradient of
+// scalarOp is a LossFunc applied to a tensor; it keeps the gradient of
 // its last run for its derivative op.
 type scalarOp struct {
 	fn    LossFunc
@@ -31,8 +31,8 @@ type scalarOp struct {
 // gradients) inside the graph, so they need no second pass over the
 // network. Value reports the float64 value of the last run.
 func Scalar(x *G.Node, name string, fn LossFunc) (*G.Node, *ScalarValue, error) {
-	if x.Shape().Dims() != 4 {
-		return nil, nil, fmt.Errorf("nnops: scalar loss %s of a %d-D tensor, want 4-D", name, x.Shape().Dims())
+	if d := x.Shape().Dims(); d < 1 || d > 4 {
+		return nil, nil, fmt.Errorf("nnops: scalar loss %s of a %d-D tensor, want 1-D to 4-D", name, d)
 	}
 	op := &scalarOp{fn: fn, name: name, shape: x.Shape().Clone(), id: opSeq.Add(1)}
 	n, err := G.ApplyOp(op, x)
@@ -52,7 +52,7 @@ func (v *ScalarValue) Value() float64 { return v.op.loss }
 func (op *scalarOp) Arity() int { return 1 }
 func (op *scalarOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
-	return hm.NewFnType(G.TensorType{Dims: 4, Of: a}, a)
+	return hm.NewFnType(G.TensorType{Dims: op.shape.Dims(), Of: a}, a)
 }
 func (op *scalarOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 func (op *scalarOp) ReturnsPtr() bool                               { return false }
@@ -96,7 +96,7 @@ type scalarGradOp struct {
 func (op *scalarGradOp) Arity() int { return 1 }
 func (op *scalarGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, G.TensorType{Dims: 4, Of: a})
+	return hm.NewFnType(a, G.TensorType{Dims: op.fwd.shape.Dims(), Of: a})
 }
 func (op *scalarGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.fwd.shape.Clone(), nil

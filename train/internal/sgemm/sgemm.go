@@ -16,6 +16,8 @@ package sgemm
 import (
 	"runtime"
 	"sync"
+
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 const (
@@ -48,6 +50,10 @@ func Gemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, 
 				clear(c[i*ldc : i*ldc+n])
 			}
 		}
+		return
+	}
+	if m == 1 && !ta {
+		row(tb, n, k, a, b, ldb, acc, c)
 		return
 	}
 	p := Workers(m * n * k)
@@ -166,6 +172,20 @@ func serial(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int
 }
 
 func store(tile *[mr * nr]float32, mm, nn int, add bool, c []float32, ldc int) {
+	if nn == nr {
+		for i := 0; i < mm; i++ {
+			row := (*[nr]float32)(c[i*ldc : i*ldc+nr])
+			t := (*[nr]float32)(tile[i*nr : i*nr+nr])
+			if add {
+				for j := range row {
+					row[j] += t[j]
+				}
+			} else {
+				*row = *t
+			}
+		}
+		return
+	}
 	for i := 0; i < mm; i++ {
 		row := c[i*ldc : i*ldc+nn]
 		t := tile[i*nr : i*nr+nn]
@@ -220,6 +240,10 @@ func packB(tb bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
 			for p := 0; p < kb; p++ {
 				src := b[(p0+p)*ldb+j0+s:]
 				dd := d[p*nr : p*nr+nr]
+				if cols == nr {
+					*(*[nr]float32)(dd) = *(*[nr]float32)(src[:nr])
+					continue
+				}
 				copy(dd, src[:cols])
 				clear(dd[cols:])
 			}
@@ -255,5 +279,29 @@ func kernelGo(kb int, ap, bp []float32, tile *[mr * nr]float32) {
 	}
 	for i := 0; i < mr; i++ {
 		copy(tile[i*nr:i*nr+nr], acc[i][:])
+	}
+}
+
+// row is the product of a single row (m = 1, A not transposed): a sum of
+// scaled rows of B, or dot products with the rows of B when tb.
+func row(tb bool, n, k int, a, b []float32, ldb int, acc bool, c []float32) {
+	var impl gonum.Implementation
+	c = c[:n]
+	if tb {
+		for j := range c {
+			d := impl.Sdot(k, a, 1, b[j*ldb:], 1)
+			if acc {
+				c[j] += d
+			} else {
+				c[j] = d
+			}
+		}
+		return
+	}
+	if !acc {
+		clear(c)
+	}
+	for p := 0; p < k; p++ {
+		impl.Saxpy(n, a[p], b[p*ldb:], 1, c, 1)
 	}
 }

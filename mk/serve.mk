@@ -6,7 +6,10 @@
 #   make serve-screenshots   drive the page in headless Chromium (the browser
 #                            test) and save results/serve/encrypt.png and decrypt.png
 #   make serve-fuzz          fuzz the API forms and the key-file parser (SERVE_FUZZTIME each)
-.PHONY: serve serve-screenshots serve-fuzz
+#   make serve-bench         one encryption and one decryption through the API beside
+#                            the CLI's path (store), interleaved 3 times
+#                            -> results/serve/bench.txt
+.PHONY: serve serve-screenshots serve-fuzz serve-bench
 
 SERVE_ADDR     ?= 127.0.0.1:8787
 SERVE_DIR      ?=
@@ -30,3 +33,7 @@ serve-screenshots:
 serve-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAPIForms$$' -fuzztime $(SERVE_FUZZTIME) ./serve
 	$(GO) test -run '^$$' -fuzz '^FuzzSecretLine$$' -fuzztime $(SERVE_FUZZTIME) ./serve
+
+serve-bench:
+	mkdir -p results/serve
+	$(GO) test -run '^$$' -bench . -benchtime 5x -count 3 ./serve | tee results/serve/bench.txt

@@ -64,9 +64,11 @@ type RunInfo struct {
 	// ProductCodec names the default codec that "product-sealed" runs.
 	Models       map[string]string `json:"models,omitempty"`
 	ProductCodec string            `json:"product_codec,omitempty"`
-	Started      time.Time         `json:"started"`
-	Seconds      float64           `json:"seconds"`
-	Files        []string          `json:"files"`
+	// Started and Seconds are left out when zero (a run whose files must
+	// repeat byte for byte, "medqr eval --no-timing").
+	Started time.Time `json:"started,omitzero"`
+	Seconds float64   `json:"seconds,omitzero"`
+	Files   []string  `json:"files"`
 }
 
 // NewRunInfo fills the host fields and the codec models of the configured

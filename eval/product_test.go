@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"image"
 	"slices"
@@ -43,8 +44,18 @@ func TestProductPlumbing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs, ss := res.Subjects[0], res.Subjects[1]
-	if cs.Name != "jpeg-code" || ss.Name != "product-sealed" || ss.Deterministic {
+	if cs.Name != "jpeg-code" || ss.Name != "product-sealed" || !ss.Deterministic {
 		t.Fatalf("subjects %s %s", cs.Name, ss.Name)
+	}
+	// Seeded: a second run gives the same numbers (issue 12 item 9).
+	res2, err := Run(context.Background(), cfg, testImages(t, 2), []Subject{code, sealed}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j1, err1 := json.Marshal(ss)
+	j2, err2 := json.Marshal(res2.Subjects[1])
+	if err1 != nil || err2 != nil || !bytes.Equal(j1, j2) {
+		t.Errorf("product-sealed differs between two runs of one seed (%v, %v)", err1, err2)
 	}
 	for _, st := range ss.PerImage {
 		if st.Samples != 2953 {
@@ -114,7 +125,7 @@ func TestProductSubjectsDefaultCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code.Group != "codec" || !code.Deterministic || sealed.Group != "product" || sealed.Deterministic || !sealed.FreshNonce {
+	if code.Group != "codec" || !code.Deterministic || sealed.Group != "product" || !sealed.Deterministic || !sealed.FreshNonce {
 		t.Errorf("flags: code %+v sealed %+v", code, sealed)
 	}
 	if !strings.Contains(sealed.Note, "iwave codec (codec id 4)") {

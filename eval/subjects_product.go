@@ -88,16 +88,20 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 	}
 	type blob struct{ containers [][]byte }
 	return Subject{
-		Name: "product-sealed", Group: "product", FreshNonce: true, Deterministic: false,
-		Note: fmt.Sprintf("product path: %s codec (codec id %d) + seal (key mode, ChaCha20-Poly1305, random message id), the %d-byte container of one %c-level QR symbol, header included; its 15 clear header bytes other than the message id (magic, version, mode, index, count, codec, size, depth, level) are equal in any two containers, which caps NPCR near %.2f %%, below the critical value", c.Name(), c.ID(), capacity, byte(lv), 100*float64(capacity-15)/float64(capacity)*255/256),
-		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
+		Name: "product-sealed", Group: "product", FreshNonce: true, Deterministic: true,
+		Note: fmt.Sprintf("product path: %s codec (codec id %d) + seal (key mode, ChaCha20-Poly1305, random message id; here drawn from the run's seeded generator so that results repeat, where medqr encrypt draws it from crypto/rand), the %d-byte container of one %c-level QR symbol, header included; its 15 clear header bytes other than the message id (magic, version, mode, index, count, codec, size, depth, level) are equal in any two containers, which caps NPCR near %.2f %%, below the critical value", c.Name(), c.ID(), capacity, byte(lv), 100*float64(capacity-15)/float64(capacity)*255/256),
+		Encrypt: func(img *image.Gray, key Key, _ []byte, rnd io.Reader) (Output, error) {
 			p, err := encode(img)
 			if err != nil {
 				return Output{}, err
 			}
 			b := img.Bounds()
 			m := seal.Meta{Codec: c.ID(), Width: b.Dx(), Height: b.Dy(), Depth: 8, Level: byte(lv)}
-			cs, err := seal.SealMessage(m, p, capacity, seal.NewKeySealer(seal.Key(key)))
+			sealer := seal.NewKeySealer(seal.Key(key))
+			if rnd != nil { // nil: crypto/rand, as the product
+				sealer = seal.WithRand(sealer, rnd)
+			}
+			cs, err := seal.SealMessage(m, p, capacity, sealer)
 			if err != nil {
 				return Output{}, err
 			}

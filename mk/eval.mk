@@ -3,7 +3,8 @@
 #                    attacks, codec-rd, qr-damage and cipher-figures
 #   make eval-metrics  only the metrics
 #   make eval-quick  smoke run of every subject (also run by "make test" as
-#                    eval's TestQuick) -> results/eval-quick/
+#                    eval's TestQuick) -> results/eval-quick/, byte-identical
+#                    when rerun at the same commit
 .PHONY: eval eval-metrics eval-quick
 
 EVAL_CONFIG ?= experiments/eval.json
@@ -23,6 +24,19 @@ eval-metrics:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/medqr
 	$(BIN) eval -config $(EVAL_CONFIG) -o $(EVAL_OUT) -force
 
+# eval-quick rewrites committed files, so it must repeat them byte for byte:
+# every subject is seeded, run.json carries no wall-clock fields
+# (--no-timing), and medqr is built from a clean export of HEAD, so that the
+# code version names a commit and never "+dirty" (uncommitted changes in the
+# working tree do not reach the binary; commit them first to measure them).
+EVAL_QUICK_SRC ?= $(or $(TMPDIR),/tmp)/medqr-eval-quick-$(shell id -u)
+EVAL_QUICK_BIN := bin/medqr-eval-quick
+
 eval-quick:
-	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/medqr
-	$(BIN) eval -config experiments/eval_quick.json -o results/eval-quick -force -no-progress
+	rm -rf $(EVAL_QUICK_SRC) && mkdir -p $(EVAL_QUICK_SRC) bin
+	git archive HEAD | tar -x -C $(EVAL_QUICK_SRC)
+	cd $(EVAL_QUICK_SRC) && $(GO) build $(GOFLAGS) -trimpath \
+	  -ldflags "-X main.buildRevision=$$(git -C $(CURDIR) rev-parse HEAD)" \
+	  -o $(CURDIR)/$(EVAL_QUICK_BIN) ./cmd/medqr
+	rm -rf $(EVAL_QUICK_SRC)
+	$(EVAL_QUICK_BIN) eval -config experiments/eval_quick.json -o results/eval-quick -force -no-progress -no-timing

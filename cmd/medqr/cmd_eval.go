@@ -56,6 +56,7 @@ type evalOptions struct {
 	out        string
 	force      bool
 	noProgress bool
+	noTiming   bool
 	shard      shard.Spec
 }
 
@@ -68,6 +69,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fl.StringVar(&o.out, "o", "results/eval", "output folder")
 	fl.BoolVar(&o.force, "force", false, "replace existing results in the output folder")
 	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fl.BoolVar(&o.noTiming, "no-timing", false, "leave the start time and seconds out of run.json")
 	fl.Var(&o.shard, "shard", "run shard I of N (I/N) and write a partial result")
 	rest, err := parseInterspersed(fl, args)
 	if err != nil {
@@ -91,6 +93,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 
 	info := eval.NewRunInfo(evalCodeVersion(), o.config, sets, cfg)
+	started := info.Started
+	if o.noTiming {
+		info.Started = time.Time{}
+	}
 	e.log.WithField("code", info.CodeVersion).WithField("seed", cfg.Seed).WithField("subjects", cfg.Subjects).
 		WithField("data", cfg.Data.Dir+":"+cfg.Data.Split).Info("eval: starting")
 	e.log.Debugf("eval: effective config %+v", cfg)
@@ -150,11 +156,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		}
 		info.Files = append(info.Files, plots...)
 	}
-	info.Seconds = time.Since(info.Started).Seconds()
+	secs := time.Since(started).Seconds()
+	if !o.noTiming {
+		info.Seconds = secs
+	}
 	if err := eval.WriteRunInfo(o.out, info); err != nil {
 		return err
 	}
-	e.log.Infof("eval: done in %.1f s", info.Seconds)
+	e.log.Infof("eval: done in %.1f s", secs)
 	fmt.Fprintf(e.stdout, "results: %s\n", filepath.Join(o.out, eval.FileReport))
 	return nil
 }

@@ -47,13 +47,9 @@ func badRequest(field, hint, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, field: field, hint: hint, msg: fmt.Sprintf(format, args...)}
 }
 
-// message is err's text as the CLI prints it, without package prefixes.
+// message is err's text as the CLI prints it after "medqr: error: ".
 func message(err error) string {
-	s := err.Error()
-	for _, p := range []string{"store: ", "seal: ", "data: ", "codec: ", "qr: "} {
-		s = strings.ReplaceAll(s, p, "")
-	}
-	return s
+	return strings.TrimPrefix(err.Error(), "medqr: ")
 }
 
 // cleanName makes an uploaded file name safe to quote: its last path

@@ -441,6 +441,9 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 			if e.Field != tt.field || e.Hint == "" {
 				t.Fatalf("error %+v, want field %q and a hint", e, tt.field)
 			}
+			if tt.name == "wrong key" && e.Error != seal.ErrAuth.Error() {
+				t.Errorf("wrong key: %q, want the CLI's %q", e.Error, seal.ErrAuth.Error())
+			}
 			if strings.Contains(w.Body.String(), r.Key[12:]) {
 				t.Fatal("the answer quotes the key")
 			}

@@ -309,8 +309,13 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mistyped key: %v", err)
 	}
-	if msg := text("key-error"); !strings.Contains(msg, "invalid key") {
-		t.Errorf("mistyped key message %q", msg)
+	// The page says what the CLI says.
+	msg := text("key-error")
+	errOut.Reset()
+	run(context.Background(), []string{"decrypt", "-k", other, "-o", cliOut + ".2", qrFile}, &out, &errOut)
+	first, _, _ := strings.Cut(msg, "\n")
+	if !strings.Contains(first, "invalid key") || !strings.Contains(errOut.String(), "medqr: error: "+first+"\n") {
+		t.Errorf("mistyped key: the page says %q, the CLI %q", msg, errOut.String())
 	}
 }
 

@@ -212,14 +212,18 @@ class Filter(torch.nn.Module):
         return ((h - t) ** 2).mean()
 
 
-class Lift(torch.nn.Module):
-    """train/iwave.newLiftNet: x (batch x 12) -> leaky(x W1) -> leaky(. W2)
-    -> . W3; loss mean(log1p(|t + out|))."""
+# model/iwave.LiftFeatures: inputs of a lifting network
+LIFT_FEATURES = 18
 
-    def __init__(self, hidden, leak, init=None):
+
+class Lift(torch.nn.Module):
+    """train/iwave.newLiftNet: x (batch x features) -> leaky(x W1) ->
+    leaky(. W2) -> . W3; loss mean(log1p(|t + out|))."""
+
+    def __init__(self, features, hidden, leak, init=None):
         super().__init__()
         self.leak = leak
-        shapes = [[12, hidden], [hidden, hidden], [hidden, 1]]
+        shapes = [[features, hidden], [hidden, hidden], [hidden, 1]]
         self.p = torch.nn.ParameterList()
         for i, s in enumerate(shapes):
             v = init[i] if init is not None else torch.randn(s) * 0.1
@@ -273,8 +277,8 @@ def make(name, rng):
     if name == "lift":
         lt = d["lift"]
         batch = lt["batch"]
-        x = torch.from_numpy(rng.standard_normal((batch, 12)).astype(np.float32))
-        return Lift(lt["hidden"], lt["leak"]), (x, torch.zeros(batch, 1)), batch
+        x = torch.from_numpy(rng.standard_normal((batch, LIFT_FEATURES)).astype(np.float32))
+        return Lift(LIFT_FEATURES, lt["hidden"], lt["leak"]), (x, torch.zeros(batch, 1)), batch
     raise SystemExit("twins.py: unknown model %r" % name)
 
 
@@ -315,7 +319,7 @@ def check(a):
     elif kind == "filter":
         m = Filter(c["config"], init)
     else:
-        m = Lift(c["config"]["hidden"], c["config"]["leak"], init)
+        m = Lift(c["shapes"][0][0], c["config"]["hidden"], c["config"]["leak"], init)
     opt = torch.optim.Adam(m.parameters(), lr=c["lr"], betas=(0.9, 0.999), eps=1e-8)
     losses, off = [], 0
     take = lambda shape: torch.from_numpy(inp[off:off + int(np.prod(shape))].copy()).reshape(shape)

@@ -8,10 +8,17 @@
 #   make train-learned-resume  continue an interrupted `make train-learned`
 #   make train-rd      results/codec/learned_vs_gojpeg.{json,md,png} on the test split
 #   make ablation      the loss ablation (short runs) -> results/ablation/
-#   make train-bench   training throughput and encode/decode benchmarks
+#   make train-bench   each gorgonia training step beside its PyTorch twin
+#                      (train/torchref, Debian python3-torch, installed
+#                      here if missing), interleaved, 1 then 2 threads ->
+#                      results/train/torchref-{1,2}thread.md; then the
+#                      encode/decode and entropy-coder benchmarks
 TRAIN_CONFIG ?= experiments/default.json
 TRAIN_SETS   ?=
 ABLATION_RUNS := ablation-base ablation-no-erase ablation-no-decor ablation-no-ssim
+# Debian's interpreter (python3-torch installs into it, not into a pyenv one)
+TORCH_PYTHON ?= /usr/bin/python3
+TRAIN_BENCH_ROUNDS ?= 3
 
 .PHONY: train train-resume train-learned train-learned-resume train-rd ablation train-bench
 
@@ -47,6 +54,12 @@ ablation:
 	bin/medqr-train train -ablation results/ablation $(addprefix results/ablation/,$(ABLATION_RUNS))
 
 train-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./train
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || { \
+	  echo "train-bench: installing python3-torch" >&2; SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null; }
+	mkdir -p results/train
+	$(TORCH_PYTHON) train/torchref/compare.py --rounds $(TRAIN_BENCH_ROUNDS) --threads 1 --out results/train/torchref-1thread.md
+	$(TORCH_PYTHON) train/torchref/compare.py --rounds $(TRAIN_BENCH_ROUNDS) --threads 2 --out results/train/torchref-2thread.md
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./model ./internal/entropy
 	$(GO) test -run '^$$' -bench Learned -benchtime 20x ./codec

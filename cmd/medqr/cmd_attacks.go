@@ -19,6 +19,7 @@ func init() {
 		usage: `usage: medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress] [--shard I/N]
        medqr attacks --render DIR
        medqr attacks break --scheme NAME -k KEY --target CIPHER.png -o RECOVERED.png [--json]
+       medqr attacks baselines [--quick] [--config FILE] -o DIR [--force]
 
 Runs every attack of the suite (package attacks) and writes DIR/report.md,
 DIR/report.json (every number), the plots and example images:
@@ -42,7 +43,8 @@ An existing report in DIR is replaced only with --force.
 --render DIR redraws DIR's plots and report.md from its report.json without
 rerunning the attacks.
 "attacks break" runs one scheme's concrete attack on one cipher image
-("medqr attacks break --help"; docs/baselines.md).
+("medqr attacks break --help"; docs/baselines.md); "attacks baselines"
+measures and attacks every cipher-image scheme ("make baselines").
 --shard I/N runs only the attacks (stages) that shard I of N owns and writes
 DIR/partial.json, DIR/shard.json and their images; "medqr merge" combines the
 N shard folders into the report (docs/scale.md).
@@ -74,6 +76,9 @@ type attacksOptions struct {
 func runAttacks(ctx context.Context, e *env, args []string) error {
 	if isAttacksBreak(args) {
 		return runAttacksBreak(ctx, e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "baselines" {
+		return runAttacksBaselines(ctx, e, args[1:])
 	}
 	var o attacksOptions
 	fs := newFlagSet("attacks")

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/medqr/medqr/attacks/baselines"
+	"github.com/medqr/medqr/eval"
+)
+
+const attacksBaselinesUsage = `Usage:
+    medqr attacks baselines [--quick] [--config FILE] [--set key=value]... -o DIR [--force]
+
+Runs every registered cipher-image scheme ("medqr cipher schemes") through the
+statistics battery of "medqr eval" (NPCR/UACI with Wu's critical values,
+entropy, local entropy, correlation, chi-square, exact round trip), damage of
+the cipher image (noise, zeroed block, JPEG), a throughput measurement beside
+AES-256-GCM and every attack registered for it, and writes DIR/report.md,
+DIR/report.json, DIR/stats/ (the battery's files and plots) and DIR/samples/
+(plain, cipher and recovered images). RESEARCH-ONLY.
+
+The run is seeded: the same config and code give the same report.json except
+the fields under "timing". --quick is the small setting "make test" runs;
+--config reads a JSON file over the defaults (experiments/baselines.json;
+unknown keys are errors) and --set overrides one field.
+
+Flags:
+    --quick              small setting (32x32 images, a few trials)
+    --config FILE        JSON config over the defaults
+    --set key=value      override one field (repeatable), e.g. --set data.max_images=4
+    -o, --output DIR     report folder (required)
+    --force              replace an existing report in DIR
+
+Examples:
+    medqr attacks baselines --config experiments/baselines.json -o results/baselines --force
+    medqr attacks baselines --quick -o /tmp/baselines
+`
+
+type attacksBaselinesOptions struct {
+	quick, force bool
+	config, out  string
+	sets         kvList
+}
+
+func runAttacksBaselines(ctx context.Context, e *env, args []string) error {
+	var o attacksBaselinesOptions
+	fs := newFlagSet("attacks baselines")
+	fs.BoolVar(&o.quick, "quick", false, "")
+	fs.StringVar(&o.config, "config", "", "")
+	fs.Var(&o.sets, "set", "")
+	fs.StringVar(&o.out, "o", "", "")
+	fs.StringVar(&o.out, "output", "", "")
+	fs.BoolVar(&o.force, "force", false, "")
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprint(e.stdout, attacksBaselinesUsage)
+			return nil
+		}
+	}
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("attacks baselines takes no arguments, got %q", rest)}
+	}
+	if o.out == "" {
+		return usageError{"attacks baselines needs -o DIR, the report folder"}
+	}
+	cfg := baselines.DefaultConfig()
+	if o.quick {
+		cfg = baselines.QuickConfig()
+	}
+	if o.config != "" {
+		if cfg, err = baselines.LoadConfig(o.config, cfg); err != nil {
+			return withHint(err, "see docs/baselines.md for the fields; unknown keys are errors")
+		}
+	}
+	for _, kv := range o.sets {
+		if err := cfg.Override(kv); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(o.out, baselines.FileJSON)); err == nil && !o.force {
+		return withHint(fmt.Errorf("%s already holds a baselines report", o.out), "pass --force to replace it, or choose another -o folder")
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("failed to check the report folder: %w", err)
+	}
+	images, err := eval.LoadImages(cfg.Data, "")
+	if err != nil {
+		return withHint(err, "run from the repository root, or set data.dir")
+	}
+	rep, res, samples, err := baselines.Run(ctx, cfg, images, baselines.Options{Code: codeVersion(), Log: e.log.Infof})
+	if err != nil {
+		return err
+	}
+	if err := baselines.Write(o.out, rep, res, samples, images[0].Gray); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, baselines.FileMarkdown))
+	return nil
+}

@@ -1,0 +1,123 @@
+package deepkeygen
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/learnedtest"
+	"github.com/medqr/medqr/internal/detnn"
+)
+
+func TestVectors(t *testing.T) { learnedtest.CheckDir(t, Scheme{}) }
+
+func TestRoundTrip(t *testing.T) {
+	sizes := [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}, {513, 300}}
+	if !testing.Short() {
+		sizes = append(sizes, [2]int{2048, 2048})
+	}
+	learnedtest.RoundTrip(t, Scheme{}, sizes)
+}
+
+func TestRefuses(t *testing.T) { learnedtest.Refuses(t, Scheme{}) }
+
+func TestRegistered(t *testing.T) {
+	s, err := cipherimg.Lookup(Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
+		t.Errorf("info %+v", in)
+	}
+}
+
+// TestTiling: a 512x512 image is XORed with the key image in each quarter.
+func TestTiling(t *testing.T) {
+	k := learnedtest.TestKey()
+	ki, err := KeyImageFor(k[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := make([]uint16, 512*512)
+	kk := cipherimg.Keying{Key: k}
+	if err := (Scheme{}).Encrypt(&kk, px, 512, 512, 8); err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < 512; y++ {
+		for x := 0; x < 512; x++ {
+			if byte(px[y*512+x]) != ki[(y%KeySide)*KeySide+x%KeySide] {
+				t.Fatalf("pixel (%d,%d) is not the key image's", x, y)
+			}
+		}
+	}
+	k[5] ^= 4
+	k2, _ := KeyImageFor(k[:])
+	same := 0
+	for i := range ki {
+		if ki[i] == k2[i] {
+			same++
+		}
+	}
+	if same > len(ki)/8 {
+		t.Errorf("keys one bit apart share %d of %d key-image bytes", same, len(ki))
+	}
+}
+
+func TestToByte(t *testing.T) {
+	for _, c := range []struct {
+		y    float64
+		want byte
+	}{{-1, 0}, {-2, 0}, {1, 255}, {3, 255}, {0, 128}, {-0.00392156, 127}, {0.5, 191}} {
+		if got := ToByte(c.y); got != c.want {
+			t.Errorf("ToByte(%v) = %d, want %d", c.y, got, c.want)
+		}
+	}
+}
+
+func TestWeightsRefused(t *testing.T) {
+	b := append([]byte(nil), shipped...)
+	b[100] ^= 1
+	if _, err := Decode(b); !errors.Is(err, detnn.ErrWeights) {
+		t.Errorf("damaged weights: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(shipped)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if m != nil || !errors.Is(err, detnn.ErrWeights) {
+				t.Fatalf("error %v with a model", err)
+			}
+			return
+		}
+		if y := m.Forward(make([]float64, 16), 4); len(y) != 16 {
+			t.Fatalf("output of %d values", len(y))
+		}
+	})
+}
+
+func BenchmarkKeyImage(b *testing.B) {
+	m, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := learnedtest.TestKey()
+	init, _ := InitialImage(k[:])
+	b.SetBytes(KeySide * KeySide)
+	for b.Loop() {
+		m.KeyImage(init)
+	}
+}
+
+func BenchmarkEncrypt256(b *testing.B) {
+	px := learnedtest.Plain(1, 256*256)
+	k := cipherimg.Keying{Key: learnedtest.TestKey()}
+	b.SetBytes(int64(len(px)))
+	for b.Loop() {
+		if err := (Scheme{}).Encrypt(&k, px, 256, 256, 8); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

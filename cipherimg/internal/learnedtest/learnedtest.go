@@ -1,0 +1,265 @@
+// Package learnedtest holds the checks the learned baseline ciphers'
+// tests share (cipherimg/deepkeygen, cipherimg/sae, cipherimg/lstm): the
+// known-answer vector format written by cipherimg/internal/genlearned,
+// exact round trips over a table of sizes, and refusals.
+//
+// A vector file is "key: value" lines:
+//
+//	comment: what the vector covers
+//	scheme:  registry name
+//	key:     64 hex digits
+//	width, height, depth
+//	plain:   hex pixels, or plain-seed: N (pixels from Plain(N, w*h))
+//	cipher:  hex pixels, or cipher-sha256: digest of the cipher bytes
+package learnedtest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/seal"
+)
+
+// TestKey is the key of every vector: bytes 0..31.
+func TestKey() seal.Key {
+	var k seal.Key
+	for i := range k {
+		k[i] = byte(i)
+	}
+	return k
+}
+
+// Plain returns n pseudo-random 8-bit pixels from seed (PCG).
+func Plain(seed uint64, n int) []uint16 {
+	r := rand.New(rand.NewPCG(seed, 0x7e57))
+	px := make([]uint16, n)
+	for i := range px {
+		px[i] = uint16(r.IntN(256))
+	}
+	return px
+}
+
+// Bytes converts 8-bit pixels to bytes.
+func Bytes(px []uint16) []byte {
+	b := make([]byte, len(px))
+	for i, v := range px {
+		b[i] = byte(v)
+	}
+	return b
+}
+
+// Vector is one parsed vector file.
+type Vector struct {
+	Fields map[string]string
+	Name   string
+}
+
+// Parse reads a vector file's "key: value" lines; duplicate or malformed
+// lines are errors.
+func Parse(b []byte) (map[string]string, error) {
+	m := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("malformed line %q", line)
+		}
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("duplicate field %q", k)
+		}
+		m[k] = v
+	}
+	return m, sc.Err()
+}
+
+// Format writes fields in the given order.
+func Format(fields [][2]string) []byte {
+	var b bytes.Buffer
+	for _, f := range fields {
+		fmt.Fprintf(&b, "%s: %s\n", f[0], f[1])
+	}
+	return b.Bytes()
+}
+
+// Case is one vector's inputs.
+type Case struct {
+	Comment string
+	W, H    int
+	Seed    uint64 // plaintext seed
+	Full    bool   // write plain and cipher in hex (small images)
+}
+
+// Make encrypts the case under TestKey with s and returns the vector file.
+func Make(s cipherimg.Scheme, c Case) ([]byte, error) {
+	px := Plain(c.Seed, c.W*c.H)
+	plain := Bytes(px)
+	k := cipherimg.Keying{Key: TestKey()}
+	if err := s.Encrypt(&k, px, c.W, c.H, 8); err != nil {
+		return nil, err
+	}
+	key := TestKey()
+	f := [][2]string{{"comment", c.Comment}, {"scheme", s.Name()}, {"key", hex.EncodeToString(key[:])},
+		{"width", strconv.Itoa(c.W)}, {"height", strconv.Itoa(c.H)}, {"depth", "8"}}
+	if c.Full {
+		f = append(f, [2]string{"plain", hex.EncodeToString(plain)}, [2]string{"cipher", hex.EncodeToString(Bytes(px))})
+	} else {
+		sum := sha256.Sum256(Bytes(px))
+		f = append(f, [2]string{"plain-seed", strconv.FormatUint(c.Seed, 10)}, [2]string{"cipher-sha256", hex.EncodeToString(sum[:])})
+	}
+	return Format(f), nil
+}
+
+// Check runs one vector file against s: the cipher must match and decrypt
+// back to the plaintext.
+func Check(s cipherimg.Scheme, b []byte) error {
+	f, err := Parse(b)
+	if err != nil {
+		return err
+	}
+	if f["scheme"] != s.Name() {
+		return fmt.Errorf("vector for scheme %q, testing %q", f["scheme"], s.Name())
+	}
+	kb, err := hex.DecodeString(f["key"])
+	if err != nil || len(kb) != seal.KeySize {
+		return fmt.Errorf("bad key field")
+	}
+	w, err1 := strconv.Atoi(f["width"])
+	h, err2 := strconv.Atoi(f["height"])
+	if err := errors.Join(err1, err2); err != nil || w < 1 || h < 1 || w*h > 1<<24 || f["depth"] != "8" {
+		return fmt.Errorf("bad size or depth fields")
+	}
+	var plain []byte
+	if p, ok := f["plain"]; ok {
+		if plain, err = hex.DecodeString(p); err != nil || len(plain) != w*h {
+			return fmt.Errorf("bad plain field")
+		}
+	} else {
+		seed, err := strconv.ParseUint(f["plain-seed"], 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad plain-seed field")
+		}
+		plain = Bytes(Plain(seed, w*h))
+	}
+	px := make([]uint16, len(plain))
+	for i, v := range plain {
+		px[i] = uint16(v)
+	}
+	var key seal.Key
+	copy(key[:], kb)
+	k := cipherimg.Keying{Key: key}
+	if err := s.Encrypt(&k, px, w, h, 8); err != nil {
+		return err
+	}
+	got := Bytes(px)
+	if c, ok := f["cipher"]; ok {
+		if c != hex.EncodeToString(got) {
+			return fmt.Errorf("cipher differs from the vector")
+		}
+	} else {
+		sum := sha256.Sum256(got)
+		if f["cipher-sha256"] != hex.EncodeToString(sum[:]) {
+			return fmt.Errorf("cipher sha256 %x differs from the vector", sum)
+		}
+	}
+	if err := s.Decrypt(k, px, w, h, 8); err != nil {
+		return err
+	}
+	if !bytes.Equal(Bytes(px), plain) {
+		return fmt.Errorf("decryption does not give the plaintext back")
+	}
+	return nil
+}
+
+// CheckDir runs every testdata/vectors/*.txt file; there must be some.
+func CheckDir(t *testing.T, s cipherimg.Scheme) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no vectors in testdata/vectors (go run ./cipherimg/internal/genlearned)")
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(s, b); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
+}
+
+// RoundTrip checks Decrypt(Encrypt(x)) == x for every size and, from 4096
+// pixels up, that encryption changes at least 15/16 of the pixels.
+func RoundTrip(t *testing.T, s cipherimg.Scheme, sizes [][2]int) {
+	t.Helper()
+	for i, sz := range sizes {
+		w, h := sz[0], sz[1]
+		px := Plain(uint64(100+i), w*h)
+		orig := append([]uint16(nil), px...)
+		k := cipherimg.Keying{Key: TestKey()}
+		if err := s.Encrypt(&k, px, w, h, 8); err != nil {
+			t.Fatalf("%dx%d: encrypt: %v", w, h, err)
+		}
+		same := 0
+		for j := range px {
+			if px[j] == orig[j] {
+				same++
+			}
+		}
+		if w*h >= 4096 && same > w*h/16 {
+			t.Errorf("%dx%d: %d of %d pixels unchanged by encryption", w, h, same, w*h)
+		}
+		if err := s.Decrypt(k, px, w, h, 8); err != nil {
+			t.Fatalf("%dx%d: decrypt: %v", w, h, err)
+		}
+		for j := range px {
+			if px[j] != orig[j] {
+				t.Fatalf("%dx%d: pixel %d is %d after the round trip, want %d", w, h, j, px[j], orig[j])
+			}
+		}
+	}
+}
+
+// Refuses checks that s refuses 16-bit images, a pixel count that does not
+// match the size, sizes outside 1..MaxSide and values above 255, with
+// errors wrapping cipherimg.ErrUnsupported.
+func Refuses(t *testing.T, s cipherimg.Scheme) {
+	t.Helper()
+	k := cipherimg.Keying{Key: TestKey()}
+	for _, c := range []struct {
+		name        string
+		px          []uint16
+		w, h, depth int
+	}{
+		{"16-bit", make([]uint16, 4), 2, 2, 16},
+		{"short buffer", make([]uint16, 3), 2, 2, 8},
+		{"zero width", nil, 0, 2, 8},
+		{"too wide", make([]uint16, cipherimg.MaxSide+1), cipherimg.MaxSide + 1, 1, 8},
+		{"value 256", []uint16{1, 2, 256, 4}, 2, 2, 8},
+	} {
+		if err := s.Encrypt(&k, c.px, c.w, c.h, c.depth); !errors.Is(err, cipherimg.ErrUnsupported) {
+			t.Errorf("%s: encrypt gave %v, want ErrUnsupported", c.name, err)
+		}
+		if err := s.Decrypt(k, c.px, c.w, c.h, c.depth); !errors.Is(err, cipherimg.ErrUnsupported) {
+			t.Errorf("%s: decrypt gave %v, want ErrUnsupported", c.name, err)
+		}
+	}
+}

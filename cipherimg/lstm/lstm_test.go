@@ -1,0 +1,114 @@
+package lstm
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/learnedtest"
+	"github.com/medqr/medqr/internal/detnn"
+)
+
+func TestVectors(t *testing.T) { learnedtest.CheckDir(t, Scheme{}) }
+
+func TestRoundTrip(t *testing.T) {
+	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}})
+}
+
+// TestRoundTripMax covers the largest size the issue names, 2048x2048: a
+// million network steps, several seconds on a loaded machine, so it runs
+// with MEDQR_LONG_TESTS=1 (make learnedciphers-long).
+func TestRoundTripMax(t *testing.T) {
+	if os.Getenv("MEDQR_LONG_TESTS") == "" {
+		t.Skip("set MEDQR_LONG_TESTS=1 (make learnedciphers-long)")
+	}
+	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{2048, 2048}, {2047, 2049}})
+}
+
+func TestRefuses(t *testing.T) { learnedtest.Refuses(t, Scheme{}) }
+
+func TestRegistered(t *testing.T) {
+	s, err := cipherimg.Lookup(Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
+		t.Errorf("info %+v", in)
+	}
+}
+
+// TestKeystream: the keystream depends on the key, its prefix does not
+// depend on the length asked for, and its bytes are not degenerate.
+func TestKeystream(t *testing.T) {
+	m, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := learnedtest.TestKey()
+	p1, _ := DeriveParams(k[:])
+	k[0] ^= 1
+	p2, _ := DeriveParams(k[:])
+	a, b := m.Keystream(p1, 65536), m.Keystream(p2, 65536)
+	if bytes.Equal(a[:64], b[:64]) {
+		t.Error("keys one bit apart give the same keystream")
+	}
+	if !bytes.Equal(m.Keystream(p1, 1001), a[:1001]) {
+		t.Error("keystream prefix depends on the length")
+	}
+	var hist [256]int
+	for _, v := range a {
+		hist[v]++
+	}
+	chi := 0.0
+	for _, c := range hist {
+		d := float64(c) - 256
+		chi += d * d / 256
+	}
+	// 255 degrees of freedom: 400 is far beyond the 0.9999 quantile (~350).
+	if chi > 400 {
+		t.Errorf("keystream histogram chi-square %.1f: bytes far from uniform", chi)
+	}
+}
+
+func TestWeightsRefused(t *testing.T) {
+	b := append([]byte(nil), shipped...)
+	b[len(b)/2] ^= 1
+	if _, err := Decode(b); !errors.Is(err, detnn.ErrWeights) {
+		t.Errorf("damaged weights: %v", err)
+	}
+	bad, err := detnn.EncodeWeights("sae", Config{Hidden: 1}, map[string][]float32{"wx": make([]float32, 4), "wh": make([]float32, 4), "b": make([]float32, 4), "wy": {0}, "by": {0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(bad); !errors.Is(err, detnn.ErrWeights) {
+		t.Errorf("weights of another scheme: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(shipped)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if m != nil || !errors.Is(err, detnn.ErrWeights) {
+				t.Fatalf("error %v with a model", err)
+			}
+			return
+		}
+		s := m.NewState()
+		m.Step(s, 0.5, make([]float64, 4*m.Cfg.Hidden))
+	})
+}
+
+func BenchmarkEncrypt256(b *testing.B) {
+	px := learnedtest.Plain(1, 256*256)
+	k := cipherimg.Keying{Key: learnedtest.TestKey()}
+	b.SetBytes(int64(len(px)))
+	for b.Loop() {
+		if err := (Scheme{}).Encrypt(&k, px, 256, 256, 8); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

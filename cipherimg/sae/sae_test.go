@@ -1,0 +1,153 @@
+package sae
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/learnedtest"
+	"github.com/medqr/medqr/internal/detnn"
+)
+
+func TestVectors(t *testing.T) { learnedtest.CheckDir(t, Scheme{}) }
+
+func TestRoundTrip(t *testing.T) {
+	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}})
+}
+
+// TestRoundTripMax covers the largest size the issue names, 2048x2048 (a
+// sort of four million positions and a million network evaluations):
+// MEDQR_LONG_TESTS=1 (make learnedciphers-long).
+func TestRoundTripMax(t *testing.T) {
+	if os.Getenv("MEDQR_LONG_TESTS") == "" {
+		t.Skip("set MEDQR_LONG_TESTS=1 (make learnedciphers-long)")
+	}
+	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{2048, 2048}, {2047, 2049}})
+}
+
+func TestRefuses(t *testing.T) { learnedtest.Refuses(t, Scheme{}) }
+
+func TestRegistered(t *testing.T) {
+	s, err := cipherimg.Lookup(Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
+		t.Errorf("info %+v", in)
+	}
+}
+
+// TestPermutation: pi is a permutation, depends on the key, and its
+// diffusion bytes are not degenerate.
+func TestPermutation(t *testing.T) {
+	m, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := learnedtest.TestKey()
+	p1, _ := DeriveParams(k[:])
+	k[31] ^= 0x80
+	p2, _ := DeriveParams(k[:])
+	const n = 65536
+	a, b := m.Permutation(p1, n), m.Permutation(p2, n)
+	seen := make([]bool, n)
+	fixed, same := 0, 0
+	for i, j := range a {
+		if seen[j] {
+			t.Fatalf("position %d appears twice", j)
+		}
+		seen[j] = true
+		if int(j) == i {
+			fixed++
+		}
+		if b[i] == j {
+			same++
+		}
+	}
+	if fixed > 20 || same > 20 {
+		t.Errorf("%d fixed points, %d positions shared by keys one bit apart (expect about 1)", fixed, same)
+	}
+	var hist [256]int
+	for _, v := range m.DiffusionBytes(p1, n) {
+		hist[v]++
+	}
+	chi := 0.0
+	for _, c := range hist {
+		d := float64(c) - n/256
+		chi += d * d / (n / 256)
+	}
+	if chi > 400 {
+		t.Errorf("diffusion bytes' chi-square %.1f: far from uniform", chi)
+	}
+}
+
+// TestDiffusionChains: changing the last permuted pixel changes only the
+// last cipher pixel, changing the first one changes every later one (the
+// chained diffusion runs forward only, as documented).
+func TestDiffusionChains(t *testing.T) {
+	m, _ := Default()
+	k := learnedtest.TestKey()
+	p, _ := DeriveParams(k[:])
+	const w, h = 16, 16
+	pi := m.Permutation(p, w*h)
+	base := learnedtest.Plain(9, w*h)
+	enc := func(px []uint16) []uint16 {
+		c := append([]uint16(nil), px...)
+		kk := cipherimg.Keying{Key: k}
+		if err := (Scheme{}).Encrypt(&kk, c, w, h, 8); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c0 := enc(base)
+	for _, pos := range []int{0, w*h - 1} {
+		x := append([]uint16(nil), base...)
+		x[pi[pos]] ^= 1
+		c1 := enc(x)
+		diff := 0
+		for i := range c0 {
+			if c0[i] != c1[i] {
+				diff++
+			}
+		}
+		if want := w*h - pos; diff != want {
+			t.Errorf("flip at permuted position %d changed %d cipher pixels, want %d", pos, diff, want)
+		}
+	}
+}
+
+func TestWeightsRefused(t *testing.T) {
+	b := append([]byte(nil), shipped...)
+	b[len(b)-40] ^= 1
+	if _, err := Decode(b); !errors.Is(err, detnn.ErrWeights) {
+		t.Errorf("damaged weights: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(shipped)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if m != nil || !errors.Is(err, detnn.ErrWeights) {
+				t.Fatalf("error %v with a model", err)
+			}
+			return
+		}
+		if z := m.Encode(make([]float64, m.Cfg.Input)); len(z) != m.Cfg.Hidden[len(m.Cfg.Hidden)-1] {
+			t.Fatalf("code of %d values", len(z))
+		}
+	})
+}
+
+func BenchmarkEncrypt256(b *testing.B) {
+	px := learnedtest.Plain(1, 256*256)
+	k := cipherimg.Keying{Key: learnedtest.TestKey()}
+	b.SetBytes(int64(len(px)))
+	for b.Loop() {
+		if err := (Scheme{}).Encrypt(&k, px, 256, 256, 8); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

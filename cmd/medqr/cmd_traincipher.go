@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	dkgtrain "github.com/medqr/medqr/train/deepkeygen"
+	lstmtrain "github.com/medqr/medqr/train/lstm"
+	saetrain "github.com/medqr/medqr/train/sae"
+)
+
+const trainCipherUsage = `medqr train-cipher: train a learned baseline cipher's network. RESEARCH-ONLY.
+
+Usage:
+    medqr train-cipher --scheme deepkeygen|sae|lstm [--config FILE] [--set key=value]...
+                       [--resume] [--stop-at N] [--no-progress]
+
+Trains, with gorgonia, the network of one of the learned image ciphers that
+"medqr cipher" reproduces for comparison (docs/baselines.md): the DeepKeyGen
+key-image generator (a GAN, on the chest X-ray training split), the SAE's
+stacked autoencoder or the LSTM (both on logistic-map sequences). The config
+file (experiments/NAME.json) overrides the package defaults; unknown fields
+are errors. The run folder (out/name) receives run.json (effective config,
+code version), losses.csv, checkpoint.gob and the weights file, which is also
+copied to the config's export path (the shipped file).
+
+Flags:
+    --scheme NAME       deepkeygen, sae or lstm (required)
+    --config FILE       experiment config (JSON)
+    --set key=value     override one config field (repeatable), e.g. --set steps=200
+    --resume            continue from the run folder's checkpoint
+    --stop-at N         stop after step N as if interrupted (continue with --resume)
+    --no-progress       no progress bar
+
+Examples:
+    medqr train-cipher --scheme lstm --config experiments/lstm.json
+    medqr train-cipher --scheme deepkeygen --config experiments/deepkeygen.json --set steps=100
+    medqr train-cipher --scheme deepkeygen --config experiments/deepkeygen.json --resume
+`
+
+type trainCipherOptions struct {
+	scheme, config     string
+	sets               stringList
+	resume, noProgress bool
+	stopAt             int
+}
+
+func init() {
+	register(&command{
+		name:    "train-cipher",
+		summary: "train a learned baseline cipher's network: deepkeygen, sae or lstm (research)",
+		usage:   trainCipherUsage,
+		run:     runTrainCipherCmd,
+	})
+}
+
+func runTrainCipherCmd(ctx context.Context, e *env, args []string) error {
+	var o trainCipherOptions
+	fs := newFlagSet("train-cipher")
+	fs.StringVar(&o.scheme, "scheme", "", "deepkeygen, sae or lstm")
+	fs.StringVar(&o.config, "config", "", "experiment config file (JSON)")
+	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
+	fs.BoolVar(&o.resume, "resume", false, "resume from the run folder's checkpoint")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fs.IntVar(&o.stopAt, "stop-at", 0, "stop after this step as if interrupted")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("train-cipher takes no arguments, got %q", rest)}
+	}
+	return runTrainCipher(ctx, e, o)
+}
+
+func runTrainCipher(ctx context.Context, e *env, o trainCipherOptions) error {
+	opt := lstmtrain.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
+	if !o.noProgress {
+		opt.Progress = os.Stderr
+	}
+	var (
+		out, export string
+		err         error
+	)
+	cfgHint := "see the config fields in docs/baselines.md or experiments/" + o.scheme + ".json"
+	switch o.scheme {
+	case "deepkeygen":
+		c, cerr := dkgtrain.LoadConfig(o.config, o.sets)
+		if cerr != nil {
+			return withHint(cerr, "%s", cfgHint)
+		}
+		export = c.Export
+		out, err = dkgtrain.Train(ctx, c, opt)
+	case "sae":
+		c, cerr := saetrain.LoadConfig(o.config, o.sets)
+		if cerr != nil {
+			return withHint(cerr, "%s", cfgHint)
+		}
+		export = c.Export
+		out, err = saetrain.Train(ctx, c, opt)
+	case "lstm":
+		c, cerr := lstmtrain.LoadConfig(o.config, o.sets)
+		if cerr != nil {
+			return withHint(cerr, "%s", cfgHint)
+		}
+		export = c.Export
+		out, err = lstmtrain.Train(ctx, c, opt)
+	case "":
+		return usageError{"train-cipher needs --scheme deepkeygen, sae or lstm"}
+	default:
+		return withHint(fmt.Errorf("train-cipher: no trainable scheme %q", o.scheme), "use --scheme deepkeygen, sae or lstm")
+	}
+	if errors.Is(err, lstmtrain.ErrStopped) {
+		fmt.Fprintf(e.stdout, "stopped at step %d (continue with --resume)\n", o.stopAt)
+		return nil
+	}
+	if err != nil {
+		if !o.resume {
+			return withHint(err, "if the run was interrupted, rerun with --resume to continue it")
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "weights: %s\n", out)
+	if export != "" {
+		fmt.Fprintf(e.stdout, "shipped weights: %s\n", export)
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package deepkeygen
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg/deepkeygen"
+	"github.com/medqr/medqr/internal/detnn"
+)
+
+func tinyConfig(t *testing.T) Config {
+	c := DefaultConfig()
+	c.Out, c.Batch, c.Crop, c.Steps, c.Warmup, c.LogEvery, c.CkptEvery = t.TempDir(), 2, 8, 6, 2, 2, 2
+	return c
+}
+
+// TestGradients compares gorgonia's gradients of loss_G with central
+// finite differences (within 50 %: the step crosses ReLU kinks), for each
+// term alone (gorgonia's Mean along an axis
+// once gave gradients a thousand times too large here).
+func TestGradients(t *testing.T) {
+	for _, w := range []struct{ adv, mom float64 }{{1, 0}, {1e-9, 1}} {
+		c := tinyConfig(t)
+		c.AdvWeight, c.MomentWeight = w.adv, w.mom
+		gen, disc := InitTensors(c)
+		n, err := NewNets(c, gen, disc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		x := make([]float32, c.Batch*c.Crop*c.Crop)
+		for i := range x {
+			x[i] = float32(r.Float64()*2 - 1)
+		}
+		loss := func() float64 {
+			_, l, err := n.GenForward(append([]float32(nil), x...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		loss()
+		gs, _ := grads(n.GParams)
+		analytic := make([]float64, len(gs))
+		for i := range gs {
+			analytic[i] = float64(gs[i][0])
+		}
+		vals := values(n.GParams)
+		checked := 0
+		for i := range n.GParams {
+			v := vals[i]
+			old := v[0]
+			const h = 1e-2
+			v[0] = old + h
+			lp := loss()
+			v[0] = old - h
+			lm := loss()
+			v[0] = old
+			num := (lp - lm) / (2 * h)
+			if math.Abs(num) < 1e-4 && math.Abs(analytic[i]) < 1e-4 {
+				continue
+			}
+			checked++
+			if rel := math.Abs(analytic[i]-num) / math.Max(math.Abs(num), math.Abs(analytic[i])); rel > 0.5 {
+				t.Errorf("adv %g mom %g: %s: gradient %.4g, finite difference %.4g", w.adv, w.mom, n.GParams[i].Name(), analytic[i], num)
+			}
+		}
+		if checked < len(n.GParams)/2 {
+			t.Errorf("only %d of %d tensors had a measurable gradient", checked, len(n.GParams))
+		}
+	}
+}
+
+// TestGraphMatchesInference: the training graph's generator and the
+// cipher's pure-Go float64 inference agree on the same weights.
+func TestGraphMatchesInference(t *testing.T) {
+	c := tinyConfig(t)
+	c.Batch, c.Crop = 1, 16
+	gen, disc := InitTensors(c)
+	n, err := NewNets(c, gen, disc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, c.Crop*c.Crop)
+	x64 := make([]float64, len(x))
+	for i := range x {
+		x[i] = float32(float64(r.IntN(256))/127.5 - 1)
+		x64[i] = float64(x[i])
+	}
+	fake, _, err := n.GenForward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := detnn.EncodeWeights(deepkeygen.Name, c.Arch, n.GenTensors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := deepkeygen.Decode(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := m.Forward(x64, c.Crop)
+	for i := range y {
+		if d := math.Abs(y[i] - float64(fake[i])); d > 1e-4 {
+			t.Fatalf("pixel %d: inference %v, graph %v", i, y[i], fake[i])
+		}
+	}
+}
+
+// TestTrainResume: a run interrupted at step 3 and resumed ends with the
+// same weights file as an uninterrupted run; a second fresh run into the
+// same folder is refused.
+func TestTrainResume(t *testing.T) {
+	c := tinyConfig(t)
+	c.Data = "../../data/samples/kermany_cxr_224"
+	c.TrainImages = 4
+	a := c
+	a.Name = "straight"
+	pa, err := Train(context.Background(), a, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c
+	b.Name = "resumed"
+	if _, err := Train(context.Background(), b, Options{StopAt: 3}); err != ErrStopped {
+		t.Fatalf("stop at 3: %v", err)
+	}
+	if _, err := Train(context.Background(), b, Options{}); err == nil {
+		t.Fatal("a second fresh run into the same folder was accepted")
+	}
+	pb, err := Train(context.Background(), b, Options{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, _ := os.ReadFile(pa)
+	wb, _ := os.ReadFile(pb)
+	if len(wa) == 0 || string(wa) != string(wb) {
+		t.Fatal("resumed run's weights differ from the uninterrupted run's")
+	}
+	if _, err := deepkeygen.Decode(wa); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"run.json", "losses.csv"} {
+		if _, err := os.Stat(filepath.Join(c.Out, "resumed", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestConfigRefused(t *testing.T) {
+	for _, set := range []string{"crop=30", "batch=0", "noise_frac=2", "arch.channels=0", "steps=0", "unknown=1", "d_lr_scale=0"} {
+		if _, err := LoadConfig("", []string{set}); err == nil {
+			t.Errorf("%s accepted", set)
+		}
+	}
+	if _, err := LoadConfig("../../experiments/deepkeygen.json", nil); err != nil {
+		t.Errorf("shipped config: %v", err)
+	}
+}

@@ -1,0 +1,308 @@
+// Package lstm trains the network of the "lstm" baseline cipher
+// (cipherimg/lstm) with gorgonia: a one-layer LSTM with a linear read-out
+// that predicts the next value of the logistic map from the values so far.
+//
+// Each step draws Batch sequences of Window+1 values, each from its own
+// logistic map (mu uniform in [3.99, 4), x0 uniform in (0, 1), 200 values
+// discarded), all from a PCG generator seeded by (Seed, step): the network
+// reads x_1..x_Window from a zero state and the loss is the mean squared
+// error of its predictions of x_2..x_{Window+1}. These training sequences
+// never use a cipher key. The run folder (cipherloop) holds run.json with
+// the effective config and code version, losses.csv, a checkpoint to resume
+// from and lstm.mlw, which Export also copies to the shipped
+// cipherimg/lstm/weights/lstm.mlw.
+package lstm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/medqr/medqr/cipherimg/lstm"
+	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/internal/jsonconfig"
+	"github.com/medqr/medqr/train/internal/cipherloop"
+)
+
+// Config is one training run (experiments/lstm.json).
+type Config struct {
+	Name   string `json:"name"`
+	Out    string `json:"out"`
+	Export string `json:"export"`
+	Seed   uint64 `json:"seed"`
+	// Hidden is the number of LSTM units.
+	Hidden int `json:"hidden"`
+	// Window is the number of unrolled steps; Batch the sequences per step.
+	Window int `json:"window"`
+	Batch  int `json:"batch"`
+	cipherloop.Schedule
+}
+
+// DefaultConfig returns the defaults every config file starts from.
+func DefaultConfig() Config {
+	return Config{Name: "lstm", Out: "results/learnedciphers", Seed: 1, Hidden: 8, Window: 16, Batch: 32,
+		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
+}
+
+// Validate checks the fields.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
+		return fmt.Errorf("train/lstm: name %q must be a plain folder name", c.Name)
+	case c.Out == "":
+		return fmt.Errorf("train/lstm: out must be set")
+	case c.Window < 1 || c.Window > 256 || c.Batch < 1 || c.Batch > 4096:
+		return fmt.Errorf("train/lstm: window %d (1..256) or batch %d (1..4096) out of range", c.Window, c.Batch)
+	}
+	if err := (lstm.Config{Hidden: c.Hidden}).Validate(); err != nil {
+		return fmt.Errorf("train/lstm: %w", err)
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return fmt.Errorf("train/lstm: %w", err)
+	}
+	return nil
+}
+
+// LoadConfig reads a config file over the defaults and applies key=value
+// overrides (unknown keys are errors).
+func LoadConfig(path string, sets []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		if err := jsonconfig.ReadFile(path, &c); err != nil {
+			return c, fmt.Errorf("train/lstm: %w", err)
+		}
+	}
+	for _, s := range sets {
+		if err := jsonconfig.Set(&c, s); err != nil {
+			return c, fmt.Errorf("train/lstm: %w", err)
+		}
+	}
+	return c, c.Validate()
+}
+
+// Net is the unrolled training graph.
+type Net struct {
+	Cfg    Config
+	G      *G.ExprGraph
+	Params []*G.Node // wx, wh, b, wy, by (lstm.Config.Specs order)
+	Xs, Ts []*G.Node // Window inputs and targets, each Batch x 1
+	Ys     []*G.Node
+	Loss   *G.Node
+	ysV    []G.Value
+	lossV  G.Value
+	vm     G.VM
+}
+
+// InitTensors draws the initial weights (Glorot-uniform, forget-gate bias 1).
+func InitTensors(c Config) map[string][]float32 {
+	rng := rand.New(rand.NewPCG(c.Seed, 0x15f3))
+	h := c.Hidden
+	m := map[string][]float32{}
+	for _, s := range (lstm.Config{Hidden: h}).Specs() {
+		n := 1
+		for _, d := range s.Dims {
+			n *= d
+		}
+		t := make([]float32, n)
+		if len(s.Dims) == 2 {
+			lim := math.Sqrt(6 / float64(s.Dims[0]+s.Dims[1]))
+			for i := range t {
+				t[i] = float32((2*rng.Float64() - 1) * lim)
+			}
+		}
+		if s.Name == "b" {
+			for k := h; k < 2*h; k++ {
+				t[k] = 1
+			}
+		}
+		m[s.Name] = t
+	}
+	return m
+}
+
+// NewNet builds the graph from the given tensors.
+func NewNet(c Config, init map[string][]float32) (*Net, error) {
+	n := &Net{Cfg: c, G: G.NewGraph()}
+	g := n.G
+	h, b := c.Hidden, c.Batch
+	var err error
+	must := func(v *G.Node, e error) *G.Node {
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	for _, s := range (lstm.Config{Hidden: h}).Specs() {
+		v := init[s.Name]
+		shape := s.Dims
+		if len(shape) == 1 {
+			shape = []int{1, shape[0]}
+		}
+		if len(v) != shape[0]*shape[1] {
+			return nil, fmt.Errorf("train/lstm: initial tensor %s missing or of the wrong size", s.Name)
+		}
+		n.Params = append(n.Params, G.NewMatrix(g, tensor.Float32, G.WithShape(shape...), G.WithName(s.Name),
+			G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), v...))))))
+	}
+	wx, wh, bias, wy, by := n.Params[0], n.Params[1], n.Params[2], n.Params[3], n.Params[4]
+	hs := G.NewMatrix(g, tensor.Float32, G.WithShape(b, h), G.WithName("h0"), G.WithInit(G.Zeroes()))
+	cs := G.NewMatrix(g, tensor.Float32, G.WithShape(b, h), G.WithName("c0"), G.WithInit(G.Zeroes()))
+	var sq []*G.Node
+	for t := 0; t < c.Window; t++ {
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(b, 1), G.WithName(fmt.Sprintf("x%d", t)), G.WithInit(G.Zeroes()))
+		tg := G.NewMatrix(g, tensor.Float32, G.WithShape(b, 1), G.WithName(fmt.Sprintf("t%d", t)), G.WithInit(G.Zeroes()))
+		z := must(G.Add(must(G.Mul(x, wx)), must(G.Mul(hs, wh))))
+		z = must(G.BroadcastAdd(z, bias, nil, []byte{0}))
+		gate := func(k int) *G.Node { return must(G.Slice(z, nil, G.S(k*h, (k+1)*h))) }
+		ig := must(G.Sigmoid(gate(0)))
+		fg := must(G.Sigmoid(gate(1)))
+		cg := must(G.Tanh(gate(2)))
+		og := must(G.Sigmoid(gate(3)))
+		cs = must(G.Add(must(G.HadamardProd(fg, cs)), must(G.HadamardProd(ig, cg))))
+		hs = must(G.HadamardProd(og, must(G.Tanh(cs))))
+		y := must(G.BroadcastAdd(must(G.Mul(hs, wy)), by, nil, []byte{0}))
+		n.Xs, n.Ts, n.Ys = append(n.Xs, x), append(n.Ts, tg), append(n.Ys, y)
+		sq = append(sq, must(G.Mean(must(G.Square(must(G.Sub(y, tg)))))))
+	}
+	loss := sq[0]
+	for _, s := range sq[1:] {
+		loss = must(G.Add(loss, s))
+	}
+	n.Loss = must(G.Div(loss, G.NewConstant(float32(len(sq)))))
+	if err != nil {
+		return nil, fmt.Errorf("train/lstm: failed to build the graph: %w", err)
+	}
+	n.ysV = make([]G.Value, len(n.Ys))
+	for i, y := range n.Ys {
+		G.Read(y, &n.ysV[i])
+	}
+	G.Read(n.Loss, &n.lossV)
+	if _, err := G.Grad(n.Loss, n.Params...); err != nil {
+		return nil, fmt.Errorf("train/lstm: failed to differentiate: %w", err)
+	}
+	n.vm = G.NewTapeMachine(g, G.BindDualValues(n.Params...))
+	return n, nil
+}
+
+// Run sets the inputs xs[t][batch] and targets, runs forward and backward
+// passes and returns the loss and the outputs ys[t][batch].
+func (n *Net) Run(xs, ts [][]float32) (float64, [][]float32, error) {
+	for t := range n.Xs {
+		if err := G.Let(n.Xs[t], tensor.New(tensor.WithShape(n.Cfg.Batch, 1), tensor.WithBacking(xs[t]))); err != nil {
+			return 0, nil, err
+		}
+		if err := G.Let(n.Ts[t], tensor.New(tensor.WithShape(n.Cfg.Batch, 1), tensor.WithBacking(ts[t]))); err != nil {
+			return 0, nil, err
+		}
+	}
+	for _, p := range n.Params {
+		if gv, err := p.Grad(); err == nil {
+			if t, ok := gv.(tensor.Tensor); ok {
+				t.Zero()
+			}
+		}
+	}
+	n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, nil, fmt.Errorf("train/lstm: graph run failed: %w", err)
+	}
+	ys := make([][]float32, len(n.ysV))
+	for i, v := range n.ysV {
+		ys[i] = append([]float32(nil), v.Data().([]float32)...)
+	}
+	return float64(n.lossV.Data().(float32)), ys, nil
+}
+
+// Tensors returns the current weights by name.
+func (n *Net) Tensors() map[string][]float32 {
+	m := map[string][]float32{}
+	for i, s := range (lstm.Config{Hidden: n.Cfg.Hidden}).Specs() {
+		m[s.Name] = append([]float32(nil), n.Params[i].Value().Data().([]float32)...)
+	}
+	return m
+}
+
+// Batch draws step s's sequences: inputs xs[t][b] and targets ts[t][b].
+func Batch(c Config, s int) (xs, ts [][]float32) {
+	rng := rand.New(rand.NewPCG(c.Seed, uint64(s)+1))
+	xs, ts = make([][]float32, c.Window), make([][]float32, c.Window)
+	for t := range xs {
+		xs[t], ts[t] = make([]float32, c.Batch), make([]float32, c.Batch)
+	}
+	for b := 0; b < c.Batch; b++ {
+		mu := lstm.MuMin + rng.Float64()*(lstm.MuMax-lstm.MuMin)
+		x := detnn.Unit(rng.Uint64())
+		for i := 0; i < lstm.ChaosWarmup; i++ {
+			x = detnn.Logistic(mu, x)
+		}
+		for t := 0; t < c.Window; t++ {
+			x = detnn.Logistic(mu, x)
+			xs[t][b] = float32(x)
+			ts[t][b] = float32(detnn.Logistic(mu, x))
+		}
+	}
+	return xs, ts
+}
+
+type trainer struct {
+	c   Config
+	net *Net
+}
+
+func (tr *trainer) Groups() [][][]float32 {
+	var g [][]float32
+	for _, p := range tr.net.Params {
+		g = append(g, p.Value().Data().([]float32))
+	}
+	return [][][]float32{g}
+}
+
+func (tr *trainer) LossNames() []string { return []string{"mse"} }
+
+func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
+	xs, ts := Batch(tr.c, s)
+	loss, _, err := tr.net.Run(xs, ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var g [][]float32
+	for _, p := range tr.net.Params {
+		gv, err := p.Grad()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		g = append(g, gv.Data().([]float32))
+	}
+	return []float64{loss}, [][][]float32{g}, nil
+}
+
+func (tr *trainer) Export() ([]byte, error) {
+	return detnn.EncodeWeights(lstm.Name, lstm.Config{Hidden: tr.c.Hidden}, tr.net.Tensors())
+}
+
+// Train runs (or resumes) the training and returns the weights file written
+// in the run folder.
+func Train(ctx context.Context, c Config, opt Options) (string, error) {
+	if err := c.Validate(); err != nil {
+		return "", err
+	}
+	net, err := NewNet(c, InitTensors(c))
+	if err != nil {
+		return "", err
+	}
+	r := cipherloop.Run{Name: "train-lstm", Dir: filepath.Join(c.Out, c.Name), Export: c.Export, File: "lstm.mlw", Config: c, Sched: c.Schedule}
+	return cipherloop.Execute(ctx, r, &trainer{c: c, net: net}, opt)
+}
+
+// Options are the run's non-config settings (resume, log, progress bar,
+// stop-at).
+type Options = cipherloop.Options
+
+// ErrStopped is returned when Options.StopAt ends the run early.
+var ErrStopped = cipherloop.ErrStopped

@@ -1,0 +1,272 @@
+// Package sae trains the stacked autoencoder of the "sae" baseline cipher
+// (cipherimg/sae) with gorgonia: sigmoid encoder layers Input -> Hidden...
+// and a mirrored sigmoid decoder, trained end to end to reconstruct windows
+// of Input successive logistic-map values (mean squared error).
+//
+// Each step draws Batch windows, each from its own logistic map (mu uniform
+// in [3.99, 4), x0 uniform in (0, 1), 200 values discarded), from a PCG
+// generator seeded by (Seed, step); no cipher key is ever used. The run
+// folder (cipherloop) holds run.json with the effective config and code
+// version, losses.csv, a checkpoint to resume from and sae.mlw (the encoder
+// only), which Export also copies to cipherimg/sae/weights/sae.mlw.
+package sae
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/medqr/medqr/cipherimg/sae"
+	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/internal/jsonconfig"
+	"github.com/medqr/medqr/train/internal/cipherloop"
+)
+
+// Config is one training run (experiments/sae.json).
+type Config struct {
+	Name   string `json:"name"`
+	Out    string `json:"out"`
+	Export string `json:"export"`
+	Seed   uint64 `json:"seed"`
+	// Arch is the encoder (the decoder mirrors it).
+	Arch  sae.Config `json:"arch"`
+	Batch int        `json:"batch"`
+	cipherloop.Schedule
+}
+
+// DefaultConfig returns the defaults every config file starts from.
+func DefaultConfig() Config {
+	return Config{Name: "sae", Out: "results/learnedciphers", Seed: 1,
+		Arch: sae.Config{Input: 16, Hidden: []int{12, 8}}, Batch: 64,
+		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
+}
+
+// Validate checks the fields.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
+		return fmt.Errorf("train/sae: name %q must be a plain folder name", c.Name)
+	case c.Out == "":
+		return fmt.Errorf("train/sae: out must be set")
+	case c.Batch < 1 || c.Batch > 65536:
+		return fmt.Errorf("train/sae: batch %d outside 1..65536", c.Batch)
+	}
+	if err := c.Arch.Validate(); err != nil {
+		return fmt.Errorf("train/sae: %w", err)
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return fmt.Errorf("train/sae: %w", err)
+	}
+	return nil
+}
+
+// LoadConfig reads a config file over the defaults and applies key=value
+// overrides (unknown keys are errors).
+func LoadConfig(path string, sets []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		if err := jsonconfig.ReadFile(path, &c); err != nil {
+			return c, fmt.Errorf("train/sae: %w", err)
+		}
+	}
+	for _, s := range sets {
+		if err := jsonconfig.Set(&c, s); err != nil {
+			return c, fmt.Errorf("train/sae: %w", err)
+		}
+	}
+	return c, c.Validate()
+}
+
+// layers returns the (in, out) widths of every encoder then decoder layer.
+func layers(a sae.Config) [][2]int {
+	w := a.Widths()
+	var l [][2]int
+	for i := 0; i+1 < len(w); i++ {
+		l = append(l, [2]int{w[i], w[i+1]})
+	}
+	for i := len(w) - 1; i > 0; i-- {
+		l = append(l, [2]int{w[i], w[i-1]})
+	}
+	return l
+}
+
+// Net is the training graph: input X (Batch x Input), the code and the
+// reconstruction.
+type Net struct {
+	Cfg          Config
+	G            *G.ExprGraph
+	Params       []*G.Node // w0, b0, w1, b1, ... encoder then decoder
+	X            *G.Node
+	Code, Loss   *G.Node
+	codeV, lossV G.Value
+	vm           G.VM
+}
+
+// InitTensors draws the initial weights (Glorot-uniform, zero biases) of
+// every layer, keyed w0, b0, ... (encoder first).
+func InitTensors(c Config) map[string][]float32 {
+	rng := rand.New(rand.NewPCG(c.Seed, 0x5ae))
+	m := map[string][]float32{}
+	for l, io := range layers(c.Arch) {
+		lim := math.Sqrt(6 / float64(io[0]+io[1]))
+		w := make([]float32, io[0]*io[1])
+		for i := range w {
+			w[i] = float32((2*rng.Float64() - 1) * lim)
+		}
+		m[fmt.Sprintf("w%d", l)] = w
+		m[fmt.Sprintf("b%d", l)] = make([]float32, io[1])
+	}
+	return m
+}
+
+// NewNet builds the graph from the given tensors.
+func NewNet(c Config, init map[string][]float32) (*Net, error) {
+	n := &Net{Cfg: c, G: G.NewGraph()}
+	g := n.G
+	var err error
+	must := func(v *G.Node, e error) *G.Node {
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	n.X = G.NewMatrix(g, tensor.Float32, G.WithShape(c.Batch, c.Arch.Input), G.WithName("x"), G.WithInit(G.Zeroes()))
+	h := n.X
+	ls := layers(c.Arch)
+	for l, io := range ls {
+		wn, bn := fmt.Sprintf("w%d", l), fmt.Sprintf("b%d", l)
+		if len(init[wn]) != io[0]*io[1] || len(init[bn]) != io[1] {
+			return nil, fmt.Errorf("train/sae: initial tensors of layer %d missing or of the wrong size", l)
+		}
+		w := G.NewMatrix(g, tensor.Float32, G.WithShape(io[0], io[1]), G.WithName(wn),
+			G.WithValue(tensor.New(tensor.WithShape(io[0], io[1]), tensor.WithBacking(append([]float32(nil), init[wn]...)))))
+		b := G.NewMatrix(g, tensor.Float32, G.WithShape(1, io[1]), G.WithName(bn),
+			G.WithValue(tensor.New(tensor.WithShape(1, io[1]), tensor.WithBacking(append([]float32(nil), init[bn]...)))))
+		n.Params = append(n.Params, w, b)
+		h = must(G.Sigmoid(must(G.BroadcastAdd(must(G.Mul(h, w)), b, nil, []byte{0}))))
+		if l == len(ls)/2-1 {
+			n.Code = h
+		}
+	}
+	n.Loss = must(G.Mean(must(G.Square(must(G.Sub(h, n.X))))))
+	if err != nil {
+		return nil, fmt.Errorf("train/sae: failed to build the graph: %w", err)
+	}
+	G.Read(n.Code, &n.codeV)
+	G.Read(n.Loss, &n.lossV)
+	if _, err := G.Grad(n.Loss, n.Params...); err != nil {
+		return nil, fmt.Errorf("train/sae: failed to differentiate: %w", err)
+	}
+	n.vm = G.NewTapeMachine(g, G.BindDualValues(n.Params...))
+	return n, nil
+}
+
+// Run sets the input (Batch x Input, row-major), runs forward and backward
+// passes and returns the loss and the code (Batch x Hidden[last]).
+func (n *Net) Run(x []float32) (float64, []float32, error) {
+	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
+		return 0, nil, err
+	}
+	for _, p := range n.Params {
+		if gv, err := p.Grad(); err == nil {
+			if t, ok := gv.(tensor.Tensor); ok {
+				t.Zero()
+			}
+		}
+	}
+	n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, nil, fmt.Errorf("train/sae: graph run failed: %w", err)
+	}
+	return float64(n.lossV.Data().(float32)), append([]float32(nil), n.codeV.Data().([]float32)...), nil
+}
+
+// EncoderTensors returns the encoder's current weights by name (the
+// shipped file's tensors).
+func (n *Net) EncoderTensors() map[string][]float32 {
+	m := map[string][]float32{}
+	for i, s := range n.Cfg.Arch.Specs() {
+		m[s.Name] = append([]float32(nil), n.Params[i].Value().Data().([]float32)...)
+	}
+	return m
+}
+
+// Batch draws step s's windows (Batch x Input, row-major).
+func Batch(c Config, s int) []float32 {
+	rng := rand.New(rand.NewPCG(c.Seed, uint64(s)+1))
+	x := make([]float32, c.Batch*c.Arch.Input)
+	for b := 0; b < c.Batch; b++ {
+		mu := sae.MuMin + rng.Float64()*(sae.MuMax-sae.MuMin)
+		v := detnn.Unit(rng.Uint64())
+		for i := 0; i < sae.ChaosWarmup; i++ {
+			v = detnn.Logistic(mu, v)
+		}
+		for i := 0; i < c.Arch.Input; i++ {
+			v = detnn.Logistic(mu, v)
+			x[b*c.Arch.Input+i] = float32(v)
+		}
+	}
+	return x
+}
+
+type trainer struct {
+	c   Config
+	net *Net
+}
+
+func (tr *trainer) Groups() [][][]float32 {
+	var g [][]float32
+	for _, p := range tr.net.Params {
+		g = append(g, p.Value().Data().([]float32))
+	}
+	return [][][]float32{g}
+}
+
+func (tr *trainer) LossNames() []string { return []string{"mse"} }
+
+func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
+	loss, _, err := tr.net.Run(Batch(tr.c, s))
+	if err != nil {
+		return nil, nil, err
+	}
+	var g [][]float32
+	for _, p := range tr.net.Params {
+		gv, err := p.Grad()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		g = append(g, gv.Data().([]float32))
+	}
+	return []float64{loss}, [][][]float32{g}, nil
+}
+
+func (tr *trainer) Export() ([]byte, error) {
+	return detnn.EncodeWeights(sae.Name, tr.c.Arch, tr.net.EncoderTensors())
+}
+
+// Train runs (or resumes) the training and returns the weights file written
+// in the run folder.
+func Train(ctx context.Context, c Config, opt Options) (string, error) {
+	if err := c.Validate(); err != nil {
+		return "", err
+	}
+	net, err := NewNet(c, InitTensors(c))
+	if err != nil {
+		return "", err
+	}
+	r := cipherloop.Run{Name: "train-sae", Dir: filepath.Join(c.Out, c.Name), Export: c.Export, File: "sae.mlw", Config: c, Sched: c.Schedule}
+	return cipherloop.Execute(ctx, r, &trainer{c: c, net: net}, opt)
+}
+
+// Options are the run's non-config settings (resume, log, progress bar,
+// stop-at).
+type Options = cipherloop.Options
+
+// ErrStopped is returned when Options.StopAt ends the run early.
+var ErrStopped = cipherloop.ErrStopped

@@ -1,0 +1,120 @@
+package sae
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg/sae"
+	"github.com/medqr/medqr/internal/detnn"
+)
+
+func tinyConfig(t *testing.T) Config {
+	c := DefaultConfig()
+	c.Out, c.Batch, c.Steps, c.Warmup, c.LogEvery, c.CkptEvery = t.TempDir(), 8, 6, 2, 2, 2
+	return c
+}
+
+// TestGraphMatchesInference: the graph's code layer equals the cipher's
+// float64 encoder on the same weights.
+func TestGraphMatchesInference(t *testing.T) {
+	c := tinyConfig(t)
+	n, err := NewNet(c, InitTensors(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := Batch(c, 5)
+	_, code, err := n.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := detnn.EncodeWeights(sae.Name, c.Arch, n.EncoderTensors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sae.Decode(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.Arch.Hidden[len(c.Arch.Hidden)-1]
+	for b := 0; b < c.Batch; b++ {
+		in := make([]float64, c.Arch.Input)
+		for i := range in {
+			in[i] = float64(x[b*c.Arch.Input+i])
+		}
+		z := m.Encode(in)
+		for j := range z {
+			if d := math.Abs(z[j] - float64(code[b*out+j])); d > 1e-5 {
+				t.Fatalf("window %d unit %d: inference %v, graph %v", b, j, z[j], code[b*out+j])
+			}
+		}
+	}
+}
+
+// TestTraining: a short run lowers the reconstruction loss, and a run
+// stopped at step 3 and resumed gives the same weights as an
+// uninterrupted one.
+func TestTraining(t *testing.T) {
+	c := tinyConfig(t)
+	n, err := NewNet(c, InitTensors(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := n.Run(Batch(c, 1<<20))
+	c.Steps, c.LR, c.Batch, c.Warmup, c.Name = 800, 0.03, 64, 50, "long"
+	p, err := Train(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sae.Decode(mustRead(t, p)); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(filepath.Dir(p), "losses.csv")))), "\n")
+	last := strings.Split(rows[len(rows)-1], ",")
+	after, err := strconv.ParseFloat(last[2], 64)
+	if err != nil || len(rows) != c.Steps+1 {
+		t.Fatalf("losses.csv: %d rows, last %q", len(rows), rows[len(rows)-1])
+	}
+	if after > 0.6*before {
+		t.Errorf("loss %.4f after %d steps, %.4f before: not learning", after, c.Steps, before)
+	}
+	c.Steps, c.Name = 6, "a"
+	p1, err := Train(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Name = "b"
+	if _, err := Train(context.Background(), c, Options{StopAt: 3}); err != ErrStopped {
+		t.Fatalf("stop at 3: %v", err)
+	}
+	p2, err := Train(context.Background(), c, Options{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(mustRead(t, p1)) != string(mustRead(t, p2)) {
+		t.Fatal("resumed run's weights differ from the uninterrupted run's")
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestConfigRefused(t *testing.T) {
+	for _, set := range []string{"arch.input=0", "arch.hidden=[]", "batch=0", "steps=0", "unknown=1"} {
+		if _, err := LoadConfig("", []string{set}); err == nil {
+			t.Errorf("%s accepted", set)
+		}
+	}
+	if _, err := LoadConfig("../../experiments/sae.json", nil); err != nil {
+		t.Errorf("shipped config: %v", err)
+	}
+}

@@ -73,6 +73,7 @@ type Meta struct {
 	RescaleSlope, RescaleIntercept float64
 	// Window is the VOI window that Display applies. WindowSource says where
 	// it came from: "file" (first Window Center/Width in the DICOM),
+	// "voilut" (the VOI LUT Sequence, when the DICOM has no window),
 	// "minmax" (DICOM without a window: minimum and maximum modality value of
 	// the frame) or "full" (PNG/JPEG: 8-bit images display unchanged, 16-bit
 	// ones keep their high byte).
@@ -88,6 +89,11 @@ type Meta struct {
 	Frame             int    // the frame Decoded holds (1-based)
 	Modality          string // e.g. "CR", "CT"
 	HasPart10Header   bool   // false for ACR-NEMA style files
+	// ModalityLUT and VOILUT are the first tables of the Modality LUT
+	// Sequence and the VOI LUT Sequence, nil when absent; a Modality LUT
+	// replaces Rescale Slope/Intercept, a VOI LUT is used for display when
+	// the file has no window (WindowSource "voilut").
+	ModalityLUT, VOILUT *LUT
 	// Notice says how the pixels were changed on the way to gray, for the
 	// user to read (e.g. a colour image reduced to luminance); "" if not.
 	Notice string

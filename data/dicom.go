@@ -274,6 +274,9 @@ func readDICOMHeader(b []byte, o LoadOptions, skipPixels bool) (*dicomHeader, er
 	if o.IncludePatient {
 		m.Patient = patientFields(&ds)
 	}
+	if err := h.readLUTs(&ds); err != nil {
+		return nil, err
+	}
 
 	// Validate what the pixel decoders rely on.
 	switch {
@@ -407,8 +410,8 @@ func (h *dicomHeader) finish(samples []int32) *Decoded {
 	if m.WindowSource == "" {
 		// Default window: the minimum and maximum modality value of the
 		// frame map to 0 and 255.
-		a := modality(m.RescaleSlope, int(lo), m.RescaleIntercept)
-		b := modality(m.RescaleSlope, int(hi), m.RescaleIntercept)
+		a := m.modalityValue(int(lo))
+		b := m.modalityValue(int(hi))
 		if a > b {
 			a, b = b, a
 		}

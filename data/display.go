@@ -65,7 +65,7 @@ func (d *Decoded) displayLUT(n int) []uint8 {
 	}
 	for q := 0; q < n; q++ {
 		qq := min(q, limit-1)
-		lut[q] = windowLinear(modality(slope, d.StoredValue(qq), m.RescaleIntercept), m.Window, m.Inverted)
+		lut[q] = m.displayValue(d.StoredValue(qq))
 	}
 	return lut
 }

@@ -15,7 +15,8 @@ import (
 // TestLearnedAttacks runs the attacks on the learned baselines against
 // targets whose plaintext the attacks never saw, and checks every claim
 // against the truth: deepkeygen and lstm fall to one known pair, sae to
-// 1 + ceil(log_256 N) chosen plaintexts, and the single-keystream attack
+// 1 + ceil(log_256 N) chosen plaintexts or to about 1 + 2 log_256 N known
+// pairs (too few pairs claim nothing), and the single-keystream attack
 // claims nothing against sae.
 func TestLearnedAttacks(t *testing.T) {
 	tests := []struct {
@@ -23,17 +24,22 @@ func TestLearnedAttacks(t *testing.T) {
 		w, h           int
 		wantFull       bool
 		wantQueries    int // chosen plaintexts, verification included
+		known          int // known pairs the oracle holds (default 1)
 	}{
-		{"deepkeygen", "keystream-reuse-kpa", 1, 1, true, 2},
-		{"deepkeygen", "keystream-reuse-kpa", 256, 256, true, 2},
-		{"deepkeygen", "keystream-reuse-kpa", 300, 257, true, 2},
-		{"lstm", "keystream-reuse-kpa", 1, 1, true, 2},
-		{"lstm", "keystream-reuse-kpa", 256, 256, true, 2},
-		{"lstm", "keystream-reuse-kpa", 37, 11, true, 2},
-		{"sae", "diffusion-strip-cpa", 1, 1, true, 3},
-		{"sae", "diffusion-strip-cpa", 256, 256, true, 4},
-		{"sae", "diffusion-strip-cpa", 300, 257, true, 5},
-		{"sae", "keystream-reuse-kpa", 64, 64, false, 2},
+		{"deepkeygen", "keystream-reuse-kpa", 1, 1, true, 2, 1},
+		{"deepkeygen", "keystream-reuse-kpa", 256, 256, true, 2, 1},
+		{"deepkeygen", "keystream-reuse-kpa", 300, 257, true, 2, 1},
+		{"lstm", "keystream-reuse-kpa", 1, 1, true, 2, 1},
+		{"lstm", "keystream-reuse-kpa", 256, 256, true, 2, 1},
+		{"lstm", "keystream-reuse-kpa", 37, 11, true, 2, 1},
+		{"sae", "diffusion-strip-cpa", 1, 1, true, 3, 1},
+		{"sae", "diffusion-strip-cpa", 256, 256, true, 4, 1},
+		{"sae", "diffusion-strip-cpa", 300, 257, true, 5, 1},
+		{"sae", "keystream-reuse-kpa", 64, 64, false, 2, 0},
+		{"sae", "perm-diffusion-kpa", 1, 1, false, 1, 1},
+		{"sae", "perm-diffusion-kpa", 64, 64, true, 1, 4},
+		{"sae", "perm-diffusion-kpa", 256, 256, true, 1, 5},
+		{"sae", "perm-diffusion-kpa", 256, 256, false, 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%dx%d", tt.scheme, tt.attack, tt.w, tt.h), func(t *testing.T) {
@@ -56,7 +62,11 @@ func TestLearnedAttacks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := keyed.New(s, key, keyed.Policy{Target: target, Known: []image.Image{noise(12, tt.w, tt.h, 8)}})
+			var known []image.Image
+			for j := range max(1, tt.known) {
+				known = append(known, noise(uint64(12+j), tt.w, tt.h, 8))
+			}
+			o, err := keyed.New(s, key, keyed.Policy{Target: target, Known: known})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -54,12 +54,15 @@
     });
   }
 
-  // toggleByRadio shows the element of the checked radio's value.
+  // toggleByRadio shows the element of the checked radio's value and hides
+  // the others (a value without an element shows none).
   function toggleByRadio(name, fields) {
     const update = () => {
       const v = document.querySelector('input[name="' + name + '"]:checked').value;
       for (const [value, el] of Object.entries(fields)) {
-        el.hidden = value !== v;
+        if (el) {
+          el.hidden = value !== v;
+        }
       }
     };
     document.querySelectorAll('input[name="' + name + '"]').forEach((r) => r.addEventListener("change", update));
@@ -109,7 +112,7 @@
       dt.items.add(files[0]);
       image.files = dt.files;
     });
-    toggleByRadio("mode", { key: document.createElement("div"), passphrase: $("passphrase-field"), recipient: $("recipient-field") });
+    toggleByRadio("mode", { key: null, passphrase: $("passphrase-field"), recipient: $("recipient-field") });
     const lossless = $("lossless");
     lossless.addEventListener("change", () => { $("codec").disabled = lossless.checked; });
 

@@ -13,6 +13,10 @@ import (
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
+	_ "github.com/medqr/medqr/cipherimg/arnold"
+	_ "github.com/medqr/medqr/cipherimg/logistic"
+	_ "github.com/medqr/medqr/cipherimg/wang2020"
+	_ "github.com/medqr/medqr/cipherimg/yang2023"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -64,8 +68,8 @@ func imageFromBytes(t *testing.T, b []byte, w, h, depth int) image.Image {
 // fused a multiply-add, or any change of map or labels, fails here.
 func TestVectors(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
-	if len(files) < 22 {
-		t.Fatalf("found %d vector files, want 22 (run go generate)", len(files))
+	if len(files) < 41 {
+		t.Fatalf("found %d vector files, want 41 (run go generate)", len(files))
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -80,6 +84,10 @@ func TestVectors(t *testing.T) {
 			}
 			var key seal.Key
 			copy(key[:], kb)
+			if hd.SchemeName() != cipherimg.SchemeName {
+				checkSchemeVector(t, v, hd, key)
+				return
+			}
 			o := cipherimg.Options{
 				Keystream: hd.Keystream, Nonce: hd.Nonce,
 				Rounds: hd.Rounds, Layers: hd.Layers,
@@ -125,6 +133,47 @@ func TestVectors(t *testing.T) {
 				t.Errorf("%s: Decrypt of the vector's cipher differs from its plaintext", v["comment"])
 			}
 		})
+	}
+}
+
+// checkSchemeVector checks a literature baseline's vector: encryption
+// gives the pinned cipher (and header, aux data included) and decryption of
+// the pinned cipher gives the plaintext.
+func checkSchemeVector(t *testing.T, v map[string]string, hd cipherimg.Header, key seal.Key) {
+	t.Helper()
+	s, err := cipherimg.Lookup(hd.Scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain image.Image
+	if v["plain"] == "pattern" {
+		plain = cipherimg.PatternImage(hd.Width, hd.Height, hd.Depth)
+	} else {
+		pb, err := hex.DecodeString(v["plain"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain = imageFromBytes(t, pb, hd.Width, hd.Height, hd.Depth)
+	}
+	c, err := cipherimg.EncryptWith(s, plain, key, hd.Nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := c.Header.MarshalText()
+	if string(text) != v["header"] {
+		t.Errorf("header %q, vector says %q", text, v["header"])
+	}
+	if v["plain"] == "pattern" {
+		sum := sha256.Sum256(pixBytes(c.Image))
+		if got := hex.EncodeToString(sum[:]); got != v["cipher-sha256"] {
+			t.Errorf("%s: cipher SHA-256 %s, vector says %s", v["comment"], got, v["cipher-sha256"])
+		}
+	} else if got := hex.EncodeToString(pixBytes(c.Image)); got != v["cipher"] {
+		t.Errorf("%s: Encrypt output differs from the vector", v["comment"])
+	}
+	back, err := cipherimg.Decrypt(c, key)
+	if err != nil || !samePixels(back, plain) {
+		t.Errorf("%s: round trip failed (%v)", v["comment"], err)
 	}
 }
 
@@ -185,6 +234,16 @@ var pngCases = map[string]string{
 	"valid-8bit.png":             "",
 	"valid-16bit.png":            "",
 	"valid-weakened.png":         "",
+	"legacy-v1-8bit.png":         "", // header version 1, written before schemes had names
+	"legacy-v1-16bit.png":        "",
+	"valid-arnold.png":           "",
+	"valid-logistic.png":         "",
+	"valid-wang2020.png":         "",
+	"valid-yang2023.png":         "",
+	"invalid-v2-no-scheme.png":   `header field "scheme" missing`,
+	"invalid-unknown-scheme.png": `unknown scheme "nosuch"`,
+	"invalid-aux-short.png":      "yang2023 aux data is 62 bytes, want 64",
+	"invalid-scheme-options.png": `unknown header field "rounds"`,
 	"invalid-no-header.png":      `no "medqr-cipherimg" text chunk`,
 	"invalid-truncated.png":      "truncated",
 	"invalid-size-mismatch.png":  "PNG is 12x9 but the header says 13x9",
@@ -272,6 +331,8 @@ func FuzzHeaderText(f *testing.F) {
 		}
 	}
 	f.Add("version=1")
+	f.Add("version=2 scheme=arnold width=3 height=2 depth=8")
+	f.Add("version=2 scheme=cipherimg")
 	f.Fuzz(func(t *testing.T, s string) {
 		var hd cipherimg.Header
 		if err := hd.UnmarshalText([]byte(s)); err != nil {
@@ -293,4 +354,35 @@ func FuzzHeaderText(f *testing.F) {
 			t.Fatalf("header round trip differs: %q vs %q", out, out2)
 		}
 	})
+}
+
+// TestLegacyHeaders: files written before header version 2 keep decoding,
+// as medqr's own scheme.
+func TestLegacyHeaders(t *testing.T) {
+	for _, name := range []string{"legacy-v1-8bit.png", "legacy-v1-16bit.png"} {
+		f, err := os.Open(filepath.Join("testdata", "png", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := cipherimg.ReadPNG(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Header.Version != cipherimg.LegacyVersion || c.Header.SchemeName() != cipherimg.SchemeName {
+			t.Fatalf("%s: version %d scheme %q, want version %d, %s", name, c.Header.Version, c.Header.SchemeName(), cipherimg.LegacyVersion, cipherimg.SchemeName)
+		}
+		// the same plaintext encrypted now (version 2) gives the same pixels
+		plain, err := cipherimg.Decrypt(c, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := cipherimg.Encrypt(plain, testKey, cipherimg.Options{Keystream: c.Header.Keystream, Nonce: c.Header.Nonce})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePixels(again.Image, c.Image) {
+			t.Fatalf("%s: today's encryption of its plaintext differs from the old file", name)
+		}
+	}
 }

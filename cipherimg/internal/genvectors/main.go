@@ -23,6 +23,10 @@ import (
 	"path/filepath"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/arnold"
+	"github.com/medqr/medqr/cipherimg/logistic"
+	"github.com/medqr/medqr/cipherimg/wang2020"
+	"github.com/medqr/medqr/cipherimg/yang2023"
 	"github.com/medqr/medqr/keystream"
 	"github.com/medqr/medqr/seal"
 )
@@ -102,7 +106,53 @@ func main() {
 		must(os.WriteFile(filepath.Join(dir, v.name+".txt"), b.Bytes(), 0o644))
 	}
 	log.Printf("wrote %d vectors to %s", len(vs), dir)
+	writeSchemeVectors(dir, key)
 	writePNGs(filepath.Join(*out, "png"), key)
+}
+
+// writeSchemeVectors writes known-answer vectors of the literature
+// baselines (one file per scheme and size; the scheme is in the header).
+func writeSchemeVectors(dir string, key seal.Key) {
+	type sv struct {
+		scheme  string
+		w, h    int
+		depth   int
+		pattern bool
+	}
+	var svs []sv
+	for _, s := range []string{arnold.Name, logistic.Name, wang2020.Name, yang2023.Name} {
+		svs = append(svs, sv{s, 1, 1, 8, false}, sv{s, 7, 5, 8, false}, sv{s, 31, 17, 8, false}, sv{s, 256, 256, 8, true})
+	}
+	svs = append(svs, sv{arnold.Name, 9, 6, 16, false}, sv{logistic.Name, 9, 6, 16, false})
+	for _, v := range svs {
+		name := fmt.Sprintf("%s-%dx%d-%dbit", v.scheme, v.w, v.h, v.depth)
+		s, err := cipherimg.Lookup(v.scheme)
+		must(err)
+		seed := sha256.Sum256([]byte(name))
+		rng := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:]), 0x6d65647172))
+		img := plainImage(rng, v.w, v.h, v.depth)
+		if v.pattern {
+			img = cipherimg.PatternImage(v.w, v.h, v.depth)
+		}
+		c, err := cipherimg.EncryptWith(s, img, key, nil)
+		must(err)
+		hd, err := c.Header.MarshalText()
+		must(err)
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "comment: %s %dx%d %d-bit, %s\n", v.scheme, v.w, v.h, v.depth, s.Info().Citation)
+		fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
+		fmt.Fprintf(&b, "header: %s\n", hd)
+		if v.pattern {
+			sum := sha256.Sum256(pix(c.Image))
+			fmt.Fprintf(&b, "plain: pattern\n")
+			fmt.Fprintf(&b, "cipher-sha256: %s\n", hex.EncodeToString(sum[:]))
+		} else {
+			fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
+			fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
+		}
+		must(os.WriteFile(filepath.Join(dir, name+".txt"), b.Bytes(), 0o644))
+	}
+	log.Printf("wrote %d baseline vectors to %s", len(svs), dir)
 }
 
 func plainImage(rng *rand.Rand, w, h, depth int) image.Image {
@@ -165,7 +215,8 @@ func writePNGs(dir string, key seal.Key) {
 	}
 	edit("invalid-size-mismatch.png", "width=12", "width=13")
 	edit("invalid-depth-mismatch.png", "depth=8", "depth=16")
-	edit("invalid-version.png", "version=1", "version=9")
+	edit("invalid-version.png", "version=2", "version=9")
+	edit("invalid-v2-no-scheme.png", "scheme=cipherimg ", "")
 	edit("invalid-keystream.png", "keystream=chacha20", "keystream=rot13")
 	edit("invalid-unknown-field.png", "layers=2", "layers=2 color=red")
 	edit("invalid-missing-field.png", " rounds=1", "")
@@ -188,6 +239,23 @@ func writePNGs(dir string, key seal.Key) {
 	hdr := chunkOf(valid8, cipherimg.HeaderKeyword)
 	p := b.Bytes()
 	write("invalid-resaved-rgba.png", append(append(append([]byte{}, p[:33]...), hdr...), p[33:]...))
+	// The literature baselines: one valid file each, and broken headers.
+	for _, name := range []string{arnold.Name, logistic.Name, wang2020.Name, yang2023.Name} {
+		s, err := cipherimg.Lookup(name)
+		must(err)
+		c, err := cipherimg.EncryptWith(s, plainImage(rng, 6, 5, 8), key, nil)
+		must(err)
+		var b bytes.Buffer
+		must(cipherimg.WritePNG(&b, c))
+		write("valid-"+name+".png", b.Bytes())
+		if name == yang2023.Name {
+			yang := b.Bytes()
+			i := bytes.Index(yang, []byte(" aux="))
+			write("invalid-aux-short.png", replaceHeader(yang, string(yang[i:i+9]), " aux="))
+			write("invalid-unknown-scheme.png", replaceHeader(yang, "scheme=yang2023", "scheme=nosuch"))
+			write("invalid-scheme-options.png", replaceHeader(yang, "depth=8", "depth=8 rounds=1"))
+		}
+	}
 	log.Printf("wrote PNG test files to %s", dir)
 }
 

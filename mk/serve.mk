@@ -36,4 +36,5 @@ serve-fuzz:
 
 serve-bench:
 	mkdir -p results/serve
-	for i in 1 2 3; do $(GO) test -run '^$$' -bench . -benchtime 5x ./serve; done | tee results/serve/bench.txt
+	{ echo "# make serve-bench at $$(git rev-parse --short HEAD 2>/dev/null || echo unknown): -benchtime 5x, 3 interleaved runs, GOMAXPROCS=$(GOMAXPROCS), load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  for i in 1 2 3; do $(GO) test -run '^$$' -bench . -benchtime 5x ./serve; done; } | tee results/serve/bench.txt

@@ -191,22 +191,22 @@ func uncombine(o int, f, k uint8) uint8 {
 }
 
 // permuteBits applies (or, with inverse, undoes) the row and column bit
-// permutation to the 8-bit image px.
+// permutation to the 8-bit image px: B'[y][X] = B[rows[y]][cols[X]].
 func permuteBits(px []uint16, w, h int, rows, cols []int32, inverse bool) {
-	bit := func(p []uint16, y, X int) uint16 { return p[y*w+X>>3] >> (7 - X&7) & 1 }
 	src := slices.Clone(px)
 	clear(px)
 	for y := 0; y < h; y++ {
-		for X := 0; X < 8*w; X++ {
-			var b uint16
-			ty, tX := y, X
+		from, to := src[int(rows[y])*w:][:w], px[y*w:][:w]
+		if inverse {
+			from, to = src[y*w:][:w], px[int(rows[y])*w:][:w]
+		}
+		for X, c := range cols {
+			a, b := int(c), X // bit column a of the source row goes to b
 			if inverse {
-				ty, tX = int(rows[y]), int(cols[X])
-				b = bit(src, y, X)
-			} else {
-				b = bit(src, int(rows[y]), int(cols[X]))
+				a, b = b, a
 			}
-			px[ty*w+tX>>3] |= b << (7 - tX&7)
+			bit := from[a>>3] >> (7 - a&7) & 1
+			to[b>>3] |= bit << (7 - b&7)
 		}
 	}
 }

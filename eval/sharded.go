@@ -442,13 +442,20 @@ func OpenShardSource(c DataConfig, s shard.Spec, cacheDir string) (*CacheSource,
 		return nil, fmt.Errorf("the %s split of %s is empty", c.Split, c.Dir)
 	}
 	sub := ShardManifest(m, s)
-	p, err := data.BuildCache(sub, c.Size, cacheDir)
-	if err != nil {
-		return nil, err
+	if cacheDir == "" {
+		cacheDir = data.DefaultCacheDir()
 	}
-	cr, err := data.OpenCache(p, sub, c.Size)
+	// a valid cache is verified in one streaming pass (data.BuildCache
+	// would read the whole file into memory to check it)
+	cr, err := data.OpenCache(data.CachePath(sub, c.Size, cacheDir), sub, c.Size)
 	if err != nil {
-		return nil, err
+		p, err := data.BuildCache(sub, c.Size, cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		if cr, err = data.OpenCache(p, sub, c.Size); err != nil {
+			return nil, err
+		}
 	}
 	at := map[string]int{}
 	for i := 0; i < cr.Len(); i++ {

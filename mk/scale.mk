@@ -1,0 +1,75 @@
+# Sharded research runs (package eval/shard, deploy/k8s, docs/scale.md).
+#   make eval-sharded N=4     the evaluation (EVAL_CONFIG) as N shard processes,
+#                             merged into EVAL_SHARDED_OUT: the same files as
+#                             "make eval-metrics" apart from run.json
+#   make attacks-sharded N=4  the attack suite (ATTACKS_CONFIG) likewise
+#   make scale-rss            peak RSS of "dataset cache" and of a streamed eval
+#                             on a generated 20,000-image set -> results/scale/rss.txt
+#   make scale-cost           CPU seconds per image and per run of the full
+#                             evaluation, from two streamed runs -> results/scale/cost.txt
+# Shard folders go under SHARD_TMP; the shards of one target run at once.
+.PHONY: eval-sharded attacks-sharded scale-rss scale-cost
+
+N                ?= 4
+SHARD_TMP        ?= $(or $(TMPDIR),/tmp)/medqr-shards
+EVAL_SHARDED_OUT ?= $(SHARD_TMP)/eval-merged
+ATTACKS_CONFIG   ?= experiments/attacks.json
+ATTACKS_SHARDED_OUT ?= $(SHARD_TMP)/attacks-merged
+SCALE_IMAGES     ?= 20000
+SCALE_SET        ?= $(or $(TMPDIR),/tmp)/medqr-synth-$(SCALE_IMAGES)
+
+# run_shards KIND ARGS: N processes "medqr KIND ARGS --shard I/N -o
+# $(SHARD_TMP)/KIND/I", waited for one by one (any failure fails the target).
+define run_shards
+	@rm -rf $(SHARD_TMP)/$(1) && mkdir -p $(SHARD_TMP)/$(1)
+	@pids=""; for i in $$(seq 0 $$(($(N)-1))); do \
+	  $(BIN) -q $(1) $(2) --force --no-progress --shard $$i/$(N) -o $(SHARD_TMP)/$(1)/$$i > $(SHARD_TMP)/$(1)/$$i.log 2>&1 & pids="$$pids $$!"; \
+	done; ok=1; for p in $$pids; do wait $$p || ok=0; done; \
+	if [ $$ok = 0 ]; then tail -n 5 $(SHARD_TMP)/$(1)/*.log; exit 1; fi
+	$(BIN) merge --force -o $(3) $$(seq -f '$(SHARD_TMP)/$(1)/%g' 0 $$(($(N)-1)))
+endef
+
+eval-sharded: build
+	$(call run_shards,eval,--config $(EVAL_CONFIG),$(EVAL_SHARDED_OUT))
+	@if [ -f $(EVAL_OUT)/results.json ]; then \
+	  if cmp -s $(EVAL_SHARDED_OUT)/results.json $(EVAL_OUT)/results.json; then echo "eval-sharded: results.json identical to $(EVAL_OUT)/results.json"; \
+	  else echo "eval-sharded: results.json differs from $(EVAL_OUT)/results.json (another code version or config?)"; fi; fi
+
+attacks-sharded: build
+	$(call run_shards,attacks,--config $(ATTACKS_CONFIG),$(ATTACKS_SHARDED_OUT))
+
+# Peak resident memory (GNU time's %M) of each step on SCALE_IMAGES generated
+# 256x256 images (written once to SCALE_SET, not to the repository), with a
+# throwaway cache folder. The streamed eval runs one cheap subject with few
+# null trials: its memory, not its numbers, is the point.
+scale-rss: build
+	@test -d $(SCALE_SET) || $(GO) run ./eval/shard/internal/synth -n $(SCALE_IMAGES) -size 256 -o $(SCALE_SET)
+	@set -e; c=$$(mktemp -d); o=$$(mktemp -d); out=results/scale/rss.txt; mkdir -p results/scale; \
+	 m() { /usr/bin/time -f "%M %e %U %S" -o $$o/t "$$@" > $$o/log 2>&1 || { cat $$o/log; exit 1; }; \
+	       awk -v what="$$*" '{printf "%8.0f MiB  %7.1f s wall  %7.1f s CPU  %s\n", $$1/1024, $$2, $$3+$$4, what}' $$o/t; }; \
+	 E="--no-progress --force --set data.dir=$(SCALE_SET) --set data.split=all --set subjects=aes-256-gcm --set local_null_trials=400 --set plots=false"; \
+	 { echo "# make scale-rss: peak RSS on $(SCALE_IMAGES) generated 256x256 images (GOMAXPROCS=$(GOMAXPROCS))"; \
+	   echo "# code $$($(BIN) --version)"; \
+	   MEDQR_CACHE_DIR=$$c m $(BIN) -q dataset cache --shard 0/4 $(SCALE_SET); \
+	   MEDQR_CACHE_DIR=$$c m $(BIN) -q eval $$E --shard 0/4 -o $$o/s0; \
+	   MEDQR_CACHE_DIR=$$c m $(BIN) -q dataset cache $(SCALE_SET); \
+	   MEDQR_CACHE_DIR=$$c m $(BIN) -q eval $$E --shard 0/1 -o $$o/s; \
+	   MEDQR_CACHE_DIR=$$c m $(BIN) -q eval $$E -o $$o/u; \
+	 } | sed "s|$(SCALE_SET)|SET|g; s|$$o/|OUT/|g" | tee $$out; rm -rf $$c $$o
+
+# CPU cost of the full evaluation (EVAL_CONFIG, every subject) per image:
+# two streamed runs on the test split with SCALE_FEW and SCALE_MANY images;
+# the difference over the difference in images is the cost of one image,
+# the rest is the per-run cost (trials, null simulations).
+SCALE_FEW  ?= 4
+SCALE_MANY ?= 20
+scale-cost: build
+	@set -e; o=$$(mktemp -d); out=results/scale/cost.txt; mkdir -p results/scale; \
+	 for k in $(SCALE_FEW) $(SCALE_MANY); do \
+	   /usr/bin/time -f "%e %U %S" -o $$o/t$$k $(BIN) -q eval --config $(EVAL_CONFIG) --set data.max_images=$$k --set plots=false --no-progress --force --shard 0/1 -o $$o/r$$k >/dev/null; \
+	 done; \
+	 { echo "# make scale-cost: $(EVAL_CONFIG), streamed (--shard 0/1), GOMAXPROCS=$(GOMAXPROCS)"; \
+	   echo "# code $$($(BIN) --version)"; \
+	   awk -v a=$(SCALE_FEW) -v b=$(SCALE_MANY) 'FNR==1 && NR==1 {ca=$$2+$$3; wa=$$1} FNR==1 && NR==2 {cb=$$2+$$3; wb=$$1} END { \
+	     per=(cb-ca)/(b-a); printf "images %d: %.1f s CPU, %.1f s wall\nimages %d: %.1f s CPU, %.1f s wall\nper image: %.3f s CPU\nper run: %.1f s CPU\n", a, ca, wa, b, cb, wb, per, ca-a*per }' $$o/t$(SCALE_FEW) $$o/t$(SCALE_MANY); \
+	 } | tee $$out; rm -rf $$o

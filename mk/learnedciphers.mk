@@ -46,4 +46,4 @@ learnedciphers-long:
 
 learnedciphers-bench:
 	mkdir -p results/learnedciphers
-	$(GO) test -run '^$$' -bench . -benchtime 10x ./cipherimg/deepkeygen ./cipherimg/sae ./cipherimg/lstm | tee results/learnedciphers/bench.txt
+	$(GO) test -run "^$$" -bench . -benchtime 10x ./cipherimg/internal/learnedtest ./cipherimg/deepkeygen | tee results/learnedciphers/bench.txt

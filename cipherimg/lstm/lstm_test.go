@@ -101,14 +101,3 @@ func FuzzDecode(f *testing.F) {
 		m.Step(s, 0.5, make([]float64, 4*m.Cfg.Hidden))
 	})
 }
-
-func BenchmarkEncrypt256(b *testing.B) {
-	px := learnedtest.Plain(1, 256*256)
-	k := cipherimg.Keying{Key: learnedtest.TestKey()}
-	b.SetBytes(int64(len(px)))
-	for b.Loop() {
-		if err := (Scheme{}).Encrypt(&k, px, 256, 256, 8); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -182,12 +182,12 @@ func (s *Server) handleEncrypt(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := data.Decode(bytes.NewReader(img[0].data))
 	if err != nil {
-		writeError(w, s.encryptError(fmt.Errorf("%s: %w", img[0].name, err)))
+		writeError(w, s.encryptError(err, img[0].name))
 		return
 	}
 	res, err := store.EncryptDecoded(d, s.cfg.Dir, o)
 	if err != nil {
-		writeError(w, s.encryptError(fmt.Errorf("%s: %w", img[0].name, err)))
+		writeError(w, s.encryptError(err, img[0].name))
 		return
 	}
 	out := encryptResponse{

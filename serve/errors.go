@@ -75,12 +75,13 @@ func cleanName(name string) string {
 
 // encryptError maps a failure of store.EncryptDecoded or data.Decode to
 // an answer with the CLI's message and a hint worded for the page. Any
-// error not recognised as bad input is a server fault (500).
-func (s *Server) encryptError(err error) *apiError {
+// error not recognised as bad input is a server fault (500). The message
+// names the upload as the CLI names its input file.
+func (s *Server) encryptError(err error, upload string) *apiError {
 	var fe *store.FitError
 	var ue *data.UnsupportedError
 	bad := func(field, hint string) *apiError {
-		return &apiError{status: http.StatusBadRequest, msg: message(err), hint: hint, field: field}
+		return &apiError{status: http.StatusBadRequest, msg: upload + ": " + message(err), hint: hint, field: field}
 	}
 	switch {
 	case errors.As(err, &fe) && fe.MultiOff:
@@ -148,8 +149,14 @@ func (s *Server) decryptError(err error, field string) *apiError {
 	return s.internal(err)
 }
 
-// internal logs a server fault and answers 500 without details.
+// internal logs a server fault and answers 500 without details. The log
+// line leaves out the name of an uploaded file (a file name may name a
+// patient).
 func (s *Server) internal(err error) *apiError {
+	var fe *store.FileError
+	if errors.As(err, &fe) {
+		err = fe.Err
+	}
 	s.cfg.Logf("medqr serve: internal error: %v", err)
 	return &apiError{status: http.StatusInternalServerError, msg: "internal error",
 		hint: "the server log has the details; please report it"}

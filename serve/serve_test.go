@@ -598,6 +598,12 @@ func TestEncryptRefusals(t *testing.T) {
 			}
 		})
 	}
+	// Like the CLI, a message about the image names the file.
+	w := apiPost(t, s, "/api/encrypt", file("image", `C:\scans\notes.txt`, []byte("hello")))
+	if e := decodeError(t, w); !strings.HasPrefix(e.Error, "notes.txt: ") {
+		t.Errorf("error %q does not name the upload", e.Error)
+	}
+
 	// A body that is not a multipart form, and a too large body announced
 	// by its length, are refused before anything is read.
 	for _, tc := range []struct {

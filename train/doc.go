@@ -17,4 +17,11 @@
 // for reconstruction, a log-magnitude rate proxy, a channel-decorrelation
 // term for code statistics, and random latent erasures (Config.Erase) for
 // code robustness.
+//
+// Speed: convolutions (with their bias and leaky ReLU), SSIM's Gaussian
+// blur and the decorrelation loss are custom gorgonia ops
+// (train/internal/nnops) over a blocked float32 GEMM
+// (train/internal/sgemm) that splits work over GOMAXPROCS goroutines
+// without changing any sum's order. TestTorchTwin checks the graph's loss
+// against a PyTorch twin (train/torchref) over several Adam steps.
 package train

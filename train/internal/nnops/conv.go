@@ -3,6 +3,7 @@ package nnops
 import (
 	"fmt"
 	"hash"
+	"math"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -153,12 +154,10 @@ func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
 				}
 				continue
 			}
+			sb := math.Float32bits(op.slope)
 			for j, v := range src {
 				v += bc
-				if v < 0 {
-					v *= op.slope
-				}
-				dst[j] = v
+				dst[j] = v * leaky(v, sb)
 			}
 		}
 	})

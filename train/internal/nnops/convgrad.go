@@ -3,6 +3,7 @@ package nnops
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -159,11 +160,9 @@ func (f *convOp) regroup(dy, y []float32) ([]float32, error) {
 				continue
 			}
 			yy := y[(i*f.cout+c)*f.n : (i*f.cout+c+1)*f.n]
+			sb := math.Float32bits(f.slope)
 			for j, v := range src {
-				if yy[j] <= 0 {
-					v *= f.slope
-				}
-				dst[j] = v
+				dst[j] = v * leaky(yy[j], sb)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package nnops
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -86,10 +87,9 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 	y := op.y.Data().([]float32)
 	sgemm.Gemm(false, false, op.b, op.out, op.in, x, op.in, w, op.out, false, y, op.out)
 	if op.act {
+		sb := math.Float32bits(op.slope)
 		for i, v := range y {
-			if v < 0 {
-				y[i] = v * op.slope
-			}
+			y[i] = v * leaky(v, sb)
 		}
 	}
 	op.run++
@@ -122,11 +122,9 @@ func (op *denseOp) masked(dy, y []float32) []float32 {
 	if op.dyc == nil {
 		op.dyc = make([]float32, len(dy))
 	}
+	sb := math.Float32bits(op.slope)
 	for i, v := range dy {
-		if y[i] <= 0 {
-			v *= op.slope
-		}
-		op.dyc[i] = v
+		op.dyc[i] = v * leaky(y[i], sb)
 	}
 	op.dycRun = op.run
 	return op.dyc

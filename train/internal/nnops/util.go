@@ -3,6 +3,7 @@ package nnops
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -52,4 +53,17 @@ func forImages(b, perImage int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// one is the bit pattern of float32(1).
+const one = 0x3f800000
+
+// leaky returns the leaky ReLU's derivative at an output (or input) v: 1
+// where v > 0 and the slope (given as its bit pattern) elsewhere, chosen
+// with integer operations: the signs are random, so a branch would be
+// mispredicted half the time (Go does not use conditional moves on floats).
+func leaky(v float32, slopeBits uint32) float32 {
+	b := int32(math.Float32bits(v))
+	mask := uint32(((b - 1) | b) >> 31) // all ones when v <= 0 (or -0, or negative NaN)
+	return math.Float32frombits(one ^ ((one ^ slopeBits) & mask))
 }

@@ -15,3 +15,17 @@ func kernel(kb int, ap, bp []float32, tile *[mr * nr]float32) {
 	}
 	kernelGo(kb, ap, bp, tile)
 }
+
+//go:noescape
+func kernelFMAC(kb int, ap, bp, c *float32, ldc int, add bool)
+
+// fullTile computes a whole mr x nr tile straight into c when the
+// assembly kernel is in use, and reports whether it did.
+func fullTile(kb int, ap, bp, c []float32, ldc int, add bool) bool {
+	if !hasFMA {
+		return false
+	}
+	_ = c[(mr-1)*ldc+nr-1] // bounds
+	kernelFMAC(kb, &ap[0], &bp[0], &c[0], ldc, add)
+	return true
+}

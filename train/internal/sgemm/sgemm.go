@@ -160,9 +160,12 @@ func serial(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int
 					nn := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						ap := buf.a[ir*kb : ir*kb+mr*kb]
-						kernel(kb, ap, bp, &tile)
 						mm := min(mr, mb-ir)
 						ci := c[(i0+ir)*ldc+j0+jr:]
+						if mm == mr && nn == nr && fullTile(kb, ap, bp, ci, ldc, add) {
+							continue
+						}
+						kernel(kb, ap, bp, &tile)
 						store(&tile, mm, nn, add, ci, ldc)
 					}
 				}

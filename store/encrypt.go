@@ -122,13 +122,21 @@ type FitError struct {
 	Width    int
 	Height   int
 	MultiOff bool
+	// Estimated: Need and the symbol counts are estimated from a sample of
+	// the image (refused before coding it whole, since even half the
+	// estimate would not fit).
+	Estimated bool
 }
 
 func (e *FitError) Error() string {
-	if e.MultiOff {
-		return fmt.Sprintf("store: the lossless %dx%d image needs %d bytes, one level-%s QR code holds %d (it would take %d codes)", e.Width, e.Height, e.Need, e.Level, e.Budget, e.Symbols)
+	need := fmt.Sprintf("%d bytes", e.Need)
+	if e.Estimated {
+		need = fmt.Sprintf("about %d bytes (estimated from a sample)", e.Need)
 	}
-	return fmt.Sprintf("store: the lossless %dx%d image needs %d bytes in %d level-%s QR codes, more than the limit of %d", e.Width, e.Height, e.Need, e.Symbols, e.Level, e.Max)
+	if e.MultiOff {
+		return fmt.Sprintf("store: the lossless %dx%d image needs %s, one level-%s QR code holds %d (it would take %d codes)", e.Width, e.Height, need, e.Level, e.Budget, e.Symbols)
+	}
+	return fmt.Sprintf("store: the lossless %dx%d image needs %s in %d level-%s QR codes, more than the limit of %d", e.Width, e.Height, need, e.Symbols, e.Level, e.Max)
 }
 
 // ErrOptions reports options that contradict each other.
@@ -248,6 +256,21 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 		maxSym = DefaultMaxSymbols
 	}
 	if c.ID() == codec.IDLossless {
+		// Refuse at once what cannot fit, judged from a sample.
+		if est, ok := losslessEstimate(c, img); ok {
+			limit := budget * maxSym
+			if !o.Multi {
+				limit = budget
+			}
+			if est > estimateMargin*limit {
+				fe := &FitError{Need: est, Estimated: true, Budget: budget, Symbols: seal.SymbolCount(est, capacity, s), Max: maxSym, Level: level,
+					Width: b.Dx(), Height: b.Dy(), SymbolsL: seal.SymbolCount(est, qr.Capacity(qr.L), s)}
+				if !o.Multi {
+					fe.MultiOff, fe.Max = true, 1
+				}
+				return nil, fe
+			}
+		}
 		p.payload, err = c.Encode(img, 0)
 		if err != nil {
 			return nil, err

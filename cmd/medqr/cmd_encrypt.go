@@ -311,6 +311,9 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 func encryptError(err error, in string, o encryptOptions, level qr.Level) error {
 	var fe *store.FitError
 	switch {
+	case errors.As(err, &fe) && fe.MultiOff && fe.Symbols > store.DefaultMaxSymbols:
+		// --lossless would refuse too: only a smaller image helps.
+		return withHint(err, "pass --lossless --size 256 to code the 8-bit 256x256 image exactly over several QR codes, or --size 64 (or smaller) for one code")
 	case errors.As(err, &fe) && fe.MultiOff:
 		return withHint(err, "pass --lossless to split it over %d QR codes, or --size 64 (or smaller) to code a smaller 8-bit image in one", fe.Symbols)
 	case errors.As(err, &fe) && fe.Level != qr.L && fe.SymbolsL <= fe.Max:

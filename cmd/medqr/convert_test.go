@@ -56,6 +56,9 @@ func TestConvertRawAgainstGDCM(t *testing.T) {
 			ours := filepath.Join(tmp, "ours.raw")
 			var stdout, stderr bytes.Buffer
 			if code := run(context.Background(), []string{"convert", "--raw", "-o", ours, f}, &stdout, &stderr); code != 0 {
+				if strings.Contains(stderr.String(), "built without cgo") {
+					t.Skipf("this build has no cgo decoder for the file: %s", stderr.String())
+				}
 				t.Fatalf("medqr convert --raw: exit %d\n%s", code, stderr.String())
 			}
 			got, err := os.ReadFile(ours)

@@ -41,6 +41,17 @@ type Prob struct{ fast, slow uint16 }
 // Init sets p to 1/2.
 func (p *Prob) Init() { p.fast, p.slow = probOne/2, probOne/2 }
 
+// InitP sets p to p0/32768, clamped to [1/512, 511/512] so that a prior
+// from data never makes a bit nearly free to code wrongly.
+func (p *Prob) InitP(p0 uint16) {
+	v := min(max(p0, probOne/512), probOne-probOne/512)
+	p.fast, p.slow = v, v
+}
+
+// P0 returns p's current estimate that the next bit is 0, in units of
+// 1/32768 (the value InitP takes).
+func (p *Prob) P0() uint16 { return uint16(p.p0()) }
+
 func (p *Prob) p0() uint32 { return (uint32(p.fast) + uint32(p.slow)) >> 1 }
 
 func (p *Prob) update(bit int) {

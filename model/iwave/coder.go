@@ -54,39 +54,61 @@ type models struct {
 	llS   entropy.Prob
 }
 
-func newModels() *models {
+// newModels returns the context models a payload of the given version
+// starts from: every probability 1/2 (version 1), or the priors of
+// priors_v2.go (version 2).
+func newModels(version int) *models {
 	m := new(models)
+	ps := m.all()
+	for i, p := range ps {
+		if version >= 2 {
+			p.InitP(priorsV2[i])
+		} else {
+			p.Init()
+		}
+	}
+	return m
+}
+
+// all lists every probability of m in a fixed order: the order of the
+// priors table.
+func (m *models) all() []*entropy.Prob {
+	var out []*entropy.Prob
 	for a := range m.sig {
 		for b := range m.sig[a] {
 			for c := range m.sig[a][b] {
-				m.sig[a][b][c].Init()
+				out = append(out, &m.sig[a][b][c])
 			}
 		}
 	}
 	for a := range m.sign {
 		for b := range m.sign[a] {
-			m.sign[a][b].Init()
+			out = append(out, &m.sign[a][b])
 		}
 	}
 	for a := range m.gt1 {
 		for b := range m.gt1[a] {
-			m.gt1[a][b].Init()
+			out = append(out, &m.gt1[a][b])
 		}
+	}
+	for a := range m.unary {
 		for b := range m.unary[a] {
-			m.unary[a][b].Init()
+			out = append(out, &m.unary[a][b])
 		}
 	}
 	for a := range m.gam {
 		for b := range m.gam[a] {
-			m.gam[a][b].Init()
+			out = append(out, &m.gam[a][b])
 		}
 	}
 	for a := range m.llZ {
-		m.llZ[a].Init()
+		out = append(out, &m.llZ[a])
 	}
-	m.llS.Init()
-	return m
+	return append(out, &m.llS)
 }
+
+// numProbs is len(new(models).all()), the length of a priors table.
+const numProbs = levelCls*2*nbCtx*parCtx + 4*9 + levelCls*4 + levelCls*maxUnary + 2*(maxGamma+1) + llZeroCtx + 1
 
 func iabs(v int32) int32 {
 	if v < 0 {
@@ -266,8 +288,10 @@ func decGamma(d *entropy.Decoder, ps *[maxGamma + 1]entropy.Prob) uint32 {
 	return (1<<k | d.Direct(k)) - 1
 }
 
-func (p *plane) encode(e *entropy.Encoder) {
-	m := newModels()
+// encode codes p.q into e with the context models of the given payload
+// version and returns them as they ended (the priors generator reads them).
+func (p *plane) encode(e *entropy.Encoder, version int) *models {
+	m := newModels(version)
 	w := p.w
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
@@ -324,10 +348,11 @@ func (p *plane) encode(e *entropy.Encoder) {
 			}
 		}
 	}
+	return m
 }
 
-func (p *plane) decode(d *entropy.Decoder) {
-	m := newModels()
+func (p *plane) decode(d *entropy.Decoder, version int) {
+	m := newModels(version)
 	w := p.w
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {

@@ -17,9 +17,10 @@
 // fits; Decode never panics on any input and returns a *FormatError-style
 // error (wrapping ErrFormat) for payloads it cannot parse.
 //
-// Payload layout, version 1 (integers big-endian):
+// Payload layout, versions 1 and 2 (integers big-endian):
 //
-//	offset 0  1 byte   version (1)
+//	offset 0  1 byte   version: 1 (context models start at 1/2) or 2
+//	                   (they start from the priors of priors_v2.go)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step index s, 0..StepCount-1: step = 2^((s-1024)/256)
@@ -43,8 +44,10 @@ import (
 )
 
 const (
-	// Version is the payload format version.
-	Version = 1
+	// Version is the payload format version Encode writes: 2, whose
+	// context models start from the priors of priors_v2.go. Version 1
+	// payloads (every model starting at 1/2) still decode.
+	Version = 2
 	// HeaderSize is the payload header length in bytes.
 	HeaderSize = 9
 	// StepCount is the number of quantiser steps rate control chooses from.
@@ -209,7 +212,7 @@ func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 	p := newPlane(a.w, a.h, a.levels)
 	p.quantise(a.wc, StepSize(s))
 	e := entropy.NewEncoder()
-	p.encode(e)
+	p.encode(e, Version)
 	body := e.Bytes()
 	out := make([]byte, HeaderSize, HeaderSize+len(body))
 	out[0] = Version
@@ -289,6 +292,7 @@ func searchStep(encode func(s int) []byte, fine, budget int) ([]byte, int) {
 
 // Header is a parsed payload header.
 type Header struct {
+	Version             int
 	Width, Height, Step int
 	FilterID            [2]byte
 }
@@ -299,9 +303,10 @@ func ParseHeader(payload []byte) (Header, error) {
 	if len(payload) < HeaderSize {
 		return h, formatErr("payload of %d bytes is shorter than the %d-byte header", len(payload), HeaderSize)
 	}
-	if payload[0] != Version {
-		return h, formatErr("payload version %d, this build reads version %d", payload[0], Version)
+	if payload[0] < 1 || payload[0] > Version {
+		return h, formatErr("payload version %d, this build reads versions 1 to %d", payload[0], Version)
 	}
+	h.Version = int(payload[0])
 	h.Width = int(binary.BigEndian.Uint16(payload[1:]))
 	h.Height = int(binary.BigEndian.Uint16(payload[3:]))
 	if err := checkSize(h.Width, h.Height); err != nil {
@@ -327,7 +332,7 @@ func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
 	}
 	levels := Levels(h.Width, h.Height)
 	p := newPlane(h.Width, h.Height, levels)
-	p.decode(entropy.NewDecoder(payload[HeaderSize:]))
+	p.decode(entropy.NewDecoder(payload[HeaderSize:]), h.Version)
 	x := p.dequantise(StepSize(h.Step))
 	wm := weightMap(h.Width, h.Height, levels)
 	for i := range x {

@@ -23,9 +23,9 @@ func tinyConfig(t *testing.T) Config {
 // term alone (gorgonia's Mean along an axis
 // once gave gradients a thousand times too large here).
 func TestGradients(t *testing.T) {
-	for _, w := range []struct{ adv, mom float64 }{{1, 0}, {1e-9, 1}} {
+	for _, w := range []struct{ adv, mom, div float64 }{{1, 0, 0}, {1e-9, 1, 0}, {1e-9, 0, 1}} {
 		c := tinyConfig(t)
-		c.AdvWeight, c.MomentWeight = w.adv, w.mom
+		c.AdvWeight, c.MomentWeight, c.DiversityWeight = w.adv, w.mom, w.div
 		gen, disc := InitTensors(c)
 		n, err := NewNets(c, gen, disc)
 		if err != nil {
@@ -54,7 +54,7 @@ func TestGradients(t *testing.T) {
 		for i := range n.GParams {
 			v := vals[i]
 			old := v[0]
-			const h = 1e-2
+			const h = 3e-3
 			v[0] = old + h
 			lp := loss()
 			v[0] = old - h
@@ -66,7 +66,7 @@ func TestGradients(t *testing.T) {
 			}
 			checked++
 			if rel := math.Abs(analytic[i]-num) / math.Max(math.Abs(num), math.Abs(analytic[i])); rel > 0.5 {
-				t.Errorf("adv %g mom %g: %s: gradient %.4g, finite difference %.4g", w.adv, w.mom, n.GParams[i].Name(), analytic[i], num)
+				t.Errorf("adv %g mom %g div %g: %s: gradient %.4g, finite difference %.4g", w.adv, w.mom, w.div, n.GParams[i].Name(), analytic[i], num)
 			}
 		}
 		if checked < len(n.GParams)/2 {
@@ -79,7 +79,7 @@ func TestGradients(t *testing.T) {
 // cipher's pure-Go float64 inference agree on the same weights.
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
-	c.Batch, c.Crop = 1, 16
+	c.Batch, c.Crop, c.DiversityWeight = 1, 16, 0
 	gen, disc := InitTensors(c)
 	n, err := NewNets(c, gen, disc)
 	if err != nil {

@@ -26,7 +26,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 # (label, Go package, Go benchmark, Go benchtime, twin model, twin steps, unit)
 CASES = [
     ("learned autoencoder, 8 x 64x64", "./train", "BenchmarkTrainStepCrop64", "20x", "learned", 20, "images"),
-    ("learned autoencoder, 2 x 256x256", "./train", "BenchmarkTrainStep256", "3x", "learned256", 3, "images"),
+    ("learned autoencoder, 2 x 256x256", "./train", "BenchmarkTrainStep256", "2x", "learned256", 2, "images"),
     ("iwave post-filter, 8 x 32x32", "./train/iwave", "BenchmarkFilterStepCrop32", "100x", "filter", 100, "images"),
     ("iwave lifting MLP (hidden 32), 256 samples", "./train/iwave", "BenchmarkLiftStep", "2000x", "lift", 2000, "samples"),
 ]

@@ -17,11 +17,11 @@ import (
 	"github.com/medqr/medqr/eval/shard"
 )
 
-const datasetUsage = `medqr dataset: index a dataset and cache its preprocessed images.
-
-Usage:
+const datasetUsage = `Usage:
     medqr dataset index [--json] [-o MANIFEST.json [--force]] DIR|FILE.npz
     medqr dataset cache [--size N] [--cache-dir DIR] [--shard I/N] DIR|FILE.npz|MANIFEST.json
+
+Index a dataset and cache its preprocessed images.
 
 "index" lists every PNG, JPEG and DICOM file under DIR (labels from the
 first-level class folders, e.g. NORMAL/ and PNEUMONIA/) or every image of a

@@ -13,16 +13,19 @@ import (
 	"github.com/medqr/medqr/store"
 )
 
-const decryptUsage = `medqr decrypt: decrypt QR code(s) made by "medqr encrypt" back to an image.
-
-Usage:
+const decryptUsage = `Usage:
     medqr decrypt (-k KEY | --passphrase-file FILE | -i IDENTITYFILE) [flags] -o OUT.png QR.png...
+
+Decrypt QR code(s) made by "medqr encrypt" back to an image.
 
 QR.png are the QR code images, in any order: the single code, every
 numbered code of a lossless set, the sheet, or photos/scans holding several
 codes (PNG or JPEG). Every symbol is authenticated before anything is
 written; a wrong key or a damaged symbol writes nothing. OUT.png is 8-bit
-gray, or 16-bit gray for a 16-bit lossless image.
+gray, or 16-bit gray for a 16-bit lossless image, mode 0600. When the
+images hold QR codes of several records (a printed page, a photo), the
+record the key opens is decrypted and the others are counted. Exit status
+3 means the key is wrong or the QR data was tampered with.
 
 Flags:
     -k, --key KEY|KEYFILE     the key string (MEDQR-KEY-1...) or the key file
@@ -30,11 +33,10 @@ Flags:
     --passphrase-file FILE    the passphrase, on the first line of FILE
     -i, --identity FILE       the identity file of the recipient (HPKE)
     -o, --output OUT.png      output image (required)
-    --force                   overwrite OUT.png if it exists
+    --force                   overwrite OUT.png if it exists (never an
+                              input: a QR image, key or reference)
     --reference IMAGE         report PSNR/SSIM against the original image
     --json                    print a JSON summary instead of text
-
-Exit status 3 means the key is wrong or the QR data was tampered with.
 
 Examples:
     medqr decrypt -k out/medqr-ID-key.txt -o back.png out/medqr-ID.png

@@ -18,10 +18,10 @@ import (
 	"github.com/medqr/medqr/store"
 )
 
-const encryptUsage = `medqr encrypt: encrypt an X-ray into a QR code and a key.
-
-Usage:
+const encryptUsage = `Usage:
     medqr encrypt [flags] -o DIR IMAGE
+
+Encrypt an X-ray into a QR code and a key.
 
 IMAGE is a PNG, JPEG or DICOM file. By default it is preprocessed to 256x256
 8-bit gray, coded to fit one QR code at the chosen level, sealed with a fresh

@@ -21,29 +21,47 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "measure cipher-image statistics, sensitivity and fidelity (research)",
-		usage: `usage: medqr eval [-config FILE] [-set key=value]... [-quick] [-o DIR] [-force] [-no-progress] [--shard I/N]
+		usage: `Usage:
+    medqr eval [--config FILE] [--set key=value]... [--quick] [-o DIR] [--force] [--no-progress] [--no-timing] [--shard I/N]
+
+Measure cipher-image statistics, sensitivity and fidelity (research).
 
 Runs the evaluation harness: NPCR/UACI (plaintext and key sensitivity, with
 the critical values of Wu et al. 2011), global and local Shannon entropy,
 adjacent-pixel correlation, histogram chi-square, and the fidelity of
 decrypted images (PSNR, SSIM, MS-SSIM), on the research cipher-image scheme,
 the product path, the codecs' bytes (learned, iwave) and three AES controls.
+Every subject is seeded: the same config and code give the same numbers.
 
 The config (default: built-in defaults; the full run uses
 experiments/eval.json) names the data split, seed, subjects and trial
-counts; -set overrides one field, with dotted keys for nested fields, e.g.
-  -set data.max_images=20 -set subjects=aes-256-gcm,aes-ecb
--quick applies the smoke-test settings (4 images, few trials).
+counts; --set overrides one field, with dotted keys for nested fields.
 
-DIR (default results/eval) receives results.json (every number; identical
-for identical config and code), run.json (config, code version, runtime),
-summary.csv, per_image.csv, sensitivity.csv, reference.csv, report.md and
-plots/*.png. An existing results.json is only replaced with -force.
+DIR (default results/eval) receives results.json (every number), run.json
+(config, code version, runtime), summary.csv, per_image.csv,
+sensitivity.csv, reference.csv, report.md and plots/*.png. An existing
+results.json is only replaced with --force.
 
---shard I/N evaluates only the images that shard I of N owns (chosen by
-content hash), streamed from that shard's dataset cache a chunk at a time,
-and writes DIR/partial.json and DIR/shard.json; "medqr merge" combines the
-N shard folders into the files above (docs/scale.md).
+Flags:
+    --config FILE       evaluation config (JSON)
+    --set key=value     override one config field (repeatable), e.g.
+                        --set data.max_images=20 --set subjects=aes-256-gcm,aes-ecb
+    --quick             smoke-test settings (4 images, few trials)
+    -o DIR              output folder (default results/eval)
+    --force             replace existing results in DIR
+    --no-progress       no progress bar
+    --no-timing         leave the start time and seconds out of run.json, so
+                        that a rerun of the same code repeats every file
+    --shard I/N         evaluate only the images that shard I of N owns
+                        (chosen by content hash), streamed from that shard's
+                        dataset cache, into DIR/partial.json and
+                        DIR/shard.json; "medqr merge" combines the N shard
+                        folders (docs/scale.md)
+
+Examples:
+    medqr eval --quick -o /tmp/eval-quick
+    medqr eval --config experiments/eval.json -o results/eval --force
+    medqr eval --config experiments/eval.json --shard 1/4 -o shard1
 `,
 		run: runEval,
 	})

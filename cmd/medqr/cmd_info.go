@@ -12,10 +12,10 @@ import (
 	"github.com/medqr/medqr/data"
 )
 
-const infoUsage = `medqr info: describe an image file (PNG, JPEG or DICOM).
-
-Usage:
+const infoUsage = `Usage:
     medqr info [--json] [--patient] FILE
+
+Describe an image file (PNG, JPEG or DICOM).
 
 Prints the format, size, bit depth, colour or photometric interpretation,
 and for DICOM the transfer syntax, modality, rescale and the VOI window

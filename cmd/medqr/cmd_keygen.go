@@ -9,12 +9,12 @@ import (
 	"github.com/medqr/medqr/seal"
 )
 
-const keygenUsage = `medqr keygen: make a key, or a recipient key pair.
-
-Usage:
+const keygenUsage = `Usage:
     medqr keygen [-o FILE]
     medqr keygen --recipient [--suite x25519|mlkem768x25519 | --pq] [-o FILE]
     medqr keygen --public IDENTITYFILE
+
+Make a key, or a recipient key pair.
 
 With no flags, print a fresh 256-bit key string (MEDQR-KEY-1..., with a
 checksum that catches typos) from the system's secure random source. With

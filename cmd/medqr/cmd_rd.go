@@ -21,7 +21,10 @@ func init() {
 	register(&command{
 		name:    "rd",
 		summary: "rate-distortion of every lossy codec and the Debian baselines at the QR budgets",
-		usage: `usage: medqr rd [-quick] [-n N] [-codecs a,b,...] [-limit codec=N]... [-j N] [-data SRC] [-split test] -o DIR
+		usage: `Usage:
+    medqr rd [--quick] [-n N] [--codecs a,b,...] [--limit CODEC=N]... [-j N] [--data SRC] [--split test] -o DIR
+
+Measure every codec's rate-distortion at the QR budgets (research).
 
 Codes the images of one split (default: the test split of the shipped
 samples, preprocessed to 256x256) with each codec at the key-mode payload
@@ -38,16 +41,24 @@ inputs), rd.csv (per image), rd_summary.csv, rd.md (tables), rd_psnr.png,
 rd_ssim.png, and run.json (configuration, code version, timings).
 
 Flags:
-    -quick            2 images, the Go codecs only (a smoke test)
+    -o DIR            output folder (required)
+    --quick           2 images, the Go codecs only (a smoke test)
     -n N              only the first N images of the split (0: all)
-    -codecs LIST      comma-separated codec names
-    -limit CODEC=N    code only the first N images with CODEC (repeatable;
-                      for slow tools, e.g. -limit avif=16)
+    --codecs LIST     comma-separated codec names
+    --limit CODEC=N   code only the first N images with CODEC (repeatable;
+                      for slow tools, e.g. --limit avif=16)
     -j N              parallel workers (default GOMAXPROCS)
-    -cache DIR        reuse the external tools' results on the same image,
+    --data SRC        dataset: folder, .npz or manifest (default
+                      data/samples/kermany_cxr_224)
+    --split NAME      train, val, test or all (default test)
+    --cache DIR       reuse the external tools' results on the same image,
                       settings and budget from DIR (default: rd under the
                       data cache, $MEDQR_CACHE_DIR); "" disables it
-    -no-progress      no progress bar
+    --no-progress     no progress bar
+
+Examples:
+    medqr rd --quick -o /tmp/rd
+    medqr rd --codecs iwave,jpeg,avif --limit avif=16 -o results/codec
 `,
 		run: runRDReport,
 	})

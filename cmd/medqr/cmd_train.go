@@ -21,26 +21,46 @@ func init() {
 	register(&command{
 		name:    "train",
 		summary: "train the learned codec with gorgonia (research)",
-		usage: `usage: medqr train [-config FILE] [-set key=value]... [-resume] [-stop-at N] [-no-progress]
-       medqr train -rd DIR [-weights FILE] [-data SRC] [-split test] [-images N]
-       medqr train -ablation DIR [-data SRC] [-images N] RUNDIR...
+		usage: `Usage:
+    medqr train [--config FILE] [--set key=value]... [--resume] [--stop-at N] [--no-progress]
+    medqr train --rd DIR [--weights FILE] [--data SRC] [--split test] [--images N]
+    medqr train --ablation DIR [--data SRC] [--images N] RUNDIR...
 
-Trains the learned codec from a config file in experiments/ (defaults for
-every field live in package train; unknown fields are errors). -set overrides
-one field after the file, with dotted keys for nested fields, e.g.
-  -set steps=200 -set loss.ssim=0 -set model.latent=48
-The run folder (out/name) receives the effective config with seed and code
-version, logs, loss and validation curves (CSV, JSON, PNG), checkpoints and
-best.mqw; "export" (if set) receives the best weights too.
--resume continues an interrupted run from its checkpoint.
+Train the learned codec (research).
 
--rd DIR evaluates the learned codec (the embedded weights, or -weights FILE)
-against Go's image/jpeg at every QR v40 level's byte budget on the held-out
-split and writes DIR/learned_vs_gojpeg.{json,md,png}.
+Trains from a config file in experiments/ (defaults for every field live in
+package train; unknown fields are errors). The run folder (out/name)
+receives the effective config with seed and code version, logs, loss and
+validation curves (CSV, JSON, PNG), checkpoints and best.mqw; "export" (if
+set) receives the best weights too.
 
--ablation DIR scores the best weights of each RUNDIR on the validation split
-(fidelity at every level, PSNR with 5 % of the latent values erased, code
-byte statistics) and writes DIR/ablation.{json,md}.
+--rd DIR evaluates the learned codec (the embedded weights, or --weights
+FILE) against Go's image/jpeg at every QR v40 level's byte budget on the
+held-out split and writes DIR/learned_vs_gojpeg.{json,md,png}.
+
+--ablation DIR scores the best weights of each RUNDIR on the validation
+split (fidelity at every level, PSNR with 5 % of the latent values erased,
+code byte statistics) and writes DIR/ablation.{json,md}.
+
+Flags:
+    --config FILE       experiment config (JSON)
+    --set key=value     override one config field after the file (repeatable;
+                        dotted keys for nested fields, e.g. --set loss.ssim=0)
+    --resume            continue an interrupted run from its checkpoint
+    --stop-at N         stop after step N as if interrupted (checkpoint saved)
+    --no-progress       no progress bar
+    --rd DIR            evaluate rate-distortion into DIR instead of training
+    --weights FILE      weights for --rd (default: the embedded weights)
+    --ablation DIR      score the run folders given as arguments into DIR
+    --data SRC          dataset for --rd and --ablation (default
+                        data/samples/kermany_cxr_224)
+    --split NAME        split for --rd (default test)
+    --images N          at most N images for --rd and --ablation (0: all)
+
+Examples:
+    medqr train --config experiments/default.json
+    medqr train --config experiments/default.json --set steps=200 --resume
+    medqr train --rd results/codec
 `,
 		run: runTrain,
 	})

@@ -14,23 +14,43 @@ func init() {
 	register(&command{
 		name:    "train-iwave",
 		summary: "train the iwave codec's learned lifting steps and post-filter with gorgonia; RD table (research)",
-		usage: `usage: medqr train-iwave [-config FILE] [-set key=value]... [-resume] [-stop-at N] [-no-progress]
-       medqr train-iwave -rd DIR [-data SRC] [-split test] [-images N] [-ext]
+		usage: `Usage:
+    medqr train-iwave [--config FILE] [--set key=value]... [--resume] [--stop-at N] [--no-progress]
+    medqr train-iwave --rd DIR [--data SRC] [--split test] [--images N] [--ext]
 
-Trains the iwave codec (package model/iwave) from a config file
-(experiments/iwave.json; fields in README.md; unknown fields are errors) in
-two stages: the learned predict steps of the lifting transform (written to
-lift.export), then the decoder-side post-filter on images coded with them
-(written to export). -set overrides one field, dotted for nested fields, e.g.
-  -set steps=200 -set filter.channels=24 -set lift.steps=2000
-The run folder (out/name) receives run.json (effective config, code
-version), losses and validation curves (CSV, JSON, PNG), checkpoint.gob and
-best.iwq, and lift/ for the first stage (report.md, losses, lift.iwl).
--resume continues an interrupted run (finished lifting networks are kept).
+Train the iwave codec (research).
 
--rd DIR codes the split's images with iwave, the learned codec and Go's
-image/jpeg (and, with -ext, libjpeg and JPEG 2000 from Debian) at every QR
+Trains package model/iwave from a config file (experiments/iwave.json;
+unknown fields are errors) in two stages: the learned predict steps of the
+lifting transform (written to lift.export), then the decoder-side
+post-filter on images coded with them (written to export). The run folder
+(out/name) receives run.json (effective config, code version), losses and
+validation curves (CSV, JSON, PNG), checkpoint.gob and best.iwq, and lift/
+for the first stage (report.md, losses, lift.iwl).
+
+--rd DIR codes the split's images with iwave, the learned codec and Go's
+image/jpeg (and, with --ext, libjpeg and JPEG 2000 from Debian) at every QR
 v40 level's budget and writes DIR/rd.{json,md,csv}.
+
+Flags:
+    --config FILE       experiment config (JSON)
+    --set key=value     override one config field (repeatable; dotted keys,
+                        e.g. --set filter.channels=24 --set lift.steps=2000)
+    --resume            continue an interrupted run (finished lifting
+                        networks are kept)
+    --stop-at N         stop after step N as if interrupted
+    --no-progress       no progress bar
+    --rd DIR            write the rate-distortion table into DIR instead of
+                        training
+    --data SRC          dataset for --rd (default data/samples/kermany_cxr_224)
+    --split NAME        split for --rd (default test)
+    --images N          at most N images for --rd (0: all)
+    --ext               with --rd, add libjpeg (cjpeg) and JPEG 2000
+                        (opj_compress)
+
+Examples:
+    medqr train-iwave --config experiments/iwave.json
+    medqr train-iwave --rd results/iwave/rd --ext
 `,
 		run: runTrainIWave,
 	})

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every command's help has one shape. TestHelpShape walks every registered
+// command, so a command added later is held to it too. The rules:
+//
+//  1. The text starts with a "Usage:" line, then one or more lines of
+//     "    medqr NAME ..." (four spaces), then a blank line.
+//  2. Then the description: one or more paragraphs, the first a one-line
+//     summary. Lines ending in ":" are fine there; section names are not.
+//  3. Then "Flags:" on its own line. Each flag entry is indented four
+//     spaces and starts with "-"; continuation lines are indented further.
+//     A flag name of two or more letters is written with two dashes
+//     ("--level", "--no-progress"); one-letter names with one ("-o", "-k",
+//     often with their long form: "-o, --output DIR"). The parser still
+//     accepts a single dash for every flag.
+//  4. "Examples:" comes last: indented lines of "medqr NAME ..." (other
+//     commands may appear, as in "encrypt, then decrypt").
+//  5. The Usage block writes flags the same way as rule 3.
+//  6. "medqr help NAME", "medqr NAME --help" and "medqr NAME -h" print the
+//     same text on stdout and exit 0.
+//
+// helpStylePending lists commands whose files belong to other engineers and
+// whose help did not follow the shape when this test was written; their
+// problems are logged, not failed. Remove a command from the list when its
+// help follows the shape.
+var helpStylePending = map[string]bool{
+	"attacks":       true,
+	"cipher":        true,
+	"convert":       true,
+	"serve":         true,
+	"train-cipher":  true,
+	"attacks-break": true,
+}
+
+var (
+	singleDashLong = regexp.MustCompile(`(^|[\s\[(|,])-[A-Za-z][A-Za-z0-9-]+`)
+	sectionHeader  = regexp.MustCompile(`^(Usage|Flags|Examples|Options|Commands|Arguments):$`)
+)
+
+// helpShapeProblems returns what breaks the rules above in the help text of
+// command name.
+func helpShapeProblems(name, text string) []string {
+	var probs []string
+	add := func(format string, args ...any) {
+		probs = append(probs, name+": "+fmt.Sprintf(format, args...))
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "Usage:" {
+		add("the help must start with a \"Usage:\" line")
+		return probs
+	}
+	i := 1
+	for i < len(lines) && strings.HasPrefix(lines[i], "    medqr "+name) {
+		checkDashes(lines[i], add)
+		i++
+	}
+	if i == 1 {
+		add("the Usage block needs lines \"    medqr %s ...\"", name)
+	}
+	if i >= len(lines) || lines[i] != "" {
+		add("a blank line must follow the Usage block")
+		return probs
+	}
+	i++
+	if i >= len(lines) || lines[i] == "" || sectionHeader.MatchString(lines[i]) {
+		add("a description must follow the Usage block")
+	}
+	flags, examples := -1, -1
+	for j := i; j < len(lines); j++ {
+		if !sectionHeader.MatchString(lines[j]) {
+			continue
+		}
+		switch lines[j] {
+		case "Flags:":
+			if flags >= 0 {
+				add("two Flags sections")
+			}
+			flags = j
+		case "Examples:":
+			if examples >= 0 {
+				add("two Examples sections")
+			}
+			examples = j
+		default:
+			add("section %q: the sections are Usage, Flags and Examples", lines[j])
+		}
+	}
+	if flags < 0 || examples < 0 || examples < flags {
+		add("the description must be followed by \"Flags:\" and then \"Examples:\" (found at lines %d and %d)", flags+1, examples+1)
+		return probs
+	}
+	for _, l := range lines[flags+1 : examples] {
+		switch {
+		case l == "":
+		case strings.HasPrefix(l, "    -"):
+			// The names are the first column (up to two spaces in a row).
+			names, _, _ := strings.Cut(strings.TrimSpace(l), "  ")
+			checkDashes(names, add)
+		case strings.HasPrefix(l, "     "):
+		default:
+			add("Flags line %q: flag entries are indented four spaces and start with -", l)
+		}
+	}
+	n := 0
+	for _, l := range lines[examples+1:] {
+		switch {
+		case strings.HasPrefix(l, "    medqr "):
+			n++
+		case l == "", strings.HasPrefix(l, "      "):
+		default:
+			add("Examples line %q: examples are indented \"medqr ...\" lines, and Examples comes last", l)
+		}
+	}
+	if n == 0 {
+		add("Examples has no \"    medqr ...\" line")
+	}
+	return probs
+}
+
+// checkDashes reports flags of two or more letters written with one dash.
+func checkDashes(s string, add func(string, ...any)) {
+	for _, m := range singleDashLong.FindAllString(s, -1) {
+		add("%q: write flags of two or more letters with two dashes, --%s", strings.TrimSpace(m), strings.TrimLeft(strings.TrimSpace(m), "[(|,-"))
+	}
+}
+
+// runCLI runs medqr with args and returns stdout, stderr and the exit code;
+// a command that does not return within 20 s fails the test.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, &out, &errb) }()
+	select {
+	case code := <-done:
+		return out.String(), errb.String(), code
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("medqr %s did not return in 20 s", strings.Join(args, " "))
+		return "", "", -1
+	}
+}
+
+func TestHelpShape(t *testing.T) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t.Run(n, func(t *testing.T) {
+			help, _, code := runCLI(t, "help", n)
+			if code != exitOK {
+				t.Fatalf("medqr help %s: exit %d", n, code)
+			}
+			report := t.Errorf
+			if helpStylePending[n] {
+				report = t.Logf
+			}
+			for _, p := range helpShapeProblems(n, help) {
+				report("%s", p)
+			}
+			for _, flag := range []string{"--help", "-h"} {
+				out, errOut, code := runCLI(t, n, flag)
+				if code != exitOK || out != help {
+					report("medqr %s %s: exit %d, stdout differs from \"medqr help %s\" (stderr %q)", n, flag, code, n, errOut)
+				}
+			}
+		})
+	}
+}
+
+// TestHelpShapeRules checks the checker on texts that break each rule.
+func TestHelpShapeRules(t *testing.T) {
+	good := "Usage:\n    medqr x [--flag] -o DIR\n\nDo x.\n\nFlags:\n    -o, --output DIR   out\n    --flag N           a flag\n                       continued\n\nExamples:\n    medqr x -o out\n"
+	if p := helpShapeProblems("x", good); len(p) != 0 {
+		t.Fatalf("good text: %v", p)
+	}
+	for name, bad := range map[string]string{
+		"title first":         "medqr x: do x.\n\n" + good,
+		"lowercase usage":     strings.Replace(good, "Usage:", "usage:", 1),
+		"single-dash long":    strings.Replace(good, "--flag N  ", "-flag N   ", 1),
+		"single-dash usage":   strings.Replace(good, "[--flag]", "[-flag]", 1),
+		"no description":      strings.Replace(good, "Do x.\n\n", "", 1),
+		"no flags":            strings.Replace(good, "Flags:\n", "", 1),
+		"examples first":      "Usage:\n    medqr x\n\nDo x.\n\nExamples:\n    medqr x\n\nFlags:\n    --flag  f\n",
+		"text after examples": good + "\nExit status 3 means...\n",
+		"other section":       strings.Replace(good, "Flags:", "Options:", 1),
+	} {
+		if len(helpShapeProblems("x", bad)) == 0 {
+			t.Errorf("%s: no problem found", name)
+		}
+	}
+}

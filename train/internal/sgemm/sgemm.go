@@ -136,15 +136,25 @@ func checkLen(name string, x []float32, t bool, r, c, ld int) {
 	}
 }
 
+// buffers are the packing buffers of one goroutine, grown to what a
+// product needs (at most mc x kc and kc x nc).
 type buffers struct{ a, b []float32 }
 
-var pool = sync.Pool{New: func() any {
-	return &buffers{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
-}}
+var pool = sync.Pool{New: func() any { return new(buffers) }}
+
+func grow(x []float32, n int) []float32 {
+	if cap(x) < n {
+		return make([]float32, n)
+	}
+	return x[:n]
+}
 
 func serial(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
+	kk := min(kc, k)
+	buf.a = grow(buf.a, min(mc, (m+mr-1)/mr*mr)*kk)
+	buf.b = grow(buf.b, kk*min(nc, (n+nr-1)/nr*nr))
 	var tile [mr * nr]float32
 	for j0 := 0; j0 < n; j0 += nc {
 		nb := min(nc, n-j0)

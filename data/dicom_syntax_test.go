@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -378,6 +379,48 @@ func TestDICOMLUTsAgainstDCMTK(t *testing.T) {
 			t.Logf("%d of %d pixels equal to dcm2pnm %v, max difference %d", same, n, c.args, maxDiff)
 			if tol := map[bool]int{true: 1}[c.g.pm == "MONOCHROME1"]; maxDiff > tol {
 				t.Errorf("display differs from dcm2pnm %v: %d of %d pixels equal, max difference %d", c.args, same, n, maxDiff)
+			}
+		})
+	}
+}
+
+// TestDamagedFrameNamesSyntax breaks the start of the compressed frame of
+// each shipped encapsulated DICOM: the error is a *FormatError naming the
+// file once, the transfer syntax, its UID and the frame.
+func TestDamagedFrameNamesSyntax(t *testing.T) {
+	for _, name := range []string{"pydicom_JPEG-lossy.dcm", "pydicom_JPEG2000.dcm", "pydicom_MR_small_jp2klossless.dcm",
+		"pydicom_MR_small_jpeg_ls_lossless.dcm", "pydicom_MR_small_RLE.dcm", "siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("samples", "dicom", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := readDICOMHeader(b, LoadOptions{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fc, ok := frameCodecs[h.meta.TransferSyntaxUID]; ok && fc.library == "" {
+				t.Skipf("built without cgo: no %s decoder", h.meta.TransferSyntax)
+			}
+			frame, err := h.encapsulatedFrame(b, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := bytes.Index(b, frame[:min(len(frame), 64)])
+			copy(b[at:], []byte{0x63, 0, 0, 0}) // no SOI/SOC marker, 99 RLE segments
+			path := filepath.Join(t.TempDir(), "damaged.dcm")
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, err := Load(path)
+			var fe *FormatError
+			if d != nil || !errors.As(err, &fe) {
+				t.Fatalf("got %v, %v; want a *FormatError", d, err)
+			}
+			msg := err.Error()
+			want := fmt.Sprintf("%s (%s) frame 1: ", h.meta.TransferSyntax, h.meta.TransferSyntaxUID)
+			if !strings.Contains(msg, want) || strings.Count(msg, path) != 1 {
+				t.Fatalf("error %q does not name the file once and %q", msg, want)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -66,16 +67,25 @@ func (h *dicomHeader) rawFrame(file []byte, n int, o LoadOptions) ([]byte, error
 		return nil, err
 	}
 	f := h.frameSpec(o)
+	var out []byte
 	switch uid {
 	case tsRLE:
-		return rleFrameRaw(data, f)
+		out, err = rleFrameRaw(data, f)
 	case tsJPEGBase, tsJPEGExt, tsJPEGLossless14, tsJPEGLosslessS1:
-		return jpegFrameRaw(data, f)
+		out, err = jpegFrameRaw(data, f)
+	default:
+		c, ok := frameCodecs[uid]
+		if !ok {
+			return nil, &UnsupportedError{Format: "dicom", TransferSyntax: TransferSyntaxName(uid), UID: uid}
+		}
+		out, err = c.decode(data, f)
 	}
-	if c, ok := frameCodecs[uid]; ok {
-		return c.decode(data, f)
+	// A damaged frame names its transfer syntax and frame number.
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		fe.Msg = fmt.Sprintf("%s (%s) frame %d: %s", h.meta.TransferSyntax, uid, n, fe.Msg)
 	}
-	return nil, &UnsupportedError{Format: "dicom", TransferSyntax: TransferSyntaxName(uid), UID: uid}
+	return out, err
 }
 
 // nativeFrameBytes is the size of one native frame.

@@ -155,7 +155,7 @@ func decodeHint(err error, in string) error {
 	case errors.Is(err, data.ErrTooLarge):
 		return withHint(err, "the image is larger than medqr's pixel limit; crop or downsample it with another tool")
 	}
-	return withHint(err, "check the file with dcmdump %s (DCMTK): medqr reads DICOM Part 10 and ACR-NEMA files", in)
+	return withHint(err, "the file is damaged or not DICOM: check it with dcmdump %s (DCMTK) or gdcmconv --raw %s out.dcm (GDCM)", in, in)
 }
 
 // storedImage returns the stored values of d as gray samples (signed values

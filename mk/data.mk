@@ -11,9 +11,10 @@
 .PHONY: data-check dataset-cache fuzz-data bench-data bench-j2k data-vectors data-deps
 FUZZTIME ?= 30s
 
-# A cgo build links OpenJPEG and CharLS (JPEG 2000 and JPEG-LS DICOM):
-# install their Debian -dev packages first (a no-op when present).
-build: data-deps
+# A cgo build links OpenJPEG and CharLS (JPEG 2000 and JPEG-LS DICOM), and
+# go vet compiles the cgo files: install their Debian -dev packages first
+# (a no-op when present). .ci/run runs lint before test.
+build lint: data-deps
 data-deps:
 	scripts/deps.sh build
 

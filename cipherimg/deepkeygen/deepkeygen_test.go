@@ -110,14 +110,3 @@ func BenchmarkKeyImage(b *testing.B) {
 		m.KeyImage(init)
 	}
 }
-
-func BenchmarkEncrypt256(b *testing.B) {
-	px := learnedtest.Plain(1, 256*256)
-	k := cipherimg.Keying{Key: learnedtest.TestKey()}
-	b.SetBytes(int64(len(px)))
-	for b.Loop() {
-		if err := (Scheme{}).Encrypt(&k, px, 256, 256, 8); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -54,7 +54,7 @@ func (l *HyperLorenz) deriv(s [4]float64) (d [4]float64) {
 
 // Step advances the state by one Runge-Kutta step and returns it.
 func (l *HyperLorenz) Step() [4]float64 {
-	l.S = rk4(l.S, l.H, l.deriv)
+	l.S = rk4(l.S, l.H, l)
 	return l.S
 }
 
@@ -96,12 +96,16 @@ func (s6 *Hyper6) deriv(s [6]float64) (d [6]float64) {
 
 // Step advances the state by one Runge-Kutta step and returns it.
 func (s6 *Hyper6) Step() [6]float64 {
-	s6.S = rk4(s6.S, s6.H, s6.deriv)
+	s6.S = rk4(s6.S, s6.H, s6)
 	return s6.S
 }
 
+// flow is a system of ordinary differential equations.
+type flow[S [4]float64 | [6]float64] interface{ deriv(S) S }
+
 // rk4 is one classical Runge-Kutta step, every product rounded on its own.
-func rk4[S [4]float64 | [6]float64](s S, h float64, f func(S) S) S {
+func rk4[S [4]float64 | [6]float64, F flow[S]](s S, h float64, sys F) S {
+	f := sys.deriv
 	var t S
 	k1 := f(s)
 	for i := range len(s) {

@@ -12,13 +12,16 @@ import (
 	"github.com/medqr/medqr/internal/cputime"
 )
 
-// j2kCR writes a 2048x2560 12-bit CR to dir (the shipped 1024x1024 SIIM
+// benchCR writes a 2048x2560 12-bit CR to dir (the shipped 1024x1024 SIIM
 // chest X-ray enlarged, with a deterministic low-bit texture) and
-// compresses it with gdcmconv to JPEG 2000; it returns the path.
-func j2kCR(b *testing.B, dir string, lossy bool) string {
+// compresses it with tool and args (input and output paths appended); it
+// returns the path.
+func benchCR(b *testing.B, dir string, tool string, args ...string) string {
 	b.Helper()
-	if _, err := exec.LookPath("gdcmconv"); err != nil {
-		b.Skip("gdcmconv not installed (run scripts/deps.sh test)")
+	for _, t := range []string{tool, "gdcmconv"} {
+		if _, err := exec.LookPath(t); err != nil {
+			b.Skipf("%s not installed (run scripts/deps.sh test)", t)
+		}
 	}
 	src, err := Load(filepath.Join("samples", "dicom", "siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"))
 	if err != nil {
@@ -44,13 +47,9 @@ func j2kCR(b *testing.B, dir string, lossy bool) string {
 	if err := os.WriteFile(native, gd.file(pix), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	out := filepath.Join(dir, "cr-j2k.dcm")
-	args := []string{"--j2k", native, out}
-	if lossy {
-		args = []string{"--j2k", "--irreversible", "-q", "45", native, out}
-	}
-	if msg, err := exec.Command("gdcmconv", args...).CombinedOutput(); err != nil {
-		b.Fatalf("gdcmconv: %v\n%s", err, msg)
+	out := filepath.Join(dir, "cr-compressed.dcm")
+	if msg, err := exec.Command(tool, append(args, native, out)...).CombinedOutput(); err != nil {
+		b.Fatalf("%s: %v\n%s", tool, err, msg)
 	}
 	return out
 }
@@ -60,12 +59,31 @@ func j2kCR(b *testing.B, dir string, lossy bool) string {
 // runs gdcmconv --raw on the same file right after, reporting the
 // command's CPU time (user + system) as cpu-ns/op beside ours.
 func BenchmarkJ2KCR(b *testing.B) {
-	for _, c := range []struct {
-		name  string
-		lossy bool
-	}{{"lossless", false}, {"lossy", true}} {
+	benchAgainstGDCM(b, []benchFile{
+		{"lossless", "gdcmconv", []string{"--j2k"}},
+		{"lossy", "gdcmconv", []string{"--j2k", "--irreversible", "-q", "45"}},
+	})
+}
+
+// BenchmarkJPEGLosslessCR does the same for JPEG lossless SV1 (jpegx) and
+// JPEG-LS (CharLS), the other syntaxes CR archives use.
+func BenchmarkJPEGLosslessCR(b *testing.B) {
+	benchAgainstGDCM(b, []benchFile{
+		{"jpeg-sv1", "dcmcjpeg", []string{"+e1"}},
+		{"jpeg-ls", "gdcmconv", []string{"--jpegls"}},
+	})
+}
+
+type benchFile struct {
+	name string
+	tool string
+	args []string
+}
+
+func benchAgainstGDCM(b *testing.B, files []benchFile) {
+	for _, c := range files {
 		dir := b.TempDir()
-		in := j2kCR(b, dir, c.lossy)
+		in := benchCR(b, dir, c.tool, c.args...)
 		b.Run(c.name+"/medqr", func(b *testing.B) {
 			defer cputime.Start(0).Report(b)
 			for b.Loop() {

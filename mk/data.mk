@@ -5,7 +5,8 @@
 #   make dataset-cache  index data/samples/kermany_cxr_224 and build its 256x256 cache
 #   make fuzz-data      run each data fuzz target for FUZZTIME (default 30s)
 #   make bench-data     decoding and Preprocess benchmarks
-#   make bench-j2k      2048x2560 JPEG 2000 CR: medqr vs gdcmconv --raw (docs/dicom.md)
+#   make bench-j2k      2048x2560 CR in JPEG 2000, JPEG lossless, JPEG-LS: medqr
+#                       vs gdcmconv --raw (docs/dicom.md)
 #   make data-vectors   regenerate data/testdata (NPZ vectors with python3-numpy;
 #                       DICOM golden outcomes with GDCM/DCMTK): review the diff
 .PHONY: data-check dataset-cache fuzz-data bench-data bench-j2k data-vectors data-deps
@@ -34,11 +35,11 @@ fuzz-data:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSamples$$' -fuzztime $(FUZZTIME) ./internal/jpegx
 
 bench-data:
-	$(GO) test -run '^$$' -bench . -skip BenchmarkJ2KCR -benchtime 20x ./data
+	$(GO) test -run '^$$' -bench . -skip 'BenchmarkJ2KCR|BenchmarkJPEGLosslessCR' -benchtime 20x ./data
 
 bench-j2k:
 	scripts/deps.sh test
-	$(GO) test -run '^$$' -bench BenchmarkJ2KCR -benchtime 5x -count 3 ./data
+	$(GO) test -run '^$$' -bench 'BenchmarkJ2KCR|BenchmarkJPEGLosslessCR' -benchtime 5x -count 2 ./data
 
 data-vectors:
 	scripts/deps.sh test

@@ -11,6 +11,11 @@
 // a few percent of pixels; medical images decoded here match the reference
 // toolkits exactly, which lets tests compare pixel for pixel.
 //
-// Like image/jpeg it decodes baseline and progressive 8-bit JPEG; 12-bit and
-// lossless JPEG give an UnsupportedError.
+// Like image/jpeg, Decode reads baseline and progressive 8-bit JPEG; 12-bit
+// and lossless JPEG give it an UnsupportedError. DecodeSamples reads those:
+// lossless JPEG (ITU-T T.81 Annex H, process 14, selection values 1-7, any
+// point transform, 2-16 bits; DICOM transfer syntaxes 1.2.840.10008.1.2.4.57
+// and .70) and one-component 12-bit sequential Huffman JPEG (processes 2
+// and 4, DICOM .51), bit-identical to IJG libjpeg 6b with the lossless patch
+// and 12-bit build that GDCM embeds; Probe reads the frame header only.
 package jpegx

@@ -413,12 +413,62 @@ func (p *plane) quantise(wc []float64, step float64) {
 		}
 		p.q[i] = int32(a)
 	}
+	p.zeroIsolated(wc, inv)
 	// The LL band is coded by DPCM on rounded values (no deadzone).
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
 		for x := 0; x < ll.W; x++ {
 			i := y*p.w + x
 			p.q[i] = int32(max(-maxMag, min(maxMag, math.Round(wc[i]*inv))))
+		}
+	}
+}
+
+// isolatedLimit is the largest |v|/step at which a lone +-1 in one of the
+// two finest levels is zeroed (zeroIsolated); the deadzone alone zeroes
+// below 1 - quantRound. Chosen on 30 validation images: 0.9 and 1.2 both
+// gained 0.03-0.05 dB at the four QR budgets.
+const isolatedLimit = 0.9
+
+// zeroIsolated sets to zero each +-1 of the two finest levels whose
+// weighted value is under isolatedLimit steps and whose eight neighbours
+// in the band and parent coefficient are all zero: coding it costs a
+// significance bit in a context where significance is rare, plus a sign
+// and a magnitude bit, for little squared error. Bands are scanned in
+// raster order, so the decision sees earlier zeroings. Encoder only: the
+// payload format is unchanged.
+func (p *plane) zeroIsolated(wc []float64, inv float64) {
+	for i := 1; i < len(p.bands); i++ {
+		b := p.bands[i]
+		if b.Level > 2 {
+			continue
+		}
+		for y := 0; y < b.H; y++ {
+			for x := 0; x < b.W; x++ {
+				k := (b.Y0+y)*p.w + b.X0 + x
+				if iabs(p.q[k]) != 1 || math.Abs(wc[k])*inv >= isolatedLimit {
+					continue
+				}
+				if j := p.parent[i]; j >= 0 && p.at(j, x/2, y/2) != 0 {
+					continue
+				}
+				lone := true
+				for dy := -1; dy <= 1 && lone; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						xx, yy := x+dx, y+dy
+						if (dx == 0 && dy == 0) || xx < 0 || yy < 0 || xx >= b.W || yy >= b.H {
+							continue
+						}
+						if p.q[(b.Y0+yy)*p.w+b.X0+xx] != 0 {
+							lone = false
+							break
+						}
+					}
+				}
+				if lone {
+					p.q[k] = 0
+				}
+			}
 		}
 	}
 }

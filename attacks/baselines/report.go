@@ -145,7 +145,7 @@ func Markdown(rep *Report) string {
 	fmt.Fprintf(&b, "| AES-256-GCM (reference) | fresh | | | | | %.0f |\n\n", rep.AESGCM.MBPerSec)
 	b.WriteString("Throughput: encryption of one " + fmt.Sprintf("%dx%d", rep.Config.ThroughputSide, rep.Config.ThroughputSide) + " 8-bit image, median of " + fmt.Sprint(rep.Config.ThroughputReps) + " runs on a shared machine (timings vary between runs; nothing else does).\n\n")
 
-	b.WriteString("## Every attack\n\nThe target is the first image; the known plaintext (for known-plaintext attacks) the second. Claimed means the oracle encrypted the candidate to the target exactly; recovered is measured against the truth, which the attack never saw.\n\n")
+	b.WriteString("## Every attack\n\nThe target is the first image; known-plaintext attacks may ask for the next images (up to 8) as known pairs. Claimed means the oracle encrypted the candidate to the target exactly; recovered is measured against the truth, which the attack never saw.\n\n")
 	b.WriteString("| scheme | attack | model | claimed | recovered | chosen plaintexts | chosen ciphertexts | known pairs | seconds | note |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range rep.Schemes {
 		for _, a := range s.Attacks {

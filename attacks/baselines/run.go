@@ -379,8 +379,12 @@ type Samples struct {
 	Recovered image.Image // the default attack's candidate, nil if none
 }
 
+// maxKnown bounds the known plaintexts an oracle holds.
+const maxKnown = 8
+
 // attackAll runs every registered attack on a target made from the first
-// image, with the second image as the oracle's known plaintext.
+// image, with the next images (up to maxKnown) as the oracle's known
+// plaintexts.
 func attackAll(ctx context.Context, cfg Config, s cipherimg.Scheme, images []eval.Image) ([]AttackResult, Samples, error) {
 	out := []AttackResult{}
 	var smp Samples
@@ -428,4 +432,12 @@ func attackAll(ctx context.Context, cfg Config, s cipherimg.Scheme, images []eva
 		out = append(out, ar)
 	}
 	return out, smp, nil
+}
+
+func known(ims []eval.Image) []image.Image {
+	out := make([]image.Image, len(ims))
+	for i, im := range ims {
+		out[i] = im.Gray
+	}
+	return out
 }

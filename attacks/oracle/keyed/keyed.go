@@ -146,10 +146,16 @@ func (o *keyed) Known(i int) (image.Image, *cipherimg.Cipher, error) {
 	return plain, c, nil
 }
 
-// same reports whether two cipher images are the same file content.
+// same reports whether two cipher images carry the same content: the same
+// pixels under the same header once the header is written in the current
+// version (so a version-1 copy of the target is still the target).
 func same(a, b *cipherimg.Cipher) bool {
-	ta, err1 := a.Header.MarshalText()
-	tb, err2 := b.Header.MarshalText()
+	canon := func(h cipherimg.Header) cipherimg.Header {
+		h.Scheme, h.Version = h.SchemeName(), cipherimg.Version
+		return h
+	}
+	ta, err1 := canon(a.Header).MarshalText()
+	tb, err2 := canon(b.Header).MarshalText()
 	if err1 != nil || err2 != nil || !bytes.Equal(ta, tb) {
 		return false
 	}

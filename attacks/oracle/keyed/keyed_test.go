@@ -39,6 +39,11 @@ func TestOraclePolicy(t *testing.T) {
 			if _, err := o.Decrypt(target); !errors.Is(err, tt.decrypt) {
 				t.Fatalf("decrypting the target: %v, want %v", err, tt.decrypt)
 			}
+			legacy := *target // the target under a version-1 header is still the target
+			legacy.Header.Version, legacy.Header.Scheme = cipherimg.LegacyVersion, ""
+			if _, err := o.Decrypt(&legacy); !errors.Is(err, tt.decrypt) {
+				t.Fatalf("decrypting the target's version-1 copy: %v, want %v", err, tt.decrypt)
+			}
 			other, err := o.Encrypt(cipherimg.PatternImage(8, 6, 8))
 			if err != nil {
 				t.Fatal(err)

@@ -163,6 +163,34 @@ func TestServeBrowser(t *testing.T) {
 	ctx, tcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer tcancel()
 
+	// Script exceptions and browser errors other than the answers of the
+	// API (4xx, logged by the network) fail the test: a Content-Security-
+	// Policy violation shows up here.
+	var (
+		consoleMu sync.Mutex
+		problems  []string
+	)
+	console := chromedp.Console(ctx)
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == "error" && m.Source != "network" {
+				consoleMu.Lock()
+				problems = append(problems, m.String())
+				consoleMu.Unlock()
+			}
+		}
+	}()
+	defer func() {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
+		for _, p := range problems {
+			t.Errorf("browser console: %s", p)
+		}
+	}()
+
 	// download clicks a link and waits for the browser to save the file.
 	download := func(click chromedp.Action[chromedp.Void]) string {
 		t.Helper()

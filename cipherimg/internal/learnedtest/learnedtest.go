@@ -86,7 +86,10 @@ func Parse(b []byte) (map[string]string, error) {
 		}
 		m[k] = v
 	}
-	return m, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // Format writes fields in the given order.

@@ -25,10 +25,11 @@
 //
 // Where the published description is incomplete, or where medqr departs
 // from it (every item is medqr's choice):
-//   - scale: the paper trains a CycleGAN-size generator (64 channels, 9
-//     residual blocks, instance normalisation, 7x7 first layer) at 256 x
-//     256 on a GPU; medqr's generator has C = 8, 2 blocks, no normalisation
-//     and 3x3 kernels, trained on 32 x 32 crops for minutes on 2 CPU cores
+//   - scale: the paper trains its generator on full 256 x 256 images on a
+//     GPU (we could not read its layer sizes; image-to-image GAN generators
+//     of its kind have millions of parameters); medqr's has C = 8, 2
+//     blocks, no normalisation, 3x3 kernels and 14.7 thousand parameters,
+//     trained on 32 x 32 crops for about 3 minutes on 2 CPU cores
 //     (experiments/deepkeygen.json);
 //   - the initial image: the paper feeds images of the data sets; medqr
 //     derives it from the key (uniform bytes), so the key determines the

@@ -74,6 +74,7 @@ type Meta struct {
 	// Window is the VOI window that Display applies. WindowSource says where
 	// it came from: "file" (first Window Center/Width in the DICOM),
 	// "voilut" (the VOI LUT Sequence, when the DICOM has no window),
+	// "colour" (a DICOM colour image's luminance over its full range),
 	// "minmax" (DICOM without a window: minimum and maximum modality value of
 	// the frame) or "full" (PNG/JPEG: 8-bit images display unchanged, 16-bit
 	// ones keep their high byte).
@@ -332,17 +333,27 @@ func decodeStd(b []byte, format string, o LoadOptions) (*Decoded, error) {
 	if err := checkPixels(cfg.Width, cfg.Height, 1, o.maxPixels()); err != nil {
 		return nil, err
 	}
-	var img image.Image
-	if format == "png" {
-		img, err = png.Decode(bytes.NewReader(b))
-	} else {
-		img, err = jpegx.Decode(bytes.NewReader(b))
-	}
-	if err != nil {
-		return nil, stdErr(format, err)
-	}
 	depth, colour := modelInfo(cfg.ColorModel)
-	g := toGray(img, depth)
+	var g image.Image
+	if format == "png" && depth == 16 {
+		// Straight to 16-bit gray, without an RGBA64 image in between
+		// (bounded peak memory); nil for the PNGs png.Decode handles.
+		if g16, ok := decodePNGGray16(b); ok {
+			g = g16
+		}
+	}
+	if g == nil {
+		var img image.Image
+		if format == "png" {
+			img, err = png.Decode(bytes.NewReader(b))
+		} else {
+			img, err = jpegx.Decode(bytes.NewReader(b))
+		}
+		if err != nil {
+			return nil, stdErr(format, err)
+		}
+		g = toGray(img, depth)
+	}
 	m := Meta{
 		Format:           format,
 		Width:            cfg.Width,

@@ -46,6 +46,18 @@ func (h *dicomHeader) checkColour(ds *dicom.Dataset) error {
 			h.meta.Color = "palette"
 		}
 		h.meta.Notice = fmt.Sprintf("colour image (%s) reduced to luminance (ITU-R BT.601 weights)", pm)
+		// VOI windows apply to grayscale only (PS3.3 C.11.2): the
+		// luminance displays over its full range.
+		bits := h.bitsStored
+		if h.palette != nil {
+			bits = h.palette.bits
+		}
+		if bits == 8 && h.bitsAlloc == 8 {
+			h.meta.Window, h.meta.WindowSource = Window{}, "full"
+		} else {
+			h.meta.Window = Window{Center: float64(int(1) << (bits - 1)), Width: float64(int(1) << bits)}
+			h.meta.WindowSource = "colour"
+		}
 	}
 	return nil
 }

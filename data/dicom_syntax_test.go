@@ -121,6 +121,9 @@ func TestDICOMSyntaxMatrix(t *testing.T) {
 					if (c.g.spp == 3 || c.g.pm == "PALETTE COLOR") != (d.Meta.Notice != "") {
 						t.Fatalf("notice %q for %s", d.Meta.Notice, c.g.pm)
 					}
+					if g, ok := d.Image.(*image.Gray); ok && d.Meta.Notice != "" && !bytes.Equal(d.Display().Pix, g.Pix) {
+						t.Fatal("8-bit colour luminance is not displayed unchanged")
+					}
 				}
 				if _, err := LoadRaw(out, LoadOptions{Frame: c.g.frames + 1}); err == nil {
 					t.Fatalf("frame %d of %d decoded", c.g.frames+1, c.g.frames)

@@ -5,7 +5,7 @@
 #                               results/learnedciphers/<name>/ (run.json, losses.csv,
 #                               train.log, weights), copy the weights to
 #                               cipherimg/<name>/weights/ and regenerate the test
-#                               vectors; about 10 minutes on 2 cores
+#                               vectors; about 6 minutes on 2 cores
 #   make train-deepkeygen | train-sae | train-lstm    one network (then vectors)
 #   make train-deepkeygen-resume (and -sae-, -lstm-)  continue an interrupted run
 #   make learnedciphers-test    the packages' tests (as make test runs them)

@@ -42,7 +42,7 @@
 //   - no nonce: one key gives one key image for every image, as in the
 //     paper ("one-time pad" only if the key is never reused).
 //
-// Consequence (attacks/learnedkeystream.go): the key image depends on the
+// Consequence (attacks/breaks, keystream-reuse-kpa): the key image depends on the
 // key only, so one known plaintext-cipher pair reveals it (within the
 // pair's extent) and decrypts every other image under the same key.
 //

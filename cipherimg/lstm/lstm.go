@@ -36,7 +36,7 @@
 //   - no colour, no plaintext-dependent parameters and no nonce: one key
 //     gives one keystream for every image, as in the paper.
 //
-// Consequence (attacks/learnedkeystream.go): the keystream depends on the
+// Consequence (attacks/breaks, keystream-reuse-kpa): the keystream depends on the
 // key only, so one known plaintext-cipher pair of a size reveals it, and
 // with it every other image of that size or smaller under the same key.
 //

@@ -38,10 +38,12 @@
 //   - no plaintext-dependent parameters and no nonce: one key gives one
 //     permutation and one diffusion keystream per image size.
 //
-// Consequence (attacks/saechosen.go): the permutation and the keystream
-// depend on the key and size only, so a chosen-plaintext attack with
-// 1 + ceil(log_256 N) images recovers an equivalent key and decrypts every
-// other image of that size.
+// Consequence (attacks/breaks): the permutation and the keystream depend
+// on the key and size only: diffusion-strip-cpa recovers an equivalent
+// key from 1 + ceil(log_256 N) chosen plaintexts and then decrypts every
+// other image of that size; perm-diffusion-kpa does the same from about
+// 1 + 2 log_256 N known pairs of uniform-looking images (known natural
+// images leave the positions they agree on ambiguous).
 //
 // Determinism: inference uses package internal/detnn (float64, no fused
 // multiply-add, no package math transcendental); TestVectors pins it.

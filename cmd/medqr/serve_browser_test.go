@@ -325,6 +325,25 @@ func TestServeBrowser(t *testing.T) {
 		t.Fatal("the page's decrypted image differs from medqr decrypt's")
 	}
 
+	// How the encrypt page looks on a phone (the first screen).
+	if shots != "" {
+		err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base), chromedp.WaitVisible(chromedp.ID("image")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, "encrypt-phone.png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900), chromedp.Navigate(base+"decrypt"), chromedp.WaitVisible(chromedp.ID("qr")),
+			chromedp.SetUploadFiles(chromedp.ID("qr"), []string{qrFile})); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// A mistyped key is refused next to the key field.
 	other := key[:len(key)-2] + map[bool]string{true: "QQ", false: "PP"}[strings.HasSuffix(key, "PP")]
 	err = chromedp.Do(ctx,

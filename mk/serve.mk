@@ -4,7 +4,8 @@
 #                            open the printed ?token= URL, Ctrl-C stops
 #   make serve SERVE_DIR=D   serve the store folder D as it is
 #   make serve-screenshots   drive the page in headless Chromium (the browser
-#                            test) and save results/serve/encrypt.png and decrypt.png
+#                            test) and save results/serve/encrypt.png, decrypt.png
+#                            and encrypt-phone.png
 #   make serve-fuzz          fuzz the API forms and the key-file parser (SERVE_FUZZTIME each)
 #   make serve-bench         one encryption and one decryption through the API beside
 #                            the CLI's path (store), interleaved 3 times

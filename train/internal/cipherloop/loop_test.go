@@ -1,0 +1,148 @@
+package cipherloop
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quad is a Trainer minimising sum (w - target)^2 over two groups, the
+// second at a scaled learning rate.
+type quad struct {
+	w     [][][]float32
+	scale float64
+}
+
+func newQuad() *quad {
+	return &quad{w: [][][]float32{{{0, 0}, {0}}, {{0, 0, 0}}}, scale: 0.5}
+}
+
+func (q *quad) Groups() [][][]float32 { return q.w }
+func (q *quad) LossNames() []string   { return []string{"loss"} }
+func (q *quad) LRScale() []float64    { return []float64{1, q.scale} }
+
+func (q *quad) Step(s int) ([]float64, [][][]float32, error) {
+	loss := 0.0
+	var gs [][][]float32
+	for _, g := range q.w {
+		var gg [][]float32
+		for _, t := range g {
+			d := make([]float32, len(t))
+			for i, v := range t {
+				loss += float64((v - 1) * (v - 1))
+				d[i] = 2 * (v - 1)
+			}
+			gg = append(gg, d)
+		}
+		gs = append(gs, gg)
+	}
+	return []float64{loss}, gs, nil
+}
+
+func (q *quad) Export() ([]byte, error) {
+	var b []byte
+	for _, g := range q.w {
+		for _, t := range g {
+			for _, v := range t {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			}
+		}
+	}
+	return b, nil
+}
+
+func run(t *testing.T, dir string, opt Options, q *quad) (string, error) {
+	t.Helper()
+	r := Run{Name: "test", Dir: dir, File: "w.bin", Config: map[string]int{"x": 1},
+		Sched: Schedule{Steps: 40, LR: 0.05, LRMin: 0.01, Warmup: 3, Clip: 1, LogEvery: 5, CkptEvery: 7}}
+	return Execute(context.Background(), r, q, opt)
+}
+
+func TestExecute(t *testing.T) {
+	base := t.TempDir()
+	q := newQuad()
+	pa, err := run(t, filepath.Join(base, "a"), Options{}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.w[0][0][0] < 0.5 {
+		t.Errorf("weight %.3f after 40 steps towards 1: not learning", q.w[0][0][0])
+	}
+	if !(q.w[1][0][0] < q.w[0][0][0]) {
+		t.Errorf("group 2 (half the learning rate) moved as far as group 1: %v", q.w)
+	}
+	b := filepath.Join(base, "b")
+	if _, err := run(t, b, Options{StopAt: 9}, newQuad()); !errors.Is(err, ErrStopped) {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := run(t, b, Options{}, newQuad()); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Fatalf("second fresh run into the folder: %v", err)
+	}
+	pb, err := run(t, b, Options{Resume: true}, newQuad())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, _ := os.ReadFile(pa)
+	wb, _ := os.ReadFile(pb)
+	if len(wa) == 0 || string(wa) != string(wb) {
+		t.Fatal("resumed run differs from the uninterrupted one")
+	}
+	rows, _ := os.ReadFile(filepath.Join(b, "losses.csv"))
+	if n := strings.Count(string(rows), "\n"); n != 41 {
+		t.Errorf("losses.csv has %d lines, want 41", n)
+	}
+	for _, f := range []string{"run.json", "checkpoint.gob"} {
+		if _, err := os.Stat(filepath.Join(b, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestResumeRefusesDamage(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := run(t, dir, Options{StopAt: 7}, newQuad()); !errors.Is(err, ErrStopped) {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "checkpoint.gob")
+	b, _ := os.ReadFile(ck)
+	b[len(b)/2] ^= 1
+	os.WriteFile(ck, b, 0o644)
+	if _, err := run(t, dir, Options{Resume: true}, newQuad()); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("damaged checkpoint: %v", err)
+	}
+	if _, err := run(t, t.TempDir(), Options{Resume: true}, newQuad()); err == nil {
+		t.Fatal("resume without a checkpoint accepted")
+	}
+	other := &quad{w: [][][]float32{{{0}}}}
+	dir2 := t.TempDir()
+	if _, err := run(t, dir2, Options{StopAt: 7}, newQuad()); !errors.Is(err, ErrStopped) {
+		t.Fatal(err)
+	}
+	if _, err := run(t, dir2, Options{Resume: true}, other); err == nil {
+		t.Fatal("checkpoint of another shape accepted")
+	}
+}
+
+func TestScheduleValidate(t *testing.T) {
+	good := Schedule{Steps: 1, LR: 1e-3, LogEvery: 1, CkptEvery: 1}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []Schedule{
+		{Steps: 0, LR: 1e-3, LogEvery: 1, CkptEvery: 1},
+		{Steps: 1, LR: 0, LogEvery: 1, CkptEvery: 1},
+		{Steps: 1, LR: 1e-3, LRMin: 1, LogEvery: 1, CkptEvery: 1},
+		{Steps: 1, LR: 1e-3, Warmup: -1, LogEvery: 1, CkptEvery: 1},
+		{Steps: 1, LR: 1e-3, LogEvery: 0, CkptEvery: 1},
+		{Steps: 1, LR: math.NaN(), LogEvery: 1, CkptEvery: 1},
+	} {
+		if s.Validate() == nil {
+			t.Errorf("%+v accepted", s)
+		}
+	}
+}

@@ -76,11 +76,33 @@ func TestGradients(t *testing.T) {
 }
 
 // TestGraphMatchesInference: the training graph's generator and the
-// cipher's pure-Go float64 inference agree on the same weights.
+// cipher's pure-Go float64 inference agree on the same weights, initial
+// and shipped.
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	c.Batch, c.Crop, c.DiversityWeight = 1, 16, 0
 	gen, disc := InitTensors(c)
+	b, err := os.ReadFile("../../cipherimg/deepkeygen/weights/deepkeygen.mlw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arch deepkeygen.Config
+	shipped, err := detnn.DecodeWeights(b, deepkeygen.Name, deepkeygen.Hint, &arch)
+	if err != nil || arch != c.Arch {
+		t.Fatalf("shipped weights: %v (%+v)", err, arch)
+	}
+	fromFile := map[string][]float32{}
+	for k, v := range shipped {
+		for _, x := range v {
+			fromFile[k] = append(fromFile[k], float32(x))
+		}
+	}
+	for _, g := range []map[string][]float32{gen, fromFile} {
+		graphMatchesInference(t, c, g, disc)
+	}
+}
+
+func graphMatchesInference(t *testing.T, c Config, gen, disc map[string][]float32) {
 	n, err := NewNets(c, gen, disc)
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,33 @@ func tinyConfig(t *testing.T) Config {
 }
 
 // TestGraphMatchesInference: the unrolled graph's outputs equal the
-// cipher's float64 inference step by step on the same weights.
+// cipher's float64 inference step by step on the same weights, initial
+// and shipped.
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
-	n, err := NewNet(c, InitTensors(c))
+	var arch lstm.Config
+	shipped, err := detnn.DecodeWeights(mustRead(t, "../../cipherimg/lstm/weights/lstm.mlw"), lstm.Name, lstm.Hint, &arch)
+	if err != nil || arch.Hidden != c.Hidden {
+		t.Fatalf("shipped weights: %v (hidden %d)", err, arch.Hidden)
+	}
+	for _, init := range []map[string][]float32{InitTensors(c), narrow(shipped)} {
+		graphMatchesInference(t, c, init)
+	}
+}
+
+// narrow converts decoded weights back to the graph's float32.
+func narrow(m map[string][]float64) map[string][]float32 {
+	out := map[string][]float32{}
+	for k, v := range m {
+		for _, x := range v {
+			out[k] = append(out[k], float32(x))
+		}
+	}
+	return out
+}
+
+func graphMatchesInference(t *testing.T, c Config, init map[string][]float32) {
+	n, err := NewNet(c, init)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,29 @@ func tinyConfig(t *testing.T) Config {
 }
 
 // TestGraphMatchesInference: the graph's code layer equals the cipher's
-// float64 encoder on the same weights.
+// float64 encoder on the same weights, initial and shipped.
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
-	n, err := NewNet(c, InitTensors(c))
+	var arch sae.Config
+	shipped, err := detnn.DecodeWeights(mustRead(t, "../../cipherimg/sae/weights/sae.mlw"), sae.Name, sae.Hint, &arch)
+	if err != nil {
+		t.Fatalf("shipped weights: %v", err)
+	}
+	c.Arch = arch
+	withShipped := InitTensors(c) // the decoder is not shipped
+	for k, v := range shipped {
+		withShipped[k] = nil
+		for _, x := range v {
+			withShipped[k] = append(withShipped[k], float32(x))
+		}
+	}
+	for _, init := range []map[string][]float32{InitTensors(c), withShipped} {
+		graphMatchesInference(t, c, init)
+	}
+}
+
+func graphMatchesInference(t *testing.T, c Config, init map[string][]float32) {
+	n, err := NewNet(c, init)
 	if err != nil {
 		t.Fatal(err)
 	}

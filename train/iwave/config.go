@@ -10,6 +10,10 @@
 // budget with the pure-Go inference of model/iwave. The run folder receives
 // the effective config, logs, losses and validation curves (CSV, JSON,
 // PNG), a checkpoint to resume from, and the best weights.
+//
+// Both graphs (post-filter and lifting MLP) run on the fused ops of
+// train/internal/nnops; TestTorchTwins checks their losses against PyTorch
+// twins (train/torchref) over several Adam steps.
 package iwave
 
 import (

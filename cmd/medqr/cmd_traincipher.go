@@ -11,13 +11,11 @@ import (
 	saetrain "github.com/medqr/medqr/train/sae"
 )
 
-const trainCipherUsage = `medqr train-cipher: train a learned baseline cipher's network. RESEARCH-ONLY.
-
-Usage:
+const trainCipherUsage = `Usage:
     medqr train-cipher --scheme deepkeygen|sae|lstm [--config FILE] [--set key=value]...
                        [--resume] [--stop-at N] [--no-progress]
 
-Trains, with gorgonia, the network of one of the learned image ciphers that
+RESEARCH-ONLY. Trains, with gorgonia, the network of one of the learned image ciphers that
 "medqr cipher" reproduces for comparison (docs/baselines.md): the DeepKeyGen
 key-image generator (a GAN, on the chest X-ray training split), the SAE's
 stacked autoencoder or the LSTM (both on logistic-map sequences). The config

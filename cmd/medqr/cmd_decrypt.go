@@ -111,7 +111,9 @@ const bech32Chars = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 // argument is parsed as a key and never echoed.
 func keyAttempt(arg string) (string, bool) {
 	s := strings.Join(strings.Fields(arg), "")
-	if strings.HasPrefix(strings.ToUpper(s), keyPrefix) {
+	if strings.HasPrefix(strings.ToUpper(s), "MEDQR") && !strings.ContainsAny(s, "/.") {
+		// A key string, or an identity or public recipient string in the
+		// wrong place: seal.ParseKey says which.
 		return s, true
 	}
 	if len(s) < 20 || s[0] != '1' {
@@ -289,7 +291,7 @@ func outputNotInput(o decryptOptions, qrs []string) error {
 	out := o.output
 	for _, in := range qrs {
 		if sameFile(in, out) {
-			return usageError{fmt.Sprintf("output %s is one of the input files", out)}
+			return withHint(fmt.Errorf("output %s is one of the input files", out), "choose another -o: medqr never writes over an input, even with --force")
 		}
 	}
 	key := o.key

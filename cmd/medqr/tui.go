@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -48,13 +49,35 @@ func (a authError) Unwrap() error { return a.err }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
+// keyLike matches what could be the body of a key or identity string: a
+// "1" and 50 or more characters of the bech32 alphabet (a key's body has
+// 58). redactKeys replaces each with a placeholder, so that no error path,
+// even one that quotes an argument it took for a file name, prints a
+// secret. Public recipient strings (medqr1..., medqrpq1...) are kept.
+var keyLike = regexp.MustCompile(`(?i)1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{50,}`)
+
+func redactKeys(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range keyLike.FindAllStringIndex(s, -1) {
+		if pre := s[:m[0]]; strings.HasSuffix(pre, "medqr") || strings.HasSuffix(pre, "medqrpq") {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		b.WriteString("[a key-like string, not shown]")
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
 func printError(e *env, err error) {
-	msg := err.Error()
+	msg := redactKeys(err.Error())
 	msg = strings.TrimPrefix(msg, "medqr: ")
 	fmt.Fprintf(e.stderr, "medqr: error: %s\n", msg)
 	var h hintError
 	if errors.As(err, &h) && h.hint != "" {
-		fmt.Fprintf(e.stderr, "medqr: hint: %s\n", h.hint)
+		fmt.Fprintf(e.stderr, "medqr: hint: %s\n", redactKeys(h.hint))
 	}
 	var u usageError
 	if errors.As(err, &u) {
@@ -63,7 +86,7 @@ func printError(e *env, err error) {
 }
 
 func warningf(e *env, format string, args ...any) {
-	fmt.Fprintf(e.stderr, "medqr: warning: %s\n", fmt.Sprintf(format, args...))
+	fmt.Fprintf(e.stderr, "medqr: warning: %s\n", redactKeys(fmt.Sprintf(format, args...)))
 }
 
 func exitCode(err error) int {
@@ -99,7 +122,7 @@ func (tuiFormatter) Format(en *logrus.Entry) ([]byte, error) {
 	default:
 		b.WriteString(en.Level.String() + ": ")
 	}
-	b.WriteString(strings.TrimPrefix(en.Message, "medqr: "))
+	b.WriteString(redactKeys(strings.TrimPrefix(en.Message, "medqr: ")))
 	keys := make([]string, 0, len(en.Data))
 	for k := range en.Data {
 		keys = append(keys, k)

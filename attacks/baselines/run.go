@@ -408,7 +408,7 @@ func attackAll(ctx context.Context, cfg Config, s cipherimg.Scheme, images []eva
 		}
 		o, err := keyed.New(s, key, keyed.Policy{
 			Target: target, Decrypt: a.Model() == breaks.ChosenCiphertext,
-			Known: []image.Image{images[1].Gray}, Nonces: nonces,
+			Known: known(images[1:min(len(images), 1+maxKnown)]), Nonces: nonces,
 		})
 		if err != nil {
 			return nil, smp, err

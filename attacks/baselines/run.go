@@ -101,14 +101,7 @@ type Options struct {
 
 // newRand returns a seeded generator for one purpose.
 func newRand(seed uint64, labels ...string) *rand.Rand {
-	h := sha256.New()
-	binary.Write(h, binary.BigEndian, seed)
-	for _, l := range labels {
-		h.Write([]byte{0})
-		h.Write([]byte(l))
-	}
-	s := h.Sum(nil)
-	return rand.New(rand.NewChaCha8([32]byte(s)))
+	return rand.New(chachaFor(seed, labels...))
 }
 
 // seededReader is an io.Reader over a seeded ChaCha8 (oracle nonces).
@@ -116,6 +109,8 @@ type seededReader struct{ c *rand.ChaCha8 }
 
 func (r seededReader) Read(p []byte) (int, error) { return r.c.Read(p) }
 
+// chachaFor returns the ChaCha8 stream of (seed, labels): SHA-256 of the
+// seed and the NUL-separated labels is its key.
 func chachaFor(seed uint64, labels ...string) *rand.ChaCha8 {
 	h := sha256.New()
 	binary.Write(h, binary.BigEndian, seed)

@@ -13,7 +13,7 @@ import (
 	"github.com/medqr/medqr/attacks/breaks"
 	"github.com/medqr/medqr/attacks/oracle/keyed"
 	"github.com/medqr/medqr/cipherimg"
-	"github.com/medqr/medqr/cipherimg/schemes"
+	_ "github.com/medqr/medqr/cipherimg/schemes" // every scheme registered
 	"github.com/medqr/medqr/data"
 )
 
@@ -103,7 +103,6 @@ func runAttacksBreak(ctx context.Context, e *env, args []string) error {
 	case o.output == "":
 		return usageError{"attacks break needs -o RECOVERED.png"}
 	}
-	_ = schemes.Names() // every scheme registered
 	s, err := cipherimg.Lookup(o.scheme)
 	if err != nil {
 		return withHint(fmt.Errorf("unknown --scheme %q", o.scheme), "run \"medqr cipher schemes\" for the list")

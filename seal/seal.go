@@ -140,14 +140,15 @@ func WithAEAD(s Sealer, a AEAD) Sealer {
 // WithRand returns a Sealer like s that reads each message id (16 bytes per
 // SealMessage call) from r instead of crypto/rand.
 //
-// RESEARCH AND TESTING ONLY. It exists so that the attack suite (package
-// attacks) can seal from a seeded stream and write the same report on every
+// RESEARCH AND TESTING ONLY. It exists so that the research packages (the
+// attack suite, package attacks, and the product-sealed subject of package
+// eval) can seal from a seeded stream and write the same results on every
 // run. A predictable message id makes the payload key (HKDF salt) and, in
 // passphrase mode, the Argon2id salt predictable and repeatable; with a
 // repeated id under one key, two messages reuse the AEAD key and nonces,
 // which breaks confidentiality and integrity. The product path (medqr
 // encrypt, package store) never calls WithRand, and nothing outside tests
-// and the attacks package may. Keys (GenerateKey, GenerateIdentity) always
+// and the attacks and eval packages may. Keys (GenerateKey, GenerateIdentity) always
 // come from crypto/rand, and in recipient mode the HPKE encapsulation still
 // draws its ephemeral key from crypto/rand (crypto/hpke takes no reader), so
 // a recipient-mode message is not reproducible even with WithRand.

@@ -221,6 +221,8 @@ func FuzzDecode(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(p)
+		// The same body read as version 1 (models starting at 1/2).
+		f.Add(append([]byte{1}, p[1:]...))
 	}
 	f.Add([]byte{1, 0, 8, 0, 8, 6, 0, 0, 0, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {

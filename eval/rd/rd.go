@@ -1,4 +1,6 @@
-// Package rd measures rate-distortion: every lossy image codec medqr
+// Package rd is medqr's one rate-distortion harness (medqr rd, and the RD
+// tables of training: train.CompareRD, train/iwave.RD). It measures every
+// lossy image codec medqr
 // registers (package codec), plain Go image/jpeg at full resolution, and the
 // external baselines of package extcodec (libjpeg, WebP, JPEG 2000, AVIF)
 // are each fitted to the payload budget of one QR version-40 symbol at every
@@ -20,7 +22,9 @@
 // use at most the level's budget; a method that returns more is an error
 // (ErrOverBudget), not a data point. A method that cannot fit the budget at
 // all (codec.ErrBudget, extcodec.ErrBudget) is counted in the row's Fails and
-// left out of its means and medians.
+// left out of its means and medians. Results of methods with a Key (the
+// external tools) may be reused from Config.Cache (cache.go): the report is
+// the same with or without it.
 package rd
 
 import (

@@ -1,7 +1,7 @@
 // Package rd is medqr's one rate-distortion harness (medqr rd, and the RD
-// tables of training: train.CompareRD, train/iwave.RD). It measures every
-// lossy image codec medqr
-// registers (package codec), plain Go image/jpeg at full resolution, and the
+// tables of training: train.CompareRD, train/iwave.RD). In it, every lossy
+// image codec medqr registers (package codec), plain Go image/jpeg at full
+// resolution, and the
 // external baselines of package extcodec (libjpeg, WebP, JPEG 2000, AVIF)
 // are each fitted to the payload budget of one QR version-40 symbol at every
 // error-correction level, and the reconstructions are scored with eval.PSNR

@@ -217,6 +217,11 @@ func openFound(found [][][]byte, names []string, o seal.Opener) (*Decrypted, err
 	if len(groups) > 1 && errors.Is(firstErr, seal.ErrAuth) {
 		return nil, fmt.Errorf("%w (tried each of the %d records whose QR codes were read)", seal.ErrAuth, len(groups))
 	}
+	var me *seal.MissingError
+	if damaged != nil && errors.As(firstErr, &me) {
+		// The missing symbols are most likely the damaged ones.
+		return nil, fmt.Errorf("%w; %v", damaged, firstErr)
+	}
 	return nil, firstErr
 }
 

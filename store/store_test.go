@@ -227,6 +227,26 @@ func TestLosslessMulti(t *testing.T) {
 	if !samePixels(want, dec.Image) || dec.Others != len(res2.QRFiles) || dec.OtherRecords != 1 {
 		t.Fatalf("with another record's code: exact %v, others %d in %d records", samePixels(want, dec.Image), dec.Others, dec.OtherRecords)
 	}
+	// A symbol of the set whose header was altered (its index) is damage,
+	// exit-3 class, not a missing symbol.
+	ct, err := qr.Decode(readPNG(t, res.QRFiles[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct[20] ^= 0x40 // the symbol index: 1 -> 16385, beyond the count
+	sym, err := qr.Encode(ct, qr.L, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := []image.Image{sym}
+	for i, p := range res.QRFiles {
+		if i != 1 {
+			imgs = append(imgs, readPNG(t, p))
+		}
+	}
+	if _, err := DecryptImages(imgs, key); !errors.Is(err, ErrDamaged) || !errors.Is(err, seal.ErrAuth) {
+		t.Fatalf("set with a damaged header: err = %v, want ErrDamaged", err)
+	}
 	// The other record's key opens the other record only.
 	dec, err = Decrypt(append(res.QRFiles, res2.QRFiles...), seal.KeyOpener(res2.Key))
 	if err != nil || dec.Codec != "jpeg" || dec.Others != len(res.QRFiles) {

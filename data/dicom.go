@@ -123,10 +123,12 @@ func parseDICOM(b []byte, skipPixels bool, maxBytes int64) (ds dicom.Dataset, er
 	} else {
 		opts = append(opts, dicom.SkipProcessingPixelDataValue())
 	}
+	b, alias := aliasTransferSyntax(b) // HTJ2K: unknown to the library
 	ds, err = dicom.Parse(bytes.NewReader(b), int64(len(b)), nil, opts...)
 	if err != nil {
 		return ds, formatErr("dicom", err, "failed to parse data set")
 	}
+	restoreTransferSyntax(&ds, alias)
 	return ds, nil
 }
 

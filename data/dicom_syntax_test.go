@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -156,7 +157,8 @@ type genDICOM struct {
 	alloc, stored           int
 	signed                  bool
 	pm                      string
-	modLUT, voiLUT          *LUT // written as one-item sequences
+	modLUT, voiLUT          *LUT   // written as one-item sequences
+	ts                      string // "" native Explicit VR LE; else file's pixel data is one compressed fragment
 }
 
 // write creates the file from crops of base (a 10-bit X-ray), one crop per
@@ -262,12 +264,26 @@ func (g genDICOM) file(pix []byte) []byte {
 	if g.alloc == 8 {
 		vr = "OB"
 	}
-	ds.raw(0x7FE0, 0x0010, vr, pix)
+	if g.ts == "" {
+		ds.raw(0x7FE0, 0x0010, vr, pix)
+	} else {
+		// Encapsulated: an empty Basic Offset Table, then pix as one
+		// fragment (padded to even length).
+		ds.head(0x7FE0, 0x0010, "OB", -1)
+		ds.b = append(ds.b, 0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0)
+		frag := append([]byte(nil), pix...)
+		if len(frag)%2 == 1 {
+			frag = append(frag, 0)
+		}
+		ds.b = append(ds.b, 0xFE, 0xFF, 0x00, 0xE0)
+		ds.b = binary.LittleEndian.AppendUint32(ds.b, uint32(len(frag)))
+		ds.b = append(append(ds.b, frag...), 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0)
+	}
 	var meta dcmWriter
 	meta.raw(0x0002, 0x0001, "OB", []byte{0, 1})
 	meta.str(0x0002, 0x0002, "UI", class)
 	meta.str(0x0002, 0x0003, "UI", uid)
-	meta.str(0x0002, 0x0010, "UI", tsExplicitLE)
+	meta.str(0x0002, 0x0010, "UI", cmp.Or(g.ts, tsExplicitLE))
 	meta.str(0x0002, 0x0012, "UI", "1.2.826.0.1.3680043.10.1.1")
 	var file dcmWriter
 	file.b = append(make([]byte, 128), "DICM"...)
@@ -424,6 +440,84 @@ func TestDamagedFrameNamesSyntax(t *testing.T) {
 			want := fmt.Sprintf("%s (%s) frame 1: ", h.meta.TransferSyntax, h.meta.TransferSyntaxUID)
 			if !strings.Contains(msg, want) || strings.Count(msg, path) != 1 {
 				t.Fatalf("error %q does not name the file once and %q", msg, want)
+			}
+		})
+	}
+}
+
+// TestHTJ2KAgainstOpenJPH wraps HTJ2K codestreams made by OpenJPH's
+// ojph_compress (reversible and irreversible) from a 12-bit crop of a
+// shipped X-ray into DICOM (.4.201 and .4.203) and compares LoadRaw with
+// the original samples (reversible) and with ojph_expand's decoding:
+// identical, or within 1 with >= 99 % identical samples (irreversible).
+// GDCM does not know the HTJ2K transfer syntaxes, so OpenJPH is the
+// reference here.
+func TestHTJ2KAgainstOpenJPH(t *testing.T) {
+	needTool(t, "ojph_compress", "ojph_expand")
+	src, err := Load(filepath.Join("samples", "dicom", "nema_CR-MONO1-10-chest_nometa.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := src.Image.(*image.Gray16)
+	const w, h = 97, 83
+	pgm := []byte(fmt.Sprintf("P5\n%d %d\n4095\n", w, h))
+	var orig []byte
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := int(base.Gray16At(150+x, 140+y).Y)<<2 | (x+y)&3
+			pgm = binary.BigEndian.AppendUint16(pgm, uint16(v))
+			orig = binary.LittleEndian.AppendUint16(orig, uint16(v))
+		}
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pgm")
+	if err := os.WriteFile(in, pgm, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		uid  string
+		args []string
+	}{
+		{tsHTJ2KLossless, []string{"-reversible", "true"}},
+		{tsHTJ2K, []string{"-qstep", "0.002"}},
+	} {
+		t.Run(c.uid, func(t *testing.T) {
+			if fc := frameCodecs[c.uid]; fc.library == "" {
+				t.Skipf("built without cgo: no %s decoder", TransferSyntaxName(c.uid))
+			}
+			j2c := filepath.Join(dir, c.uid+".j2c")
+			runTool(t, "ojph_compress", append([]string{"-i", in, "-o", j2c}, c.args...)...)
+			dec := filepath.Join(dir, c.uid+".pgm")
+			runTool(t, "ojph_expand", "-i", j2c, "-o", dec)
+			cs, err := os.ReadFile(j2c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := os.ReadFile(dec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []byte
+			for i := len(p) - 2*w*h; i < len(p); i += 2 {
+				want = binary.LittleEndian.AppendUint16(want, binary.BigEndian.Uint16(p[i:]))
+			}
+			g := genDICOM{name: "ht", cols: w, rows: h, frames: 1, alloc: 16, stored: 12, pm: "MONOCHROME2", ts: c.uid}
+			path := filepath.Join(dir, c.uid+".dcm")
+			if err := os.WriteFile(path, g.file(cs), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, err := LoadRaw(path, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			same, n, maxDiff := diffWords(r.Data, want, 16)
+			t.Logf("%s: %d of %d samples equal to ojph_expand, max difference %d", c.uid, same, n, maxDiff)
+			if c.uid == tsHTJ2KLossless {
+				if !bytes.Equal(r.Data, orig) || !bytes.Equal(want, orig) {
+					t.Fatal("reversible HTJ2K does not give back the original samples")
+				}
+			} else if maxDiff > 1 || same*100 < n*99 {
+				t.Fatal("irreversible HTJ2K differs from ojph_expand beyond the tolerance")
 			}
 		})
 	}

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // Transfer syntaxes decoded by the frame codecs (DICOM PS3.5 Annex A.4).
@@ -232,4 +235,57 @@ func basicOffsetTable(file []byte, frags [][]byte, frames int) []uint32 {
 		return offs
 	}
 	return nil
+}
+
+// libraryAliases maps the transfer syntaxes medqr decodes but the dicom
+// library (v1.1.0) does not know, and would panic on, to a known syntax of
+// the same encoding (Explicit VR Little Endian, encapsulated pixel data)
+// whose UID is no longer.
+var libraryAliases = map[string]string{
+	tsHTJ2KLossless: "1.2.840.10008.1.2.4.100",
+	tsHTJ2KRPCL:     "1.2.840.10008.1.2.4.100",
+	tsHTJ2K:         "1.2.840.10008.1.2.4.100",
+}
+
+// aliasTransferSyntax returns b, or a copy whose file meta names the
+// library alias of its transfer syntax, and the original UID to restore
+// after parsing ("" when b is unchanged).
+func aliasTransferSyntax(b []byte) ([]byte, string) {
+	if len(b) < 132 || string(b[128:132]) != "DICM" {
+		return b, ""
+	}
+	for off := 132; off+4 <= len(b) && binary.LittleEndian.Uint16(b[off:]) == 0x0002; {
+		e, err := scanElement(b, off, true, binary.LittleEndian)
+		if err != nil || e.length == undefinedLength {
+			return b, ""
+		}
+		if e.elem == 0x0010 {
+			v := b[e.value : e.value+int(e.length)]
+			uid := string(bytes.TrimRight(v, "\x00 "))
+			alias, ok := libraryAliases[uid]
+			if !ok || len(alias) > len(v) {
+				return b, ""
+			}
+			c := bytes.Clone(b)
+			w := c[e.value : e.value+int(e.length)]
+			copy(w, alias)
+			clear(w[len(alias):])
+			return c, uid
+		}
+		off = e.value + int(e.length)
+	}
+	return b, ""
+}
+
+// restoreTransferSyntax puts the file's own transfer syntax UID back into
+// a data set parsed under its alias.
+func restoreTransferSyntax(ds *dicom.Dataset, uid string) {
+	if uid == "" {
+		return
+	}
+	if e, err := ds.FindElementByTag(tag.TransferSyntaxUID); err == nil {
+		if v, err := dicom.NewValue([]string{uid}); err == nil {
+			e.Value = v
+		}
+	}
 }

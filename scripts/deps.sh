@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(pkg-config libopenjp2-7-dev libcharls-dev)
 if [ "${1:-test}" != build ]; then
-  want+=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage libjpeg-turbo-progs libopenjp2-tools)
+  want+=(dcmtk libgdcm-tools zbar-tools qrencode python3-skimage libjpeg-turbo-progs libopenjp2-tools openjph-tools)
   # chromium: the browser test of medqr serve (cmd/medqr/serve_browser_test.go)
   want+=(chromium)
 fi

@@ -2,7 +2,8 @@
 #   make eval-sharded N=4     the evaluation (EVAL_CONFIG) as N shard processes,
 #                             merged into EVAL_SHARDED_OUT: the same files as
 #                             "make eval-metrics" apart from run.json
-#   make attacks-sharded N=4  the attack suite (ATTACKS_CONFIG) likewise
+#   make attacks-sharded N=4  the attack suite (ATTACKS_CONFIG) likewise; e.g.
+#                             ATTACKS_FLAGS=--quick ATTACKS_CONFIG=experiments/attacks-quick.json
 #   make scale-rss            peak RSS of "dataset cache" and of a streamed eval
 #                             on a generated 20,000-image set -> results/scale/rss.txt
 #   make scale-cost           CPU seconds per image and per run of the full
@@ -14,6 +15,7 @@ N                ?= 4
 SHARD_TMP        ?= $(or $(TMPDIR),/tmp)/medqr-shards
 EVAL_SHARDED_OUT ?= $(SHARD_TMP)/eval-merged
 ATTACKS_CONFIG   ?= experiments/attacks.json
+ATTACKS_FLAGS    ?=
 ATTACKS_SHARDED_OUT ?= $(SHARD_TMP)/attacks-merged
 SCALE_IMAGES     ?= 20000
 SCALE_SET        ?= $(or $(TMPDIR),/tmp)/medqr-synth-$(SCALE_IMAGES)
@@ -36,7 +38,7 @@ eval-sharded: build
 	  else echo "eval-sharded: results.json differs from $(EVAL_OUT)/results.json (another code version or config?)"; fi; fi
 
 attacks-sharded: build
-	$(call run_shards,attacks,--config $(ATTACKS_CONFIG),$(ATTACKS_SHARDED_OUT))
+	$(call run_shards,attacks,$(ATTACKS_FLAGS) --config $(ATTACKS_CONFIG),$(ATTACKS_SHARDED_OUT))
 
 # Peak resident memory (GNU time's %M) of each step on SCALE_IMAGES generated
 # 256x256 images (written once to SCALE_SET, not to the repository), with a

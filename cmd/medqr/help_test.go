@@ -35,12 +35,11 @@ import (
 // problems are logged, not failed. Remove a command from the list when its
 // help follows the shape.
 var helpStylePending = map[string]bool{
-	"attacks":       true,
-	"cipher":        true,
-	"convert":       true,
-	"serve":         true,
-	"train-cipher":  true,
-	"attacks-break": true,
+	"attacks":      true,
+	"cipher":       true,
+	"convert":      true,
+	"serve":        true,
+	"train-cipher": true,
 }
 
 var (

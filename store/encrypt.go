@@ -37,6 +37,7 @@ type Options struct {
 	Size        int
 	PxPerModule int // QR module size in pixels; 0 = qr.DefaultPxPerModule
 	MaxSymbols  int // multi-code cap; 0 = DefaultMaxSymbols
+	Frame       int // frame of a multi-frame DICOM, from 1; 0 = the first
 
 	// Key mode (default): a fresh key from crypto/rand, written to the key
 	// file. Passphrase mode: Passphrase != "" (Argon2 zero = seal.DefaultArgon2).
@@ -145,7 +146,7 @@ var ErrOptions = errors.New("store: conflicting options")
 // Encrypt encrypts the image file input into the folder dir (created if
 // needed) as described in the package documentation.
 func Encrypt(input, dir string, o Options) (*Result, error) {
-	d, err := data.Load(input)
+	d, err := data.LoadWith(input, data.LoadOptions{Frame: o.Frame})
 	if err != nil {
 		// data.Load's errors name the file; name it once.
 		if !strings.Contains(err.Error(), input) {

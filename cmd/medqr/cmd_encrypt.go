@@ -48,6 +48,7 @@ Flags:
     --size N                  working size NxN (default 256; with --lossless the
                               default is the exact native image)
     --px N                    pixels per QR module, 4..32 (default 4)
+    --frame N                 frame of a multi-frame DICOM, from 1 (default 1)
     --passphrase-file FILE    seal with a passphrase (Argon2id) read from FILE
                               instead of a random key
     --recipient medqr1...     seal to a recipient's public key (HPKE); only the
@@ -69,6 +70,7 @@ type encryptOptions struct {
 	lossless       bool
 	size           int
 	px             int
+	frame          int
 	passphraseFile string
 	recipient      string
 	printKey       bool
@@ -94,6 +96,7 @@ func runEncryptCommand(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.lossless, "lossless", false, "")
 	fs.IntVar(&o.size, "size", 0, "")
 	fs.IntVar(&o.px, "px", qr.DefaultPxPerModule, "")
+	fs.IntVar(&o.frame, "frame", 1, "")
 	fs.StringVar(&o.passphraseFile, "passphrase-file", "", "")
 	fs.StringVar(&o.recipient, "recipient", "", "")
 	fs.BoolVar(&o.printKey, "print-key", false, "")
@@ -232,7 +235,7 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 	if o.printKey && isTerminal(os.Stdout) && e.stdout == os.Stdout {
 		warningf(e, "printing the key to the terminal; it is also in the key file")
 	}
-	so := store.Options{Codec: name, Level: level, Multi: o.lossless, Size: o.size, PxPerModule: o.px}
+	so := store.Options{Codec: name, Level: level, Multi: o.lossless, Size: o.size, PxPerModule: o.px, Frame: o.frame}
 	if o.passphraseFile != "" {
 		if so.Passphrase, err = readPassphraseFile(o.passphraseFile); err != nil {
 			return err

@@ -123,13 +123,14 @@ func (m *Model) KeyImage(initial []byte) []byte {
 	return k
 }
 
-// The last key image is kept, so encrypting many images under one key (the
-// scheme's use) runs the generator once. The cache is indexed by a
-// key-derived identifier, never by the key.
+// The key images of the last two keys are kept, so encrypting many images
+// under one key (the scheme's use), or alternating two keys (a key
+// sensitivity test), runs the generator once per key. The cache is indexed
+// by a key-derived identifier, never by the key; its images are only read.
 var cache struct {
 	sync.Mutex
-	id  []byte
-	img []byte
+	ids  [2][]byte
+	imgs [2][]byte
 }
 
 // KeyImageFor returns the key image of key.
@@ -139,10 +140,15 @@ func KeyImageFor(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	cache.Lock()
-	if bytes.Equal(cache.id, id) {
-		k := cache.img
-		cache.Unlock()
-		return k, nil
+	for i := range cache.ids {
+		if bytes.Equal(cache.ids[i], id) {
+			k := cache.imgs[i]
+			// Keep the most recent entry first.
+			cache.ids[0], cache.ids[i] = cache.ids[i], cache.ids[0]
+			cache.imgs[0], cache.imgs[i] = cache.imgs[i], cache.imgs[0]
+			cache.Unlock()
+			return k, nil
+		}
 	}
 	cache.Unlock()
 	m, err := Default()
@@ -155,7 +161,8 @@ func KeyImageFor(key []byte) ([]byte, error) {
 	}
 	k := m.KeyImage(init)
 	cache.Lock()
-	cache.id, cache.img = id, k
+	cache.ids[1], cache.imgs[1] = cache.ids[0], cache.imgs[0]
+	cache.ids[0], cache.imgs[0] = id, k
 	cache.Unlock()
 	return k, nil
 }

@@ -110,3 +110,5 @@ func BenchmarkKeyImage(b *testing.B) {
 		m.KeyImage(init)
 	}
 }
+
+func TestConcurrent(t *testing.T) { learnedtest.Concurrent(t, Scheme{}) }

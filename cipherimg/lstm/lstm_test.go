@@ -101,3 +101,5 @@ func FuzzDecode(f *testing.F) {
 		m.Step(s, 0.5, make([]float64, 4*m.Cfg.Hidden))
 	})
 }
+
+func TestConcurrent(t *testing.T) { learnedtest.Concurrent(t, Scheme{}) }

@@ -140,3 +140,5 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestConcurrent(t *testing.T) { learnedtest.Concurrent(t, Scheme{}) }

@@ -343,7 +343,7 @@ func decryptError(err error) error {
 	case errors.Is(err, store.ErrNotImage):
 		return withHint(err, "pass the QR code image (PNG or JPEG), not the key file or the record")
 	case errors.Is(err, seal.ErrVersion):
-		return err
+		return withHint(err, "if the code was made by a newer medqr, decrypt it with that release; if not, the version byte was damaged: scan the code again from the original")
 	case errors.As(err, &sfe):
 		return withHint(err, "the QR code starts like a medqr code but its header is damaged: scan it again from the original")
 	case errors.Is(err, os.ErrNotExist):

@@ -132,19 +132,21 @@ func (m *Meta) modalityValue(stored int) float64 {
 }
 
 // displayValue renders one stored value as Display does: modality value,
-// then the VOI LUT (its output's top 8 bits, as DCMTK renders it) or the
-// linear window, MONOCHROME1 inverted.
+// then the VOI LUT (scaled as DCMTK renders it) or the linear window,
+// MONOCHROME1 inverted.
 func (m *Meta) displayValue(stored int) uint8 {
 	mv := m.modalityValue(stored)
 	if m.WindowSource == "voilut" && m.VOILUT != nil {
 		l := m.VOILUT
-		// DCMTK's dcm2pnm keeps the top 8 bits of the table's output
-		// (inverted first for MONOCHROME1).
-		v := l.At(int(math.Floor(mv)))
+		// As DCMTK renders a VOI LUT (dimoopxt.h, no presentation LUT):
+		// low + v*(high-low+1)/2^Bits, truncated, with (low, high) =
+		// (0, 255), or (255, 0) for MONOCHROME1.
+		v := float64(l.At(int(math.Floor(mv))))
+		low, rng := 0.0, 256.0
 		if m.Inverted {
-			v = 1<<l.Bits - 1 - v
+			low, rng = 255, -254
 		}
-		return uint8(v >> uint(l.Bits-8))
+		return uint8(float64(low) + float64(v*rng)/float64(int(1)<<l.Bits))
 	}
 	return windowLinear(mv, m.Window, m.Inverted)
 }

@@ -14,7 +14,7 @@
 //
 // Every shard writes its output folder with a Meta file (FileMeta, JSON,
 // with a format version) naming the kind of run, the shard, a hash of the
-// effective config and the code version. Check accepts a set of Metas only
+// effective config, the code version and the executable's hash. Check accepts a set of Metas only
 // when they agree on all of these and cover 0..N-1 exactly once; the run
 // packages (eval, attacks) then recombine their statistics from the
 // per-unit rows, never from per-shard averages.
@@ -26,10 +26,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Spec is one shard of a run: Index of Count. The zero Spec means "not
@@ -120,8 +122,12 @@ type Meta struct {
 	Shards int    `json:"shards"`
 	// Config is the hex SHA-256 of the effective config (ConfigHash).
 	Config string `json:"config_sha256"`
-	// Code is the code version of the binary that ran the shard.
-	Code string `json:"code_version"`
+	// Code is the code version of the binary that ran the shard, and
+	// Binary the SHA-256 of its executable: shards merge only when their
+	// binaries are the same file (a code version read from git at run time
+	// can change between shards while the binary does not).
+	Code   string `json:"code_version"`
+	Binary string `json:"binary_sha256,omitempty"`
 	// Units is the number of work units this shard ran, and Total the
 	// number of units of the whole run.
 	Units int `json:"units"`
@@ -132,8 +138,29 @@ type Meta struct {
 
 // NewMeta returns the Meta of shard s of a run of kind.
 func NewMeta(kind string, s Spec, configHash, code string) Meta {
-	return Meta{Format: MetaFormat, Version: MetaVersion, Kind: kind, Shard: s.Index, Shards: s.Count, Config: configHash, Code: code}
+	return Meta{Format: MetaFormat, Version: MetaVersion, Kind: kind, Shard: s.Index, Shards: s.Count, Config: configHash, Code: code, Binary: executableHash()}
 }
+
+var exeHash = sync.OnceValue(func() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+})
+
+// executableHash is the hex SHA-256 of the running executable ("" when it
+// cannot be read).
+func executableHash() string { return exeHash() }
 
 // ConfigHash is the hex SHA-256 of cfg's JSON encoding: equal configs give
 // equal hashes (encoding/json writes struct fields in a fixed order).
@@ -249,11 +276,18 @@ func Check(kind string, dirs []string, metas []Meta) ([]Meta, error) {
 	}
 	first := metas[0]
 	for i, m := range metas {
+		codeA, codeB := first.Code, m.Code
+		if first.Binary != "" && m.Binary != "" {
+			codeA, codeB = first.Code+", binary "+first.Binary[:min(12, len(first.Binary))], m.Code+", binary "+m.Binary[:min(12, len(m.Binary))]
+			if first.Binary == m.Binary {
+				codeB = codeA
+			}
+		}
 		for _, f := range []struct{ name, a, b string }{
 			{"kind", kind, m.Kind},
 			{"shard count", strconv.Itoa(first.Shards), strconv.Itoa(m.Shards)},
 			{"config", first.Config, m.Config},
-			{"code version", first.Code, m.Code},
+			{"code version", codeA, codeB},
 			{"total units", strconv.Itoa(first.Total), strconv.Itoa(m.Total)},
 		} {
 			if f.a != f.b {

@@ -121,7 +121,7 @@ func TestCheck(t *testing.T) {
 		{"kind", func(m *Meta) { m.Kind = "attacks" }},
 		{"shard count", func(m *Meta) { m.Shards = 4 }},
 		{"config", func(m *Meta) { m.Config = "other" }},
-		{"code version", func(m *Meta) { m.Code = "v2" }},
+		{"code version", func(m *Meta) { m.Binary = "other" }},
 		{"total units", func(m *Meta) { m.Total = 7 }},
 	} {
 		bad := append([]Meta{}, ms...)
@@ -130,6 +130,20 @@ func TestCheck(t *testing.T) {
 		if _, err := Check("eval", dirs, bad); !errors.As(err, &mm) || mm.Field != tc.field {
 			t.Errorf("%s mismatch: %v", tc.field, err)
 		}
+	}
+	// the same binary under a code version that moved (git HEAD read at
+	// run time) is the same code; without binary hashes the versions decide
+	same := append([]Meta{}, ms...)
+	same[1].Code = "v2"
+	if _, err := Check("eval", dirs, same); err != nil {
+		t.Errorf("same binary, other version string: %v", err)
+	}
+	for i := range same {
+		same[i].Binary = ""
+	}
+	var mm *MismatchError
+	if _, err := Check("eval", dirs, same); !errors.As(err, &mm) || mm.Field != "code version" {
+		t.Errorf("no binary hashes, other versions: %v", err)
 	}
 	short := append([]Meta{}, ms...)
 	short[0].Units = 1

@@ -12,11 +12,13 @@
 #   make learnedciphers-long    2048x2048 round trips and the NoFMA check
 #   make learnedciphers-bench   encryption and network benchmarks beside
 #                               AES-256-CTR -> results/learnedciphers/bench.txt
+#   make learnedciphers-kpa     perm-diffusion-kpa on sae with X-ray known images
+#                               -> results/learnedciphers/kpa-xray.txt
 LEARNED_SCHEMES := deepkeygen sae lstm
 LEARNED_PKGS    := ./internal/detnn ./cipherimg/deepkeygen ./cipherimg/sae ./cipherimg/lstm \
                    ./train/internal/cipherloop ./train/deepkeygen ./train/sae ./train/lstm
 
-.PHONY: train-learnedciphers learned-vectors learnedciphers-test learnedciphers-long learnedciphers-bench \
+.PHONY: train-learnedciphers learned-vectors learnedciphers-test learnedciphers-long learnedciphers-bench learnedciphers-kpa \
         $(addprefix train-,$(LEARNED_SCHEMES)) $(addsuffix -resume,$(addprefix train-,$(LEARNED_SCHEMES)))
 
 .PHONY: bin/medqr-learned
@@ -47,3 +49,9 @@ learnedciphers-long:
 learnedciphers-bench:
 	mkdir -p results/learnedciphers
 	$(GO) test -run "^$$" -bench . -benchtime 10x ./cipherimg/internal/learnedtest ./cipherimg/deepkeygen | tee results/learnedciphers/bench.txt
+
+# perm-diffusion-kpa on sae with chest X-rays as the known plaintexts.
+learnedciphers-kpa:
+	mkdir -p results/learnedciphers
+	MEDQR_LONG_TESTS=1 $(GO) test -count=1 -v -run '^TestPermDiffusionKPAOnXrays$$' ./attacks/breaks | grep -Ev '^(=== RUN|--- PASS|PASS$$|ok )' > results/learnedciphers/kpa-xray.txt
+	cat results/learnedciphers/kpa-xray.txt

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
@@ -390,7 +391,11 @@ func Open(containers [][]byte, o seal.Opener) (*Decrypted, error) {
 func Reference(path string, dec *Decrypted) (image.Image, error) {
 	d, err := data.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		// data.Load's errors name the file; name it once.
+		if !strings.Contains(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err
 	}
 	b := d.Image.Bounds()
 	if dec.Codec == "lossless" && b.Dx() == dec.Meta.Width && b.Dy() == dec.Meta.Height {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,7 +253,7 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 	if o.reference != "" {
 		ref, err := store.Reference(o.reference, dec)
 		if err != nil {
-			return withHint(fmt.Errorf("failed to read --reference: %w", err), "pass the original image that was encrypted")
+			return withHint(fmt.Errorf("failed to read --reference: %w", err), "%s", cmp.Or(inputHint(err, o.reference), "pass the original image that was encrypted"))
 		}
 		sum.Fidelity = fidelity(ref, dec.Image, "the reference "+o.reference+" as encrypt codes it")
 		if sum.Fidelity == nil {

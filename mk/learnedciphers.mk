@@ -48,10 +48,12 @@ learnedciphers-long:
 
 learnedciphers-bench:
 	mkdir -p results/learnedciphers
-	$(GO) test -run "^$$" -bench . -benchtime 10x ./cipherimg/internal/learnedtest ./cipherimg/deepkeygen | tee results/learnedciphers/bench.txt
+	{ echo "# code $$(git rev-parse HEAD 2>/dev/null || echo unknown); the machine is shared: compare rows of one run"; \
+	  $(GO) test -run "^$$" -bench . -benchtime 10x ./cipherimg/internal/learnedtest ./cipherimg/deepkeygen; } | tee results/learnedciphers/bench.txt
 
 # perm-diffusion-kpa on sae with chest X-rays as the known plaintexts.
 learnedciphers-kpa:
 	mkdir -p results/learnedciphers
-	MEDQR_LONG_TESTS=1 $(GO) test -count=1 -v -run '^TestPermDiffusionKPAOnXrays$$' ./attacks/breaks | grep -Ev '^(=== RUN|--- PASS|PASS$$|ok )' > results/learnedciphers/kpa-xray.txt
+	{ echo "# code $$(git rev-parse HEAD 2>/dev/null || echo unknown)$$(git diff --quiet -- attacks cipherimg internal 2>/dev/null || echo +dirty)"; \
+	  MEDQR_LONG_TESTS=1 $(GO) test -count=1 -v -run '^TestPermDiffusionKPAOnXrays$$' ./attacks/breaks | grep -Ev '^(=== RUN|--- PASS|PASS$$|ok )'; } > results/learnedciphers/kpa-xray.txt
 	cat results/learnedciphers/kpa-xray.txt

@@ -1,14 +1,20 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // CacheReader reads single images from a cache file (the format BuildCache
@@ -136,4 +142,134 @@ func (m *Manifest) Subset(keep func(Sample) bool) *Manifest {
 		}
 	}
 	return &out
+}
+
+// streamWindow is the number of images BuildCacheStream preprocesses
+// before writing them: its memory bound (a variable for the tests).
+var streamWindow = 64
+
+// BuildCacheStream is BuildCache with bounded memory for folder datasets:
+// it decodes and preprocesses the samples in manifest order, streamWindow
+// at a time on GOMAXPROCS workers, and streams each window into the file
+// while hashing it, so it holds a few dozen images whatever the dataset's
+// size. The file is byte for byte the one BuildCache writes. A valid
+// existing cache is kept (checked by OpenCache's streaming pass); other
+// manifest kinds (an .npz is read whole anyway) go to BuildCache.
+func BuildCacheStream(m *Manifest, size int, cacheDir string) (string, error) {
+	if m.Kind != "folder" {
+		return BuildCache(m, size, cacheDir)
+	}
+	if size < 1 || size > 8192 {
+		return "", fmt.Errorf("invalid working size %d: must be 1..8192", size)
+	}
+	if cacheDir == "" {
+		cacheDir = DefaultCacheDir()
+	}
+	path := CachePath(m, size, cacheDir)
+	if c, err := OpenCache(path, m, size); err == nil {
+		return path, c.Close()
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("failed to create cache folder: %w", err)
+	}
+	if err := writeCacheStream(path, m, size); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func writeCacheStream(path string, m *Manifest, size int) (err error) {
+	hdr := cacheHeader{ManifestHash: m.Hash(), Size: size, PreprocessVersion: PreprocessVersion, Count: len(m.Samples)}
+	for _, s := range m.Samples {
+		hdr.Paths = append(hdr.Paths, s.Path)
+		hdr.Labels = append(hdr.Labels, s.Label)
+		hdr.Splits = append(hdr.Splits, s.Split)
+	}
+	hj, err := json.Marshal(hdr)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".dataset-*.tmp")
+	if err != nil {
+		return fmt.Errorf("failed to write dataset cache: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	var pre [16]byte
+	copy(pre[:8], cacheMagic)
+	binary.LittleEndian.PutUint32(pre[8:], CacheVersion)
+	binary.LittleEndian.PutUint32(pre[12:], uint32(len(hj)))
+	w.Write(pre[:])
+	w.Write(hj)
+	window := make([][]byte, streamWindow)
+	errs := make([]error, streamWindow)
+	for lo := 0; lo < len(m.Samples); lo += streamWindow {
+		hi := min(lo+streamWindow, len(m.Samples))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), hi-lo) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					j := int(next.Add(1)) - 1
+					if lo+j >= hi {
+						return
+					}
+					g, err := loadFolderSample(m, lo+j)
+					if err == nil {
+						window[j] = Preprocess(g, size).Pix
+					}
+					errs[j] = err
+				}
+			}()
+		}
+		wg.Wait()
+		for j := 0; j < hi-lo; j++ {
+			if errs[j] != nil {
+				return fmt.Errorf("failed to build dataset cache: %w", errs[j])
+			}
+			w.Write(window[j])
+			window[j] = nil
+		}
+	}
+	if err = w.Flush(); err != nil {
+		return fmt.Errorf("failed to write dataset cache %s: %w", f.Name(), err)
+	}
+	if _, err = f.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("failed to write dataset cache %s: %w", f.Name(), err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("failed to write dataset cache %s: %w", f.Name(), err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("failed to write dataset cache: %w", err)
+	}
+	return nil
+}
+
+// loadFolderSample reads, checks and renders sample i of a folder manifest,
+// as BuildCache does.
+func loadFolderSample(m *Manifest, i int) (*image.Gray, error) {
+	s := m.Samples[i]
+	p := filepath.Join(m.Root, filepath.FromSlash(s.Path))
+	b, err := readFileLimited(p, DefaultMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != s.SHA256 {
+		return nil, fmt.Errorf("%s: %w (run \"medqr dataset index\" again)", p, errChanged)
+	}
+	d, err := decodeBytes(b, LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("failed to decode %s: %w", p, err)
+	}
+	return d.Display(), nil
 }

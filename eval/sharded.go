@@ -445,11 +445,11 @@ func OpenShardSource(c DataConfig, s shard.Spec, cacheDir string) (*CacheSource,
 	if cacheDir == "" {
 		cacheDir = data.DefaultCacheDir()
 	}
-	// a valid cache is verified in one streaming pass (data.BuildCache
-	// would read the whole file into memory to check it)
+	// a valid cache is verified in one streaming pass, a missing one built
+	// a window of images at a time
 	cr, err := data.OpenCache(data.CachePath(sub, c.Size, cacheDir), sub, c.Size)
 	if err != nil {
-		p, err := data.BuildCache(sub, c.Size, cacheDir)
+		p, err := data.BuildCacheStream(sub, c.Size, cacheDir)
 		if err != nil {
 			return nil, err
 		}

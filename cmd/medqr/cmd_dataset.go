@@ -214,11 +214,13 @@ func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, src strin
 	if err != nil {
 		return withHint(err, "pass a folder of images, a MedMNIST .npz or a manifest written by \"medqr dataset index -o\"")
 	}
-	if o.shard.Enabled() {
+	build := data.BuildCache
+	if o.shard.Enabled() { // a shard's cache is built with bounded memory
 		m = eval.ShardManifest(m, o.shard)
+		build = data.BuildCacheStream
 		e.log.Infof("dataset: shard %s holds %d images", o.shard, len(m.Samples))
 	}
-	path, err := data.BuildCache(m, o.size, o.cacheDir)
+	path, err := build(m, o.size, o.cacheDir)
 	if err != nil {
 		return err
 	}

@@ -12,34 +12,39 @@ import (
 // working tree holds, and codeVersion names it without "+dirty".
 var buildRevision string
 
-// codeVersion reports the module version and VCS revision when the binary
-// was built with them, so logs and results can name the code they came
-// from. Built without VCS stamping (GOFLAGS=-buildvcs=false, as on this
-// project's machines), it asks git through train.CodeVersion instead.
+// codeVersion names the code a run came from, for logs and results: the
+// VCS revision ("+dirty" when the tree had uncommitted changes), preceded
+// by the module version only when the binary was built from a tagged
+// module (a local build's version is Go's placeholder "(devel)", which
+// says nothing and is left out). Built without VCS stamping
+// (GOFLAGS=-buildvcs=false, as on this project's machines), it asks git
+// through train.CodeVersion instead.
 func codeVersion() string {
 	bi, ok := debug.ReadBuildInfo()
+	prefix := ""
+	if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		prefix = bi.Main.Version + " "
+	}
 	if buildRevision != "" {
-		v := "(devel)"
-		if ok {
-			v = bi.Main.Version
-		}
-		return v + " " + buildRevision
+		return prefix + buildRevision
 	}
 	if !ok {
 		return train.CodeVersion()
 	}
-	v, rev := bi.Main.Version, false
+	rev, dirty := "", false
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" {
-			v += " " + s.Value
-			rev = true
-		}
-		if s.Key == "vcs.modified" && s.Value == "true" {
-			v += "+dirty"
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	if !rev {
-		return v + " " + train.CodeVersion()
+	if rev == "" {
+		return prefix + train.CodeVersion()
 	}
-	return v
+	if dirty {
+		rev += "+dirty"
+	}
+	return prefix + rev
 }

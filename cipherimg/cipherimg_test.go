@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"github.com/medqr/medqr/internal/cputime"
+	"github.com/medqr/medqr/internal/testimg"
 	"image"
-	_ "image/jpeg"
 	mrand "math/rand"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/quick"
@@ -202,15 +201,7 @@ func npcrUACI(a, b *image.Gray) (npcr, uaci float64) {
 // statistics rather than noise.
 func sampleXRay(t testing.TB) *image.Gray {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg"))
-	if err != nil {
-		t.Fatalf("shipped sample missing: %v", err)
-	}
-	defer f.Close()
-	src, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testimg.ReadImage(t, filepath.Join("..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg"))
 	g := image.NewGray(image.Rect(0, 0, 256, 256))
 	for y := 0; y < 256; y++ {
 		for x := 0; x < 256; x++ {

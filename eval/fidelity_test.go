@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -12,21 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
-func readPNG(t testing.TB, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
+func readPNG(t testing.TB, path string) image.Image { return testimg.ReadPNG(t, path) }
 
 type fidelityGolden struct {
 	a, b               string

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // tool returns the path of an external program; it skips the test when the
@@ -109,16 +111,7 @@ func TestInteropQrencode(t *testing.T) {
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("qrencode: %v: %s", err, out)
 				}
-				f, err := os.Open(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				img, err := png.Decode(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := Decode(img)
+				got, err := Decode(testimg.ReadPNG(t, path))
 				if err != nil {
 					t.Fatalf("Decode(qrencode %v, %d bytes): %v", l, len(p), err)
 				}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr/internal/distort"
 )
 
@@ -95,19 +96,7 @@ func vectors() []vector {
 	}
 }
 
-func readPNG(t testing.TB, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
+func readPNG(t testing.TB, path string) image.Image { return testimg.ReadPNG(t, path) }
 
 func writeVector(t *testing.T, v vector) {
 	img := v.img(t)

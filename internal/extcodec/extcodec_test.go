@@ -2,39 +2,24 @@ package extcodec
 
 import (
 	"image"
-	"image/jpeg"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 func sample(t testing.TB) *image.Gray {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	src, err := jpeg.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testimg.ReadImage(t, filepath.Join("..", "..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg"))
 	g := image.NewGray(image.Rect(0, 0, 256, 256))
 	xdraw.CatmullRom.Scale(g, g.Bounds(), src, src.Bounds(), xdraw.Src, nil)
 	return g
 }
 
-func psnr(a, b *image.Gray) float64 {
-	var se float64
-	for i := range a.Pix {
-		d := float64(a.Pix[i]) - float64(b.Pix[i])
-		se += d * d
-	}
-	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
-}
+func psnr(a, b *image.Gray) float64 { return testimg.PSNR(a, b) }
 
 // TestFitRespectsBudget checks every available tool lands at or under the
 // budget, near it (bisection found the largest quality), and reconstructs

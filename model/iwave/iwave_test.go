@@ -3,40 +3,19 @@ package iwave
 import (
 	"errors"
 	"image"
-	"image/png"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 func loadGray(t testing.TB, name string) *image.Gray {
 	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, ok := img.(*image.Gray)
-	if !ok {
-		t.Fatalf("%s is %T, want *image.Gray", name, img)
-	}
-	return g
+	return testimg.ReadGray(t, "testdata/"+name)
 }
 
-func psnr(a, b *image.Gray) float64 {
-	var s float64
-	for i := range a.Pix {
-		d := float64(a.Pix[i]) - float64(b.Pix[i])
-		s += d * d
-	}
-	mse := s / float64(len(a.Pix))
-	return 10 * math.Log10(255*255/mse)
-}
+func psnr(a, b *image.Gray) float64 { return testimg.PSNR(a, b) }
 
 // TestLiftingInverse: the lifting stack is an additive-coupling network, so
 // Inverse(Forward(x)) recovers x up to float rounding, for every size

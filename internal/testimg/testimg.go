@@ -1,0 +1,70 @@
+// Package testimg holds the image helpers that medqr's tests share: reading
+// a PNG, a JPEG or a gray test image from a file, and the PSNR of two
+// 8-bit images. It is imported only from _test.go files; every function
+// takes a testing.TB and fails the test (t.Fatal) instead of returning an
+// error.
+package testimg
+
+import (
+	"image"
+	_ "image/jpeg" // ReadImage reads the shipped JPEG samples
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"testing"
+)
+
+// ReadPNG decodes the PNG file at path; a missing or broken file fails the
+// test with the path in the message.
+func ReadPNG(t testing.TB, path string) image.Image {
+	t.Helper()
+	return read(t, path, png.Decode)
+}
+
+// ReadImage decodes the PNG or JPEG file at path (the format from its
+// content), as ReadPNG does.
+func ReadImage(t testing.TB, path string) image.Image {
+	t.Helper()
+	return read(t, path, func(r io.Reader) (image.Image, error) {
+		img, _, err := image.Decode(r)
+		return img, err
+	})
+}
+
+func read(t testing.TB, path string, decode func(io.Reader) (image.Image, error)) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// ReadGray is ReadPNG for a file that must hold an 8-bit gray image.
+func ReadGray(t testing.TB, path string) *image.Gray {
+	t.Helper()
+	img := ReadPNG(t, path)
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("%s is %T, want *image.Gray", path, img)
+	}
+	return g
+}
+
+// PSNR is the peak signal-to-noise ratio in dB of two 8-bit images of the
+// same size whose pixels are packed (Stride == width): +Inf when they are
+// equal.
+func PSNR(a, b *image.Gray) float64 {
+	var se float64
+	for i := range a.Pix {
+		d := float64(a.Pix[i]) - float64(b.Pix[i])
+		se += d * d
+	}
+	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
+}

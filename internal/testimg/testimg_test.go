@@ -1,0 +1,62 @@
+package testimg
+
+import (
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestPSNR(t *testing.T) {
+	a := image.NewGray(image.Rect(0, 0, 2, 2))
+	b := image.NewGray(image.Rect(0, 0, 2, 2))
+	for _, c := range []struct {
+		name string
+		set  func()
+		want float64
+	}{
+		{"equal", func() {}, math.Inf(1)},
+		// one pixel off by 255 of four: MSE 255^2/4, PSNR 10 log10 4.
+		{"one pixel", func() { b.Pix[0] = 255 }, 10 * math.Log10(4)},
+		{"all pixels", func() { copy(b.Pix, []uint8{255, 255, 255, 255}) }, 0},
+	} {
+		c.set()
+		if got := PSNR(a, b); math.Abs(got-c.want) > 1e-12 && got != c.want {
+			t.Errorf("%s: PSNR %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestReadGray(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"gray.png", image.NewGray(image.Rect(0, 0, 3, 2))},
+		{"gray16.png", image.NewGray16(image.Rect(0, 0, 3, 2))},
+	} {
+		f, err := os.Create(filepath.Join(dir, c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, c.img); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g := ReadGray(t, filepath.Join(dir, "gray.png")); g.Rect.Dx() != 3 || g.Rect.Dy() != 2 {
+		t.Errorf("gray.png read as %v", g.Rect)
+	}
+	if img := ReadPNG(t, filepath.Join(dir, "gray16.png")); img.ColorModel() != image.NewGray16(image.Rect(0, 0, 1, 1)).ColorModel() {
+		t.Errorf("gray16.png read as %T", img)
+	}
+	jpg := filepath.Join("..", "..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg")
+	if img := ReadImage(t, jpg); img.Bounds() != image.Rect(0, 0, 224, 224) {
+		t.Errorf("shipped JPEG sample read as %v", img.Bounds())
+	}
+}

@@ -39,6 +39,14 @@ type Options struct {
 	MaxSymbols  int // multi-code cap; 0 = DefaultMaxSymbols
 	Frame       int // frame of a multi-frame DICOM, from 1; 0 = the first
 
+	// Codes > 0 spreads a lossy payload over up to Codes numbered symbols
+	// (lossy multi-code mode, multicode.go) at the working size Size, or
+	// SizeForCodes(Codes) when Size is 0, capped at the source's shorter
+	// side. PSNR > 0 instead picks the fewest symbols, up to Codes (0 =
+	// DefaultPSNRCodes), whose decoded image reaches PSNR dB at its size.
+	Codes int
+	PSNR  float64
+
 	// Key mode (default): a fresh key from crypto/rand, written to the key
 	// file. Passphrase mode: Passphrase != "" (Argon2 zero = seal.DefaultArgon2).
 	// Recipient mode: Recipient != nil. At most one of the two may be set.
@@ -109,6 +117,9 @@ type Result struct {
 	Coded, Decoded image.Image
 	// SealedBytes is the total size of the containers in the QR codes.
 	SealedBytes int
+	// Notes says what lossy multi-code mode chose (a size capped at the
+	// source's, the set a PSNR target picked), for the user.
+	Notes []string
 }
 
 // FitError reports a lossless image that does not fit one symbol (Multi
@@ -169,6 +180,9 @@ type prepared struct {
 	key        seal.Key
 	mode       string
 	meta       seal.Meta
+	multi      bool        // numbered symbols and a sheet
+	notes      []string    // what lossy multi-code mode chose
+	decoded    image.Image // the payload decoded, where already known
 }
 
 // EncryptDecoded is Encrypt for an image already decoded by package data.
@@ -199,6 +213,10 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 	if o.Multi && c.ID() != codec.IDLossless {
 		return nil, fmt.Errorf("%w: multi-code mode is for the lossless codec, not %s", ErrOptions, c.Name())
 	}
+	lossyMulti := o.Codes > 0 || o.PSNR > 0
+	if err := checkMultiOptions(c, o); err != nil {
+		return nil, err
+	}
 	if o.Passphrase != "" && o.Recipient != nil {
 		return nil, fmt.Errorf("%w: both a passphrase and a recipient", ErrOptions)
 	}
@@ -217,6 +235,8 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 		} else if _, ok := img.(*image.Gray); !ok {
 			img = d.Display() // data always gives Gray or Gray16; be safe
 		}
+	} else if lossyMulti {
+		img = d.Display() // codeMulti chooses the working size
 	} else {
 		if size == 0 {
 			size = data.DefaultSize
@@ -225,7 +245,7 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 	}
 	b := img.Bounds()
 
-	p := &prepared{codec: c, level: level, coded: img}
+	p := &prepared{codec: c, level: level, coded: img, multi: o.Multi}
 	var s seal.Sealer
 	switch {
 	case o.Passphrase != "":
@@ -286,6 +306,14 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 		if n > maxSym {
 			return nil, fe
 		}
+	} else if lossyMulti {
+		m, err := codeMulti(c, img.(*image.Gray), o, level, s, maxSym)
+		if err != nil {
+			return nil, err
+		}
+		p.coded, p.payload, p.notes, p.decoded = m.img, m.payload, m.notes, m.rec
+		b = m.img.Bounds()
+		p.multi = seal.SymbolCount(len(p.payload), capacity, s) > 1
 	} else {
 		p.payload, err = c.Encode(img, budget)
 		if err != nil {
@@ -313,7 +341,7 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 		}
 		p.symbols = append(p.symbols, sym)
 	}
-	if o.Multi {
+	if p.multi {
 		p.sheet = qr.Sheet(p.symbols, 0)
 	}
 	return p, nil
@@ -351,11 +379,11 @@ func (p *prepared) write(dir string, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer st.cleanup()
-	res := &Result{Coded: p.coded}
+	res := &Result{Coded: p.coded, Notes: p.notes}
 	base := "medqr-" + id
 	for i, sym := range p.symbols {
 		name := base + ".png"
-		if o.Multi {
+		if p.multi {
 			name = fmt.Sprintf("%s-%02dof%02d.png", base, i+1, len(p.symbols))
 		}
 		b, err := pngBytes(sym)
@@ -406,7 +434,10 @@ func (p *prepared) write(dir string, o Options) (*Result, error) {
 
 	// What decryption gives back, for fidelity reports (before commit, so
 	// a codec that cannot read its own payload leaves nothing behind).
-	res.Decoded, err = p.codec.Decode(p.payload)
+	res.Decoded = p.decoded
+	if res.Decoded == nil {
+		res.Decoded, err = p.codec.Decode(p.payload)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the %s codec cannot decode its own payload: %w", p.codec.Name(), err)
 	}

@@ -55,11 +55,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	_ "embed"
-	"fmt"
 	"math"
 	"sync"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/trained"
 	"github.com/medqr/medqr/internal/detnn"
 )
 
@@ -75,17 +75,9 @@ const KeySide = 256
 //go:embed weights/deepkeygen.mlw
 var shipped []byte
 
-var (
-	defOnce  sync.Once
-	defModel *Model
-	defErr   error
-)
-
-// Default returns the shipped generator (weights/deepkeygen.mlw, embedded).
-func Default() (*Model, error) {
-	defOnce.Do(func() { defModel, defErr = Decode(shipped) })
-	return defModel, defErr
-}
+// Default returns the shipped generator (weights/deepkeygen.mlw,
+// embedded), decoded once.
+var Default = sync.OnceValues(func() (*Model, error) { return Decode(shipped) })
 
 // InitialImage returns the key's initial image (KeySide x KeySide bytes).
 func InitialImage(key []byte) ([]byte, error) {
@@ -177,46 +169,33 @@ func (Scheme) Name() string { return Name }
 
 // Info describes the scheme.
 func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation:  "Y. Ding et al., DeepKeyGen: a deep learning-based stream cipher generator for medical image encryption and decryption, IEEE TNNLS 33(9):4915-4929 (2022)",
-		Summary:   "GAN generator turns a keyed initial image into a 256x256 key image XORed (tiled) with the plaintext (one key, no nonce; reduced scale)",
-		Depths:    []int{8},
-		NonceSize: 0,
-		Trained:   true,
-	}
+	return trained.Info("Y. Ding et al., DeepKeyGen: a deep learning-based stream cipher generator for medical image encryption and decryption, IEEE TNNLS 33(9):4915-4929 (2022)",
+		"GAN generator turns a keyed initial image into a 256x256 key image XORed (tiled) with the plaintext (one key, no nonce; reduced scale)")
 }
 
 // Encrypt XORs px with the key image.
-func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return xor(*k, px, w, h, depth)
+func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
+	return trained.XOR(Name, *k, px, w, h, depth, tiled)
 }
 
 // Decrypt is Encrypt.
-func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return xor(k, px, w, h, depth)
+func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
+	return trained.XOR(Name, k, px, w, h, depth, tiled)
 }
 
-func xor(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if depth != 8 {
-		return fmt.Errorf("%w: deepkeygen covers 8-bit images, not %d-bit", cipherimg.ErrUnsupported, depth)
-	}
-	if w < 1 || h < 1 || w > cipherimg.MaxSide || h > cipherimg.MaxSide || len(px) != w*h {
-		return fmt.Errorf("%w: deepkeygen: %dx%d image with %d pixels", cipherimg.ErrUnsupported, w, h, len(px))
-	}
-	for _, v := range px {
-		if v > 255 {
-			return fmt.Errorf("%w: deepkeygen: pixel value %d above 255", cipherimg.ErrUnsupported, v)
-		}
-	}
-	ki, err := KeyImageFor(k.Key[:])
+// tiled returns the keystream of a w x h image: the key image, tiled from
+// the top-left corner.
+func tiled(key []byte, w, h int) ([]byte, error) {
+	ki, err := KeyImageFor(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ks := make([]byte, w*h)
 	for y := 0; y < h; y++ {
 		row := ki[(y%KeySide)*KeySide:]
 		for x := 0; x < w; x++ {
-			px[y*w+x] ^= uint16(row[x%KeySide])
+			ks[y*w+x] = row[x%KeySide]
 		}
 	}
-	return nil
+	return ks, nil
 }

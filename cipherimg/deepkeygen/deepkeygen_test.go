@@ -1,34 +1,18 @@
 package deepkeygen
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/cipherimg/internal/learnedtest"
-	"github.com/medqr/medqr/internal/detnn"
 )
 
-func TestVectors(t *testing.T) { learnedtest.CheckDir(t, Scheme{}) }
-
-func TestRoundTrip(t *testing.T) {
+func TestShared(t *testing.T) {
 	sizes := [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}, {513, 300}}
 	if !testing.Short() {
 		sizes = append(sizes, [2]int{2048, 2048})
 	}
-	learnedtest.RoundTrip(t, Scheme{}, sizes)
-}
-
-func TestRefuses(t *testing.T) { learnedtest.Refuses(t, Scheme{}) }
-
-func TestRegistered(t *testing.T) {
-	s, err := cipherimg.Lookup(Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in := s.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
-		t.Errorf("info %+v", in)
-	}
+	learnedtest.Suite(t, Scheme{}, sizes)
 }
 
 // TestTiling: a 512x512 image is XORed with the key image in each quarter.
@@ -74,24 +58,10 @@ func TestToByte(t *testing.T) {
 	}
 }
 
-func TestWeightsRefused(t *testing.T) {
-	b := append([]byte(nil), shipped...)
-	b[100] ^= 1
-	if _, err := Decode(b); !errors.Is(err, detnn.ErrWeights) {
-		t.Errorf("damaged weights: %v", err)
-	}
-}
+func TestWeightsRefused(t *testing.T) { learnedtest.WeightsRefused(t, shipped, 100, Decode) }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(shipped)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := Decode(b)
-		if err != nil {
-			if m != nil || !errors.Is(err, detnn.ErrWeights) {
-				t.Fatalf("error %v with a model", err)
-			}
-			return
-		}
+	learnedtest.FuzzDecode(f, shipped, Decode, func(t *testing.T, m *Model) {
 		if y := m.Forward(make([]float64, 16), 4); len(y) != 16 {
 			t.Fatalf("output of %d values", len(y))
 		}
@@ -110,5 +80,3 @@ func BenchmarkKeyImage(b *testing.B) {
 		m.KeyImage(init)
 	}
 }
-
-func TestConcurrent(t *testing.T) { learnedtest.Concurrent(t, Scheme{}) }

@@ -52,6 +52,7 @@ import (
 	"sync"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/trained"
 	"github.com/medqr/medqr/internal/detnn"
 )
 
@@ -127,17 +128,9 @@ func Decode(b []byte) (*Model, error) {
 //go:embed weights/lstm.mlw
 var shipped []byte
 
-var (
-	defOnce  sync.Once
-	defModel *Model
-	defErr   error
-)
-
-// Default returns the shipped network (weights/lstm.mlw, embedded).
-func Default() (*Model, error) {
-	defOnce.Do(func() { defModel, defErr = Decode(shipped) })
-	return defModel, defErr
-}
+// Default returns the shipped network (weights/lstm.mlw, embedded),
+// decoded once.
+var Default = sync.OnceValues(func() (*Model, error) { return Decode(shipped) })
 
 // State is the LSTM's hidden and cell state.
 type State struct{ H, C []float64 }
@@ -207,6 +200,19 @@ var cache struct {
 	ks []byte
 }
 
+// stream returns the key's first w*h keystream bytes.
+func stream(key []byte, w, h int) ([]byte, error) {
+	m, err := Default()
+	if err != nil {
+		return nil, err
+	}
+	p, err := DeriveParams(key)
+	if err != nil {
+		return nil, err
+	}
+	return keystreamFor(key, m, p, w*h)
+}
+
 func keystreamFor(key []byte, m *Model, p Params, n int) ([]byte, error) {
 	id, err := detnn.Derive(key, Name, "cache-id", 32)
 	if err != nil {
@@ -231,58 +237,16 @@ func (Scheme) Name() string { return Name }
 
 // Info describes the scheme.
 func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation:  "S. Zhou, Z. Zhao, X. Wang, Novel chaotic colour image cryptosystem with deep learning, Chaos Solitons Fractals 161:112380 (2022)",
-		Summary:   "LSTM trained on a logistic-map signal turns the keyed chaotic sequence into an XOR keystream (one key, no nonce)",
-		Depths:    []int{8},
-		NonceSize: 0,
-		Trained:   true,
-	}
+	return trained.Info("S. Zhou, Z. Zhao, X. Wang, Novel chaotic colour image cryptosystem with deep learning, Chaos Solitons Fractals 161:112380 (2022)",
+		"LSTM trained on a logistic-map signal turns the keyed chaotic sequence into an XOR keystream (one key, no nonce)")
 }
 
 // Encrypt XORs px with the key's keystream.
-func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return s.xor(*k, px, w, h, depth)
+func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
+	return trained.XOR(Name, *k, px, w, h, depth, stream)
 }
 
 // Decrypt is Encrypt.
-func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return s.xor(k, px, w, h, depth)
-}
-
-func (Scheme) xor(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
-	m, err := Default()
-	if err != nil {
-		return err
-	}
-	p, err := DeriveParams(k.Key[:])
-	if err != nil {
-		return err
-	}
-	ks, err := keystreamFor(k.Key[:], m, p, len(px))
-	if err != nil {
-		return err
-	}
-	for i := range px {
-		px[i] ^= uint16(ks[i])
-	}
-	return nil
-}
-
-func check(px []uint16, w, h, depth int) error {
-	if depth != 8 {
-		return fmt.Errorf("%w: lstm covers 8-bit images, not %d-bit", cipherimg.ErrUnsupported, depth)
-	}
-	if w < 1 || h < 1 || w > cipherimg.MaxSide || h > cipherimg.MaxSide || len(px) != w*h {
-		return fmt.Errorf("%w: lstm: %dx%d image with %d pixels", cipherimg.ErrUnsupported, w, h, len(px))
-	}
-	for _, v := range px {
-		if v > 255 {
-			return fmt.Errorf("%w: lstm: pixel value %d above 255", cipherimg.ErrUnsupported, v)
-		}
-	}
-	return nil
+func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
+	return trained.XOR(Name, k, px, w, h, depth, stream)
 }

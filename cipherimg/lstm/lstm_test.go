@@ -3,40 +3,21 @@ package lstm
 import (
 	"bytes"
 	"errors"
-	"os"
 	"testing"
 
-	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/cipherimg/internal/learnedtest"
 	"github.com/medqr/medqr/internal/detnn"
 )
 
-func TestVectors(t *testing.T) { learnedtest.CheckDir(t, Scheme{}) }
-
-func TestRoundTrip(t *testing.T) {
-	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}})
+func TestShared(t *testing.T) {
+	learnedtest.Suite(t, Scheme{}, [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}})
 }
 
 // TestRoundTripMax covers the largest size the issue names, 2048x2048: a
 // million network steps, several seconds on a loaded machine, so it runs
 // with MEDQR_LONG_TESTS=1 (make learnedciphers-long).
 func TestRoundTripMax(t *testing.T) {
-	if os.Getenv("MEDQR_LONG_TESTS") == "" {
-		t.Skip("set MEDQR_LONG_TESTS=1 (make learnedciphers-long)")
-	}
-	learnedtest.RoundTrip(t, Scheme{}, [][2]int{{2048, 2048}, {2047, 2049}})
-}
-
-func TestRefuses(t *testing.T) { learnedtest.Refuses(t, Scheme{}) }
-
-func TestRegistered(t *testing.T) {
-	s, err := cipherimg.Lookup(Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in := s.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
-		t.Errorf("info %+v", in)
-	}
+	learnedtest.RoundTripLong(t, Scheme{}, [][2]int{{2048, 2048}, {2047, 2049}})
 }
 
 // TestKeystream: the keystream depends on the key, its prefix does not
@@ -73,11 +54,7 @@ func TestKeystream(t *testing.T) {
 }
 
 func TestWeightsRefused(t *testing.T) {
-	b := append([]byte(nil), shipped...)
-	b[len(b)/2] ^= 1
-	if _, err := Decode(b); !errors.Is(err, detnn.ErrWeights) {
-		t.Errorf("damaged weights: %v", err)
-	}
+	learnedtest.WeightsRefused(t, shipped, len(shipped)/2, Decode)
 	bad, err := detnn.EncodeWeights("sae", Config{Hidden: 1}, map[string][]float32{"wx": make([]float32, 4), "wh": make([]float32, 4), "b": make([]float32, 4), "wy": {0}, "by": {0}})
 	if err != nil {
 		t.Fatal(err)
@@ -88,18 +65,7 @@ func TestWeightsRefused(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(shipped)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := Decode(b)
-		if err != nil {
-			if m != nil || !errors.Is(err, detnn.ErrWeights) {
-				t.Fatalf("error %v with a model", err)
-			}
-			return
-		}
-		s := m.NewState()
-		m.Step(s, 0.5, make([]float64, 4*m.Cfg.Hidden))
+	learnedtest.FuzzDecode(f, shipped, Decode, func(t *testing.T, m *Model) {
+		m.Step(m.NewState(), 0.5, make([]float64, 4*m.Cfg.Hidden))
 	})
 }
-
-func TestConcurrent(t *testing.T) { learnedtest.Concurrent(t, Scheme{}) }

@@ -57,6 +57,7 @@ import (
 	"sync"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/cipherimg/internal/trained"
 	"github.com/medqr/medqr/internal/detnn"
 )
 
@@ -141,17 +142,9 @@ func Decode(b []byte) (*Model, error) {
 //go:embed weights/sae.mlw
 var shipped []byte
 
-var (
-	defOnce  sync.Once
-	defModel *Model
-	defErr   error
-)
-
-// Default returns the shipped network (weights/sae.mlw, embedded).
-func Default() (*Model, error) {
-	defOnce.Do(func() { defModel, defErr = Decode(shipped) })
-	return defModel, defErr
-}
+// Default returns the shipped network (weights/sae.mlw, embedded),
+// decoded once.
+var Default = sync.OnceValues(func() (*Model, error) { return Decode(shipped) })
 
 // Encode maps one window of Input values to its code (Hidden[last] values).
 func (m *Model) Encode(x []float64) []float64 {
@@ -258,17 +251,12 @@ func (Scheme) Name() string { return Name }
 
 // Info describes the scheme.
 func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation:  "S. R. Maniyath, V. Thanikaiselvan, An efficient image encryption using deep neural network and chaotic map, Microprocess. Microsyst. 77:103134 (2020)",
-		Summary:   "stacked autoencoder turns keyed logistic-map sequences into a sort permutation and a chained additive diffusion (one key, no nonce)",
-		Depths:    []int{8},
-		NonceSize: 0,
-		Trained:   true,
-	}
+	return trained.Info("S. R. Maniyath, V. Thanikaiselvan, An efficient image encryption using deep neural network and chaotic map, Microprocess. Microsyst. 77:103134 (2020)",
+		"stacked autoencoder turns keyed logistic-map sequences into a sort permutation and a chained additive diffusion (one key, no nonce)")
 }
 
 func (Scheme) setup(k cipherimg.Keying, px []uint16, w, h, depth int) ([]int32, []byte, byte, error) {
-	if err := check(px, w, h, depth); err != nil {
+	if err := trained.Check(Name, px, w, h, depth); err != nil {
 		return nil, nil, 0, err
 	}
 	m, err := Default()
@@ -334,21 +322,6 @@ func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error 
 	}
 	for i, j := range pi {
 		px[j] = q[i]
-	}
-	return nil
-}
-
-func check(px []uint16, w, h, depth int) error {
-	if depth != 8 {
-		return fmt.Errorf("%w: sae covers 8-bit images, not %d-bit", cipherimg.ErrUnsupported, depth)
-	}
-	if w < 1 || h < 1 || w > cipherimg.MaxSide || h > cipherimg.MaxSide || len(px) != w*h {
-		return fmt.Errorf("%w: sae: %dx%d image with %d pixels", cipherimg.ErrUnsupported, w, h, len(px))
-	}
-	for _, v := range px {
-		if v > 255 {
-			return fmt.Errorf("%w: sae: pixel value %d above 255", cipherimg.ErrUnsupported, v)
-		}
 	}
 	return nil
 }

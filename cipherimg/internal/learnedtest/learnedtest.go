@@ -29,6 +29,7 @@ import (
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -316,4 +317,62 @@ func Concurrent(t *testing.T, s cipherimg.Scheme) {
 			t.Error(err)
 		}
 	}
+}
+
+// Suite runs the checks every trained scheme's tests share, as subtests:
+// the vectors in testdata/vectors, round trips over sizes, refusals, the
+// registry entry (no nonce, trained, cited) and concurrent use.
+func Suite(t *testing.T, s cipherimg.Scheme, sizes [][2]int) {
+	t.Run("vectors", func(t *testing.T) { CheckDir(t, s) })
+	t.Run("round-trip", func(t *testing.T) { RoundTrip(t, s, sizes) })
+	t.Run("refuses", func(t *testing.T) { Refuses(t, s) })
+	t.Run("registered", func(t *testing.T) {
+		r, err := cipherimg.Lookup(s.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in := r.Info(); in.NonceSize != 0 || !in.Trained || in.Citation == "" {
+			t.Errorf("info %+v", in)
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) { Concurrent(t, s) })
+}
+
+// RoundTripLong is RoundTrip for sizes too slow for make test: it runs
+// with MEDQR_LONG_TESTS=1 (make learnedciphers-long) and skips otherwise.
+func RoundTripLong(t *testing.T, s cipherimg.Scheme, sizes [][2]int) {
+	t.Helper()
+	if os.Getenv("MEDQR_LONG_TESTS") == "" {
+		t.Skip("set MEDQR_LONG_TESTS=1 (make learnedciphers-long)")
+	}
+	RoundTrip(t, s, sizes)
+}
+
+// WeightsRefused checks that decode refuses the shipped weights file with
+// one bit of byte at flipped, with an error wrapping detnn.ErrWeights.
+func WeightsRefused[M any](t *testing.T, shipped []byte, at int, decode func([]byte) (M, error)) {
+	t.Helper()
+	b := append([]byte(nil), shipped...)
+	b[at] ^= 1
+	if _, err := decode(b); !errors.Is(err, detnn.ErrWeights) {
+		t.Errorf("damaged weights (byte %d): %v", at, err)
+	}
+}
+
+// FuzzDecode fuzzes a weights decoder from the shipped file: decode either
+// fails with detnn.ErrWeights and no model, or gives a model that use can
+// run.
+func FuzzDecode[M comparable](f *testing.F, shipped []byte, decode func([]byte) (M, error), use func(*testing.T, M)) {
+	f.Add(shipped)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decode(b)
+		if err != nil {
+			var zero M
+			if m != zero || !errors.Is(err, detnn.ErrWeights) {
+				t.Fatalf("error %v with a model", err)
+			}
+			return
+		}
+		use(t, m)
+	})
 }

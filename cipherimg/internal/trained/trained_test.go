@@ -1,0 +1,64 @@
+package trained
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/medqr/medqr/cipherimg"
+)
+
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		px          []uint16
+		w, h, depth int
+		ok          bool
+	}{
+		{"1x1", []uint16{255}, 1, 1, 8, true},
+		{"2x3", make([]uint16, 6), 2, 3, 8, true},
+		{"16-bit", make([]uint16, 4), 2, 2, 16, false},
+		{"short buffer", make([]uint16, 3), 2, 2, 8, false},
+		{"long buffer", make([]uint16, 5), 2, 2, 8, false},
+		{"zero height", nil, 2, 0, 8, false},
+		{"too tall", make([]uint16, cipherimg.MaxSide+1), 1, cipherimg.MaxSide + 1, 8, false},
+		{"value 256", []uint16{0, 256}, 2, 1, 8, false},
+	} {
+		err := Check("test", c.px, c.w, c.h, c.depth)
+		if c.ok != (err == nil) || (err != nil && !errors.Is(err, cipherimg.ErrUnsupported)) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+func TestXOR(t *testing.T) {
+	stream := func(key []byte, w, h int) ([]byte, error) {
+		ks := make([]byte, w*h)
+		for i := range ks {
+			ks[i] = key[i%len(key)] + byte(i)
+		}
+		return ks, nil
+	}
+	k := cipherimg.Keying{Key: [32]byte{1, 2, 3}}
+	px := []uint16{0, 1, 2, 3, 4, 255}
+	orig := slices.Clone(px)
+	if err := XOR("test", k, px, 3, 2, 8, stream); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint16{1, 2, 7, 0, 0, 250}; !slices.Equal(px, want) {
+		t.Errorf("XOR gave %v, want %v", px, want)
+	}
+	if err := XOR("test", k, px, 3, 2, 8, stream); err != nil || !slices.Equal(px, orig) {
+		t.Errorf("XOR twice gave %v (%v), want %v", px, err, orig)
+	}
+	if err := XOR("test", k, px, 3, 2, 16, stream); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("16-bit: %v", err)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	in := Info("cite", "sum")
+	if in.Citation != "cite" || in.Summary != "sum" || !slices.Equal(in.Depths, []int{8}) || in.NonceSize != 0 || in.AuxSize != 0 || !in.Trained {
+		t.Errorf("Info gave %+v", in)
+	}
+}

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/sirupsen/logrus"
 )
 
-// Exit codes, documented in the README.
+// Exit codes, documented in docs/encryptor.md ("Commands").
 const (
 	exitOK    = 0 // success
 	exitError = 1 // the operation failed (bad input, I/O, refused output)
@@ -28,12 +29,15 @@ type env struct {
 	log    *logrus.Logger
 }
 
-// command is one subcommand. run parses its own flags from args.
+// command is one subcommand ("medqr keygen") or a subcommand of one
+// ("medqr attacks break"). run receives the arguments after the name; a
+// command with flags builds run with withFlags, which parses them.
 type command struct {
-	name    string
-	summary string // one line for the command list
-	usage   string // full help text, printed by "medqr help NAME" and -h
-	run     func(ctx context.Context, e *env, args []string) error
+	name    string                                                 // as typed after "medqr" or after the parent's name
+	summary string                                                 // one line for the command list
+	usage   string                                                 // full help, printed by "medqr help NAME [SUB]" and "NAME [SUB] --help"
+	subs    []*command                                             // subcommands, chosen by the first argument
+	run     func(ctx context.Context, e *env, args []string) error // nil: subcommands only
 }
 
 var commands = map[string]*command{}
@@ -125,11 +129,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := args[0]
 	if name == "help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				fmt.Fprint(stdout, c.usage)
-				return exitOK
+			c, ok := commands[args[1]]
+			if !ok {
+				return usageErr(e, fmt.Sprintf("unknown command %q", args[1]))
 			}
-			return usageErr(e, fmt.Sprintf("unknown command %q", args[1]))
+			c, path, rest := c.find(args[1], args[2:])
+			if len(rest) > 0 {
+				return usageErr(e, fmt.Sprintf("%s has no subcommand %q", path, rest[0]))
+			}
+			fmt.Fprint(stdout, c.usage)
+			return exitOK
 		}
 		fmt.Fprintf(stdout, mainUsage, commandList())
 		return exitOK
@@ -138,7 +147,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return usageErr(e, fmt.Sprintf("unknown command %q; run \"medqr help\" for the list", name))
 	}
-	err := c.run(ctx, e, args[1:])
+	c, path, rest := c.find(name, args[1:])
+	err := c.exec(ctx, e, path, rest)
 	if err == nil {
 		return exitOK
 	}
@@ -148,6 +158,132 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	printError(e, err)
 	return exitCode(err)
+}
+
+// find returns the command that args select below c, named path: it
+// descends into subcommands while the first argument names one. It returns
+// that command, its full name ("attacks break") and the arguments left.
+func (c *command) find(path string, args []string) (*command, string, []string) {
+	for len(args) > 0 {
+		i := slices.IndexFunc(c.subs, func(s *command) bool { return s.name == args[0] })
+		if i < 0 {
+			break
+		}
+		c, path, args = c.subs[i], path+" "+c.subs[i].name, args[1:]
+	}
+	return c, path, args
+}
+
+// exec runs c, named path, on args. A command with subcommands only says
+// which it takes when none of them is named.
+func (c *command) exec(ctx context.Context, e *env, path string, args []string) error {
+	if c.run != nil {
+		return c.run(ctx, e, args)
+	}
+	names := make([]string, len(c.subs))
+	for i, s := range c.subs {
+		names[i] = s.name
+	}
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	switch {
+	case len(args) == 0:
+		return usageError{fmt.Sprintf("%s needs a subcommand: %s", path, want)}
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help":
+		return flag.ErrHelp
+	}
+	return usageError{fmt.Sprintf("unknown %s subcommand %q: want %s", path, args[0], want)}
+}
+
+// flagOptions is a pointer to a command's options, whose flags method
+// declares the command's flags bound to them (with their defaults).
+type flagOptions[O any] interface {
+	*O
+	flags(fs *flag.FlagSet)
+}
+
+// flagChecker is implemented by options with checks that need to know
+// which flags were given (flag.FlagSet.Visit); withFlags calls it after
+// parsing, before the arguments are checked.
+type flagChecker interface {
+	checkFlags(fs *flag.FlagSet) error
+}
+
+// arity checks a command's arguments (what is left after the flags); its
+// error is a usage error.
+type arity func(args []string) error
+
+// noArgs is the arity of a command that takes no arguments.
+func noArgs(name string) arity {
+	return func(args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("%s takes no arguments, got %q", name, args)}
+		}
+		return nil
+	}
+}
+
+// oneArg is the arity of a command that takes exactly one argument; msg
+// says what it needs ("info needs exactly one FILE").
+func oneArg(msg string) arity {
+	return func(args []string) error {
+		if len(args) != 1 {
+			return usageError{fmt.Sprintf("%s, got %d", msg, len(args))}
+		}
+		return nil
+	}
+}
+
+// someArgs is the arity of a command that takes one or more arguments.
+func someArgs(msg string) arity {
+	return func(args []string) error {
+		if len(args) == 0 {
+			return usageError{msg}
+		}
+		return nil
+	}
+}
+
+// anyArgs is the arity of a command that checks its arguments itself.
+func anyArgs([]string) error { return nil }
+
+// withFlags returns the run function of a command with flags: the flags
+// method of a fresh O declares them; they may come before or after the
+// arguments (a lone "--" ends them, a single dash works as well as two);
+// "-h" and "--help" print the command's help; a bad flag or value, a failed
+// checkFlags and arguments that want refuses are usage errors (exit 2).
+// Then run receives the options and the arguments.
+func withFlags[O any, P flagOptions[O]](want arity, run func(ctx context.Context, e *env, o O, args []string) error) func(context.Context, *env, []string) error {
+	return func(ctx context.Context, e *env, args []string) error {
+		var o O
+		fs := newFlagSet("")
+		P(&o).flags(fs)
+		pos, err := parseInterspersed(fs, args)
+		if err != nil {
+			return err
+		}
+		if c, ok := any(&o).(flagChecker); ok {
+			if err := c.checkFlags(fs); err != nil {
+				return err
+			}
+		}
+		if err := want(pos); err != nil {
+			return err
+		}
+		return run(ctx, e, o, pos)
+	}
+}
+
+// stringList is a repeatable string flag (--set key=value ...).
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// aliasVar declares one string flag under several names ("o" and "output").
+func aliasVar(fs *flag.FlagSet, p *string, value string, names ...string) {
+	for _, n := range names {
+		fs.StringVar(p, n, value, "")
+	}
 }
 
 func usageErr(e *env, msg string) int {

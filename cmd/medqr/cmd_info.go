@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,23 +44,13 @@ func init() {
 		name:    "info",
 		summary: "describe an image file (format, size, depth, DICOM transfer syntax)",
 		usage:   infoUsage,
-		run:     runInfoCommand,
+		run:     withFlags(oneArg("info needs exactly one FILE"), runInfo),
 	})
 }
 
-func runInfoCommand(ctx context.Context, e *env, args []string) error {
-	var o infoOptions
-	fs := newFlagSet("info")
+func (o *infoOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.BoolVar(&o.patient, "patient", false, "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"info needs exactly one FILE"}
-	}
-	return runInfo(ctx, e, o, pos[0])
 }
 
 // infoReport is the --json output.
@@ -88,7 +79,8 @@ type infoReport struct {
 	Patient           map[string]string `json:"patient,omitempty"`
 }
 
-func runInfo(_ context.Context, e *env, o infoOptions, path string) error {
+func runInfo(_ context.Context, e *env, o infoOptions, args []string) error {
+	path := args[0]
 	opts := data.LoadOptions{IncludePatient: o.patient}
 	var m data.Meta
 	r := infoReport{File: path, Decodable: true}

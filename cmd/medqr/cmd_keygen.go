@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -59,31 +60,20 @@ func init() {
 		name:    "keygen",
 		summary: "make a key string or a recipient key pair",
 		usage:   keygenUsage,
-		run:     runKeygenCommand,
+		run:     withFlags(noArgs("keygen"), runKeygen),
 	})
 }
 
-func runKeygenCommand(ctx context.Context, e *env, args []string) error {
-	var o keygenOptions
-	fs := newFlagSet("keygen")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
+func (o *keygenOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.output, "", "o", "output")
 	fs.StringVar(&o.purpose, "purpose", "", "")
 	fs.BoolVar(&o.recipient, "recipient", false, "")
 	fs.StringVar(&o.suite, "suite", "", "")
 	fs.BoolVar(&o.pq, "pq", false, "")
 	fs.StringVar(&o.public, "public", "", "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("keygen takes no arguments, got %q", pos[0])}
-	}
-	return runKeygen(ctx, e, o)
 }
 
-func runKeygen(_ context.Context, e *env, o keygenOptions) error {
+func runKeygen(_ context.Context, e *env, o keygenOptions, _ []string) error {
 	if o.public != "" {
 		if o.recipient || o.output != "" || o.suite != "" || o.pq || o.purpose != "" {
 			return usageError{"--public cannot be combined with other flags"}

@@ -4,26 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"github.com/medqr/medqr/internal/cputime"
+	"github.com/medqr/medqr/internal/testimg"
 	"image"
 	"image/png"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 )
 
 func loadPNG(t testing.TB, name string) image.Image {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return img
+	return testimg.ReadPNG(t, filepath.Join("testdata", name))
 }
 
 func TestRegistry(t *testing.T) {

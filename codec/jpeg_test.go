@@ -5,19 +5,12 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
-	"math"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
-func psnr8(a, b *image.Gray) float64 {
-	var se float64
-	for i := range a.Pix {
-		d := float64(a.Pix[i]) - float64(b.Pix[i])
-		se += d * d
-	}
-	mse := se / float64(len(a.Pix))
-	return 10 * math.Log10(255*255/mse)
-}
+func psnr8(a, b *image.Gray) float64 { return testimg.PSNR(a, b) }
 
 // TestJPEGBudgets checks, for budgets around every QR level's capacity and
 // below, that the payload fits and decodes to the input size; that a

@@ -10,7 +10,6 @@ import (
 	"hash/crc32"
 	"image"
 	"image/draw"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
 )
@@ -45,19 +45,7 @@ func listDir(t *testing.T, dir string) []string {
 	return names
 }
 
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
+func readPNG(t *testing.T, path string) image.Image { return testimg.ReadPNG(t, path) }
 
 func samePixels(a, b image.Image) bool {
 	switch x := a.(type) {

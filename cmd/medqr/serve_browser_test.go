@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // findChromium returns the path of a Chromium or Chrome binary, or "".
@@ -90,20 +91,6 @@ func startServe(t *testing.T, storeDir string) string {
 		t.Fatal("medqr serve printed no URL")
 	}
 	return ""
-}
-
-func readPNGFile(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 func sameGray(a, b image.Image) bool {
@@ -313,7 +300,7 @@ func TestServeBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("decrypt.png")
-	fromPage := readPNGFile(t, download(chromedp.Click(chromedp.ID("download-png"))))
+	fromPage := testimg.ReadPNG(t, download(chromedp.Click(chromedp.ID("download-png"))))
 
 	// The CLI decrypts the same downloaded QR code to the same pixels.
 	cliOut := filepath.Join(t.TempDir(), "cli.png")
@@ -321,7 +308,7 @@ func TestServeBrowser(t *testing.T) {
 	if code := run(context.Background(), []string{"decrypt", "-k", key, "-o", cliOut, qrFile}, &out, &errOut); code != 0 {
 		t.Fatalf("medqr decrypt exited %d: %s", code, errOut.String())
 	}
-	if !sameGray(fromPage, readPNGFile(t, cliOut)) {
+	if !sameGray(fromPage, testimg.ReadPNG(t, cliOut)) {
 		t.Fatal("the page's decrypted image differs from medqr decrypt's")
 	}
 

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
+	"github.com/medqr/medqr/internal/detnn"
 	blasgonum "gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -102,8 +102,10 @@ func (c LiftConfig) ZeroTensors() map[string][]float32 {
 type Lift struct {
 	Config LiftConfig
 	// W[n] holds network n's w1, w2, w3 (row-major, out x in).
-	W   [liftNets][3][]float64
-	sum [32]byte
+	W [liftNets][3][]float64
+	// dense[n] holds w1 and w2 for the transform's batched kernels.
+	dense [liftNets][2]*detnn.Dense
+	sum   [32]byte
 }
 
 // NewLift builds a Lift from tensors keyed by LiftTensorNames (used by
@@ -123,6 +125,10 @@ func NewLift(cfg LiftConfig, tensors map[string][]float32) (*Lift, error) {
 			w[j] = float64(v)
 		}
 		l.W[i/3][i%3] = w
+	}
+	for n := range l.dense {
+		l.dense[n][0] = detnn.NewDense(l.W[n][0], cfg.Hidden, LiftFeatures)
+		l.dense[n][1] = detnn.NewDense(l.W[n][1], cfg.Hidden, cfg.Hidden)
 	}
 	return l, nil
 }
@@ -187,6 +193,35 @@ func (g LiftGeom) Features(x []float64, i, c int, f *[LiftFeatures]float64) {
 	}
 }
 
+// lineFeatures is Features for every high-pass sample of line c, into
+// f[i*LiftFeatures:]: the same values, read without clamping where the
+// neighbourhood lies inside the low-pass rectangle.
+func (g LiftGeom) lineFeatures(x []float64, c int, f []float64) {
+	var base [liftCross]int
+	for k := range base {
+		base[k] = g.Base + min(max(c+k-liftCross/2, g.C0), g.C1-1)*g.SC
+	}
+	lo, hi := liftAlong/2-1, g.NA-liftAlong/2 // interior: lo <= i < hi
+	for i := 0; i < g.ND; i++ {
+		out := (*[LiftFeatures]float64)(f[i*LiftFeatures:])
+		if i < lo || i >= hi {
+			g.Features(x, i, c, out)
+			continue
+		}
+		at := base[liftCross/2] + i*g.SA
+		ref := (x[at] + x[at+g.SA]) / 2
+		k := 0
+		for _, b := range base {
+			p := b + (i-lo)*g.SA
+			for range liftAlong {
+				out[k] = x[p] - ref
+				p += g.SA
+				k++
+			}
+		}
+	}
+}
+
 // Index returns the plane index of high-pass sample (i, c).
 func (g LiftGeom) Index(i, c int) int { return g.DBase + i*g.SA + g.SC*c }
 
@@ -234,9 +269,7 @@ func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 			defer wg.Done()
 			b := newLiftBatch(l.Config.Hidden, g.ND)
 			for c := range next {
-				for i := 0; i < g.ND; i++ {
-					g.Features(x, i, c, (*[LiftFeatures]float64)(b.f[i*LiftFeatures:]))
-				}
+				g.lineFeatures(x, c, b.f)
 				out := l.evalBatch(n, b, g.ND)
 				for i := 0; i < g.ND; i++ {
 					x[g.Index(i, c)] += sign * out[i]
@@ -247,42 +280,61 @@ func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 	wg.Wait()
 }
 
-// liftBatch is scratch space for evalBatch.
-type liftBatch struct{ f, h1, h2, out []float64 }
+// liftBatch is scratch space for evalBatch: features (rows x
+// LiftFeatures), the two hidden layers (rows x stride) and the outputs.
+type liftBatch struct {
+	f, h1, h2, out []float64
+	stride         int
+}
 
 func newLiftBatch(hidden, rows int) *liftBatch {
+	st := (hidden + 7) &^ 7 // detnn.Dense.Stride of a hidden-wide layer
 	return &liftBatch{
-		f:   make([]float64, rows*LiftFeatures),
-		h1:  make([]float64, rows*hidden),
-		h2:  make([]float64, rows*hidden),
-		out: make([]float64, rows),
+		f:      make([]float64, rows*LiftFeatures),
+		h1:     make([]float64, rows*st),
+		h2:     make([]float64, rows*st),
+		out:    make([]float64, rows),
+		stride: st,
 	}
 }
 
-var gemm = blasgonum.Implementation{}
+// gemmBlock is gonum's Dgemm block size: on its parallel path (at least
+// four 64 x 64 blocks of outputs) it sums each output over blocks of 64
+// inputs and adds the block sums.
+const gemmBlock = 64
 
 // evalBatch is Eval on the first rows feature vectors of b.f; it returns
 // b.out[:rows]. It computes the same sums as Eval in a different order, so
-// results agree to rounding (TestEvalBatchMatchesEval).
+// results agree to rounding (TestEvalBatchMatchesEval). The order is that
+// of the first implementation, gonum's Dgemm, Dgemm and Dgemv on amd64
+// (TestEvalBatchMatchesGonum), which package detnn reproduces bit for bit
+// on every processor: payloads decode to the same pixels everywhere.
 func (l *Lift) evalBatch(n int, b *liftBatch, rows int) []float64 {
 	h := l.Config.Hidden
-	w := &l.W[n]
-	leak := l.Config.Leak
-	relu := func(v []float64) {
-		for i, x := range v {
-			if x < 0 {
-				v[i] = x * leak
-			}
-		}
+	d1, d2 := l.dense[n][0], l.dense[n][1]
+	st := b.stride
+	// h1 = leaky(f W1^T), h2 = leaky(h1 W2^T), out = h2 w3.
+	h1, h2 := b.h1[:rows*st], b.h2[:rows*st]
+	clear(h1)
+	d1.AddProducts(h1, st, b.f, LiftFeatures, rows, 0, LiftFeatures)
+	detnn.LeakyReLU(h1, l.Config.Leak)
+	clear(h2)
+	kb := h
+	if blocks(rows)*blocks(h) >= 4 {
+		kb = gemmBlock
 	}
-	// h1 = f W1^T (rows x h), h2 = h1 W2^T, out = h2 w3.
-	gemm.Dgemm(blas.NoTrans, blas.Trans, rows, h, LiftFeatures, 1, b.f, LiftFeatures, w[0], LiftFeatures, 0, b.h1, h)
-	relu(b.h1[:rows*h])
-	gemm.Dgemm(blas.NoTrans, blas.Trans, rows, h, h, 1, b.h1, h, w[1], h, 0, b.h2, h)
-	relu(b.h2[:rows*h])
-	gemm.Dgemv(blas.NoTrans, rows, h, 1, b.h2, h, w[2], 1, 0, b.out, 1)
+	for k0 := 0; k0 < h; k0 += kb {
+		d2.AddProducts(h2, st, h1, st, rows, k0, min(k0+kb, h))
+	}
+	detnn.LeakyReLU(h2, l.Config.Leak)
+	detnn.DotRows2(b.out[:rows], h2, st, l.W[n][2])
 	return b.out[:rows]
 }
+
+func blocks(n int) int { return (n + gemmBlock - 1) / gemmBlock }
+
+// gemm is gonum's BLAS, for the post-filter's convolutions (postfilter.go).
+var gemm = blasgonum.Implementation{}
 
 // Lifting weights file: the container of wfile.go with magic
 // "MEDQRIL\x00", the JSON LiftConfig and the 9 tensors of LiftTensorNames.

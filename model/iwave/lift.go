@@ -129,12 +129,26 @@ func ForwardLift(x []float64, w, h, levels int, lf *Lift) { ForwardVisit(x, w, h
 // step's inputs and targets are in x then. Training collects its samples
 // this way.
 func ForwardVisit(x []float64, w, h, levels int, lf *Lift, visit func(level, net int, g LiftGeom, x []float64)) {
+	var apply liftStep
+	if lf != nil {
+		apply = lf.apply
+	}
+	forward(x, w, h, levels, apply, visit)
+}
+
+// liftStep adds (sign +1) or subtracts (sign -1) learned network n's
+// predictions to the high-pass samples of g in x: Lift.apply, or in tests
+// the first implementation it must match.
+type liftStep func(n int, g LiftGeom, x []float64, sign float64)
+
+// forward is ForwardVisit with the learned steps done by apply (nil: none).
+func forward(x []float64, w, h, levels int, apply liftStep, visit func(level, net int, g LiftGeom, x []float64)) {
 	step := func(level, n int, g LiftGeom) {
 		if visit != nil && g.ND > 0 && g.C1 > g.C0 {
 			visit(level, n, g, x)
 		}
-		if lf != nil {
-			lf.apply(n, g, x, 1)
+		if apply != nil {
+			apply(n, g, x, 1)
 		}
 	}
 	tmp := make([]float64, max(w, h))
@@ -163,6 +177,16 @@ func ForwardVisit(x []float64, w, h, levels int, lf *Lift, visit func(level, net
 
 // InverseLift undoes ForwardLift with the same lf.
 func InverseLift(x []float64, w, h, levels int, lf *Lift) {
+	var apply liftStep
+	if lf != nil {
+		apply = lf.apply
+	}
+	inverse(x, w, h, levels, apply)
+}
+
+// inverse is InverseLift with the learned steps undone by apply (nil:
+// none).
+func inverse(x []float64, w, h, levels int, apply liftStep) {
 	tmp := make([]float64, max(w, h))
 	col := make([]float64, h)
 	dims := make([][2]int, levels)
@@ -174,9 +198,9 @@ func InverseLift(x []float64, w, h, levels int, lf *Lift) {
 	for l := levels - 1; l >= 0; l-- {
 		cw, ch := dims[l][0], dims[l][1]
 		geoms := LevelGeoms(w, cw, ch)
-		if lf != nil {
-			lf.apply(LiftColHigh, geoms[LiftColHigh], x, -1)
-			lf.apply(LiftColLow, geoms[LiftColLow], x, -1)
+		if apply != nil {
+			apply(LiftColHigh, geoms[LiftColHigh], x, -1)
+			apply(LiftColLow, geoms[LiftColLow], x, -1)
 		}
 		for c := 0; c < cw; c++ {
 			for y := 0; y < ch; y++ {
@@ -187,8 +211,8 @@ func InverseLift(x []float64, w, h, levels int, lf *Lift) {
 				x[y*w+c] = col[y]
 			}
 		}
-		if lf != nil {
-			lf.apply(LiftRow, geoms[LiftRow], x, -1)
+		if apply != nil {
+			apply(LiftRow, geoms[LiftRow], x, -1)
 		}
 		for y := 0; y < ch; y++ {
 			inv1(x[y*w:y*w+cw], tmp)

@@ -1,0 +1,151 @@
+package detnn
+
+import "fmt"
+
+// Dense layers with a fixed summation order, fast and bit-exact everywhere.
+//
+// medqr's iwave codec (model/iwave) runs small bias-free MLPs inside its
+// wavelet transform, and the transform's float64 output decides every
+// decoded pixel: a QR code printed today must decode to the same pixels on
+// any later build, on every processor. Its first implementation used
+// gonum's Dgemm and Dgemv, whose amd64 assembly sums each dot product in a
+// SIMD order of its own; the functions below compute exactly those sums,
+// in that order, on every architecture (pure Go with every product rounded
+// on its own, as the package rules say), and on amd64 with AVX compute
+// several outputs at once in the lanes of one register, each lane summing
+// its own output in the same order with no fused multiply-add.
+
+// Dot4 returns the sum of a[i]*b[i] in the order of a four-way unrolled
+// two-lane SIMD loop (gonum's DotUnitary on amd64): four partial sums
+// s0..s3 start at +0; product i of the first 4*(n/4) joins s(i%4), in
+// index order; the remaining n%4 products join s0; the result is
+// (s0+s2) + (s1+s3). It panics if the lengths differ.
+func Dot4(a, b []float64) float64 {
+	if len(a) != len(b) {
+		panic("detnn: Dot4 of slices of different lengths")
+	}
+	var s0, s1, s2, s3 float64
+	n := len(a) &^ 3
+	for i := 0; i < n; i += 4 {
+		s0 += float64(a[i] * b[i])
+		s1 += float64(a[i+1] * b[i+1])
+		s2 += float64(a[i+2] * b[i+2])
+		s3 += float64(a[i+3] * b[i+3])
+	}
+	for i := n; i < len(a); i++ {
+		s0 += float64(a[i] * b[i])
+	}
+	return (s0 + s2) + (s1 + s3)
+}
+
+// Dense is the weight matrix of a bias-free dense layer, Out x In,
+// row-major, with its transpose padded to a multiple of 8 columns for the
+// SIMD kernel.
+type Dense struct {
+	In, Out int
+	w       []float64 // Out x In
+	wt      []float64 // In x Stride(), zero beyond column Out
+}
+
+// NewDense copies w (out x in, row-major) into a Dense. It panics if the
+// sizes disagree.
+func NewDense(w []float64, out, in int) *Dense {
+	if out < 1 || in < 1 || len(w) != out*in {
+		panic(fmt.Sprintf("detnn: NewDense of %d weights as %d x %d", len(w), out, in))
+	}
+	d := &Dense{In: in, Out: out, w: append([]float64(nil), w...)}
+	st := d.Stride()
+	d.wt = make([]float64, in*st)
+	for o := 0; o < out; o++ {
+		for k := 0; k < in; k++ {
+			d.wt[k*st+o] = w[o*in+k]
+		}
+	}
+	return d
+}
+
+// Stride is the smallest row stride of an output matrix for AddProducts:
+// Out rounded up to a multiple of 8. The kernel may write the columns
+// between Out and Stride (with sums of zero products added to them).
+func (d *Dense) Stride() int { return (d.Out + 7) &^ 7 }
+
+// AddProducts adds to c (rows x Out, row stride ldc >= Stride()) the
+// products of the inputs a (rows of at least k1 values, row stride lda)
+// with the weights, over inputs k0 <= k < k1 only:
+//
+//	c[r*ldc+o] += Dot4(a[r*lda+k0 : r*lda+k1], w[o][k0:k1])
+//
+// Called once over [0, In) on a zeroed c it is gonum's
+// Dgemm(NoTrans, Trans, rows, Out, In, 1, a, lda, w, In, 0, c, ldc); called
+// on consecutive blocks of 64 inputs it is Dgemm's parallel path, which
+// splits the sums that way. It panics if a slice is too short.
+func (d *Dense) AddProducts(c []float64, ldc int, a []float64, lda, rows, k0, k1 int) {
+	if rows == 0 || k0 == k1 {
+		return
+	}
+	if k0 < 0 || k1 < k0 || k1 > d.In || ldc < d.Stride() || lda < k1 || len(a) < (rows-1)*lda+k1 || len(c) < rows*ldc {
+		panic(fmt.Sprintf("detnn: AddProducts of %d x [%d, %d) inputs (stride %d, %d values) into %d values (stride %d) for a %d x %d layer",
+			rows, k0, k1, lda, len(a), len(c), ldc, d.Out, d.In))
+	}
+	addProducts(d, c, ldc, a, lda, rows, k0, k1)
+}
+
+// addProductsGeneric is AddProducts in pure Go.
+func addProductsGeneric(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 int) {
+	for r := 0; r < rows; r++ {
+		in := a[r*lda+k0 : r*lda+k1]
+		out := c[r*ldc : r*ldc+d.Out]
+		for o := range out {
+			out[o] += Dot4(in, d.w[o*d.In+k0:o*d.In+k1])
+		}
+	}
+}
+
+// LeakyReLU replaces every negative v[i] by v[i]*leak (NaN and -0 stay).
+func LeakyReLU(v []float64, leak float64) { leakyReLU(v, leak) }
+
+func leakyReLUGeneric(v []float64, leak float64) {
+	for i, x := range v {
+		if x < 0 {
+			v[i] = float64(x * leak)
+		}
+	}
+}
+
+// DotRows2 sets y[r] for r < len(y) to 0 plus the sum of a[r*lda+j]*x[j]
+// over j < len(x), in the order of gonum's GemvN on amd64 (two lanes, rows
+// in blocks of four, two, then one): the products of even j join lane 0
+// and those of odd j lane 1, in index order, except the last one when
+// len(x) is odd; the lanes are added; that last product is added after
+// them, or, for the last of an odd number of rows, joins lane 0 before
+// them. With y zeroed first this is Dgemv(NoTrans, len(y), len(x), 1, a,
+// lda, x, 1, 0, y, 1). It panics if a is too short.
+func DotRows2(y, a []float64, lda int, x []float64) {
+	m, n := len(y), len(x)
+	if m == 0 {
+		return
+	}
+	if lda < n || len(a) < (m-1)*lda+n {
+		panic(fmt.Sprintf("detnn: DotRows2 of %d x %d (stride %d) from %d values", m, n, lda, len(a)))
+	}
+	pairs := n &^ 1
+	for r := 0; r < m; r++ {
+		row := a[r*lda : r*lda+n]
+		var l0, l1 float64
+		for j := 0; j < pairs; j += 2 {
+			l0 += float64(row[j] * x[j])
+			l1 += float64(row[j+1] * x[j+1])
+		}
+		var s float64
+		switch {
+		case n == pairs:
+			s = l0 + l1
+		case r == m-1 && m%2 == 1:
+			l0 += float64(row[n-1] * x[n-1])
+			s = l0 + l1
+		default:
+			s = (l0 + l1) + float64(row[n-1]*x[n-1])
+		}
+		y[r] = 0 + s
+	}
+}

@@ -1,0 +1,44 @@
+//go:build amd64 && !purego
+
+package detnn
+
+// useAVX: the processor and the operating system support AVX (256-bit
+// float64 lanes). Without it the pure-Go kernels run.
+var useAVX = hasAVX()
+
+// hasAVX reports CPUID.1:ECX.AVX and OSXSAVE with XCR0 enabling the SSE and
+// AVX state.
+func hasAVX() bool
+
+// addProductsAVX is AddProducts for k0 = 0 over groups of 8 outputs: for
+// each row r < rows and column o < 8*groups,
+// c[r*ldc+o] += Dot4(a[r*lda : r*lda+k], wt column o), wt having row stride
+// ldw. Each lane of a register sums one output in Dot4's order.
+//
+//go:noescape
+func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
+
+// leakyReLUAVX is LeakyReLU on the first 4*(n/4) values.
+//
+//go:noescape
+func leakyReLUAVX(v *float64, n int, leak float64)
+
+func addProducts(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 int) {
+	if !useAVX {
+		addProductsGeneric(d, c, ldc, a, lda, rows, k0, k1)
+		return
+	}
+	st := d.Stride()
+	addProductsAVX(&c[0], ldc, &a[k0], lda, &d.wt[k0*st], st, rows, k1-k0, st/8)
+}
+
+func leakyReLU(v []float64, leak float64) {
+	n := len(v) &^ 3
+	if useAVX && n > 0 {
+		leakyReLUAVX(&v[0], n, leak)
+	}
+	leakyReLUGeneric(v[n:], leak)
+	if !useAVX {
+		leakyReLUGeneric(v[:n], leak)
+	}
+}

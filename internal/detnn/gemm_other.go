@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package detnn
+
+func addProducts(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 int) {
+	addProductsGeneric(d, c, ldc, a, lda, rows, k0, k1)
+}
+
+func leakyReLU(v []float64, leak float64) { leakyReLUGeneric(v, leak) }

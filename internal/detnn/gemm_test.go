@@ -1,0 +1,274 @@
+package detnn
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	blasgonum "gonum.org/v1/gonum/blas/gonum"
+)
+
+var updateGemm = flag.Bool("update-gemm", false, "rewrite testdata/gemm.sha256 from gonum's amd64 assembly")
+
+// TestDot4Order pins the summation order with sums that rounding makes
+// order-dependent (a sequential sum gives other values).
+func TestDot4Order(t *testing.T) {
+	const big = 1e16 // big + 1 rounds back to big
+	for _, c := range []struct {
+		a    []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{big, 1, -big, 1}, 2},          // (big-big) + (1+1); sequential: 1
+		{[]float64{big, 1, 1, -big}, 0},          // (big+1) + (1-big) = big - big
+		{[]float64{big, 1, -big, 1, 1}, 2},       // the tail joins s0: big+1 = big
+		{[]float64{1, big, 1, -big, 1, 1, 1}, 5}, // s0 = 4 (tail), s2 = 1, s1+s3 = 0; sequential: 3
+		{[]float64{big, 0, 0, 0, -big, 0, 0, 0, 1}, 1},
+	} {
+		ones := make([]float64, len(c.a))
+		for i := range ones {
+			ones[i] = 1
+		}
+		if got := Dot4(c.a, ones); got != c.want {
+			t.Errorf("Dot4(%v) = %v, want %v", c.a, got, c.want)
+		}
+	}
+}
+
+// TestDotRows2Order pins DotRows2's order the same way: with row
+// (big, 1, -big) the lanes first give big+1 = big, then -big gives 0; the
+// last of an odd number of rows adds -big into lane 0 first, giving 1.
+func TestDotRows2Order(t *testing.T) {
+	const big = 1e16
+	x := []float64{1, 1, 1}
+	for _, c := range []struct {
+		rows int
+		want []float64
+	}{
+		{1, []float64{1}},
+		{2, []float64{0, 0}},
+		{3, []float64{0, 0, 1}},
+		{4, []float64{0, 0, 0, 0}},
+		{5, []float64{0, 0, 0, 0, 1}},
+		{7, []float64{0, 0, 0, 0, 0, 0, 1}},
+	} {
+		var a []float64
+		for range c.rows {
+			a = append(a, big, 1, -big)
+		}
+		y := make([]float64, c.rows)
+		DotRows2(y, a, 3, x)
+		for i := range y {
+			if y[i] != c.want[i] {
+				t.Errorf("%d rows: row %d = %v, want %v", c.rows, i, y[i], c.want[i])
+			}
+		}
+	}
+}
+
+// gemmCase is one random layer with inputs, drawn from seed.
+type gemmCase struct {
+	rows, in, out, kb int
+	w, a              []float64
+}
+
+func randomGemmCase(rng *rand.Rand) gemmCase {
+	c := gemmCase{rows: 1 + rng.IntN(140), in: 1 + rng.IntN(130), out: 1 + rng.IntN(40)}
+	c.kb = c.in
+	if rng.IntN(3) == 0 {
+		c.kb = 1 + rng.IntN(c.in)
+	}
+	val := func() float64 {
+		switch rng.IntN(10) {
+		case 0:
+			return 0
+		case 1:
+			return rng.NormFloat64() * 1e12
+		case 2:
+			return rng.NormFloat64() * 1e-9
+		}
+		return rng.NormFloat64() * 3
+	}
+	c.w = make([]float64, c.in*c.out)
+	for i := range c.w {
+		c.w[i] = val()
+	}
+	c.a = make([]float64, c.rows*c.in)
+	for i := range c.a {
+		c.a[i] = val()
+	}
+	return c
+}
+
+// run computes the layer with AddProducts over blocks of kb inputs, then
+// LeakyReLU, then DotRows2 of the result with the first weights row.
+func (c gemmCase) run(add func(d *Dense, cc []float64, ldc int, a []float64, lda, rows, k0, k1 int)) ([]float64, []float64) {
+	d := NewDense(c.w, c.out, c.in)
+	ldc := d.Stride()
+	h := make([]float64, c.rows*ldc)
+	for k0 := 0; k0 < c.in; k0 += c.kb {
+		add(d, h, ldc, c.a, c.in, c.rows, k0, min(k0+c.kb, c.in))
+	}
+	LeakyReLU(h, 0.1)
+	y := make([]float64, c.rows)
+	DotRows2(y, h, ldc, c.w[:min(c.out, c.in)])
+	out := make([]float64, 0, c.rows*c.out)
+	for r := 0; r < c.rows; r++ {
+		out = append(out, h[r*ldc:r*ldc+c.out]...)
+	}
+	return out, y
+}
+
+func sameBits(a, b []float64) int {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestAddProductsKernels: the SIMD kernel (where the processor has it)
+// and the pure-Go one give the same bits.
+func TestAddProductsKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 2))
+	for n := 0; n < 300; n++ {
+		c := randomGemmCase(rng)
+		fast, fy := c.run((*Dense).AddProducts)
+		slow, sy := c.run(addProductsGeneric)
+		if i := sameBits(fast, slow); i >= 0 {
+			t.Fatalf("case %d (%d rows, %d x %d, blocks of %d): output %d: kernel %v, pure Go %v", n, c.rows, c.out, c.in, c.kb, i, fast[i], slow[i])
+		}
+		if i := sameBits(fy, sy); i >= 0 {
+			t.Fatalf("case %d: DotRows2 row %d differs", n, i)
+		}
+	}
+}
+
+func TestLeakyReLU(t *testing.T) {
+	in := []float64{-2, 2, math.Copysign(0, -1), 0, math.NaN(), math.Inf(-1), math.Inf(1), -1e-300, 5, -5, -0.5}
+	want := []float64{-0.2, 2, math.Copysign(0, -1), 0, math.NaN(), math.Inf(-1), math.Inf(1), float64(-1e-300 * 0.1), 5, -0.5, -0.05}
+	for n := 0; n <= len(in); n++ {
+		v := append([]float64(nil), in[:n]...)
+		LeakyReLU(v, 0.1)
+		for i := range v {
+			if math.Float64bits(v[i]) != math.Float64bits(want[i]) && !(math.IsNaN(v[i]) && math.IsNaN(want[i])) {
+				t.Errorf("%d values: [%d] = %v, want %v", n, i, v[i], want[i])
+			}
+		}
+	}
+}
+
+// gonumRun is gemmCase.run through gonum (Dgemm per block of kb inputs,
+// the leaky ReLU, Dgemv): the reference the functions reproduce.
+func (c gemmCase) gonumRun() ([]float64, []float64) {
+	impl := blasgonum.Implementation{}
+	h := make([]float64, c.rows*c.out)
+	for k0 := 0; k0 < c.in; k0 += c.kb {
+		k1 := min(k0+c.kb, c.in)
+		// One Dgemm per block over the block's columns of a and w.
+		as := make([]float64, c.rows*(k1-k0))
+		for r := 0; r < c.rows; r++ {
+			copy(as[r*(k1-k0):], c.a[r*c.in+k0:r*c.in+k1])
+		}
+		ws := make([]float64, c.out*(k1-k0))
+		for o := 0; o < c.out; o++ {
+			copy(ws[o*(k1-k0):], c.w[o*c.in+k0:o*c.in+k1])
+		}
+		impl.Dgemm(blas.NoTrans, blas.Trans, c.rows, c.out, k1-k0, 1, as, k1-k0, ws, k1-k0, 1, h, c.out)
+	}
+	for i, v := range h {
+		if v < 0 {
+			h[i] = v * 0.1
+		}
+	}
+	y := make([]float64, c.rows)
+	x := c.w[:min(c.out, c.in)]
+	impl.Dgemv(blas.NoTrans, c.rows, len(x), 1, h, c.out, x, 1, 0, y, 1)
+	return h, y
+}
+
+// gemmDigest hashes the outputs of 200 seeded random cases.
+func gemmDigest(run func(gemmCase) ([]float64, []float64)) string {
+	rng := rand.New(rand.NewPCG(16, 3))
+	s := sha256.New()
+	for n := 0; n < 200; n++ {
+		h, y := run(randomGemmCase(rng))
+		for _, v := range append(h, y...) {
+			s.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
+		}
+	}
+	return hex.EncodeToString(s.Sum(nil))
+}
+
+// TestGemmGolden: on every processor the functions give the bits gonum's
+// amd64 assembly gave when testdata/gemm.sha256 was written (by
+// go test -run TestGemmGolden -update-gemm on amd64); on amd64 they also
+// equal gonum now.
+func TestGemmGolden(t *testing.T) {
+	got := gemmDigest(func(c gemmCase) ([]float64, []float64) { return c.run((*Dense).AddProducts) })
+	asm := runtime.GOARCH == "amd64" && !gonumNoAsm()
+	if asm {
+		if ref := gemmDigest(gemmCase.gonumRun); ref != got {
+			t.Fatalf("digest %s, gonum's %s", got, ref)
+		}
+	}
+	if *updateGemm {
+		if !asm {
+			t.Fatal("-update-gemm needs amd64 with gonum's assembly")
+		}
+		if err := os.WriteFile("testdata/gemm.sha256", []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile("testdata/gemm.sha256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimSpace(string(b)); got != want {
+		t.Fatalf("digest %s, testdata/gemm.sha256 has %s", got, want)
+	}
+}
+
+// gonumNoAsm reports whether gonum runs its pure-Go loops (which sum in
+// another order): Ddot of a vector whose order matters tells.
+func gonumNoAsm() bool {
+	a := []float64{1e16, 1, -1e16, 1}
+	return blasgonum.Implementation{}.Ddot(4, a, 1, []float64{1, 1, 1, 1}, 1) != 2
+}
+
+// BenchmarkAddProducts times the shipped lifting network's hidden layer
+// (32 x 32) over a line of 128 samples: the kernel and pure Go.
+func BenchmarkAddProducts(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	w := make([]float64, 32*32)
+	a := make([]float64, 128*32)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	for i := range a {
+		a[i] = rng.NormFloat64()
+	}
+	d := NewDense(w, 32, 32)
+	c := make([]float64, 128*d.Stride())
+	for _, k := range []struct {
+		name string
+		add  func(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 int)
+	}{{"kernel", (*Dense).AddProducts}, {"purego", addProductsGeneric}} {
+		b.Run(k.name, func(b *testing.B) {
+			for b.Loop() {
+				clear(c)
+				k.add(d, c, d.Stride(), a, 32, 128, 0, 32)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/medqr/medqr/attacks"
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/rd"
 	"github.com/medqr/medqr/eval/shard"
 )
 
@@ -100,6 +101,11 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, "report.md"))
 		fmt.Fprintf(e.stdout, "runtime: %.1f s over the shards\n", rep.RuntimeSeconds)
 		return nil
+	case rd.ShardKind:
+		if err := checkMergeOut(filepath.Join(o.out, rd.Files[0]), o.force); err != nil {
+			return err
+		}
+		return mergeRD(e, o, dirs, hint)
 	}
 	return fmt.Errorf("%s: shards of a %q run cannot be merged by this medqr", dirs[0], meta.Kind)
 }
@@ -141,5 +147,27 @@ func mergeEval(e *env, o mergeOptions, dirs []string, hint func(error) error) er
 	}
 	e.log.Infof("merge: %d shards, %d images, %.1f s of shard time", len(metas), len(res.Images), info.Seconds)
 	fmt.Fprintf(e.stdout, "results: %s\n", filepath.Join(o.out, eval.FileReport))
+	return nil
+}
+
+func mergeRD(e *env, o mergeOptions, dirs []string, hint func(error) error) error {
+	start := time.Now()
+	rep, metas, err := rd.MergeShards(dirs)
+	if err != nil {
+		return hint(err)
+	}
+	if err := rd.Write(o.out, rep); err != nil {
+		return err
+	}
+	var wall time.Duration
+	for _, m := range metas {
+		wall += time.Duration(m.Seconds * float64(time.Second))
+	}
+	cmd := append([]string{"medqr", "merge", "-o", o.out}, dirs...)
+	if err := writeRDRunInfo(o.out, rep, cmd, metas[0].Code, 0, start, wall); err != nil {
+		return err
+	}
+	e.log.Infof("merge: %d rd shards, %d images, %.1f s of shard time", len(metas), len(rep.Images), wall.Seconds())
+	printRDSummary(e, o.out, rep)
 	return nil
 }

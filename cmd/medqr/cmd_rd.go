@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/eval/rd"
+	"github.com/medqr/medqr/eval/shard"
 )
 
 func init() {
@@ -22,7 +23,7 @@ func init() {
 		name:    "rd",
 		summary: "rate-distortion of every lossy codec and the Debian baselines at the QR budgets",
 		usage: `Usage:
-    medqr rd [--quick] [-n N] [--codecs a,b,...] [--limit CODEC=N]... [-j N] [--data SRC] [--split test] -o DIR
+    medqr rd [--quick] [-n N] [--codecs a,b,...] [--limit CODEC=N]... [-j N] [--data SRC] [--split test] [--shard I/N [--force]] -o DIR
 
 Measure every codec's rate-distortion at the QR budgets (research).
 
@@ -55,10 +56,17 @@ Flags:
                       settings and budget from DIR (default: rd under the
                       data cache, $MEDQR_CACHE_DIR); "" disables it
     --no-progress     no progress bar
+    --shard I/N       code only the images that shard I of N owns (chosen
+                      by content hash; --data must be a dataset folder or
+                      manifest), streamed from that shard's cache, into
+                      DIR/rd-partial.json and DIR/shard.json; "medqr merge"
+                      combines the N folders into the files above
+    --force           with --shard: replace a shard's results already in DIR
 
 Examples:
     medqr rd --quick -o /tmp/rd
     medqr rd --codecs iwave,jpeg,avif --limit avif=16 -o results/codec
+    medqr rd --quick --shard 0/2 -o shards/0 && medqr rd --quick --shard 1/2 -o shards/1
 `,
 		run: runRDReport,
 	})
@@ -83,11 +91,13 @@ type rdReportRunInfo struct {
 func runRDReport(ctx context.Context, e *env, args []string) error {
 	var (
 		quick, noProgress bool
+		force             bool
 		n, workers        int
 		codecs, out, src  string
 		cacheDir          string
 		split             string
 		limits            stringList
+		spec              shard.Spec
 	)
 	fs := newFlagSet("rd")
 	fs.BoolVar(&quick, "quick", false, "2 images, Go codecs only")
@@ -100,6 +110,8 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&out, "o", "", "output folder")
 	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset (folder, .npz or manifest)")
 	fs.StringVar(&split, "split", "test", "split: train, val, test or all")
+	fs.Var(&spec, "shard", "code shard I of N (I/N) and write a partial result")
+	fs.BoolVar(&force, "force", false, "replace a shard's results in DIR")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -145,33 +157,24 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("-limit names %q, which is not among the codecs run", name)}
 		}
 	}
-	imgs, err := rd.LoadImages(src, split, n)
-	if err != nil {
-		return err
-	}
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	cfg := rd.Config{Data: src, Split: split, Levels: rd.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
+	if !noProgress {
+		cfg.Progress = rdProgress(e, "rd "+spec.String())
+	}
+	if spec.Enabled() {
+		return runRDShard(ctx, e, cfg, n, spec, out, force)
+	}
+	imgs, err := rd.LoadImages(src, split, n)
+	if err != nil {
+		return err
+	}
 	e.log.WithFields(logrus.Fields{
 		"code_version": codeVersion(), "data": src, "split": split, "images": len(imgs),
 		"codecs": strings.Join(names, ","), "limit": limit, "workers": workers, "levels": cfg.Levels,
 	}).Info("rd: configuration")
-	if !noProgress {
-		var bar *progressbar.ProgressBar
-		cfg.Progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(e.stderr),
-					progressbar.OptionSetDescription("rd"),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionThrottle(500*time.Millisecond),
-					progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }))
-			}
-			bar.Set(done)
-		}
-	}
 	start := time.Now()
 	rep, err := rd.Run(ctx, cfg, imgs)
 	if err != nil {
@@ -181,8 +184,18 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	if err := rd.Write(out, rep); err != nil {
 		return err
 	}
-	ri := rdReportRunInfo{Command: append([]string{"medqr", "rd"}, args...), CodeVersion: codeVersion(), Data: src, Split: split,
-		Images: len(imgs), Codecs: rep.Codecs, Subset: rep.Subset, Levels: rep.Levels, Workers: workers,
+	if err := writeRDRunInfo(out, rep, append([]string{"medqr", "rd"}, args...), codeVersion(), workers, start, wall); err != nil {
+		return err
+	}
+	e.log.WithField("wall", wall.Round(time.Second).String()).Info("rd: done")
+	printRDSummary(e, out, rep)
+	return nil
+}
+
+// writeRDRunInfo writes out/run.json: what ran, with which code, how long.
+func writeRDRunInfo(out string, rep *rd.Report, command []string, code string, workers int, start time.Time, wall time.Duration) error {
+	ri := rdReportRunInfo{Command: command, CodeVersion: code, Data: rep.Data, Split: rep.Split,
+		Images: len(rep.Images), Codecs: rep.Codecs, Subset: rep.Subset, Levels: rep.Levels, Workers: workers,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Started: start.UTC().Format(time.RFC3339), WallSeconds: wall.Seconds(),
 		CodecSecs: map[string]string{}}
 	for c, d := range rep.Timing {
@@ -193,13 +206,33 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(out, "run.json"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing run.json: %w", err)
+		return fmt.Errorf("failed to write run.json: %w", err)
 	}
-	e.log.WithField("wall", wall.Round(time.Second).String()).Info("rd: done")
+	return nil
+}
+
+// printRDSummary prints one line per summary row and the files written.
+func printRDSummary(e *env, out string, rep *rd.Report) {
 	for _, r := range rep.Summary {
 		fmt.Fprintf(e.stdout, "%s %5d B  %-9s %3d img  %5.0f B  PSNR %6.2f (median %6.2f)  SSIM %.4f (median %.4f)  fails %d\n",
 			r.Level, r.Budget, r.Codec, r.Images, r.MeanBytes, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.MedianSSIM, r.Fails)
 	}
 	fmt.Fprintf(e.stdout, "wrote %s/{%s,run.json}\n", out, strings.Join(rd.Files, ","))
-	return nil
+}
+
+// rdProgress is a progress bar on stderr, made at the first report.
+func rdProgress(e *env, desc string) func(done, total int) {
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(e.stderr),
+				progressbar.OptionSetDescription(strings.TrimSpace(desc)),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(500*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(e.stderr) }))
+		}
+		bar.Set(done)
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/attacks"
+	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/rd"
 	"github.com/medqr/medqr/eval/shard"
 	"github.com/schollz/progressbar/v3"
 )
@@ -79,5 +81,29 @@ func runAttacksShard(ctx context.Context, e *env, o attacksOptions, cfg attacks.
 			return errors.New("attacks: a tampered message was accepted (see the tamper section of the merged report)")
 		}
 	}
+	return nil
+}
+
+func runRDShard(ctx context.Context, e *env, cfg rd.Config, n int, s shard.Spec, out string, force bool) error {
+	if err := checkShardOut(out, force); err != nil {
+		return err
+	}
+	start := time.Now()
+	src, err := eval.OpenShardSource(eval.DataConfig{Dir: cfg.Data, Split: cfg.Split, Size: data.DefaultSize, MaxImages: n}, s, "")
+	if err != nil {
+		return withHint(err, "pass --data a dataset folder with class subfolders (or its manifest)")
+	}
+	defer src.Close()
+	e.log.Infof("rd: shard %s of the %d images of %s", s, src.Len(), cfg.Data)
+	p, err := rd.RunShard(ctx, cfg, src, s)
+	if err != nil {
+		return err
+	}
+	sec := time.Since(start).Seconds()
+	if err := rd.WriteShard(out, p, s, codeVersion(), sec); err != nil {
+		return err
+	}
+	e.log.Infof("rd: shard %s coded %d of %d images in %.1f s", s, len(p.Owned), len(p.Images), sec)
+	fmt.Fprintf(e.stdout, "shard: %s\n", filepath.Join(out, shard.FileMeta))
 	return nil
 }

@@ -14,12 +14,27 @@ const ChiSquareDOF = 255
 // all their bytes, and the sums for Pearson's correlation of each byte with
 // the next one in the same payload (pairs never straddle two payloads).
 // Everything is an integer count or sum, so merging in any order gives the
-// same statistics bit for bit.
+// same statistics bit for bit; the fields are exported so that a shard's
+// pooled statistics travel in its partial results (shard.go) and a merge
+// adds them up exactly.
 type ByteStats struct {
-	Hist  [256]int // byte value counts over all payloads
-	Pairs int      // consecutive pairs within payloads: sum of len(p)-1
+	Hist  [256]int `json:"hist"`  // byte value counts over all payloads
+	Pairs int      `json:"pairs"` // consecutive pairs within payloads: sum of len(p)-1
 
-	sx, sy, sxx, syy, sxy int64 // over the pairs (x = a byte, y = the next)
+	// Sums over the pairs (x = a byte, y = the next one).
+	SX  int64 `json:"sx"`
+	SY  int64 `json:"sy"`
+	SXX int64 `json:"sxx"`
+	SYY int64 `json:"syy"`
+	SXY int64 `json:"sxy"`
+}
+
+// PooledStats is one summary row's ByteStats with whether any encoding
+// that fit exposed its bytes (false: the row's source is SourceNone or
+// SourceNoFit).
+type PooledStats struct {
+	Exposed bool      `json:"exposed"`
+	Stats   ByteStats `json:"stats"`
 }
 
 // Add pools one payload.
@@ -30,11 +45,11 @@ func (s *ByteStats) Add(p []byte) {
 			continue
 		}
 		x, y := int64(p[i-1]), int64(v)
-		s.sx += x
-		s.sy += y
-		s.sxx += x * x
-		s.syy += y * y
-		s.sxy += x * y
+		s.SX += x
+		s.SY += y
+		s.SXX += x * x
+		s.SYY += y * y
+		s.SXY += x * y
 		s.Pairs++
 	}
 }
@@ -45,11 +60,11 @@ func (s *ByteStats) Merge(o *ByteStats) {
 		s.Hist[i] += c
 	}
 	s.Pairs += o.Pairs
-	s.sx += o.sx
-	s.sy += o.sy
-	s.sxx += o.sxx
-	s.syy += o.syy
-	s.sxy += o.sxy
+	s.SX += o.SX
+	s.SY += o.SY
+	s.SXX += o.SXX
+	s.SYY += o.SYY
+	s.SXY += o.SXY
 }
 
 // N is the number of bytes pooled.
@@ -85,10 +100,10 @@ func (s *ByteStats) Lag1() float64 {
 		return math.NaN()
 	}
 	n := float64(s.Pairs)
-	sx, sy := float64(s.sx), float64(s.sy)
-	cov := float64(s.sxy) - sx*sy/n
-	vx := float64(s.sxx) - sx*sx/n
-	vy := float64(s.syy) - sy*sy/n
+	sx, sy := float64(s.SX), float64(s.SY)
+	cov := float64(s.SXY) - sx*sy/n
+	vx := float64(s.SXX) - sx*sx/n
+	vy := float64(s.SYY) - sy*sy/n
 	if vx <= 0 || vy <= 0 {
 		return math.NaN()
 	}

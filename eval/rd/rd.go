@@ -347,41 +347,80 @@ type Report struct {
 
 type unit struct{ img, meth int }
 
+// subset is how many of n images method m codes: the first Limit[m.Name]
+// when that is set and smaller, else all n.
+func (cfg Config) subset(m Method, n int) int {
+	if k, ok := cfg.Limit[m.Name]; ok && k > 0 && k < n {
+		return k
+	}
+	return n
+}
+
 // Run measures every method on every image at every level.
 func Run(ctx context.Context, cfg Config, imgs []Image) (*Report, error) {
+	cfg, px, err := prepare(cfg, imgs)
+	if err != nil {
+		return nil, err
+	}
+	cells, times, err := measure(ctx, cfg, imgs, func(int) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(imgs))
+	for i, im := range imgs {
+		names[i] = im.Name
+	}
+	return assemble(cfg, names, px, cells, nil, times), nil
+}
+
+// prepare checks cfg and the images that carry pixels (a shard's images
+// outside the shard carry none) and returns cfg with its default levels
+// and the images' pixel count (0 when none carries pixels).
+func prepare(cfg Config, imgs []Image) (Config, int, error) {
 	if len(imgs) == 0 {
-		return nil, errors.New("rd: no images")
+		return cfg, 0, errors.New("rd: no images")
 	}
 	if len(cfg.Methods) == 0 {
-		return nil, errors.New("rd: no codecs")
+		return cfg, 0, errors.New("rd: no codecs")
 	}
 	if len(cfg.Levels) == 0 {
 		cfg.Levels = KeyModeLevels()
 	}
-	px := imgs[0].Img.Bounds().Dx() * imgs[0].Img.Bounds().Dy()
+	px := 0
 	for _, im := range imgs {
-		if im.Img.Bounds().Dx()*im.Img.Bounds().Dy() != px {
-			return nil, fmt.Errorf("rd: image %s is %v, the first is %d pixels: all must be the same size", im.Name, im.Img.Bounds().Size(), px)
+		if im.Img == nil {
+			continue
+		}
+		n := im.Img.Bounds().Dx() * im.Img.Bounds().Dy()
+		if px == 0 {
+			px = n
+		} else if n != px {
+			return cfg, 0, fmt.Errorf("rd: image %s is %v, the first is %d pixels: all must be the same size", im.Name, im.Img.Bounds().Size(), px)
 		}
 	}
-	nImg := func(m Method) int {
-		if n, ok := cfg.Limit[m.Name]; ok && n > 0 && n < len(imgs) {
-			return n
-		}
-		return len(imgs)
-	}
+	return cfg, px, nil
+}
+
+// measure codes the units (image, method) of the images that owned
+// selects on cfg.Workers goroutines and returns their cells, indexed
+// [img*len(cfg.Methods)+meth][level] (nil for units not run), and the time
+// spent per method.
+func measure(ctx context.Context, cfg Config, imgs []Image, owned func(int) bool) ([][]Cell, []time.Duration, error) {
 	var units []unit
 	// Slow methods' units interleave with the others' so progress is even;
 	// the order of work does not affect the output.
 	for i := range imgs {
+		if !owned(i) {
+			continue
+		}
 		for m := range cfg.Methods {
-			if i < nImg(cfg.Methods[m]) {
+			if i < cfg.subset(cfg.Methods[m], len(imgs)) {
 				units = append(units, unit{i, m})
 			}
 		}
 	}
 	nl := len(cfg.Levels)
-	cells := make([][]Cell, len(imgs)*len(cfg.Methods)) // [img*M+meth][level]
+	cells := make([][]Cell, len(imgs)*len(cfg.Methods))
 	times := make([]time.Duration, len(cfg.Methods))
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -438,40 +477,48 @@ feed:
 	close(jobs)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return nil, nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("rd: %w", err)
+		return nil, nil, fmt.Errorf("rd: %w", err)
 	}
+	return cells, times, nil
+}
 
-	rep := &Report{Data: cfg.Data, Split: cfg.Split, Pixels: px, Levels: cfg.Levels,
+// assemble builds the report of every image from cells indexed as measure
+// returns them, all present. pooled, when not nil, holds each row's byte
+// statistics [level*len(cfg.Methods)+meth] (a merge of shards, whose cells
+// carry none); nil pools them from the cells.
+func assemble(cfg Config, names []string, px int, cells [][]Cell, pooled []PooledStats, times []time.Duration) *Report {
+	rep := &Report{Data: cfg.Data, Split: cfg.Split, Pixels: px, Levels: cfg.Levels, Images: names,
 		Subset: map[string]int{}, Timing: map[string]time.Duration{}}
-	for _, im := range imgs {
-		rep.Images = append(rep.Images, im.Name)
-	}
 	for mi, m := range cfg.Methods {
 		rep.Codecs = append(rep.Codecs, m.Name)
-		rep.Subset[m.Name] = nImg(m)
+		rep.Subset[m.Name] = cfg.subset(m, len(names))
 		rep.Timing[m.Name] = times[mi]
 	}
 	for li, lv := range cfg.Levels {
 		for mi, m := range cfg.Methods {
 			var got []Cell
-			for i := 0; i < nImg(m); i++ {
-				c := cells[i*len(cfg.Methods)+mi][li]
-				got = append(got, c)
+			for i := 0; i < cfg.subset(m, len(names)); i++ {
+				got = append(got, cells[i*len(cfg.Methods)+mi][li])
 			}
-			rep.Summary = append(rep.Summary, summarise(lv, m, got, px))
+			if pooled == nil {
+				rep.Summary = append(rep.Summary, summarise(lv, m, got, px))
+				continue
+			}
+			p := pooled[li*len(cfg.Methods)+mi]
+			rep.Summary = append(rep.Summary, summariseRow(lv, m, got, p.Stats, p.Exposed, px))
 		}
 	}
-	for i := range imgs {
+	for i := range names {
 		for mi, m := range cfg.Methods {
-			if i < nImg(m) {
+			if i < cfg.subset(m, len(names)) {
 				rep.Cells = append(rep.Cells, cells[i*len(cfg.Methods)+mi]...)
 			}
 		}
 	}
-	return rep, nil
+	return rep
 }
 
 func code(m Method, im Image, lv Level) (Cell, error) {
@@ -518,18 +565,31 @@ func codePayload(m Method, im Image, lv Level) (Cell, []byte, error) {
 }
 
 func summarise(lv Level, m Method, cells []Cell, px int) Row {
+	p := poolCells(cells)
+	return summariseRow(lv, m, cells, p.Stats, p.Exposed, px)
+}
+
+// poolCells pools the byte statistics of the cells that fit.
+func poolCells(cells []Cell) PooledStats {
+	var p PooledStats
+	for _, c := range cells {
+		if c.Fail == "" && c.stats != nil {
+			p.Stats.Merge(c.stats)
+			p.Exposed = true
+		}
+	}
+	return p
+}
+
+// summariseRow is one summary row from the row's cells and its pooled byte
+// statistics st (exposed: some fitting encoding exposed its bytes).
+func summariseRow(lv Level, m Method, cells []Cell, st ByteStats, exposed bool, px int) Row {
 	r := Row{Level: lv.Level, Budget: lv.Budget, Codec: m.Name, Kind: m.Kind, Images: len(cells)}
 	var ps, ss, bs []float64
-	var st ByteStats
-	exposed := false
 	for _, c := range cells {
 		if c.Fail != "" {
 			r.Fails++
 			continue
-		}
-		if c.stats != nil {
-			st.Merge(c.stats)
-			exposed = true
 		}
 		ps = append(ps, c.PSNR)
 		ss = append(ss, c.SSIM)

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -375,4 +376,63 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Load reads and checks the shard folders of one run of kind (ReadAll),
+// then each folder's partial results with read, which returns the partial,
+// the config it was run with (hashed with ConfigHash) and the number of
+// units it holds: both must match the folder's Meta. It returns the
+// partials and the metas in shard order.
+func Load[P any](kind string, dirs []string, read func(dir string) (P, any, int, error)) ([]P, []Meta, error) {
+	dirs, metas, err := ReadAll(kind, dirs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	parts := make([]P, len(dirs))
+	for k, d := range dirs {
+		p, cfg, units, err := read(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		hash, err := ConfigHash(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if hash != metas[k].Config || units != metas[k].Units {
+			return nil, nil, fmt.Errorf("%s: %s: its partial results do not match its %s", kind, d, FileMeta)
+		}
+		parts[k] = p
+	}
+	return parts, metas, nil
+}
+
+// Write writes a shard's folder: each of files (name -> contents, written
+// through WriteFileAtomic in sorted order) and then the Meta of shard s of
+// a run of kind, with the hash of cfg, the code version, the units it ran
+// of total and its wall time.
+func Write(dir, kind string, s Spec, cfg any, code string, units, total int, seconds float64, files map[string][]byte) error {
+	hash, err := ConfigHash(cfg)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w", dir, err)
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("failed to create %s: %w", filepath.Dir(p), err)
+		}
+		if err := WriteFileAtomic(p, files[n]); err != nil {
+			return err
+		}
+	}
+	m := NewMeta(kind, s, hash, code)
+	m.Units, m.Total, m.Seconds = units, total, seconds
+	return WriteMeta(dir, m)
 }

@@ -1,7 +1,7 @@
 package data
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Cache file format, version 1 (all integers little-endian):
@@ -146,73 +148,32 @@ func preprocessAll(m *Manifest, size int) ([][]byte, error) {
 			return g, nil
 		}
 	case "folder":
-		get = func(i int) (*image.Gray, error) {
-			s := m.Samples[i]
-			p := filepath.Join(m.Root, filepath.FromSlash(s.Path))
-			b, err := readFileLimited(p, DefaultMaxBytes)
-			if err != nil {
-				return nil, err
-			}
-			sum := sha256.Sum256(b)
-			if hex.EncodeToString(sum[:]) != s.SHA256 {
-				return nil, fmt.Errorf("%s: %w (run \"medqr dataset index\" again)", p, errChanged)
-			}
-			d, err := decodeBytes(b, LoadOptions{})
-			if err != nil {
-				return nil, fmt.Errorf("failed to decode %s: %w", p, err)
-			}
-			return d.Display(), nil
-		}
+		get = func(i int) (*image.Gray, error) { return loadFolderSample(m, i) }
 	default:
 		return nil, fmt.Errorf("unknown manifest kind %q", m.Kind)
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		next     int
-	)
-	workers := runtime.GOMAXPROCS(0)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := firstErr != nil
-				mu.Unlock()
-				if stop || i >= len(m.Samples) {
-					return
-				}
-				g, err := get(i)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-				out[i] = Preprocess(g, size).Pix
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, fmt.Errorf("failed to build dataset cache: %w", firstErr)
+	if err := preprocessRange(0, len(m.Samples), size, get, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func writeCache(path string, m *Manifest, size int, imgs [][]byte) (err error) {
-	hdr := cacheHeader{
-		ManifestHash:      m.Hash(),
-		Size:              size,
-		PreprocessVersion: PreprocessVersion,
-		Count:             len(m.Samples),
-	}
+func writeCache(path string, m *Manifest, size int, imgs [][]byte) error {
+	return writeCacheFile(path, m, size, func(w io.Writer) error {
+		for _, p := range imgs {
+			w.Write(p)
+		}
+		return nil
+	})
+}
+
+// writeCacheFile writes the cache file of m at size through a temporary
+// file renamed to path: the fixed header and the JSON header, then the
+// pixels that pixels writes to w (the images in manifest order), then the
+// SHA-256 of everything before it. Errors writing to w are reported by the
+// final flush.
+func writeCacheFile(path string, m *Manifest, size int, pixels func(w io.Writer) error) (err error) {
+	hdr := cacheHeader{ManifestHash: m.Hash(), Size: size, PreprocessVersion: PreprocessVersion, Count: len(m.Samples)}
 	for _, s := range m.Samples {
 		hdr.Paths = append(hdr.Paths, s.Path)
 		hdr.Labels = append(hdr.Labels, s.Label)
@@ -233,19 +194,20 @@ func writeCache(path string, m *Manifest, size int, imgs [][]byte) (err error) {
 		}
 	}()
 	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	var pre [16]byte
 	copy(pre[:8], cacheMagic)
 	binary.LittleEndian.PutUint32(pre[8:], CacheVersion)
 	binary.LittleEndian.PutUint32(pre[12:], uint32(len(hj)))
-	var buf bytes.Buffer
-	buf.Write(pre[:])
-	buf.Write(hj)
-	for _, p := range imgs {
-		buf.Write(p)
+	w.Write(pre[:])
+	w.Write(hj)
+	if err = pixels(w); err != nil {
+		return err
 	}
-	h.Write(buf.Bytes())
-	buf.Write(h.Sum(nil))
-	if _, err = f.Write(buf.Bytes()); err != nil {
+	if err = w.Flush(); err != nil {
+		return fmt.Errorf("failed to write dataset cache %s: %w", f.Name(), err)
+	}
+	if _, err = f.Write(h.Sum(nil)); err != nil {
 		return fmt.Errorf("failed to write dataset cache %s: %w", f.Name(), err)
 	}
 	if err = f.Close(); err != nil {
@@ -255,57 +217,6 @@ func writeCache(path string, m *Manifest, size int, imgs [][]byte) (err error) {
 		return fmt.Errorf("failed to write dataset cache: %w", err)
 	}
 	return nil
-}
-
-// ReadCache reads and verifies a cache file built for m at size. Any
-// mismatch or corruption gives an error wrapping ErrCacheInvalid.
-func ReadCache(path string, m *Manifest, size int) (*Arrays, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read dataset cache: %w", err)
-	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %w: %s (delete it or run \"medqr dataset cache\" to rebuild)", path, ErrCacheInvalid, fmt.Sprintf(format, args...))
-	}
-	if len(b) < 16+32 || string(b[:8]) != cacheMagic {
-		return nil, bad("not a medqr dataset cache")
-	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != CacheVersion {
-		return nil, bad("cache format version %d, want %d", v, CacheVersion)
-	}
-	body, sum := b[:len(b)-32], b[len(b)-32:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil, bad("checksum mismatch (corrupt or truncated)")
-	}
-	hlen := int64(binary.LittleEndian.Uint32(b[12:]))
-	if 16+hlen > int64(len(body)) {
-		return nil, bad("header length %d past the end", hlen)
-	}
-	var hdr cacheHeader
-	if err := json.Unmarshal(body[16:16+hlen], &hdr); err != nil {
-		return nil, bad("bad header: %v", err)
-	}
-	switch {
-	case m != nil && hdr.ManifestHash != m.Hash():
-		return nil, bad("built for another manifest")
-	case hdr.Size != size:
-		return nil, bad("built for size %d, want %d", hdr.Size, size)
-	case hdr.PreprocessVersion != PreprocessVersion:
-		return nil, bad("built with preprocessing version %d, want %d", hdr.PreprocessVersion, PreprocessVersion)
-	case hdr.Count < 0 || len(hdr.Paths) != hdr.Count || len(hdr.Labels) != hdr.Count || len(hdr.Splits) != hdr.Count:
-		return nil, bad("inconsistent header")
-	}
-	px := int64(size) * int64(size)
-	pix := body[16+hlen:]
-	if int64(len(pix)) != px*int64(hdr.Count) {
-		return nil, bad("pixel block is %d bytes, want %d", len(pix), px*int64(hdr.Count))
-	}
-	a := &Arrays{Size: size, Labels: hdr.Labels, Paths: hdr.Paths, Splits: hdr.Splits, Images: make([]*image.Gray, hdr.Count)}
-	for i := range a.Images {
-		p := pix[int64(i)*px : int64(i+1)*px : int64(i+1)*px]
-		a.Images[i] = &image.Gray{Pix: p, Stride: size, Rect: image.Rect(0, 0, size, size)}
-	}
-	return a, nil
 }
 
 // Select returns the subset of a in the named split.
@@ -359,4 +270,126 @@ func LoadSplit(src, split string, size int) ([]*image.Gray, error) {
 		return nil, err
 	}
 	return a.Images, nil
+}
+
+// Subset returns a manifest with the samples of m for which keep is true,
+// in m's order. Its hash differs from m's, so its cache (BuildCache) is a
+// file of its own: a shard of a dataset caches only its own images.
+func (m *Manifest) Subset(keep func(Sample) bool) *Manifest {
+	out := *m
+	out.Samples = nil
+	for _, s := range m.Samples {
+		if keep(s) {
+			out.Samples = append(out.Samples, s)
+		}
+	}
+	return &out
+}
+
+// streamWindow is the number of images BuildCacheStream preprocesses
+// before writing them: its memory bound (a variable for the tests).
+var streamWindow = 64
+
+// BuildCacheStream is BuildCache with bounded memory for folder datasets:
+// it decodes and preprocesses the samples in manifest order, streamWindow
+// at a time on GOMAXPROCS workers, and streams each window into the file
+// while hashing it, so it holds a few dozen images whatever the dataset's
+// size. The file is byte for byte the one BuildCache writes. A valid
+// existing cache is kept (checked by OpenCache's streaming pass); other
+// manifest kinds (an .npz is read whole anyway) go to BuildCache.
+func BuildCacheStream(m *Manifest, size int, cacheDir string) (string, error) {
+	if m.Kind != "folder" {
+		return BuildCache(m, size, cacheDir)
+	}
+	if size < 1 || size > 8192 {
+		return "", fmt.Errorf("invalid working size %d: must be 1..8192", size)
+	}
+	if cacheDir == "" {
+		cacheDir = DefaultCacheDir()
+	}
+	path := CachePath(m, size, cacheDir)
+	if c, err := OpenCache(path, m, size); err == nil {
+		return path, c.Close()
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("failed to create cache folder: %w", err)
+	}
+	if err := writeCacheStream(path, m, size); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func writeCacheStream(path string, m *Manifest, size int) error {
+	return writeCacheFile(path, m, size, func(w io.Writer) error {
+		window := make([][]byte, streamWindow)
+		for lo := 0; lo < len(m.Samples); lo += streamWindow {
+			hi := min(lo+streamWindow, len(m.Samples))
+			get := func(i int) (*image.Gray, error) { return loadFolderSample(m, i) }
+			if err := preprocessRange(lo, hi, size, get, window); err != nil {
+				return err
+			}
+			for j := range hi - lo {
+				w.Write(window[j])
+				window[j] = nil
+			}
+		}
+		return nil
+	})
+}
+
+// preprocessRange decodes (get) and preprocesses samples lo..hi-1
+// into out[i-lo] on GOMAXPROCS workers. Workers stop taking samples after
+// a failure; the error is that of the lowest failed sample.
+func preprocessRange(lo, hi, size int, get func(i int) (*image.Gray, error), out [][]byte) error {
+	errs := make([]error, hi-lo)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), hi-lo) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				j := int(next.Add(1)) - 1
+				if lo+j >= hi {
+					return
+				}
+				g, err := get(lo + j)
+				if err != nil {
+					errs[j] = err
+					failed.Store(true)
+					return
+				}
+				out[j] = Preprocess(g, size).Pix
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("failed to build dataset cache: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadFolderSample reads, checks and renders sample i of a folder manifest,
+// as BuildCache does.
+func loadFolderSample(m *Manifest, i int) (*image.Gray, error) {
+	s := m.Samples[i]
+	p := filepath.Join(m.Root, filepath.FromSlash(s.Path))
+	b, err := readFileLimited(p, DefaultMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != s.SHA256 {
+		return nil, fmt.Errorf("%s: %w (run \"medqr dataset index\" again)", p, errChanged)
+	}
+	d, err := decodeBytes(b, LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("failed to decode %s: %w", p, err)
+	}
+	return d.Display(), nil
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 )
 
-func init() {
-	Register("yang2023", AffineCCA{})
-	Register("yang2023", KeystreamReuse{})
-	Register("yang2023", PermutationCPA{})
-}
-
 // AffineCCA is a chosen-ciphertext attack on ciphers whose decryption,
 // for the key and the header the target carries (its nonce, its plaintext
 // hash), is an affine map over GF(2): every step a permutation of pixels
@@ -43,11 +37,8 @@ func (AffineCCA) Source() string {
 	return "designed here: GF(2)-affine decryption under a header the attacker can reuse (malleability of unauthenticated XOR ciphers)"
 }
 
-func (AffineCCA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	t, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (AffineCCA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	t, w, h, depth := target.Px, target.W, target.H, target.Depth
 	mask := uint16(1<<depth - 1)
 	// masks A and B: fixed patterns, tried until no query equals the target
 	for _, ab := range [][2]uint16{{0x55, 0xaa}, {0x0f, 0xf0}, {0x33, 0xcc}} {

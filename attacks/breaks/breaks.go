@@ -46,7 +46,15 @@ type Attack interface {
 	// Break returns a candidate plaintext (nil when the attack produced
 	// none) and a note on what happened. It must not claim success: Run
 	// verifies the candidate.
-	Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error)
+	Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error)
+}
+
+// Target is the cipher image an attack works on with its pixels decoded
+// (Run decodes them once): Px holds W*H values of Depth bits, row-major.
+type Target struct {
+	*cipherimg.Cipher
+	Px          []uint16
+	W, H, Depth int
 }
 
 // Result is one attack run.
@@ -119,7 +127,11 @@ func Default(scheme string) (Attack, error) {
 // the oracle (one more chosen plaintext, counted) and reports.
 func Run(ctx context.Context, a Attack, o oracle.Oracle, target *cipherimg.Cipher) (*Result, error) {
 	start := time.Now()
-	cand, note, err := a.Break(ctx, o, target)
+	px, w, h, depth, err := cipherimg.Pixels(target.Image)
+	if err != nil {
+		return nil, fmt.Errorf("breaks: %s: target: %w", a.Name(), err)
+	}
+	cand, note, err := a.Break(ctx, o, Target{Cipher: target, Px: px, W: w, H: h, Depth: depth})
 	if err != nil {
 		return nil, fmt.Errorf("breaks: %s: %w", a.Name(), err)
 	}
@@ -159,13 +171,4 @@ func Verify(o oracle.Oracle, cand image.Image, target *cipherimg.Cipher) (bool, 
 		return false, err
 	}
 	return slices.Equal(a, b), nil
-}
-
-// targetPixels returns the target's pixels, size and depth.
-func targetPixels(t *cipherimg.Cipher) (px []uint16, w, h, depth int, err error) {
-	px, w, h, depth, err = cipherimg.Pixels(t.Image)
-	if err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("target: %w", err)
-	}
-	return px, w, h, depth, nil
 }

@@ -11,11 +11,6 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 )
 
-func init() {
-	Register("wang2020", DNACPA{})
-	Register("wang2020", KeystreamReuse{})
-}
-
 // DNACPA is the chosen-plaintext attack on wang2020-style DNA ciphers: a
 // bit-level permutation followed by DNA encoding, DNA-domain diffusion
 // chained on the previous pixel, and DNA decoding, all fixed by the key.
@@ -62,11 +57,8 @@ func (DNACPA) Source() string {
 
 func lane(v uint16, l int) uint8 { return uint8(v >> (6 - 2*l) & 3) }
 
-func (a DNACPA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	t, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (a DNACPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	t, w, h, depth := target.Px, target.W, target.H, target.Depth
 	if depth != 8 {
 		return nil, "the DNA attack covers 8-bit images", nil
 	}

@@ -36,11 +36,8 @@ func (KeystreamReuse) Source() string {
 	return "two-time pad; keystream reuse across images (e.g. Li et al. 2008 on fixed-key image ciphers)"
 }
 
-func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	c, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	p1img, c1, err := o.Known(0)
 	if errors.Is(err, oracle.ErrNoKnown) {
 		return nil, "no known pair available", nil
@@ -74,7 +71,7 @@ func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target *cipherim
 		{add, "additive keystream from one known pair decrypts the target"},
 	} {
 		img := cipherimg.ToImage(cand.px, w, h, depth)
-		ok, err := Verify(o, img, target)
+		ok, err := Verify(o, img, target.Cipher)
 		if err != nil {
 			return nil, "", err
 		}

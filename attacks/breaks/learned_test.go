@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"slices"
 	"testing"
 
 	"github.com/medqr/medqr/attacks/breaks"
@@ -45,46 +44,11 @@ func TestLearnedAttacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%dx%d", tt.scheme, tt.attack, tt.w, tt.h), func(t *testing.T) {
-			s, err := cipherimg.Lookup(tt.scheme)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var a breaks.Attack
-			for _, b := range breaks.For(tt.scheme) {
-				if b.Name() == tt.attack {
-					a = b
-				}
-			}
-			if a == nil {
-				t.Fatalf("no attack %s for %s", tt.attack, tt.scheme)
-			}
-			key := testKey(99)
-			plain := noise(11, tt.w, tt.h, 8)
-			target, err := cipherimg.EncryptWith(s, plain, key, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var known []image.Image
 			for j := range max(1, tt.known) {
 				known = append(known, noise(uint64(12+j), tt.w, tt.h, 8))
 			}
-			o, err := keyed.New(s, key, keyed.Policy{Target: target, Known: known})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := breaks.Run(context.Background(), a, o, target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			exact := false
-			if r.Recovered != nil {
-				got, _, _, _, _ := cipherimg.Pixels(r.Recovered)
-				want, _, _, _, _ := cipherimg.Pixels(plain)
-				exact = slices.Equal(got, want)
-			}
-			if r.Full && !exact {
-				t.Fatalf("full recovery claimed but the image is wrong (%s)", r.Note)
-			}
+			r, exact := runAttack(t, tt.scheme, tt.attack, testKey(99), noise(11, tt.w, tt.h, 8), keyed.Policy{Known: known})
 			if exact != tt.wantFull || r.Full != tt.wantFull {
 				t.Fatalf("exact %v, claimed %v, want %v (%s; queries %+v)", exact, r.Full, tt.wantFull, r.Note, r.Queries)
 			}

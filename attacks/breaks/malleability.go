@@ -10,11 +10,6 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 )
 
-func init() {
-	Register("cipherimg", MalleabilityCCA{})
-	Register("yang2023", MalleabilityCCA{})
-}
-
 // MalleabilityCCA is the chosen-ciphertext attack on any cipher image
 // without authentication whose decryption spreads a changed cipher pixel
 // over only part of the image: it flips the low bit of one target pixel at
@@ -37,11 +32,8 @@ func (MalleabilityCCA) Source() string {
 	return "generic: malleability of unauthenticated ciphers (the reason for AEAD); designed here for cipher images"
 }
 
-func (MalleabilityCCA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	t, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (MalleabilityCCA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	t, w, h, depth := target.Px, target.W, target.H, target.Depth
 	n := len(t)
 	var answers [3][]uint16
 	for k := range answers {

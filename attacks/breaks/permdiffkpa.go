@@ -10,8 +10,6 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 )
 
-func init() { Register("sae", PermDiffusionKPA{}) }
-
 // PermDiffusionKPA is a known-plaintext attack, designed here for the sae
 // baseline, on one round of a key-only permutation followed by chained
 // additive diffusion, c_i = q_i + k_i + c_{i-1} (mod 2^d), q_i = p_{pi(i)}
@@ -47,11 +45,8 @@ func (PermDiffusionKPA) Source() string {
 	return "designed for medqr (sae): keystream cancellation by differencing known pairs, then source matching by difference signatures"
 }
 
-func (PermDiffusionKPA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	c, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (PermDiffusionKPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	n := len(c)
 	mask := uint16(1<<depth - 1)
 	var ps, ds [][]uint16

@@ -9,13 +9,6 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 )
 
-func init() {
-	Register("arnold", PermutationCPA{})
-	Register("arnold", KeystreamReuse{})
-	Register("logistic", DiffusionStripCPA{})
-	Register("logistic", KeystreamReuse{})
-}
-
 // PermutationCPA is the chosen-plaintext attack on permutation-only image
 // ciphers (Li, Li, Chen, Bourbakis, "A general quantitative cryptanalysis
 // of permutation-only multimedia ciphers against plaintext attacks",
@@ -34,11 +27,8 @@ func (PermutationCPA) Source() string {
 	return "Li et al. 2008 (Signal Process. Image Commun. 23(3)); Jolfaei et al. 2016 (IEEE TIFS 11(2))"
 }
 
-func (PermutationCPA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	c, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (PermutationCPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	src, err := recoverSources(ctx, o, w, h, depth, func(c []uint16) []uint16 { return c })
 	if err != nil {
 		return nil, "", err
@@ -66,11 +56,8 @@ func (DiffusionStripCPA) Source() string {
 	return "Solak et al. 2010 (IJBC 20(5)); Li et al. 2008: differential stripping of one-round additive diffusion, then the permutation-only attack"
 }
 
-func (DiffusionStripCPA) Break(ctx context.Context, o oracle.Oracle, target *cipherimg.Cipher) (image.Image, string, error) {
-	c, w, h, depth, err := targetPixels(target)
-	if err != nil {
-		return nil, "", err
-	}
+func (DiffusionStripCPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	mask := uint16(1<<depth - 1)
 	zc, err := o.Encrypt(cipherimg.ToImage(make([]uint16, w*h), w, h, depth))
 	if err != nil {

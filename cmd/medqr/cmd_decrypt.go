@@ -20,13 +20,14 @@ const decryptUsage = `Usage:
 Decrypt QR code(s) made by "medqr encrypt" back to an image.
 
 QR.png are the QR code images, in any order: the single code, every
-numbered code of a lossless set, the sheet, or photos/scans holding several
-codes (PNG or JPEG). Every symbol is authenticated before anything is
-written; a wrong key or a damaged symbol writes nothing. OUT.png is 8-bit
-gray, or 16-bit gray for a 16-bit lossless image, mode 0600. When the
-images hold QR codes of several records (a printed page, a photo), the
-record the key opens is decrypted and the others are counted. Exit status
-3 means the key is wrong or the QR data was tampered with.
+numbered code of a set (encrypt --lossless or --codes), the sheet, or
+photos/scans holding several codes (PNG or JPEG). Every symbol is
+authenticated before anything is written; a wrong key or a damaged symbol
+writes nothing. OUT.png is 8-bit gray, or 16-bit gray for a 16-bit
+lossless image, mode 0600. When the images hold QR codes of several
+records (a printed page, a photo), the record the key opens is decrypted
+and the others are counted. Exit status 3 means the key is wrong or the QR
+data was tampered with.
 
 Flags:
     -k, --key KEY|KEYFILE     the key string (MEDQR-KEY-1...) or the key file

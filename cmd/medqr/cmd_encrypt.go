@@ -35,6 +35,14 @@ written to DIR as:
 
 With --lossless the exact pixels (8- or 16-bit) are split over numbered QR
 codes medqr-ID-NNofMM.png, also laid out on one page medqr-ID-sheet.png.
+With --codes N one lossy image is spread over up to N such numbered codes at
+a larger size: 256 x floor(sqrt(N)), so 4 codes give 512x512, 9 give 768x768
+and 16 give 1024x1024, never more than the source's shorter side. --psnr P
+instead picks the fewest codes (up to --codes, default 16) whose decoded
+image reaches P dB, at the size those codes imply, or at --size S when
+given (to choose the resolution and let the target choose the codes). Both
+decrypt like a --lossless set: the numbered files in any order, the sheet,
+or a photo.
 Nothing in DIR is ever overwritten; on any error nothing is written.
 
 Flags:
@@ -46,7 +54,12 @@ Flags:
     --lossless                exact pixels over as many QR codes as needed
                               (implies --codec lossless)
     --size N                  working size NxN (default 256; with --lossless the
-                              default is the exact native image)
+                              default is the exact native image; with --codes
+                              it follows the code count, see above)
+    --codes N                 spread one lossy image over up to N QR codes
+                              (1..64) at a larger size
+    --psnr P                  pick the fewest codes (up to --codes, default 16)
+                              whose decoded image reaches P dB PSNR
     --px N                    pixels per QR module, 4..32 (default 4)
     --frame N                 frame of a multi-frame DICOM, from 1 (default 1)
     --passphrase-file FILE    seal with a passphrase (Argon2id) read from FILE
@@ -60,6 +73,8 @@ Examples:
     medqr encrypt -o out chest.dcm
     medqr encrypt --level H -o out chest.png
     medqr encrypt --lossless --level L -o out chest.png
+    medqr encrypt --codes 16 --level L -o out chest.dcm
+    medqr encrypt --psnr 45 --size 1024 --level L -o out chest.dcm
     medqr decrypt -k out/medqr-ID-key.txt -o back.png out/medqr-ID.png
 `
 
@@ -69,6 +84,8 @@ type encryptOptions struct {
 	codec          string
 	lossless       bool
 	size           int
+	codes          int
+	psnr           float64
 	px             int
 	frame          int
 	passphraseFile string
@@ -95,6 +112,8 @@ func runEncryptCommand(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.codec, "codec", "", "")
 	fs.BoolVar(&o.lossless, "lossless", false, "")
 	fs.IntVar(&o.size, "size", 0, "")
+	fs.IntVar(&o.codes, "codes", 0, "")
+	fs.Float64Var(&o.psnr, "psnr", 0, "")
 	fs.IntVar(&o.px, "px", qr.DefaultPxPerModule, "")
 	fs.IntVar(&o.frame, "frame", 1, "")
 	fs.StringVar(&o.passphraseFile, "passphrase-file", "", "")
@@ -131,6 +150,7 @@ type encryptSummary struct {
 	KeyFile      string           `json:"key_file,omitempty"`
 	Record       string           `json:"record"`
 	Fidelity     *fidelitySummary `json:"fidelity,omitempty"`
+	Notes        []string         `json:"notes,omitempty"`
 }
 
 type fileSummary struct {
@@ -223,6 +243,9 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 	if o.size < 0 || o.size > 4096 {
 		return usageError{fmt.Sprintf("--size %d outside 1..4096", o.size)}
 	}
+	if err := checkCodesFlags(o, name); err != nil {
+		return err
+	}
 	if o.px < qr.MinPxPerModule || o.px > qr.MaxPxPerModule {
 		return usageError{fmt.Sprintf("--px %d outside %d..%d", o.px, qr.MinPxPerModule, qr.MaxPxPerModule)}
 	}
@@ -235,7 +258,7 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 	if o.printKey && isTerminal(os.Stdout) && e.stdout == os.Stdout {
 		warningf(e, "printing the key to the terminal; it is also in the key file")
 	}
-	so := store.Options{Codec: name, Level: level, Multi: o.lossless, Size: o.size, PxPerModule: o.px, Frame: o.frame}
+	so := store.Options{Codec: name, Level: level, Multi: o.lossless, Size: o.size, PxPerModule: o.px, Frame: o.frame, Codes: o.codes, PSNR: o.psnr}
 	if o.passphraseFile != "" {
 		if so.Passphrase, err = readPassphraseFile(o.passphraseFile); err != nil {
 			return err
@@ -260,7 +283,7 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 		ID: res.Record.ID, Codec: res.Record.Codec, Level: res.Record.Level, Mode: res.Record.Mode,
 		Width: res.Record.Width, Height: res.Record.Height, Depth: res.Record.Depth,
 		Symbols: res.Record.Symbols, PayloadBytes: res.Record.Payload, SealedBytes: res.SealedBytes,
-		KeyFile: res.KeyFile, Record: res.RecordFile,
+		KeyFile: res.KeyFile, Record: res.RecordFile, Notes: res.Notes,
 	}
 	for i, p := range res.QRFiles {
 		fi := res.Record.QR[i]
@@ -304,6 +327,9 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 	if sum.Fidelity != nil {
 		fmt.Fprintf(w, "fidelity: %s\n", sum.Fidelity)
 	}
+	for _, n := range sum.Notes {
+		fmt.Fprintf(w, "note:   %s\n", n)
+	}
 	if o.printKey {
 		fmt.Fprintln(w, res.Key.String())
 	}
@@ -313,6 +339,9 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
 // encryptError adds the next step to an encryption failure.
 func encryptError(err error, in string, o encryptOptions, level qr.Level) error {
 	var fe *store.FitError
+	if ce := codesError(err, in, o, level); ce != nil {
+		return ce
+	}
 	switch {
 	case errors.As(err, &fe) && fe.MultiOff && fe.Symbols > store.DefaultMaxSymbols:
 		// --lossless would refuse too: only a smaller image helps.

@@ -13,6 +13,7 @@ import (
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/qr"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // AblationRow measures one trained run: fidelity at every level, code
@@ -176,7 +177,7 @@ func byteStats(b []byte) (entropy, lag1 float64) {
 
 // WriteAblation writes ablation.{json,md} into dir.
 func WriteAblation(dir string, rows []AblationRow, note string) error {
-	if err := writeJSON(filepath.Join(dir, "ablation.json"), rows); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "ablation.json"), rows); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -190,5 +191,5 @@ func WriteAblation(dir string, rows []AblationRow, note string) error {
 			l["L"].PSNR, l["M"].PSNR, l["Q"].PSNR, l["H"].PSNR, l["M"].SSIM,
 			r.PSNRErased, r.ErasureDrop, r.ByteEntropy, r.ByteLag1, r.LatentChanCor)
 	}
-	return writeFileAtomic(filepath.Join(dir, "ablation.md"), []byte(b.String()))
+	return runio.WriteAtomic(filepath.Join(dir, "ablation.md"), []byte(b.String()))
 }

@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/medqr/medqr/internal/jsonconfig"
-	"strings"
 
 	"github.com/medqr/medqr/model"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run. Every field is documented; a config file
@@ -108,25 +107,15 @@ func DefaultConfig() Config {
 
 // LoadConfig reads a config file over the defaults, then applies sets.
 func LoadConfig(path string, sets []string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := jsonconfig.ReadFile(path, &c); err != nil {
-			return c, fmt.Errorf("train: %w", err)
-		}
-	}
-	for _, s := range sets {
-		if err := c.Set(s); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
+	return runio.LoadConfig("train", path, sets, DefaultConfig(), Config.Validate)
 }
 
 // Validate reports settings that cannot run.
 func (c Config) Validate() error {
+	if err := runio.CheckName("train", c.Name); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
-		return fmt.Errorf("train: name %q must be non-empty without slashes", c.Name)
 	case c.Crop <= 0 || c.Crop%model.Downsampling != 0 || c.Crop > c.Size:
 		return fmt.Errorf("train: crop %d must be a multiple of %d and at most size %d", c.Crop, model.Downsampling, c.Size)
 	case c.Size <= 0 || c.Size%model.Downsampling != 0:
@@ -148,8 +137,5 @@ func (c Config) Validate() error {
 // Set applies one key=value override (dotted JSON names for nested fields;
 // see jsonconfig.Set for how values are read).
 func (c *Config) Set(kv string) error {
-	if err := jsonconfig.Set(c, kv); err != nil {
-		return fmt.Errorf("train: -set %w", err)
-	}
-	return nil
+	return runio.Set("train", c, kv)
 }

@@ -11,9 +11,7 @@ import (
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/eval/rd"
 	"github.com/medqr/medqr/qr"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // RDRow is one codec at one QR level over an image set.
@@ -79,7 +77,7 @@ func WriteRD(dir, base string, r RDReport) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, base+".json"), r); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, base+".json"), r); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -95,42 +93,28 @@ func WriteRD(dir, base string, r RDReport) error {
 		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.2f | %.2f | %.4f | %.4f | %d |\n",
 			row.Level, row.Budget, row.Codec, row.MeanBytes, row.MeanPSNR, row.MedianPSNR, row.MeanSSIM, row.MedianSSIM, row.Fails)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, base+".md"), []byte(b.String())); err != nil {
+	if err := runio.WriteAtomic(filepath.Join(dir, base+".md"), []byte(b.String())); err != nil {
 		return err
 	}
 	return plotRD(filepath.Join(dir, base+".png"), r)
 }
 
 func plotRD(path string, r RDReport) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%d test images, 256x256: mean PSNR at each QR v40 level", r.Images)
-	p.X.Label.Text = "payload budget (bytes)"
-	p.Y.Label.Text = "mean PSNR (dB)"
-	var names []string
+	p := runio.Plot{Title: fmt.Sprintf("%d test images, 256x256: mean PSNR at each QR v40 level", r.Images),
+		XLabel: "payload budget (bytes)", YLabel: "mean PSNR (dB)", Width: 6, LegendTop: true, LegendLeft: true}
 	seen := map[string]bool{}
 	for _, row := range r.Rows {
-		if !seen[row.Codec] {
-			seen[row.Codec] = true
-			names = append(names, row.Codec)
+		if seen[row.Codec] {
+			continue
 		}
-	}
-	for i, n := range names {
-		var pts plotter.XYs
-		for _, row := range r.Rows {
-			if row.Codec == n && row.N > 0 {
-				pts = append(pts, plotter.XY{X: float64(row.Budget), Y: row.MeanPSNR})
+		seen[row.Codec] = true
+		s := runio.Series{Label: row.Codec, Color: len(p.Series), Points: true}
+		for _, o := range r.Rows {
+			if o.Codec == row.Codec && o.N > 0 {
+				s.X, s.Y = append(s.X, float64(o.Budget)), append(s.Y, o.MeanPSNR)
 			}
 		}
-		line, sc, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return err
-		}
-		line.Color, sc.Color = palette[i%len(palette)], palette[i%len(palette)]
-		p.Add(line, sc)
-		p.Legend.Add(n, line)
+		p.Series = append(p.Series, s)
 	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+	return p.Save(path)
 }

@@ -3,8 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/medqr/medqr/model"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
+	"github.com/medqr/medqr/train/internal/runio"
 	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 )
@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	var ck checkpoint
 	resumed := false
 	if opt.Resume {
-		if err := readGob(ckptPath, &ck); err == nil {
+		if err := runio.ReadGob(ckptPath, &ck); err == nil {
 			resumed = true
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("train: failed to read checkpoint %s: %w", ckptPath, err)
@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	}
 	// the effective config, seed and code version travel with the run
 	eff := RunInfo{cfg, CodeVersion(), time.Now().UTC().Format(time.RFC3339), resumed}
-	if err := writeJSON(filepath.Join(dir, "config.json"), eff); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "config.json"), eff); err != nil {
 		return "", err
 	}
 	cj, _ := json.Marshal(cfg)
@@ -201,7 +201,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		}
 		ck.RNG = b
 		ck.Elapsed = base + time.Since(start).Seconds()
-		return writeGob(ckptPath, &ck)
+		return runio.WriteGob(ckptPath, &ck)
 	}
 	validate := func() error {
 		vp, err := Validate(cfg.Model, net.ParamValues(), valImgs)
@@ -298,7 +298,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	}
 	// the final weights too, whatever their score
 	if b, err := model.EncodeWeights(cfg.Model, net.ParamValues()); err == nil {
-		if err := writeFileAtomic(filepath.Join(dir, "final.mqw"), b); err != nil {
+		if err := runio.WriteAtomic(filepath.Join(dir, "final.mqw"), b); err != nil {
 			return dir, err
 		}
 	}
@@ -311,11 +311,11 @@ func exportWeights(cfg Config, dir string, params map[string][]float32) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "best.mqw"), b); err != nil {
+	if err := runio.WriteAtomic(filepath.Join(dir, "best.mqw"), b); err != nil {
 		return err
 	}
 	if cfg.Export != "" {
-		return writeFileAtomic(cfg.Export, b)
+		return runio.WriteAtomic(cfg.Export, b)
 	}
 	return nil
 }
@@ -437,7 +437,7 @@ func meanMedian(v []float64) (float64, float64) {
 	for _, x := range c {
 		sum += x
 	}
-	sortFloats(c)
+	sort.Float64s(c)
 	n := len(c)
 	med := c[n/2]
 	if n%2 == 0 {
@@ -498,59 +498,4 @@ func CodeVersion() string {
 		rev += "+dirty"
 	}
 	return rev
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("train: failed to write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("train: failed to write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func writeGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return fmt.Errorf("train: failed to encode checkpoint: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return writeFileAtomic(path, append(buf.Bytes(), sum[:]...))
-}
-
-func readGob(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if len(b) < 32 {
-		return fmt.Errorf("checkpoint truncated")
-	}
-	body := b[:len(b)-32]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], b[len(b)-32:]) {
-		return fmt.Errorf("checkpoint checksum mismatch")
-	}
-	return gob.NewDecoder(bytes.NewReader(body)).Decode(v)
 }

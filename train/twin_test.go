@@ -13,10 +13,7 @@ import (
 // batches (noise, erasures and gains included) and requires the losses to
 // agree to 1e-5 (relative). Skipped where python3-torch is missing.
 func TestTorchTwin(t *testing.T) {
-	py, err := twincheck.Python()
-	if err != nil {
-		t.Skipf("no PyTorch twin check: %v", err)
-	}
+	py := twincheck.Need(t)
 	tc := DefaultConfig()
 	cfg := tc.Model
 	const batch, size, steps, lr = 2, 64, 5, 1e-3
@@ -58,15 +55,5 @@ func TestTorchTwin(t *testing.T) {
 		opt.Update(m.ParamSlices(), grads, lr)
 		got = append(got, r.Loss)
 	}
-	want, err := twincheck.Run(py, "torchref/twins.py", t.TempDir(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s := range want {
-		d := math.Abs(got[s]-want[s]) / math.Max(math.Abs(want[s]), 1e-3)
-		t.Logf("step %d: gorgonia %.8f, PyTorch %.8f (relative difference %.1e)", s, got[s], want[s], d)
-		if d > 1e-5 {
-			t.Errorf("step %d: loss %v (gorgonia) vs %v (PyTorch)", s, got[s], want[s])
-		}
-	}
+	twincheck.Compare(t, py, "torchref/twins.py", c, got)
 }

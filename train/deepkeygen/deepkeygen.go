@@ -47,8 +47,8 @@ import (
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/internal/detnn"
-	"github.com/medqr/medqr/internal/jsonconfig"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/deepkeygen.json).
@@ -98,9 +98,10 @@ func DefaultConfig() Config {
 
 // Validate checks the fields.
 func (c Config) Validate() error {
+	if err := runio.CheckName("train/deepkeygen", c.Name); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
-		return fmt.Errorf("train/deepkeygen: name %q must be a plain folder name", c.Name)
 	case c.Out == "" || c.Data == "":
 		return fmt.Errorf("train/deepkeygen: out and data must be set")
 	case c.Crop < 8 || c.Crop > 256 || c.Crop%4 != 0:
@@ -132,18 +133,7 @@ func (c Config) Validate() error {
 // LoadConfig reads a config file over the defaults and applies key=value
 // overrides (unknown keys are errors).
 func LoadConfig(path string, sets []string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := jsonconfig.ReadFile(path, &c); err != nil {
-			return c, fmt.Errorf("train/deepkeygen: %w", err)
-		}
-	}
-	for _, s := range sets {
-		if err := jsonconfig.Set(&c, s); err != nil {
-			return c, fmt.Errorf("train/deepkeygen: %w", err)
-		}
-	}
-	return c, c.Validate()
+	return runio.LoadConfig("train/deepkeygen", path, sets, DefaultConfig(), Config.Validate)
 }
 
 // UniformMeanSquare is E[x^2] for x = b/127.5 - 1, b uniform in 0..255

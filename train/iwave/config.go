@@ -18,10 +18,9 @@ package iwave
 
 import (
 	"fmt"
-	"github.com/medqr/medqr/internal/jsonconfig"
-	"strings"
 
 	"github.com/medqr/medqr/model/iwave"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/iwave.json; every field is in the
@@ -80,9 +79,10 @@ func DefaultConfig() Config {
 
 // Validate checks the fields.
 func (c Config) Validate() error {
+	if err := runio.CheckName("train/iwave", c.Name); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
-		return fmt.Errorf("train/iwave: name %q must be a plain folder name", c.Name)
 	case c.Out == "" || c.Data == "":
 		return fmt.Errorf("train/iwave: out and data must be set")
 	case len(c.Budgets) == 0:
@@ -110,25 +110,9 @@ func (c Config) Validate() error {
 // LoadConfig reads path (empty: defaults only) over DefaultConfig, applies
 // the key=value overrides and validates. Unknown fields are errors.
 func LoadConfig(path string, sets []string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := jsonconfig.ReadFile(path, &c); err != nil {
-			return c, fmt.Errorf("train/iwave: %w", err)
-		}
-	}
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
+	return runio.LoadConfig("train/iwave", path, sets, DefaultConfig(), Config.Validate)
 }
 
 // Set applies one key=value override; nested fields use dotted keys
 // (filter.channels=24). Values are JSON, or a bare string (jsonconfig.Set).
-func (c *Config) Set(kv string) error {
-	if err := jsonconfig.Set(c, kv); err != nil {
-		return fmt.Errorf("train/iwave: -set %w", err)
-	}
-	return nil
-}
+func (c *Config) Set(kv string) error { return runio.Set("train/iwave", c, kv) }

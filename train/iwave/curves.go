@@ -1,44 +1,27 @@
 package iwave
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
-	"image/color"
+	"math"
 	"path/filepath"
 	"strconv"
 
-	"math"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
-var palette = []color.Color{
-	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255},
-	color.RGBA{44, 160, 44, 255}, color.RGBA{214, 39, 40, 255},
-}
-
-func writeCSV(path string, rows [][]string) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
-}
+// writeCSV writes rows to path atomically (the run folder's CSV files).
+func writeCSV(path string, rows [][]string) error { return runio.WriteCSV(path, rows) }
 
 // writeCurves writes losses.{csv,json}, validation.{csv,json}, loss.png and
 // validation.png into dir.
 func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
-	if err := writeJSON(filepath.Join(dir, "losses.json"), losses); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "losses.json"), losses); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, "validation.json"), vals); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "validation.json"), vals); err != nil {
 		return err
 	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	f := runio.Float
 	rows := [][]string{{"step", "lr", "loss", "psnr_crops", "grad_norm", "elapsed_s"}}
 	for _, p := range losses {
 		rows = append(rows, []string{strconv.Itoa(p.Step), f(p.LR), f(p.Loss), f(p.PSNR), f(p.Norm), f(p.Secs)})
@@ -67,95 +50,57 @@ func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
 }
 
 func plotLosses(path string, ls []LossPoint) error {
-	p := plot.New()
-	p.Title.Text = "iwave post-filter training loss"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "PSNR of filtered crops (dB)"
 	// Smooth over a window: single batches of 8 crops are noisy.
 	const win = 25
-	pts := make(plotter.XYs, 0, len(ls))
-	var s float64
+	s := runio.Series{Label: fmt.Sprintf("train crops (running mean of %d steps)", win)}
+	var sum float64
 	for i, l := range ls {
-		s += l.Loss
+		sum += l.Loss
 		if i >= win {
-			s -= ls[i-win].Loss
+			sum -= ls[i-win].Loss
 		}
 		n := float64(min(i+1, win))
-		pts = append(pts, plotter.XY{X: float64(l.Step), Y: -10 * log10(s/n)})
+		s.X, s.Y = append(s.X, float64(l.Step)), append(s.Y, -10*math.Log10(sum/n))
 	}
-	line, err := plotter.NewLine(pts)
-	if err != nil {
-		return err
-	}
-	line.Color = palette[0]
-	p.Add(line, plotter.NewGrid())
-	p.Legend.Add(fmt.Sprintf("train crops (running mean of %d steps)", win), line)
-	return p.Save(7*vg.Inch, 4*vg.Inch, path)
+	p := runio.Plot{Title: "iwave post-filter training loss", XLabel: "step", YLabel: "PSNR of filtered crops (dB)",
+		Series: []runio.Series{s}}
+	return p.Save(path)
 }
 
 func plotVals(path string, vs []ValPoint) error {
-	p := plot.New()
-	p.Title.Text = "iwave validation: PSNR gain of the post-filter"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "PSNR - PSNR without filter (dB)"
+	p := runio.Plot{Title: "iwave validation: PSNR gain of the post-filter", XLabel: "step",
+		YLabel: "PSNR - PSNR without filter (dB)", LegendTop: true, LegendLeft: true}
 	for i := range vs[0].Levels {
-		pts := make(plotter.XYs, len(vs))
-		for j, v := range vs {
+		s := runio.Series{Label: fmt.Sprintf("%d B", vs[0].Levels[i].Budget), Color: i, Points: true}
+		for _, v := range vs {
 			l := v.Levels[i]
-			pts[j] = plotter.XY{X: float64(v.Step), Y: l.PSNR - l.BasePSNR}
+			s.X, s.Y = append(s.X, float64(v.Step)), append(s.Y, l.PSNR-l.BasePSNR)
 		}
-		line, sc, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return err
-		}
-		c := palette[i%len(palette)]
-		line.Color, sc.Color = c, c
-		p.Add(line, sc)
-		p.Legend.Add(fmt.Sprintf("%d B", vs[0].Levels[i].Budget), line)
+		p.Series = append(p.Series, s)
 	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return p.Save(7*vg.Inch, 4*vg.Inch, path)
+	return p.Save(path)
 }
-
-func log10(v float64) float64 { return math.Log10(v) }
 
 // writeLiftCurves writes dir/losses.csv and dir/loss.png: each learned
 // predict network's training loss (the rate proxy), averaged over every
 // liftLogEvery steps.
 func writeLiftCurves(dir string, r LiftReport) error {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	rows := [][]string{{"net", "step", "loss"}}
+	p := runio.Plot{Title: "iwave learned lifting steps: training loss", XLabel: "step",
+		YLabel: "rate proxy mean log(1 + |d + g|/step)", LegendTop: true}
 	for i, c := range r.Losses {
+		s := runio.Series{Label: liftNetNames[i], Color: i}
 		for j, v := range c {
-			rows = append(rows, []string{liftNetNames[i], strconv.Itoa((j + 1) * liftLogEvery), f(v)})
+			step := (j + 1) * liftLogEvery
+			rows = append(rows, []string{liftNetNames[i], strconv.Itoa(step), runio.Float(v)})
+			s.X, s.Y = append(s.X, float64(step)), append(s.Y, v)
+		}
+		if len(c) >= 2 {
+			p.Series = append(p.Series, s)
 		}
 	}
 	if err := writeCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
 		return err
 	}
-	p := plot.New()
-	p.Title.Text = "iwave learned lifting steps: training loss"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "rate proxy mean log(1 + |d + g|/step)"
-	for i, c := range r.Losses {
-		if len(c) < 2 {
-			continue
-		}
-		pts := make(plotter.XYs, len(c))
-		for j, v := range c {
-			pts[j] = plotter.XY{X: float64((j + 1) * liftLogEvery), Y: v}
-		}
-		line, err := plotter.NewLine(pts)
-		if err != nil {
-			return err
-		}
-		line.Color = palette[i%len(palette)]
-		p.Add(line)
-		p.Legend.Add(liftNetNames[i], line)
-	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	return p.Save(7*vg.Inch, 4*vg.Inch, filepath.Join(dir, "loss.png"))
+	return p.Save(filepath.Join(dir, "loss.png"))
 }

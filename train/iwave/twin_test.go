@@ -2,7 +2,6 @@ package iwave
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -15,10 +14,7 @@ import (
 // same weights on the same batches and requires the losses to agree to
 // 1e-5 (relative). Skipped where python3-torch is missing.
 func TestTorchTwins(t *testing.T) {
-	py, err := twincheck.Python()
-	if err != nil {
-		t.Skipf("no PyTorch twin check: %v", err)
-	}
+	py := twincheck.Need(t)
 	const steps = 5
 	cfg := DefaultConfig()
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -29,18 +25,21 @@ func TestTorchTwins(t *testing.T) {
 		}
 		return v
 	}
-	check := func(t *testing.T, c twincheck.Case, got []float64) {
-		want, err := twincheck.Run(py, "../torchref/twins.py", t.TempDir(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s := range want {
-			d := math.Abs(got[s]-want[s]) / math.Max(math.Abs(want[s]), 1e-3)
-			t.Logf("step %d: gorgonia %.8f, PyTorch %.8f (relative difference %.1e)", s, got[s], want[s], d)
-			if d > 1e-5 {
-				t.Errorf("step %d: loss %v (gorgonia) vs %v (PyTorch)", s, got[s], want[s])
+	// run takes the Adam steps on fresh inputs (nx values of deviation sdx,
+	// nt targets of deviation sdt), records them in c and compares the
+	// losses with the twin's.
+	run := func(t *testing.T, c twincheck.Case, nx int, sdx float64, nt int, sdt float64, step func(x, tg []float32) (float64, error)) {
+		var got []float64
+		for s := 0; s < steps; s++ {
+			x, tg := normal(nx, sdx), normal(nt, sdt)
+			c.StepInput = append(c.StepInput, [][]float32{append([]float32(nil), x...), append([]float32(nil), tg...)})
+			loss, err := step(x, tg)
+			if err != nil {
+				t.Fatal(err)
 			}
+			got = append(got, loss)
 		}
+		twincheck.Compare(t, py, "../torchref/twins.py", c, got)
 	}
 
 	t.Run("filter", func(t *testing.T) {
@@ -60,20 +59,14 @@ func TestTorchTwins(t *testing.T) {
 			c.Shapes = append(c.Shapes, []int{s[1], s[0], 3, 3}, []int{s[1]})
 			c.Params = append(c.Params, init[fmt.Sprintf("w%d", l)], init[fmt.Sprintf("b%d", l)])
 		}
-		var got []float64
-		for s := 0; s < steps; s++ {
-			x, tg := normal(batch*iwave.InputPlanes*size*size, 0.5), normal(batch*size*size, 0.1)
-			c.StepInput = append(c.StepInput, [][]float32{append([]float32(nil), x...), append([]float32(nil), tg...)})
+		run(t, c, batch*iwave.InputPlanes*size*size, 0.5, batch*size*size, 0.1, func(x, tg []float32) (float64, error) {
 			loss, _, err := net.Run(x, tg)
 			if err != nil {
-				t.Fatal(err)
+				return 0, err
 			}
-			if _, err := opt.step(net.Params, lr); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, loss)
-		}
-		check(t, c, got)
+			_, err = opt.step(net.Params, lr)
+			return loss, err
+		})
 	})
 
 	t.Run("lift", func(t *testing.T) {
@@ -92,19 +85,13 @@ func TestTorchTwins(t *testing.T) {
 		h := lt.Hidden
 		c.Shapes = [][]int{{iwave.LiftFeatures, h}, {h, h}, {h, 1}}
 		c.Params = [][]float32{init[0], init[1], init[2]}
-		var got []float64
-		for s := 0; s < steps; s++ {
-			x, tg := normal(batch*iwave.LiftFeatures, 1), normal(batch, 2)
-			c.StepInput = append(c.StepInput, [][]float32{append([]float32(nil), x...), append([]float32(nil), tg...)})
+		run(t, c, batch*iwave.LiftFeatures, 1, batch, 2, func(x, tg []float32) (float64, error) {
 			loss, err := ln.run(x, tg)
 			if err != nil {
-				t.Fatal(err)
+				return 0, err
 			}
-			if _, err := opt.step(ln.params, lr); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, loss)
-		}
-		check(t, c, got)
+			_, err = opt.step(ln.params, lr)
+			return loss, err
+		})
 	})
 }

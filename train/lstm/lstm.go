@@ -19,15 +19,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/lstm"
 	"github.com/medqr/medqr/internal/detnn"
-	"github.com/medqr/medqr/internal/jsonconfig"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/lstm.json).
@@ -52,9 +51,10 @@ func DefaultConfig() Config {
 
 // Validate checks the fields.
 func (c Config) Validate() error {
+	if err := runio.CheckName("train/lstm", c.Name); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
-		return fmt.Errorf("train/lstm: name %q must be a plain folder name", c.Name)
 	case c.Out == "":
 		return fmt.Errorf("train/lstm: out must be set")
 	case c.Window < 1 || c.Window > 256 || c.Batch < 1 || c.Batch > 4096:
@@ -72,18 +72,7 @@ func (c Config) Validate() error {
 // LoadConfig reads a config file over the defaults and applies key=value
 // overrides (unknown keys are errors).
 func LoadConfig(path string, sets []string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := jsonconfig.ReadFile(path, &c); err != nil {
-			return c, fmt.Errorf("train/lstm: %w", err)
-		}
-	}
-	for _, s := range sets {
-		if err := jsonconfig.Set(&c, s); err != nil {
-			return c, fmt.Errorf("train/lstm: %w", err)
-		}
-	}
-	return c, c.Validate()
+	return runio.LoadConfig("train/lstm", path, sets, DefaultConfig(), Config.Validate)
 }
 
 // Net is the unrolled training graph.

@@ -17,15 +17,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/sae"
 	"github.com/medqr/medqr/internal/detnn"
-	"github.com/medqr/medqr/internal/jsonconfig"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/sae.json).
@@ -49,9 +48,10 @@ func DefaultConfig() Config {
 
 // Validate checks the fields.
 func (c Config) Validate() error {
+	if err := runio.CheckName("train/sae", c.Name); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "" || strings.ContainsAny(c.Name, `/\`):
-		return fmt.Errorf("train/sae: name %q must be a plain folder name", c.Name)
 	case c.Out == "":
 		return fmt.Errorf("train/sae: out must be set")
 	case c.Batch < 1 || c.Batch > 65536:
@@ -69,18 +69,7 @@ func (c Config) Validate() error {
 // LoadConfig reads a config file over the defaults and applies key=value
 // overrides (unknown keys are errors).
 func LoadConfig(path string, sets []string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := jsonconfig.ReadFile(path, &c); err != nil {
-			return c, fmt.Errorf("train/sae: %w", err)
-		}
-	}
-	for _, s := range sets {
-		if err := jsonconfig.Set(&c, s); err != nil {
-			return c, fmt.Errorf("train/sae: %w", err)
-		}
-	}
-	return c, c.Validate()
+	return runio.LoadConfig("train/sae", path, sets, DefaultConfig(), Config.Validate)
 }
 
 // layers returns the (in, out) widths of every encoder then decoder layer.

@@ -12,10 +12,8 @@
 package cipherloop
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +28,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/train"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Schedule is the optimiser settings every trainer's config embeds.
@@ -136,7 +135,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 	groups := tr.Groups()
 	var ck checkpoint
 	if opt.Resume {
-		if err := readGob(ckPath, &ck); err != nil {
+		if err := runio.ReadGob(ckPath, &ck); err != nil {
 			return "", fmt.Errorf("%s: no checkpoint to resume in %s: %w", r.Name, r.Dir, err)
 		}
 		if len(ck.Params) != len(groups) {
@@ -172,7 +171,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 	info := RunInfo{Config: r.Config, CodeVersion: train.CodeVersion(), Started: time.Now().UTC().Format(time.RFC3339), Resumed: opt.Resume}
 	cj, _ := json.Marshal(info)
 	log.WithField("config", string(cj)).Infof("%s: effective config", r.Name)
-	if err := writeJSON(filepath.Join(r.Dir, "run.json"), info); err != nil {
+	if err := runio.WriteJSON(filepath.Join(r.Dir, "run.json"), info); err != nil {
 		return "", err
 	}
 	save := func() error {
@@ -184,10 +183,10 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 			}
 			ck.Params = append(ck.Params, cp)
 		}
-		if err := writeGob(ckPath, &ck); err != nil {
+		if err := runio.WriteGob(ckPath, &ck); err != nil {
 			return err
 		}
-		return writeAtomic(filepath.Join(r.Dir, "losses.csv"), []byte(strings.Join(ck.Rows, "\n")+"\n"))
+		return runio.WriteAtomic(filepath.Join(r.Dir, "losses.csv"), []byte(strings.Join(ck.Rows, "\n")+"\n"))
 	}
 	var bar *progressbar.ProgressBar
 	if opt.Progress != nil {
@@ -255,57 +254,14 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 		return "", err
 	}
 	out := filepath.Join(r.Dir, r.File)
-	if err := writeAtomic(out, wb); err != nil {
+	if err := runio.WriteAtomic(out, wb); err != nil {
 		return "", err
 	}
 	if r.Export != "" {
-		if err := writeAtomic(r.Export, wb); err != nil {
+		if err := runio.WriteAtomic(r.Export, wb); err != nil {
 			return "", err
 		}
 	}
 	log.Infof("%s: done in %.0f s of training; weights %s (sha256 %x)", r.Name, ck.Secs, out, sha256.Sum256(wb))
 	return out, nil
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, append(b, '\n'))
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func writeGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return fmt.Errorf("cipherloop: failed to encode checkpoint: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return writeAtomic(path, append(buf.Bytes(), sum[:]...))
-}
-
-func readGob(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if len(b) < sha256.Size {
-		return fmt.Errorf("checkpoint truncated")
-	}
-	body := b[:len(b)-sha256.Size]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], b[len(body):]) {
-		return fmt.Errorf("checkpoint checksum mismatch")
-	}
-	return gob.NewDecoder(bytes.NewReader(body)).Decode(v)
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 )
 
 // Case is one check: the model kind of twins.py ("learned", "filter" or
@@ -48,6 +49,39 @@ func Python() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no python3 with torch and numpy (install Debian's python3-torch; make train-bench does)")
+}
+
+// Tolerance is the largest relative difference Compare accepts between a
+// gorgonia loss and its twin's (relative to max(|twin|, 1e-3)).
+const Tolerance = 1e-5
+
+// Need returns the python3 that runs the twins, or skips t saying what is
+// missing.
+func Need(t testing.TB) string {
+	t.Helper()
+	py, err := Python()
+	if err != nil {
+		t.Skipf("no PyTorch twin check: %v", err)
+	}
+	return py
+}
+
+// Compare runs the twin script on c (with the python from Need) and fails
+// t for every step whose loss in got differs from the twin's by more than
+// Tolerance; each step's pair is logged.
+func Compare(t testing.TB, python, script string, c Case, got []float64) {
+	t.Helper()
+	want, err := Run(python, script, t.TempDir(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range want {
+		d := math.Abs(got[s]-want[s]) / math.Max(math.Abs(want[s]), 1e-3)
+		t.Logf("step %d: gorgonia %.8f, PyTorch %.8f (relative difference %.1e)", s, got[s], want[s], d)
+		if d > Tolerance {
+			t.Errorf("step %d: loss %v (gorgonia) vs %v (PyTorch)", s, got[s], want[s])
+		}
+	}
 }
 
 // Run writes c under dir, runs the twin script on it and returns its loss

@@ -44,6 +44,31 @@ func Write(dir string, rep *Report, res *eval.Results, samples map[string]Sample
 	if err := os.MkdirAll(filepath.Join(dir, DirSamples), 0o755); err != nil {
 		return fmt.Errorf("baselines: %w", err)
 	}
+	if err := writeReport(dir, rep, res); err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	if err := sampleFiles(files, samples, plain); err != nil {
+		return err
+	}
+	for _, s := range rep.Schemes {
+		if smp, ok := samples[s.Name]; ok && smp.Recovered == nil {
+			if err := os.Remove(filepath.Join(dir, DirSamples, s.Name+"-recovered.png")); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("baselines: %w", err)
+			}
+		}
+	}
+	for name, b := range files {
+		if err := eval.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeReport writes report.json, report.md and the battery's files (and
+// plots) under DirStats.
+func writeReport(dir string, rep *Report, res *eval.Results) error {
 	js, err := json.MarshalIndent(rep, "", " ")
 	if err != nil {
 		return fmt.Errorf("baselines: failed to encode the report: %w", err)
@@ -62,33 +87,32 @@ func Write(dir string, rep *Report, res *eval.Results, samples map[string]Sample
 			return err
 		}
 	}
+	return nil
+}
+
+// sampleFiles adds to files, by their path in a report folder, the PNG of
+// the plain image and those of each scheme's cipher image and, where an
+// attack produced one, recovered image.
+func sampleFiles(files map[string][]byte, samples map[string]Samples, plain image.Image) error {
 	put := func(name string, img image.Image) error {
 		var b bytes.Buffer
 		if err := png.Encode(&b, img); err != nil {
 			return fmt.Errorf("baselines: %w", err)
 		}
-		return eval.WriteFileAtomic(filepath.Join(dir, DirSamples, name), b.Bytes())
+		files[filepath.Join(DirSamples, name)] = b.Bytes()
+		return nil
 	}
 	if err := put("plain.png", plain); err != nil {
 		return err
 	}
-	for _, s := range rep.Schemes {
-		smp, ok := samples[s.Name]
-		if !ok {
-			continue
-		}
-		if err := put(s.Name+"-cipher.png", smp.Cipher); err != nil {
+	for name, smp := range samples {
+		if err := put(name+"-cipher.png", smp.Cipher); err != nil {
 			return err
 		}
-		rec := filepath.Join(dir, DirSamples, s.Name+"-recovered.png")
-		if smp.Recovered == nil {
-			if err := os.Remove(rec); err != nil && !os.IsNotExist(err) {
-				return fmt.Errorf("baselines: %w", err)
+		if smp.Recovered != nil {
+			if err := put(name+"-recovered.png", smp.Recovered); err != nil {
+				return err
 			}
-			continue
-		}
-		if err := put(s.Name+"-recovered.png", smp.Recovered); err != nil {
-			return err
 		}
 	}
 	return nil

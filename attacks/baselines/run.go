@@ -165,16 +165,47 @@ func subject(s cipherimg.Scheme) eval.Subject {
 // Run measures every configured scheme on images and returns the report
 // and the eval battery's results (for its files and plots).
 func Run(ctx context.Context, cfg Config, images []eval.Image, opt Options) (*Report, *eval.Results, map[string]Samples, error) {
-	if err := cfg.Validate(); err != nil {
+	rep, subs, ecfg, err := setup(cfg, images, opt)
+	if err != nil {
 		return nil, nil, nil, err
 	}
+	res, err := eval.Run(ctx, ecfg, images, subs, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("baselines: %w", err)
+	}
+	samples := map[string]Samples{}
+	for i := range rep.Schemes {
+		if rep.Schemes[i].Skipped != "" {
+			continue
+		}
+		if samples[rep.Schemes[i].Name], err = schemeWork(ctx, cfg, &rep.Schemes[i], images, opt.logf()); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	rep.AESGCM = aesThroughput(cfg)
+	finish(rep, res)
+	return rep, res, samples, nil
+}
+
+func (o Options) logf() func(string, ...any) {
+	if o.Log == nil {
+		return func(string, ...any) {}
+	}
+	return o.Log
+}
+
+// setup checks cfg, tries every configured scheme once on the first image
+// (a scheme that cannot run at this size is reported as skipped, not
+// allowed to stop the others) and returns the report's skeleton, the eval
+// subjects of the schemes that run and the battery's config.
+func setup(cfg Config, images []eval.Image, opt Options) (*Report, []eval.Subject, eval.Config, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, eval.Config{}, err
+	}
 	if len(images) < 2 {
-		return nil, nil, nil, fmt.Errorf("baselines: need at least 2 images (one target, one known plaintext), got %d", len(images))
+		return nil, nil, eval.Config{}, fmt.Errorf("baselines: need at least 2 images (one target, one known plaintext), got %d", len(images))
 	}
-	logf := opt.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
+	logf := opt.logf()
 	names := cfg.Schemes
 	if len(names) == 0 {
 		names = cipherimg.Names()
@@ -184,25 +215,21 @@ func Run(ctx context.Context, cfg Config, images []eval.Image, opt Options) (*Re
 		rep.Images = append(rep.Images, im.Name)
 	}
 	var subs []eval.Subject
-	samples := map[string]Samples{}
 	for _, n := range names {
 		s, err := cipherimg.Lookup(n)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("baselines: %w", err)
+			return nil, nil, eval.Config{}, fmt.Errorf("baselines: %w", err)
 		}
 		info := s.Info()
 		sr := Scheme{Name: n, Citation: info.Citation, Summary: info.Summary, Depths: info.Depths,
 			Nonce: info.NonceSize > 0 || n == cipherimg.SchemeName, AuxBytes: info.AuxSize, Trained: info.Trained,
 			Passed: []string{}, Failed: []string{}, Damage: []DamageResult{}, Attacks: []AttackResult{}}
-		// a trial encryption: a scheme that cannot run at this size is
-		// reported, not allowed to stop the others
 		if _, err := cipherimg.EncryptWith(s, images[0].Gray, deriveKey(cfg.Seed, "probe", n), make([]byte, nonceSize(s))); err != nil {
 			sr.Skipped = err.Error()
 			logf("baselines: %s skipped: %v", n, err)
-			rep.Schemes = append(rep.Schemes, sr)
-			continue
+		} else {
+			subs = append(subs, subject(s))
 		}
-		subs = append(subs, subject(s))
 		rep.Schemes = append(rep.Schemes, sr)
 	}
 	logf("baselines: statistics battery on %d images, %d schemes", len(images), len(subs))
@@ -211,10 +238,31 @@ func Run(ctx context.Context, cfg Config, images []eval.Image, opt Options) (*Re
 	ecfg.PlaintextTrials, ecfg.KeyTrials, ecfg.LocalNullTrials = cfg.PlaintextTrials, cfg.KeyTrials, cfg.LocalNullTrials
 	ecfg.Plots = cfg.Plots
 	ecfg.Subjects = []string{eval.SubjectNames()[0]}
-	res, err := eval.Run(ctx, ecfg, images, subs, nil)
+	return rep, subs, ecfg, nil
+}
+
+// schemeWork measures damage, throughput and attacks of one scheme that
+// runs, into sr, and returns its sample images.
+func schemeWork(ctx context.Context, cfg Config, sr *Scheme, images []eval.Image, logf func(string, ...any)) (Samples, error) {
+	s, err := cipherimg.Lookup(sr.Name)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("baselines: %w", err)
+		return Samples{}, fmt.Errorf("baselines: %w", err)
 	}
+	logf("baselines: %s: damage, throughput, attacks", sr.Name)
+	if sr.Damage, err = damage(cfg, s, images); err != nil {
+		return Samples{}, err
+	}
+	sr.Timing = throughput(cfg, s)
+	var smp Samples
+	if sr.Attacks, smp, err = attackAll(ctx, cfg, s, images); err != nil {
+		return Samples{}, err
+	}
+	return smp, nil
+}
+
+// finish copies the battery's results into the report: each scheme's
+// statistics and the tests it passed and failed, and the reference values.
+func finish(rep *Report, res *eval.Results) {
 	rep.Reference = res.Reference
 	for i := range rep.Schemes {
 		sr := &rep.Schemes[i]
@@ -225,23 +273,10 @@ func Run(ctx context.Context, cfg Config, images []eval.Image, opt Options) (*Re
 			if r.Name == sr.Name {
 				sum := r.Summary
 				sr.Stats = &sum
-				sr.Passed, sr.Failed = verdicts(sum, cfg.Alpha)
+				sr.Passed, sr.Failed = verdicts(sum, rep.Config.Alpha)
 			}
 		}
-		s, _ := cipherimg.Lookup(sr.Name)
-		logf("baselines: %s: damage, throughput, attacks", sr.Name)
-		if sr.Damage, err = damage(cfg, s, images); err != nil {
-			return nil, nil, nil, err
-		}
-		sr.Timing = throughput(cfg, s)
-		var smp Samples
-		if sr.Attacks, smp, err = attackAll(ctx, cfg, s, images); err != nil {
-			return nil, nil, nil, err
-		}
-		samples[sr.Name] = smp
 	}
-	rep.AESGCM = aesThroughput(cfg)
-	return rep, res, samples, nil
 }
 
 func nonceSize(s cipherimg.Scheme) int {

@@ -9,10 +9,11 @@ import (
 
 	"github.com/medqr/medqr/attacks/baselines"
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/shard"
 )
 
 const attacksBaselinesUsage = `Usage:
-    medqr attacks baselines [--quick] [--config FILE] [--set key=value]... -o DIR [--force]
+    medqr attacks baselines [--quick] [--config FILE] [--set key=value]... [--shard I/N] -o DIR [--force]
 
 Runs every registered cipher-image scheme ("medqr cipher schemes") through the
 statistics battery of "medqr eval" (NPCR/UACI with Wu's critical values,
@@ -33,16 +34,23 @@ Flags:
     --set key=value      override one field (repeatable), e.g. --set data.max_images=4
     -o, --output DIR     report folder (required)
     --force              replace an existing report in DIR
+    --shard I/N          run shard I of N: the statistics on the images it
+                         owns (by content hash) and the damage, throughput
+                         and attacks of the schemes it owns, into DIR's
+                         partial results and shard.json; "medqr merge"
+                         combines the N folders into the files above
 
 Examples:
     medqr attacks baselines --config experiments/baselines.json -o results/baselines --force
     medqr attacks baselines --quick -o /tmp/baselines
+    medqr attacks baselines --quick --shard 0/2 -o shards/0
 `
 
 type attacksBaselinesOptions struct {
 	quick, force bool
 	config, out  string
 	sets         kvList
+	shard        shard.Spec
 }
 
 func runAttacksBaselines(ctx context.Context, e *env, args []string) error {
@@ -54,6 +62,7 @@ func runAttacksBaselines(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.out, "o", "", "")
 	fs.StringVar(&o.out, "output", "", "")
 	fs.BoolVar(&o.force, "force", false, "")
+	fs.Var(&o.shard, "shard", "")
 	for _, a := range args {
 		if a == "-h" || a == "--help" || a == "-help" {
 			fmt.Fprint(e.stdout, attacksBaselinesUsage)
@@ -83,6 +92,9 @@ func runAttacksBaselines(ctx context.Context, e *env, args []string) error {
 		if err := cfg.Override(kv); err != nil {
 			return usageError{err.Error()}
 		}
+	}
+	if o.shard.Enabled() {
+		return runBaselinesShard(ctx, e, o, cfg)
 	}
 	if _, err := os.Stat(filepath.Join(o.out, baselines.FileJSON)); err == nil && !o.force {
 		return withHint(fmt.Errorf("%s already holds a baselines report", o.out), "pass --force to replace it, or choose another -o folder")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/attacks"
+	"github.com/medqr/medqr/attacks/baselines"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/eval/rd"
 	"github.com/medqr/medqr/eval/shard"
@@ -18,16 +19,18 @@ import (
 func init() {
 	register(&command{
 		name:    "merge",
-		summary: "merge the shard folders of a sharded eval or attacks run (research)",
+		summary: "merge the shard folders of a sharded eval, attacks, rd or baselines run (research)",
 		usage: `Usage:
     medqr merge -o DIR [--force] SHARD_DIR...
 
-Combines the folders written by "medqr eval --shard I/N" or "medqr attacks
---shard I/N" (shards 0..N-1 of one run) into DIR: the same results.json,
-CSV files, report.md and plots (eval), or report.json, report.md, plots and
-images (attacks), as one unsharded run, byte for byte apart from timings.
-Statistics are recomputed from every image's and trial's numbers, never
-averaged over shards.
+Combines the folders written by "medqr eval --shard I/N", "medqr attacks
+--shard I/N", "medqr rd --shard I/N" or "medqr attacks baselines --shard
+I/N" (shards 0..N-1 of one run) into DIR: the same results.json, CSV
+files, report.md and plots (eval), report.json, report.md, plots and
+images (attacks, baselines), or rd.json, CSV files, rd.md and plots (rd),
+as one unsharded run, byte for byte apart from timings. Statistics are
+recomputed from every image's and trial's numbers (and rd's byte
+statistics from their integer sums), never averaged over shards.
 
 It refuses shards of different runs (another config or code version), a
 shard given twice, and a missing shard, naming its number. See
@@ -68,7 +71,7 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 	}
 	meta, err := shard.ReadMeta(dirs[0])
 	if err != nil {
-		return withHint(err, "pass the folders written by \"medqr eval --shard I/N\" or \"medqr attacks --shard I/N\"")
+		return withHint(err, "pass the folders written by a run with --shard I/N (eval, attacks, rd, attacks baselines)")
 	}
 	hint := func(err error) error {
 		var miss *shard.MissingError
@@ -100,6 +103,15 @@ func runMerge(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, "report.md"))
 		fmt.Fprintf(e.stdout, "runtime: %.1f s over the shards\n", rep.RuntimeSeconds)
+		return nil
+	case baselines.ShardKind:
+		if err := checkMergeOut(filepath.Join(o.out, baselines.FileJSON), o.force); err != nil {
+			return err
+		}
+		if _, _, err := baselines.MergeShards(o.out, dirs); err != nil {
+			return hint(err)
+		}
+		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, baselines.FileMarkdown))
 		return nil
 	case rd.ShardKind:
 		if err := checkMergeOut(filepath.Join(o.out, rd.Files[0]), o.force); err != nil {

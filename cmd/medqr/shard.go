@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/attacks"
+	"github.com/medqr/medqr/attacks/baselines"
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/eval/rd"
@@ -105,5 +106,33 @@ func runRDShard(ctx context.Context, e *env, cfg rd.Config, n int, s shard.Spec,
 	}
 	e.log.Infof("rd: shard %s coded %d of %d images in %.1f s", s, len(p.Owned), len(p.Images), sec)
 	fmt.Fprintf(e.stdout, "shard: %s\n", filepath.Join(out, shard.FileMeta))
+	return nil
+}
+
+func runBaselinesShard(ctx context.Context, e *env, o attacksBaselinesOptions, cfg baselines.Config) error {
+	if err := checkShardOut(o.out, o.force); err != nil {
+		return err
+	}
+	start := time.Now()
+	// every image: the attacks and the damage need the first ones
+	src, err := eval.OpenShardSource(cfg.Data, shard.Spec{}, "")
+	if err != nil {
+		return withHint(err, "run from the repository root, or set data.dir")
+	}
+	defer src.Close()
+	p, ep, samples, err := baselines.RunShard(ctx, cfg, src, baselines.Options{Code: codeVersion(), Log: e.log.Infof}, o.shard)
+	if err != nil {
+		return err
+	}
+	plain, err := src.Image(0)
+	if err != nil {
+		return err
+	}
+	sec := time.Since(start).Seconds()
+	if err := baselines.WriteShard(o.out, p, ep, samples, plain, o.shard, sec); err != nil {
+		return err
+	}
+	e.log.Infof("baselines: shard %s ran %d of %d images and %d of %d schemes in %.1f s", o.shard, len(ep.Owned), len(ep.Images), len(p.Owned), len(p.Report.Schemes), sec)
+	fmt.Fprintf(e.stdout, "shard: %s\n", filepath.Join(o.out, shard.FileMeta))
 	return nil
 }

@@ -5,6 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -183,55 +190,236 @@ func FuzzDecodeWeights(f *testing.F) {
 	})
 }
 
-// TestNoFMA compiles the packages whose arithmetic must be bit-exact for
-// the architectures where Go fuses multiply-adds (detnn for all four, the
-// cipher packages for arm64) and fails if a fused instruction appears in
-// their source files. A probe with a plain a*b+c
-// shows the check would see a fusion.
+// fusedInstr matches the fused multiply-add instructions of arm64,
+// ppc64le, s390x and riscv64 in `go tool compile -S` output.
+var fusedInstr = regexp.MustCompile(`(?i)\b(FN?MADDD?|FN?MSUBD?|WFMA|WFMS|FMADDS)\b`)
+
+// TestNoFMA: Go may fuse a*b+c into one multiply-add on arm64, ppc64le,
+// s390x and riscv64 (and on amd64 at GOAMD64=v3), which rounds otherwise.
+// Two cheap checks that fail if a fusion can happen:
+//
+//  1. the pure-Go arithmetic of this package (math.go, gemm.go and the
+//     gemm_other.go it runs on those processors) and iwave's wavelet
+//     lifting (model/iwave/lift.go) are compiled alone with
+//     `go tool compile -S` for the four architectures, their few outside
+//     names stubbed, and no fused instruction may come from their lines,
+//     while a probe a*b+c must show one (else the check is blind);
+//  2. in the learned ciphers' inference files every float product is
+//     rounded on its own: type-checked (with go list -export's data), each
+//     must be the operand of an explicit float conversion, which the Go
+//     specification says prevents fusion.
 func TestNoFMA(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles for four architectures")
-	}
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(gobin); err != nil {
 		t.Skip("go tool not found")
 	}
-	fused := regexp.MustCompile(`(?i)\b(FN?MADDD?|FN?MSUBD?|WFMA|WFMS|FMADDS)\b`)
-	probe := t.TempDir()
-	os.WriteFile(filepath.Join(probe, "go.mod"), []byte("module probe\ngo 1.26\n"), 0o644)
-	os.WriteFile(filepath.Join(probe, "p.go"), []byte("package probe\n\nfunc F(a, b, c float64) float64 { return a*b + c }\n"), 0o644)
-	pkgs := []string{".", "../../cipherimg/lstm", "../../cipherimg/sae", "../../cipherimg/deepkeygen"}
-	files := regexp.MustCompile(`(math|derive|lstm|sae|net|deepkeygen)\.go`)
+	dir := t.TempDir()
+	type unit struct {
+		pkg   string
+		files []string // checked, relative to this package
+		stubs string   // what they use from elsewhere
+	}
+	units := []unit{
+		{"probe", nil, "package probe\n\nfunc F(a, b, c float64) float64 { return a*b + c }\n"},
+		{"detnn", []string{"math.go", "gemm.go", "gemm_other.go"}, detnnStubs},
+		{"iwave", []string{"../../model/iwave/lift.go"}, liftStubs},
+	}
+	blankImports := regexp.MustCompile(`(?m)^import ("[^"]*"|\((?s:[^)]*)\))\s*$`)
 	for _, arch := range []string{"arm64", "ppc64le", "s390x", "riscv64"} {
-		asm := func(dir string, pkgs ...string) string {
-			cmd := exec.Command(gobin, append([]string{"build", "-gcflags=-S", "-o", os.DevNull}, pkgs...)...)
-			if len(pkgs) > 1 {
-				cmd = exec.Command(gobin, append([]string{"build", "-gcflags=-S"}, pkgs...)...)
+		for _, u := range units {
+			srcs := []string{u.pkg + "-stubs.go"}
+			os.WriteFile(filepath.Join(dir, srcs[0]), []byte(u.stubs), 0o644)
+			for _, f := range u.files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The stubs stand in for the imports; keep line numbers.
+				src := blankImports.ReplaceAllStringFunc(string(b), func(decl string) string {
+					return strings.Repeat("\n", strings.Count(decl, "\n"))
+				})
+				name := u.pkg + "-" + filepath.Base(f)
+				os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644)
+				srcs = append(srcs, name)
 			}
+			cmd := exec.Command(gobin, append([]string{"tool", "compile", "-S", "-p", u.pkg, "-o", filepath.Join(dir, u.pkg+".o")}, srcs...)...)
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOARCH="+arch, "GOOS=linux", "CGO_ENABLED=0")
+			cmd.Env = append(os.Environ(), "GOARCH="+arch, "GOOS=linux")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("%s: go build: %v\n%s", arch, err, out)
+				t.Fatalf("%s: go tool compile %v: %v (extend the stubs in detnn_test.go)\n%s", arch, u.files, err, out)
 			}
-			return string(out)
-		}
-		if !fused.MatchString(asm(probe, ".")) {
-			t.Fatalf("%s: probe a*b+c shows no fused instruction; the check is blind", arch)
-		}
-		// The cipher packages (with their dependencies) compile for arm64
-		// only, to keep make test short; detnn itself for all four.
-		check := pkgs[:1]
-		if arch == "arm64" {
-			check = pkgs
-		}
-		for _, line := range strings.Split(asm(".", check...), "\n") {
-			if files.MatchString(line) && fused.MatchString(line) {
-				t.Errorf("%s: fused multiply-add: %s", arch, strings.TrimSpace(line))
+			found := false
+			for _, line := range strings.Split(string(out), "\n") {
+				if !fusedInstr.MatchString(line) {
+					continue
+				}
+				found = true
+				if u.files != nil && !strings.Contains(line, "-stubs.go") {
+					t.Errorf("%s: fused multiply-add: %s", arch, strings.TrimSpace(line))
+				}
+			}
+			if u.files == nil && !found {
+				t.Fatalf("%s: probe a*b+c shows no fused instruction; the check is blind", arch)
 			}
 		}
 	}
+	ciphers := []string{"../../cipherimg/lstm/lstm.go", "../../cipherimg/sae/sae.go", "../../cipherimg/deepkeygen/net.go", "../../cipherimg/deepkeygen/deepkeygen.go"}
+	imp := exportImporter(t, gobin, ciphers)
+	for _, f := range ciphers {
+		for _, p := range unroundedProducts(t, imp, f) {
+			t.Errorf("%s: float product not rounded on its own (wrap it in float64(...)): may fuse on arm64", p)
+		}
+	}
 }
+
+// exportImporter returns an importer reading the compiler's export data
+// of the dependencies of the packages holding files (built for this
+// machine by go list -export, as the tests build them anyway).
+func exportImporter(t *testing.T, gobin string, files []string) types.Importer {
+	t.Helper()
+	args := []string{"list", "-export", "-deps", "-f", "{{.ImportPath}}={{.Export}}"}
+	for _, f := range files {
+		args = append(args, "./"+filepath.Dir(f))
+	}
+	out, err := exec.Command(gobin, args...).Output()
+	if err != nil {
+		t.Fatalf("go list -export: %v", err)
+	}
+	export := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if path, file, ok := strings.Cut(line, "="); ok && file != "" {
+			export[path] = file
+		}
+	}
+	return importer.ForCompiler(token.NewFileSet(), "gc", func(path string) (io.ReadCloser, error) {
+		f, ok := export[path]
+		if !ok {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(f)
+	})
+}
+
+// unroundedProducts type-checks the package holding file and returns the
+// positions, in file, of float multiplications (x*y or x *= y) that are
+// not the operand of a float conversion.
+func unroundedProducts(t *testing.T, imp types.Importer, file string) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, filepath.Dir(file), func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	var target *ast.File
+	for _, p := range pkgs {
+		for name, f := range p.Files {
+			files = append(files, f)
+			if filepath.Base(name) == filepath.Base(file) {
+				target = f
+			}
+		}
+	}
+	if target == nil {
+		t.Fatalf("%s not found", file)
+	}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+	conf := types.Config{Importer: imp}
+	if _, err := conf.Check(filepath.Dir(file), fset, files, info); err != nil {
+		t.Fatalf("type-checking %s: %v", file, err)
+	}
+	isFloat := func(e ast.Expr) bool {
+		tv, ok := info.Types[e]
+		if !ok || tv.Value != nil { // constants are exact
+			return false
+		}
+		b, ok := tv.Type.Underlying().(*types.Basic)
+		return ok && b.Info()&types.IsFloat != 0
+	}
+	var bad []string
+	var stack []ast.Node
+	ast.Inspect(target, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		switch e := n.(type) {
+		case *ast.AssignStmt:
+			if e.Tok == token.MUL_ASSIGN && isFloat(e.Lhs[0]) {
+				bad = append(bad, fset.Position(e.Pos()).String())
+			}
+		case *ast.BinaryExpr:
+			if e.Op == token.MUL && isFloat(e) && !roundedBy(stack, info) {
+				bad = append(bad, fset.Position(e.Pos()).String())
+			}
+		}
+		stack = append(stack, n)
+		return true
+	})
+	return bad
+}
+
+// roundedBy reports whether the innermost enclosing node of stack, past
+// parentheses, is a conversion to a float type.
+func roundedBy(stack []ast.Node, info *types.Info) bool {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.ParenExpr:
+			continue
+		case *ast.CallExpr:
+			tv, ok := info.Types[p.Fun]
+			if !ok || !tv.IsType() || len(p.Args) != 1 {
+				return false
+			}
+			b, ok := tv.Type.Underlying().(*types.Basic)
+			return ok && b.Info()&types.IsFloat != 0
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// detnnStubs stands in for what math.go and gemm.go import: only names
+// and types matter to the check (integer operations only).
+const detnnStubs = `package detnn
+
+type mathStub struct{}
+
+func (mathStub) Ldexp(f float64, e int) float64 { return f }
+func (mathStub) Abs(x float64) float64           { return x }
+func (mathStub) Floor(x float64) float64         { return float64(int64(x)) }
+
+var math mathStub
+
+type fmtStub struct{}
+
+func (fmtStub) Sprintf(format string, a ...any) string { return format }
+
+var fmt fmtStub
+`
+
+// liftStubs stands in for what model/iwave/lift.go uses from the rest of
+// its package.
+const liftStubs = `package iwave
+
+const (
+	LiftRow = iota
+	LiftColLow
+	LiftColHigh
+)
+
+type LiftGeom struct{ Base, DBase, SA, SC, NA, ND, C0, C1 int }
+
+type Lift struct{}
+
+func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {}
+
+func LevelGeoms(w, cw, ch int) [3]LiftGeom { return [3]LiftGeom{} }
+`
 
 func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)

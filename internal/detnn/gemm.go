@@ -149,3 +149,23 @@ func DotRows2(y, a []float64, lda int, x []float64) {
 		y[r] = 0 + s
 	}
 }
+
+// Saxpy adds alpha*x[i] to y[i] for every i, each product rounded to
+// float32 before the addition (BLAS Saxpy with unit increments, as gonum's
+// amd64 assembly computes it). It does nothing when alpha is 0, as BLAS
+// does. It panics if the lengths differ.
+func Saxpy(alpha float32, x, y []float32) {
+	if len(x) != len(y) {
+		panic("detnn: Saxpy of slices of different lengths")
+	}
+	if alpha == 0 || len(x) == 0 {
+		return
+	}
+	saxpy(alpha, x, y)
+}
+
+func saxpyGeneric(alpha float32, x, y []float32) {
+	for i, v := range x {
+		y[i] += float32(alpha * v)
+	}
+}

@@ -23,6 +23,22 @@ func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, 
 //go:noescape
 func leakyReLUAVX(v *float64, n int, leak float64)
 
+// saxpyAVX is Saxpy on the first 8*(n/8) values.
+//
+//go:noescape
+func saxpyAVX(alpha float32, x, y *float32, n int)
+
+func saxpy(alpha float32, x, y []float32) {
+	n := 0
+	if useAVX {
+		n = len(x) &^ 7
+		if n > 0 {
+			saxpyAVX(alpha, &x[0], &y[0], n)
+		}
+	}
+	saxpyGeneric(alpha, x[n:], y[n:len(x)])
+}
+
 func addProducts(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 int) {
 	if !useAVX {
 		addProductsGeneric(d, c, ldc, a, lda, rows, k0, k1)

@@ -152,3 +152,23 @@ relu:
 
 	VZEROUPPER
 	RET
+
+// func saxpyAVX(alpha float32, x, y *float32, n int)
+TEXT ·saxpyAVX(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	SHRQ         $3, CX
+
+axpy:
+	VMULPS  (SI), Y0, Y1    // alpha * x, rounded
+	VADDPS  (DI), Y1, Y1    // + y
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     axpy
+
+	VZEROUPPER
+	RET

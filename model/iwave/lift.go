@@ -6,6 +6,10 @@ package iwave
 // function of the odd samples to the even ones; the inverse subtracts the
 // same quantity in the reverse order, so it is exact up to float rounding
 // whatever the filter is.
+//
+// Every product is rounded on its own (an explicit float64 conversion), so
+// no processor fuses it with the addition into one multiply-add: the
+// transform gives the same bits everywhere (TestNoFMA).
 const (
 	liftAlpha = -1.586134342059924
 	liftBeta  = -0.052980118572961
@@ -30,7 +34,7 @@ func clampIdx(i, n int) int {
 func predict(s, d []float64, c float64) {
 	ns := len(s)
 	for i := range d {
-		d[i] += c * (s[i] + s[clampIdx(i+1, ns)])
+		d[i] += float64(c * (s[i] + s[clampIdx(i+1, ns)]))
 	}
 }
 
@@ -38,7 +42,7 @@ func predict(s, d []float64, c float64) {
 func update(s, d []float64, c float64) {
 	nd := len(d)
 	for i := range s {
-		s[i] += c * (d[clampIdx(i-1, nd)] + d[clampIdx(i, nd)])
+		s[i] += float64(c * (d[clampIdx(i-1, nd)] + d[clampIdx(i, nd)]))
 	}
 }
 

@@ -1,20 +1,19 @@
 package model
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
+
+	"github.com/medqr/medqr/internal/weightsfile"
 )
 
-// Weights file format, version 1 (all integers little-endian):
+// Weights file format, version 1, written and read by package
+// internal/weightsfile (all integers little-endian):
 //
 //	magic    8 bytes  "MEDQRNN\x00"
 //	version  uint32   1
@@ -49,109 +48,41 @@ func weightsErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s (%s)", ErrWeights, fmt.Sprintf(format, args...), RegenerateHint)
 }
 
-// Encode serialises cfg and tensors into the weights format. Tensors are
-// written in the order of cfg.Params().
+// weightsFormat is the container, written and read by package
+// internal/weightsfile: 4-byte version and tensor count, 2-byte name
+// lengths, no kind string.
+var weightsFormat = weightsfile.Format{Magic: weightsMagic, Version: WeightsVersion, VersionBytes: 4, CountBytes: 4, NameBytes: 2, Max: maxWeightsBytes}
+
+func fileSpecs(cfg Config) []weightsfile.Spec {
+	var out []weightsfile.Spec
+	for _, p := range cfg.Params() {
+		out = append(out, weightsfile.Spec{Name: p.Name, Dims: p.Shape})
+	}
+	return out
+}
+
+// EncodeWeights serialises cfg and tensors into the weights format.
+// Tensors are written in the order of cfg.Params().
 func EncodeWeights(cfg Config, tensors map[string][]float32) ([]byte, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.WriteString(weightsMagic)
-	le := binary.LittleEndian
-	buf.Write(le.AppendUint32(nil, WeightsVersion))
-	js, err := json.Marshal(cfg)
+	b, err := weightsFormat.Encode("", cfg, fileSpecs(cfg), tensors)
 	if err != nil {
-		return nil, fmt.Errorf("model: failed to encode config: %w", err)
+		return nil, fmt.Errorf("model: %w", err)
 	}
-	buf.Write(le.AppendUint32(nil, uint32(len(js))))
-	buf.Write(js)
-	params := cfg.Params()
-	buf.Write(le.AppendUint32(nil, uint32(len(params))))
-	for _, p := range params {
-		t, ok := tensors[p.Name]
-		if !ok || len(t) != size(p.Shape) {
-			return nil, fmt.Errorf("model: tensor %q missing or of wrong size", p.Name)
-		}
-		buf.Write(le.AppendUint16(nil, uint16(len(p.Name))))
-		buf.WriteString(p.Name)
-		buf.WriteByte(byte(len(p.Shape)))
-		for _, d := range p.Shape {
-			buf.Write(le.AppendUint32(nil, uint32(d)))
-		}
-		for _, v := range t {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
-		}
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	buf.Write(sum[:])
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // DecodeWeights parses a weights file and checks it against its own
 // architecture config.
 func DecodeWeights(b []byte) (Config, map[string][]float32, error) {
 	var cfg Config
-	if len(b) > maxWeightsBytes {
-		return cfg, nil, weightsErr("file of %d bytes exceeds the %d-byte limit", len(b), maxWeightsBytes)
-	}
-	if len(b) < len(weightsMagic)+4+32 || string(b[:len(weightsMagic)]) != weightsMagic {
-		return cfg, nil, weightsErr("not a medqr weights file (bad magic)")
-	}
-	le := binary.LittleEndian
-	if v := le.Uint32(b[8:]); v != WeightsVersion {
-		return cfg, nil, weightsErr("weights format version %d, this build reads version %d", v, WeightsVersion)
-	}
-	body, sum := b[:len(b)-32], b[len(b)-32:]
-	if want := sha256.Sum256(body); !bytes.Equal(want[:], sum) {
-		return cfg, nil, weightsErr("checksum mismatch (file truncated or corrupted)")
-	}
-	r := &reader{b: body[12:]}
-	n := int(r.u32())
-	js := r.bytes(n)
-	if r.err != nil {
-		return cfg, nil, weightsErr("truncated config")
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return cfg, nil, weightsErr("bad architecture config: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
+	ts, err := weightsFormat.Decode(b, "", &cfg, func() []weightsfile.Spec { return fileSpecs(cfg) })
+	if err != nil {
 		return cfg, nil, weightsErr("%v", err)
 	}
-	want := cfg.Params()
-	count := int(r.u32())
-	if r.err != nil || count != len(want) {
-		return cfg, nil, weightsErr("%d tensors, architecture needs %d", count, len(want))
-	}
-	tensors := make(map[string][]float32, count)
-	for _, p := range want {
-		name := string(r.bytes(int(r.u16())))
-		nd := int(r.u8())
-		dims := make([]int, 0, nd)
-		for i := 0; i < nd && r.err == nil; i++ {
-			dims = append(dims, int(r.u32()))
-		}
-		if r.err != nil {
-			return cfg, nil, weightsErr("truncated tensor header")
-		}
-		if name != p.Name || !equalInts(dims, p.Shape) {
-			return cfg, nil, weightsErr("tensor %q %v does not match architecture tensor %q %v", name, dims, p.Name, p.Shape)
-		}
-		raw := r.bytes(4 * size(dims))
-		if r.err != nil {
-			return cfg, nil, weightsErr("truncated tensor %q", name)
-		}
-		t := make([]float32, size(dims))
-		for i := range t {
-			t[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		tensors[name] = t
-	}
-	if len(r.b) != 0 {
-		return cfg, nil, weightsErr("%d trailing bytes", len(r.b))
-	}
-	return cfg, tensors, nil
+	return cfg, ts, nil
 }
 
 // Load reads a weights file from disk and builds the model.
@@ -207,57 +138,6 @@ func (m *Model) TensorNames() []string {
 	}
 	sort.Strings(n)
 	return n
-}
-
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) bytes(n int) []byte {
-	if r.err != nil || n < 0 || n > len(r.b) {
-		r.err = io.ErrUnexpectedEOF
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) u8() uint8 {
-	v := r.bytes(1)
-	if v == nil {
-		return 0
-	}
-	return v[0]
-}
-
-func (r *reader) u16() uint16 {
-	v := r.bytes(2)
-	if v == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint16(v)
-}
-
-func (r *reader) u32() uint32 {
-	v := r.bytes(4)
-	if v == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(v)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func sha256Of(b []byte) []byte {

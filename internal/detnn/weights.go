@@ -1,16 +1,14 @@
 package detnn
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+
+	"github.com/medqr/medqr/internal/weightsfile"
 )
 
-// A weights file of a learned baseline cipher (integers little-endian):
+// A weights file of a learned baseline cipher, written and read by package
+// internal/weightsfile (integers little-endian):
 //
 //	magic    7 bytes  "MQBLWTS"
 //	version  1 byte   1
@@ -49,12 +47,17 @@ type Arch interface {
 	Specs() []Tensor // Data nil
 }
 
-func prod(d []int) int {
-	p := 1
-	for _, v := range d {
-		p *= v
+// format is the container, written and read by package
+// internal/weightsfile: 1-byte version, a kind string, 2-byte tensor count,
+// 1-byte name lengths.
+var format = weightsfile.Format{Magic: Magic, Version: Version, VersionBytes: 1, Kind: true, CountBytes: 2, NameBytes: 1, Max: MaxWeights}
+
+func fileSpecs(a Arch) []weightsfile.Spec {
+	var out []weightsfile.Spec
+	for _, t := range a.Specs() {
+		out = append(out, weightsfile.Spec{Name: t.Name, Dims: t.Dims})
 	}
-	return p
+	return out
 }
 
 // EncodeWeights writes the container for kind with the config cfg and the
@@ -63,48 +66,11 @@ func EncodeWeights(kind string, cfg Arch, ts map[string][]float32) ([]byte, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("detnn: %w", err)
 	}
-	if len(kind) == 0 || len(kind) > 255 {
-		return nil, fmt.Errorf("detnn: kind %q must have 1 to 255 bytes", kind)
-	}
-	le := binary.LittleEndian
-	var b bytes.Buffer
-	b.WriteString(Magic)
-	b.WriteByte(Version)
-	b.WriteByte(byte(len(kind)))
-	b.WriteString(kind)
-	js, err := json.Marshal(cfg)
+	b, err := format.Encode(kind, cfg, fileSpecs(cfg), ts)
 	if err != nil {
-		return nil, fmt.Errorf("detnn: failed to encode config: %w", err)
+		return nil, fmt.Errorf("detnn: %w", err)
 	}
-	b.Write(le.AppendUint32(nil, uint32(len(js))))
-	b.Write(js)
-	specs := cfg.Specs()
-	b.Write(le.AppendUint16(nil, uint16(len(specs))))
-	for _, s := range specs {
-		t := ts[s.Name]
-		if len(t) != prod(s.Dims) {
-			return nil, fmt.Errorf("detnn: tensor %q has %d values, want %d", s.Name, len(t), prod(s.Dims))
-		}
-		b.WriteByte(byte(len(s.Name)))
-		b.WriteString(s.Name)
-		b.WriteByte(byte(len(s.Dims)))
-		for _, d := range s.Dims {
-			b.Write(le.AppendUint32(nil, uint32(d)))
-		}
-		for _, v := range t {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("detnn: tensor %q holds a non-finite value", s.Name)
-			}
-			b.Write(le.AppendUint32(nil, math.Float32bits(v)))
-		}
-	}
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	return b.Bytes(), nil
-}
-
-func weightsErr(hint, format string, a ...any) error {
-	return fmt.Errorf("%w: %s (%s)", ErrWeights, fmt.Sprintf(format, a...), hint)
+	return b, nil
 }
 
 // DecodeWeights checks and parses a container of the given kind: it decodes
@@ -113,115 +79,17 @@ func weightsErr(hint, format string, a ...any) error {
 // error wraps ErrWeights and ends with hint, the command that regenerates
 // the file. No partial result is returned with an error.
 func DecodeWeights(b []byte, kind, hint string, cfg Arch) (map[string][]float64, error) {
-	if len(b) > MaxWeights {
-		return nil, weightsErr(hint, "%s file of %d bytes exceeds %d", kind, len(b), MaxWeights)
-	}
-	if len(b) < len(Magic)+2+4+2+sha256.Size {
-		return nil, weightsErr(hint, "%s file of %d bytes is too short", kind, len(b))
-	}
-	if string(b[:len(Magic)]) != Magic {
-		return nil, weightsErr(hint, "not a learned-cipher weights file (magic %q)", b[:len(Magic)])
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
-		return nil, weightsErr(hint, "%s file checksum mismatch (file damaged)", kind)
-	}
-	if v := body[len(Magic)]; v != Version {
-		return nil, weightsErr(hint, "weights format version %d, this build reads version %d", v, Version)
-	}
-	r := body[len(Magic)+1:]
-	take := func(n int) ([]byte, error) {
-		if n < 0 || n > len(r) {
-			return nil, weightsErr(hint, "truncated %s file", kind)
-		}
-		out := r[:n]
-		r = r[n:]
-		return out, nil
-	}
-	le := binary.LittleEndian
-	kl, err := take(1)
+	ts, err := format.Decode(b, kind, cfg, func() []weightsfile.Spec { return fileSpecs(cfg) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %s weights: %v (%s)", ErrWeights, kind, err, hint)
 	}
-	k, err := take(int(kl[0]))
-	if err != nil {
-		return nil, err
-	}
-	if string(k) != kind {
-		return nil, weightsErr(hint, "weights for %q, want %q", k, kind)
-	}
-	lb, err := take(4)
-	if err != nil {
-		return nil, err
-	}
-	js, err := take(int(le.Uint32(lb)))
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
-		return nil, weightsErr(hint, "%s architecture config: %v", kind, err)
-	}
-	if dec.More() {
-		return nil, weightsErr(hint, "%s architecture config has trailing data", kind)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, weightsErr(hint, "%s architecture: %v", kind, err)
-	}
-	cb, err := take(2)
-	if err != nil {
-		return nil, err
-	}
-	want := cfg.Specs()
-	if n := int(le.Uint16(cb)); n != len(want) {
-		return nil, weightsErr(hint, "%d tensors, the %s architecture needs %d", n, kind, len(want))
-	}
-	out := make(map[string][]float64, len(want))
-	for _, s := range want {
-		nb, err := take(1)
-		if err != nil {
-			return nil, err
+	out := make(map[string][]float64, len(ts))
+	for name, t := range ts {
+		w := make([]float64, len(t))
+		for i, v := range t {
+			w[i] = float64(v)
 		}
-		name, err := take(int(nb[0]))
-		if err != nil {
-			return nil, err
-		}
-		if string(name) != s.Name {
-			return nil, weightsErr(hint, "tensor %q where %q was expected", name, s.Name)
-		}
-		nd, err := take(1)
-		if err != nil {
-			return nil, err
-		}
-		if int(nd[0]) != len(s.Dims) {
-			return nil, weightsErr(hint, "tensor %q has %d dimensions, want %d", s.Name, nd[0], len(s.Dims))
-		}
-		for _, d := range s.Dims {
-			db, err := take(4)
-			if err != nil {
-				return nil, err
-			}
-			if int(le.Uint32(db)) != d {
-				return nil, weightsErr(hint, "tensor %q has the wrong shape for the architecture", s.Name)
-			}
-		}
-		vb, err := take(4 * prod(s.Dims))
-		if err != nil {
-			return nil, err
-		}
-		t := make([]float64, prod(s.Dims))
-		for j := range t {
-			f := float64(math.Float32frombits(le.Uint32(vb[4*j:])))
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, weightsErr(hint, "tensor %q holds a non-finite value", s.Name)
-			}
-			t[j] = f
-		}
-		out[s.Name] = t
-	}
-	if len(r) != 0 {
-		return nil, weightsErr(hint, "%d trailing bytes in the %s file", len(r), kind)
+		out[name] = w
 	}
 	return out, nil
 }

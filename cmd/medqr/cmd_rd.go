@@ -24,6 +24,7 @@ func init() {
 		summary: "rate-distortion of every lossy codec and the Debian baselines at the QR budgets",
 		usage: `Usage:
     medqr rd [--quick] [-n N] [--codecs a,b,...] [--limit CODEC=N]... [-j N] [--data SRC] [--split test] [--shard I/N [--force]] -o DIR
+    medqr rd --multicode SIZE:CODES,... [--multicode-levels L] [--codecs ...] [--limit ...] -o DIR FILE...
 
 Measure every codec's rate-distortion at the QR budgets (research).
 
@@ -62,11 +63,20 @@ Flags:
                       DIR/rd-partial.json and DIR/shard.json; "medqr merge"
                       combines the N folders into the files above
     --force           with --shard: replace a shard's results already in DIR
+    --multicode LIST  lossy multi-code sets (encrypt --codes): code the image
+                      FILEs (PNG, JPEG, DICOM) at each SIZE into the payload
+                      of CODES symbols; files smaller than SIZE are left out,
+                      never upscaled. DIR receives multicode.md, .json, a
+                      folder of rd.json and rd.csv per point, and run.json
+    --multicode-levels LEVELS
+                      levels of the multi-code table, letters of LMQH
+                      (default L)
 
 Examples:
     medqr rd --quick -o /tmp/rd
     medqr rd --codecs iwave,jpeg,avif --limit avif=16 -o results/codec
     medqr rd --quick --shard 0/2 -o shards/0 && medqr rd --quick --shard 1/2 -o shards/1
+    medqr rd --multicode 256:1,512:4 --codecs iwave,avif -o results/codec/multicode chest.dcm
 `,
 		run: runRDReport,
 	})
@@ -98,6 +108,7 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		split             string
 		limits            stringList
 		spec              shard.Spec
+		multicode, mcLvls string
 	)
 	fs := newFlagSet("rd")
 	fs.BoolVar(&quick, "quick", false, "2 images, Go codecs only")
@@ -112,11 +123,13 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&split, "split", "test", "split: train, val, test or all")
 	fs.Var(&spec, "shard", "code shard I of N (I/N) and write a partial result")
 	fs.BoolVar(&force, "force", false, "replace a shard's results in DIR")
+	fs.StringVar(&multicode, "multicode", "", "SIZE:CODES,... points of the multi-code table (rd_multicode.go)")
+	fs.StringVar(&mcLvls, "multicode-levels", "L", "levels of the multi-code table")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
+	if len(rest) > 0 && multicode == "" {
 		return usageError{fmt.Sprintf("rd takes no arguments, got %q", rest)}
 	}
 	if out == "" {
@@ -163,6 +176,11 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 	cfg := rd.Config{Data: src, Split: split, Levels: rd.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
 	if !noProgress {
 		cfg.Progress = rdProgress(e, "rd "+spec.String())
+	}
+	if multicode != "" && spec.Enabled() {
+		return usageError{"--multicode and --shard cannot be used together"}
+	} else if multicode != "" {
+		return runRDMulticode(ctx, e, cfg, multicode, mcLvls, rest, out, args, !noProgress)
 	}
 	if spec.Enabled() {
 		return runRDShard(ctx, e, cfg, n, spec, out, force)

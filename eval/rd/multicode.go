@@ -113,8 +113,9 @@ type MultiReport struct {
 }
 
 // RunMulti runs cfg (its Methods, Limit, Workers, Cache and Progress; its
-// Levels are replaced) on the files at every point.
-func RunMulti(ctx context.Context, cfg Config, files []string, points []MultiPoint, levels string) (*MultiReport, error) {
+// Levels are replaced) on the files at every point. progress, when set,
+// gives each point's Config.Progress.
+func RunMulti(ctx context.Context, cfg Config, files []string, points []MultiPoint, levels string, progress func(MultiPoint) func(done, total int)) (*MultiReport, error) {
 	mr := &MultiReport{Levels: levels}
 	for _, f := range files {
 		mr.Files = append(mr.Files, filepath.Base(f))
@@ -128,6 +129,9 @@ func RunMulti(ctx context.Context, cfg Config, files []string, points []MultiPoi
 			return nil, fmt.Errorf("rd: no file is %dx%d or larger (%s)", p.Size, p.Size, strings.Join(skipped, ", "))
 		}
 		c := cfg
+		if progress != nil {
+			c.Progress = progress(p)
+		}
 		if c.Levels, err = MultiLevels(p.Codes, levels); err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func TestRunMulti(t *testing.T) {
 		"../../data/samples/dicom/nema_CR-MONO1-10-chest_nometa.dcm",
 		"../../data/samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg",
 	}
-	mr, err := RunMulti(context.Background(), Config{Methods: jpegMethods(t)}, files, []MultiPoint{{128, 2}, {256, 1}}, "LM")
+	mr, err := RunMulti(context.Background(), Config{Methods: jpegMethods(t)}, files, []MultiPoint{{128, 2}, {256, 1}}, "LM", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

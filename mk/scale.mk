@@ -4,7 +4,7 @@
 #                             "make eval-metrics" apart from run.json
 #   make attacks-sharded N=4  the attack suite (ATTACKS_CONFIG) likewise; e.g.
 #                             ATTACKS_FLAGS=--quick ATTACKS_CONFIG=experiments/attacks-quick.json
-#   make rd-sharded N=4       medqr rd (RD_FLAGS, default the Go codecs on the
+#   make rd-sharded N=4       medqr rd (RD_SHARD_FLAGS, default the Go codecs on the
 #                             samples' test split) likewise, into RD_SHARDED_OUT
 #   make baselines-sharded N=4  the literature baselines (BASELINES_CONFIG)
 #                             likewise, into BASELINES_SHARDED_OUT
@@ -23,7 +23,7 @@ EVAL_SHARDED_OUT ?= $(SHARD_TMP)/eval-merged
 ATTACKS_CONFIG   ?= experiments/attacks.json
 ATTACKS_FLAGS    ?=
 ATTACKS_SHARDED_OUT ?= $(SHARD_TMP)/attacks-merged
-RD_FLAGS         ?= --codecs iwave,jpeg,learned,gojpeg
+RD_SHARD_FLAGS   ?= --codecs iwave,jpeg,learned,gojpeg
 RD_SHARDED_OUT   ?= $(SHARD_TMP)/rd-merged
 BASELINES_CONFIG ?= experiments/baselines.json
 BASELINES_SHARDED_OUT ?= $(SHARD_TMP)/baselines-merged
@@ -52,7 +52,7 @@ attacks-sharded: build
 	$(call run_shards,attacks,attacks --no-progress $(ATTACKS_FLAGS) --config $(ATTACKS_CONFIG),$(ATTACKS_SHARDED_OUT))
 
 rd-sharded: build
-	$(call run_shards,rd,rd --no-progress $(RD_FLAGS),$(RD_SHARDED_OUT))
+	$(call run_shards,rd,rd --no-progress $(RD_SHARD_FLAGS),$(RD_SHARDED_OUT))
 
 baselines-sharded: build
 	$(call run_shards,baselines,attacks baselines --config $(BASELINES_CONFIG),$(BASELINES_SHARDED_OUT))
@@ -93,7 +93,7 @@ scale-cost: build
 	     per=(cb-ca)/(b-a); printf "images %d: %.1f s CPU, %.1f s wall\nimages %d: %.1f s CPU, %.1f s wall\nper image: %.3f s CPU\nper run: %.1f s CPU\n", a, ca, wa, b, cb, wb, per, ca-a*per }' $$o/t$(SCALE_FEW) $$o/t$(SCALE_MANY); \
 	 } | tee $$out; rm -rf $$o
 
-# Cost of one shard of rd and of the baselines: rd (RD_FLAGS) streamed as
+# Cost of one shard of rd and of the baselines: rd (RD_SHARD_FLAGS) streamed as
 # shard 0/1 on SCALE_FEW and SCALE_RD_MANY test images (the difference is
 # the cost of one image, the rest the per-shard set-up), then the
 # BASELINES_CONFIG run as its SCALE_BL_N shards one after the other (each
@@ -104,10 +104,10 @@ SCALE_BL_N    ?= 4
 scale-shard-cost: build
 	@set -e; o=$$(mktemp -d); out=results/scale/shard-cost.txt; mkdir -p results/scale; \
 	 t() { /usr/bin/time -f "%e %U %S" -o $$o/t "$$@" > $$o/log 2>&1 || { cat $$o/log; exit 1; }; cat $$o/t; }; \
-	 { echo "# make scale-shard-cost: rd $(RD_FLAGS) streamed (--shard 0/1) on the samples' test split; $(BASELINES_CONFIG) as $(SCALE_BL_N) shards; GOMAXPROCS=$(GOMAXPROCS)"; \
+	 { echo "# make scale-shard-cost: rd $(RD_SHARD_FLAGS) streamed (--shard 0/1) on the samples' test split; $(BASELINES_CONFIG) as $(SCALE_BL_N) shards; GOMAXPROCS=$(GOMAXPROCS)"; \
 	   echo "# code $$($(BIN) --version)"; \
-	   a=$$(t $(BIN) -q rd --no-progress $(RD_FLAGS) -n $(SCALE_FEW) --shard 0/1 -o $$o/ra); \
-	   b=$$(t $(BIN) -q rd --no-progress $(RD_FLAGS) -n $(SCALE_RD_MANY) --shard 0/1 -o $$o/rb); \
+	   a=$$(t $(BIN) -q rd --no-progress $(RD_SHARD_FLAGS) -n $(SCALE_FEW) --shard 0/1 -o $$o/ra); \
+	   b=$$(t $(BIN) -q rd --no-progress $(RD_SHARD_FLAGS) -n $(SCALE_RD_MANY) --shard 0/1 -o $$o/rb); \
 	   echo "$$a $$b" | awk -v a=$(SCALE_FEW) -v b=$(SCALE_RD_MANY) '{ ca=$$2+$$3; cb=$$5+$$6; per=(cb-ca)/(b-a); \
 	     printf "rd images %d: %.1f s CPU, %.1f s wall\nrd images %d: %.1f s CPU, %.1f s wall\nrd per image: %.3f s CPU\nrd per shard: %.1f s CPU\n", a, ca, $$1, b, cb, $$4, per, ca-a*per }'; \
 	   for i in $$(seq 0 $$(($(SCALE_BL_N)-1))); do \

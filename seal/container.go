@@ -36,18 +36,21 @@ const (
 	ModeMLKEM768X25519 Mode = 4 // HPKE ML-KEM-768 + X25519 to a Recipient
 )
 
-func (m Mode) String() string {
-	switch m {
-	case ModeKey:
-		return "key"
-	case ModePassphrase:
-		return "passphrase"
-	case ModeX25519:
-		return "recipient (HPKE X25519)"
-	case ModeMLKEM768X25519:
-		return "recipient (HPKE ML-KEM-768+X25519)"
+var modeNames = map[Mode]string{
+	ModeKey:            "key",
+	ModePassphrase:     "passphrase",
+	ModeX25519:         "recipient (HPKE X25519)",
+	ModeMLKEM768X25519: "recipient (HPKE ML-KEM-768+X25519)",
+}
+
+func (m Mode) String() string { return enumName(modeNames, m, "mode") }
+
+// enumName returns names[v], or prefix(v) for a value without a name.
+func enumName[T ~uint8](names map[T]string, v T, prefix string) string {
+	if n, ok := names[v]; ok {
+		return n
 	}
-	return fmt.Sprintf("mode(%d)", uint8(m))
+	return fmt.Sprintf("%s(%d)", prefix, uint8(v))
 }
 
 // extSize is the length of the key material carried by symbol 0.
@@ -81,17 +84,11 @@ const (
 	AES256GCM        AEAD = 2 // NIST SP 800-38D
 )
 
-func (a AEAD) String() string {
-	switch a {
-	case ChaCha20Poly1305:
-		return "chacha20poly1305"
-	case AES256GCM:
-		return "aes256gcm"
-	}
-	return fmt.Sprintf("aead(%d)", uint8(a))
-}
+var aeadNames = map[AEAD]string{ChaCha20Poly1305: "chacha20poly1305", AES256GCM: "aes256gcm"}
 
-func (a AEAD) valid() bool { return a == ChaCha20Poly1305 || a == AES256GCM }
+func (a AEAD) String() string { return enumName(aeadNames, a, "aead") }
+
+func (a AEAD) valid() bool { _, ok := aeadNames[a]; return ok }
 
 // Meta describes the sealed image. It travels in clear in every container
 // header and is authenticated as associated data.

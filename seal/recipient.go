@@ -56,18 +56,12 @@ func (s Suite) encSize() int {
 	return 32
 }
 
-func (s Suite) valid() bool { return s == SuiteX25519 || s == SuiteMLKEM768X25519 }
+var suiteNames = map[Suite]string{SuiteX25519: "x25519", SuiteMLKEM768X25519: "mlkem768x25519"}
+
+func (s Suite) valid() bool { _, ok := suiteNames[s]; return ok }
 
 // String names the suite as the CLI's --suite flag spells it.
-func (s Suite) String() string {
-	switch s {
-	case SuiteX25519:
-		return "x25519"
-	case SuiteMLKEM768X25519:
-		return "mlkem768x25519"
-	}
-	return fmt.Sprintf("suite(%d)", uint8(s))
-}
+func (s Suite) String() string { return enumName(suiteNames, s, "suite") }
 
 // ParseSuite parses "x25519" or "mlkem768x25519" (also "pq").
 func ParseSuite(s string) (Suite, error) {

@@ -303,3 +303,34 @@ func TestArgon2Floor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestEnumNames(t *testing.T) {
+	for _, c := range []struct {
+		got  fmt.Stringer
+		want string
+	}{
+		{ModeKey, "key"},
+		{ModePassphrase, "passphrase"},
+		{ModeX25519, "recipient (HPKE X25519)"},
+		{ModeMLKEM768X25519, "recipient (HPKE ML-KEM-768+X25519)"},
+		{Mode(0), "mode(0)"},
+		{ChaCha20Poly1305, "chacha20poly1305"},
+		{AES256GCM, "aes256gcm"},
+		{AEAD(3), "aead(3)"},
+		{SuiteX25519, "x25519"},
+		{SuiteMLKEM768X25519, "mlkem768x25519"},
+		{Suite(255), "suite(255)"},
+	} {
+		if s := c.got.String(); s != c.want {
+			t.Errorf("%T %d: String() = %q, want %q", c.got, c.got, s, c.want)
+		}
+	}
+	for _, a := range []AEAD{0, 3} {
+		if a.valid() {
+			t.Errorf("AEAD(%d) is valid", a)
+		}
+	}
+	if Suite(3).valid() || !SuiteX25519.valid() || !AES256GCM.valid() {
+		t.Error("valid() disagrees with the named values")
+	}
+}

@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/medqr/medqr/train/internal/nnops"
 )
 
 // Machine runs a Net: one forward and backward pass per Step.
@@ -84,16 +86,8 @@ func (m *Machine) Run(b Batch) (Result, error) {
 		return Result{}, err
 	}
 	// gorgonia accumulates into the parameters' gradient buffers (its own
-	// solvers zero them after each step): zero them before every pass.
-	for _, p := range n.Params {
-		if g, err := p.Grad(); err == nil {
-			if t, ok := g.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
-	m.vm.Reset()
-	if err := m.vm.RunAll(); err != nil {
+	// solvers zero them after each step): RunTape zeroes them first.
+	if err := nnops.RunTape(m.vm, n.Params); err != nil {
 		return Result{}, fmt.Errorf("train: graph run failed: %w", err)
 	}
 	r := Result{
@@ -115,24 +109,16 @@ func (m *Machine) Run(b Batch) (Result, error) {
 
 // Grads returns the parameter gradients of the last Run (shared slices).
 func (m *Machine) Grads() ([][]float32, error) {
-	out := make([][]float32, len(m.Net.Params))
-	for i, p := range m.Net.Params {
-		g, err := p.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("train: no gradient for %s: %w", m.Net.names[i], err)
-		}
-		out[i] = g.Data().([]float32)
+	g, err := nnops.Grads(m.Net.Params)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	return out, nil
+	return g, nil
 }
 
 // ParamSlices returns the live parameter storage, in Params order.
 func (m *Machine) ParamSlices() [][]float32 {
-	out := make([][]float32, len(m.Net.Params))
-	for i, p := range m.Net.Params {
-		out[i] = p.Value().Data().([]float32)
-	}
-	return out
+	return nnops.Values(m.Net.Params)
 }
 
 // Outputs returns copies of the latent y and the reconstruction of the last

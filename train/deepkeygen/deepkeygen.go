@@ -37,7 +37,6 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -48,14 +47,13 @@ import (
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/deepkeygen.json).
 type Config struct {
-	Name   string `json:"name"`
-	Out    string `json:"out"`
-	Export string `json:"export"`
+	cipherloop.Folder
 	// Data is the dataset (folder, .npz or manifest) given to package data;
 	// its train split supplies the X-ray inputs.
 	Data string `json:"data"`
@@ -91,19 +89,19 @@ type Config struct {
 
 // DefaultConfig returns the defaults every config file starts from.
 func DefaultConfig() Config {
-	return Config{Name: "deepkeygen", Out: "results/learnedciphers", Data: "data/samples/kermany_cxr_224", Seed: 1,
+	return Config{Folder: cipherloop.Folder{Name: "deepkeygen", Out: "results/learnedciphers"}, Data: "data/samples/kermany_cxr_224", Seed: 1,
 		Arch: deepkeygen.Config{Channels: 8, Blocks: 2}, DChannels: 8, Crop: 32, Batch: 8, NoiseFrac: 0.5, DLRScale: 0.1, RealLabel: 0.9, MomentWeight: 1, AdvWeight: 1, DiversityWeight: 0.5,
 		Schedule: cipherloop.Schedule{Steps: 1500, LR: 2e-3, LRMin: 1e-4, Warmup: 20, Clip: 5, LogEvery: 100, CkptEvery: 250}}
 }
 
 // Validate checks the fields.
 func (c Config) Validate() error {
-	if err := runio.CheckName("train/deepkeygen", c.Name); err != nil {
+	if err := c.Folder.Validate("train/deepkeygen"); err != nil {
 		return err
 	}
 	switch {
-	case c.Out == "" || c.Data == "":
-		return fmt.Errorf("train/deepkeygen: out and data must be set")
+	case c.Data == "":
+		return fmt.Errorf("train/deepkeygen: data must be set")
 	case c.Crop < 8 || c.Crop > 256 || c.Crop%4 != 0:
 		return fmt.Errorf("train/deepkeygen: crop %d must be a multiple of 4 in 8..256", c.Crop)
 	case c.Batch < 1 || c.Batch > 256:
@@ -326,48 +324,17 @@ func NewNets(c Config, gen, disc map[string][]float32) (*Nets, error) {
 	return n, nil
 }
 
-func zeroGrads(ps []*G.Node) {
-	for _, p := range ps {
-		if gv, err := p.Grad(); err == nil {
-			if t, ok := gv.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
-}
-
-func grads(ps []*G.Node) ([][]float32, error) {
-	var out [][]float32
-	for _, p := range ps {
-		gv, err := p.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
-		}
-		out = append(out, gv.Data().([]float32))
-	}
-	return out, nil
-}
-
-func values(ps []*G.Node) [][]float32 {
-	var out [][]float32
-	for _, p := range ps {
-		out = append(out, p.Value().Data().([]float32))
-	}
-	return out
-}
-
 // GenForward runs the generator graph on x (Batch x 1 x Crop x Crop) and
 // returns the fake images and loss_G (gradients are left in the nodes).
 func (n *Nets) GenForward(x []float32) ([]float32, float64, error) {
-	for i, v := range values(n.DParams) {
-		copy(values(n.GD)[i], v)
+	gd := nnops.Values(n.GD)
+	for i, v := range nnops.Values(n.DParams) {
+		copy(gd[i], v)
 	}
 	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
 		return nil, 0, err
 	}
-	zeroGrads(n.GParams)
-	n.gvm.Reset()
-	if err := n.gvm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.gvm, n.GParams); err != nil {
 		return nil, 0, fmt.Errorf("train/deepkeygen: generator graph failed: %w", err)
 	}
 	return append([]float32(nil), n.fakeV.Data().([]float32)...), float64(n.lossGV.Data().(float32)), nil
@@ -381,9 +348,7 @@ func (n *Nets) DiscStep(real, fake []float32) (float64, error) {
 	if err := G.Let(n.F, tensor.New(tensor.WithShape(n.F.Shape()...), tensor.WithBacking(fake))); err != nil {
 		return 0, err
 	}
-	zeroGrads(n.DParams)
-	n.dvm.Reset()
-	if err := n.dvm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.dvm, n.DParams); err != nil {
 		return 0, fmt.Errorf("train/deepkeygen: discriminator graph failed: %w", err)
 	}
 	return float64(n.lossDV.Data().(float32)), nil
@@ -394,8 +359,8 @@ func (n *Nets) DiscStep(real, fake []float32) (float64, error) {
 func (n *Nets) GenTensors() map[string][]float32 {
 	m := map[string][]float32{}
 	for i, l := range n.Cfg.Arch.Layers() {
-		m[l.Name+".w"] = append([]float32(nil), values(n.GParams)[2*i]...)
-		m[l.Name+".b"] = append([]float32(nil), values(n.GParams)[2*i+1]...)
+		m[l.Name+".w"] = append([]float32(nil), nnops.Values(n.GParams)[2*i]...)
+		m[l.Name+".b"] = append([]float32(nil), nnops.Values(n.GParams)[2*i+1]...)
 	}
 	return m
 }
@@ -436,7 +401,7 @@ type trainer struct {
 }
 
 func (tr *trainer) Groups() [][][]float32 {
-	return [][][]float32{values(tr.nets.GParams), values(tr.nets.DParams)}
+	return [][][]float32{nnops.Values(tr.nets.GParams), nnops.Values(tr.nets.DParams)}
 }
 
 func (tr *trainer) LossNames() []string { return []string{"loss_g", "loss_d"} }
@@ -449,7 +414,7 @@ func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	gg, err := grads(tr.nets.GParams)
+	gg, err := nnops.Grads(tr.nets.GParams)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -457,7 +422,7 @@ func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	dg, err := grads(tr.nets.DParams)
+	dg, err := nnops.Grads(tr.nets.DParams)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -491,8 +456,7 @@ func Train(ctx context.Context, c Config, opt Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r := cipherloop.Run{Name: "train-deepkeygen", Dir: filepath.Join(c.Out, c.Name), Export: c.Export, File: "deepkeygen.mlw", Config: c, Sched: c.Schedule}
-	return cipherloop.Execute(ctx, r, &trainer{c: c, nets: nets, imgs: imgs}, opt)
+	return cipherloop.Start(ctx, "deepkeygen", c.Folder, c, c.Schedule, &trainer{c: c, nets: nets, imgs: imgs}, opt)
 }
 
 // Options are the run's non-config settings (resume, log, progress bar,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/train/internal/nnops"
 )
 
 func tinyConfig(t *testing.T) Config {
@@ -44,12 +45,12 @@ func TestGradients(t *testing.T) {
 			return l
 		}
 		loss()
-		gs, _ := grads(n.GParams)
+		gs, _ := nnops.Grads(n.GParams)
 		analytic := make([]float64, len(gs))
 		for i := range gs {
 			analytic[i] = float64(gs[i][0])
 		}
-		vals := values(n.GParams)
+		vals := nnops.Values(n.GParams)
 		checked := 0
 		for i := range n.GParams {
 			v := vals[i]

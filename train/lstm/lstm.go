@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -26,15 +25,14 @@ import (
 	"github.com/medqr/medqr/cipherimg/lstm"
 	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/lstm.json).
 type Config struct {
-	Name   string `json:"name"`
-	Out    string `json:"out"`
-	Export string `json:"export"`
-	Seed   uint64 `json:"seed"`
+	cipherloop.Folder
+	Seed uint64 `json:"seed"`
 	// Hidden is the number of LSTM units.
 	Hidden int `json:"hidden"`
 	// Window is the number of unrolled steps; Batch the sequences per step.
@@ -45,18 +43,16 @@ type Config struct {
 
 // DefaultConfig returns the defaults every config file starts from.
 func DefaultConfig() Config {
-	return Config{Name: "lstm", Out: "results/learnedciphers", Seed: 1, Hidden: 8, Window: 16, Batch: 32,
+	return Config{Folder: cipherloop.Folder{Name: "lstm", Out: "results/learnedciphers"}, Seed: 1, Hidden: 8, Window: 16, Batch: 32,
 		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
 }
 
 // Validate checks the fields.
 func (c Config) Validate() error {
-	if err := runio.CheckName("train/lstm", c.Name); err != nil {
+	if err := c.Folder.Validate("train/lstm"); err != nil {
 		return err
 	}
 	switch {
-	case c.Out == "":
-		return fmt.Errorf("train/lstm: out must be set")
 	case c.Window < 1 || c.Window > 256 || c.Batch < 1 || c.Batch > 4096:
 		return fmt.Errorf("train/lstm: window %d (1..256) or batch %d (1..4096) out of range", c.Window, c.Batch)
 	}
@@ -190,15 +186,7 @@ func (n *Net) Run(xs, ts [][]float32) (float64, [][]float32, error) {
 			return 0, nil, err
 		}
 	}
-	for _, p := range n.Params {
-		if gv, err := p.Grad(); err == nil {
-			if t, ok := gv.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
-	n.vm.Reset()
-	if err := n.vm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.vm, n.Params); err != nil {
 		return 0, nil, fmt.Errorf("train/lstm: graph run failed: %w", err)
 	}
 	ys := make([][]float32, len(n.ysV))
@@ -239,42 +227,6 @@ func Batch(c Config, s int) (xs, ts [][]float32) {
 	return xs, ts
 }
 
-type trainer struct {
-	c   Config
-	net *Net
-}
-
-func (tr *trainer) Groups() [][][]float32 {
-	var g [][]float32
-	for _, p := range tr.net.Params {
-		g = append(g, p.Value().Data().([]float32))
-	}
-	return [][][]float32{g}
-}
-
-func (tr *trainer) LossNames() []string { return []string{"mse"} }
-
-func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
-	xs, ts := Batch(tr.c, s)
-	loss, _, err := tr.net.Run(xs, ts)
-	if err != nil {
-		return nil, nil, err
-	}
-	var g [][]float32
-	for _, p := range tr.net.Params {
-		gv, err := p.Grad()
-		if err != nil {
-			return nil, nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
-		}
-		g = append(g, gv.Data().([]float32))
-	}
-	return []float64{loss}, [][][]float32{g}, nil
-}
-
-func (tr *trainer) Export() ([]byte, error) {
-	return detnn.EncodeWeights(lstm.Name, lstm.Config{Hidden: tr.c.Hidden}, tr.net.Tensors())
-}
-
 // Train runs (or resumes) the training and returns the weights file written
 // in the run folder.
 func Train(ctx context.Context, c Config, opt Options) (string, error) {
@@ -285,8 +237,16 @@ func Train(ctx context.Context, c Config, opt Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r := cipherloop.Run{Name: "train-lstm", Dir: filepath.Join(c.Out, c.Name), Export: c.Export, File: "lstm.mlw", Config: c, Sched: c.Schedule}
-	return cipherloop.Execute(ctx, r, &trainer{c: c, net: net}, opt)
+	tr := &cipherloop.OneGroup{Params: net.Params, Loss: "mse",
+		Pass: func(s int) (float64, error) {
+			xs, ts := Batch(c, s)
+			loss, _, err := net.Run(xs, ts)
+			return loss, err
+		},
+		Encode: func() ([]byte, error) {
+			return detnn.EncodeWeights(lstm.Name, lstm.Config{Hidden: c.Hidden}, net.Tensors())
+		}}
+	return cipherloop.Start(ctx, "lstm", c.Folder, c, c.Schedule, tr, opt)
 }
 
 // Options are the run's non-config settings (resume, log, progress bar,

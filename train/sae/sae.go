@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -24,15 +23,14 @@ import (
 	"github.com/medqr/medqr/cipherimg/sae"
 	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
+	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Config is one training run (experiments/sae.json).
 type Config struct {
-	Name   string `json:"name"`
-	Out    string `json:"out"`
-	Export string `json:"export"`
-	Seed   uint64 `json:"seed"`
+	cipherloop.Folder
+	Seed uint64 `json:"seed"`
 	// Arch is the encoder (the decoder mirrors it).
 	Arch  sae.Config `json:"arch"`
 	Batch int        `json:"batch"`
@@ -41,19 +39,17 @@ type Config struct {
 
 // DefaultConfig returns the defaults every config file starts from.
 func DefaultConfig() Config {
-	return Config{Name: "sae", Out: "results/learnedciphers", Seed: 1,
+	return Config{Folder: cipherloop.Folder{Name: "sae", Out: "results/learnedciphers"}, Seed: 1,
 		Arch: sae.Config{Input: 16, Hidden: []int{12, 8}}, Batch: 64,
 		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
 }
 
 // Validate checks the fields.
 func (c Config) Validate() error {
-	if err := runio.CheckName("train/sae", c.Name); err != nil {
+	if err := c.Folder.Validate("train/sae"); err != nil {
 		return err
 	}
 	switch {
-	case c.Out == "":
-		return fmt.Errorf("train/sae: out must be set")
 	case c.Batch < 1 || c.Batch > 65536:
 		return fmt.Errorf("train/sae: batch %d outside 1..65536", c.Batch)
 	}
@@ -162,15 +158,7 @@ func (n *Net) Run(x []float32) (float64, []float32, error) {
 	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
 		return 0, nil, err
 	}
-	for _, p := range n.Params {
-		if gv, err := p.Grad(); err == nil {
-			if t, ok := gv.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
-	n.vm.Reset()
-	if err := n.vm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.vm, n.Params); err != nil {
 		return 0, nil, fmt.Errorf("train/sae: graph run failed: %w", err)
 	}
 	return float64(n.lossV.Data().(float32)), append([]float32(nil), n.codeV.Data().([]float32)...), nil
@@ -204,41 +192,6 @@ func Batch(c Config, s int) []float32 {
 	return x
 }
 
-type trainer struct {
-	c   Config
-	net *Net
-}
-
-func (tr *trainer) Groups() [][][]float32 {
-	var g [][]float32
-	for _, p := range tr.net.Params {
-		g = append(g, p.Value().Data().([]float32))
-	}
-	return [][][]float32{g}
-}
-
-func (tr *trainer) LossNames() []string { return []string{"mse"} }
-
-func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
-	loss, _, err := tr.net.Run(Batch(tr.c, s))
-	if err != nil {
-		return nil, nil, err
-	}
-	var g [][]float32
-	for _, p := range tr.net.Params {
-		gv, err := p.Grad()
-		if err != nil {
-			return nil, nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
-		}
-		g = append(g, gv.Data().([]float32))
-	}
-	return []float64{loss}, [][][]float32{g}, nil
-}
-
-func (tr *trainer) Export() ([]byte, error) {
-	return detnn.EncodeWeights(sae.Name, tr.c.Arch, tr.net.EncoderTensors())
-}
-
 // Train runs (or resumes) the training and returns the weights file written
 // in the run folder.
 func Train(ctx context.Context, c Config, opt Options) (string, error) {
@@ -249,8 +202,13 @@ func Train(ctx context.Context, c Config, opt Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r := cipherloop.Run{Name: "train-sae", Dir: filepath.Join(c.Out, c.Name), Export: c.Export, File: "sae.mlw", Config: c, Sched: c.Schedule}
-	return cipherloop.Execute(ctx, r, &trainer{c: c, net: net}, opt)
+	tr := &cipherloop.OneGroup{Params: net.Params, Loss: "mse",
+		Pass: func(s int) (float64, error) {
+			loss, _, err := net.Run(Batch(c, s))
+			return loss, err
+		},
+		Encode: func() ([]byte, error) { return detnn.EncodeWeights(sae.Name, c.Arch, net.EncoderTensors()) }}
+	return cipherloop.Start(ctx, "sae", c.Folder, c, c.Schedule, tr, opt)
 }
 
 // Options are the run's non-config settings (resume, log, progress bar,

@@ -9,6 +9,9 @@
 // A trainer supplies one Step per iteration (forward and backward passes
 // for that step index; all randomness drawn from the index and the seed, so
 // a resumed run continues exactly) and an Export of the current weights.
+// OneGroup is that Trainer for a network with one parameter group and one
+// loss (sae, lstm); Folder is the run-placing part of every trainer's
+// config and Start runs a scheme's training in its folder.
 package cipherloop
 
 import (

@@ -9,8 +9,15 @@
 //   - Blur: a valid-mode convolution of single-channel images with a
 //     separable symmetric window (the Gaussian of SSIM), two 1-D passes
 //     instead of a k x k product.
-//   - Decor: a scalar loss of a 4-D tensor computed in Go together with
-//     its gradient (the latent decorrelation loss), inside the graph.
+//   - Dense: a fully connected layer with optional fused leaky ReLU (the
+//     lifting MLP of train/iwave), its gradients regrouped like Conv2d's.
+//   - Scalar: a scalar loss of a tensor computed in Go together with its
+//     gradient (the latent decorrelation loss, the lifting rate proxy),
+//     inside the graph.
+//
+// graph.go holds the glue every trainer's loop needs around a tape
+// machine: RunTape (zero the gradient buffers, reset, run), Values and
+// Grads (the slices an optimiser reads and updates in place).
 //
 // Every op owns its output buffers and reuses them from one run of the
 // graph to the next (gorgonia allocates and clears a fresh tensor per op

@@ -1,0 +1,53 @@
+package nnops
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ZeroGrads clears the gradient buffers of params. Gorgonia's tape machine
+// adds into them and its own solvers zero them after each step; a loop
+// with its own optimiser (every trainer in train/) must zero them before
+// every pass, or the gradients grow from step to step.
+func ZeroGrads(params []*G.Node) {
+	for _, p := range params {
+		if gv, err := p.Grad(); err == nil {
+			if t, ok := gv.(tensor.Tensor); ok {
+				t.Zero()
+			}
+		}
+	}
+}
+
+// RunTape runs one forward and backward pass of vm: params' gradients are
+// zeroed and the machine reset first.
+func RunTape(vm G.VM, params []*G.Node) error {
+	ZeroGrads(params)
+	vm.Reset()
+	return vm.RunAll()
+}
+
+// Values returns the float32 slices backing params' values, the slices an
+// optimiser updates in place.
+func Values(params []*G.Node) [][]float32 {
+	out := make([][]float32, 0, len(params))
+	for _, p := range params {
+		out = append(out, p.Value().Data().([]float32))
+	}
+	return out
+}
+
+// Grads returns the float32 slices backing params' gradients after a pass.
+func Grads(params []*G.Node) ([][]float32, error) {
+	out := make([][]float32, 0, len(params))
+	for _, p := range params {
+		gv, err := p.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		out = append(out, gv.Data().([]float32))
+	}
+	return out, nil
+}

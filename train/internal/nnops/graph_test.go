@@ -1,0 +1,48 @@
+package nnops
+
+import (
+	"slices"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestRunTape: two passes through RunTape give the same gradient (the
+// buffers are zeroed, not accumulated), and Values and Grads hand out the
+// live slices.
+func TestRunTape(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}))))
+	x := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{4, 5, 6}))))
+	loss := G.Must(G.Sum(G.Must(G.Square(G.Must(G.HadamardProd(w, x))))))
+	params := []*G.Node{w}
+	if _, err := G.Grad(loss, params...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	defer vm.Close()
+	want := []float32{2 * 1 * 16, 2 * 2 * 25, 2 * 3 * 36} // d/dw (w x)^2 = 2 w x^2
+	for pass := 0; pass < 2; pass++ {
+		if err := RunTape(vm, params); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := Grads(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(gs[0], want) {
+			t.Fatalf("pass %d: gradient %v, want %v", pass, gs[0], want)
+		}
+	}
+	Values(params)[0][0] = 7
+	if v := w.Value().Data().([]float32)[0]; v != 7 {
+		t.Fatalf("Values is not the live slice: w[0] = %v", v)
+	}
+	ZeroGrads(params)
+	if gs, _ := Grads(params); !slices.Equal(gs[0], []float32{0, 0, 0}) {
+		t.Fatalf("ZeroGrads left %v", gs[0])
+	}
+}

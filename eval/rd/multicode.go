@@ -160,30 +160,29 @@ func WriteMulti(dir string, mr *MultiReport) error {
 	if err != nil {
 		return fmt.Errorf("rd: %w", err)
 	}
-	out := map[string][]byte{"multicode.json": append(js, '\n'), "multicode.md": []byte(MultiMarkdown(mr, rows))}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("rd: %w", err)
+	}
 	for _, t := range mr.Tables {
 		j, err := JSON(t.Report)
 		if err != nil {
 			return err
 		}
-		out[filepath.Join(pointDir(t.MultiPoint), "rd.json")] = j
-		out[filepath.Join(pointDir(t.MultiPoint), "rd.csv")] = CellsCSV(t.Report)
-	}
-	names := make([]string, 0, len(out))
-	for n := range out {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		sub := filepath.Join(dir, pointDir(t.MultiPoint))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return fmt.Errorf("rd: %w", err)
 		}
-		if err := writeAtomic(p, out[n]); err != nil {
+		if err := writeAtomic(filepath.Join(sub, "rd.json"), j); err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(sub, "rd.csv"), CellsCSV(t.Report)); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := writeAtomic(filepath.Join(dir, "multicode.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "multicode.md"), []byte(MultiMarkdown(mr, rows)))
 }
 
 // MultiRow compares the first method of a run (the reference, e.g. iwave)

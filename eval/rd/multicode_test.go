@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,22 +32,10 @@ func TestParseMultiPoints(t *testing.T) {
 		{in: "", bad: true},
 	} {
 		got, err := ParseMultiPoints(tc.in)
-		if tc.bad != (err != nil) || (!tc.bad && !equalPoints(got, tc.want)) {
+		if tc.bad != (err != nil) || (!tc.bad && !slices.Equal(got, tc.want)) {
 			t.Errorf("ParseMultiPoints(%q) = %v, %v", tc.in, got, err)
 		}
 	}
-}
-
-func equalPoints(a, b []MultiPoint) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestMultiLevels(t *testing.T) {

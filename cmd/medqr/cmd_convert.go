@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -14,10 +15,10 @@ import (
 	"github.com/medqr/medqr/store"
 )
 
-const convertUsage = `medqr convert: write a DICOM frame's pixels to a PNG or a raw file.
-
-Usage:
+const convertUsage = `Usage:
     medqr convert [--frame N] [--display | --raw] [--force] -o OUT IN.dcm
+
+Write a DICOM frame's pixels to a PNG or a raw file.
 
 The researcher's way out of DICOM, for every transfer syntax medqr decodes
 (native, deflate, big endian, RLE, JPEG baseline/extended 8- and 12-bit,
@@ -58,26 +59,21 @@ func init() {
 		name:    "convert",
 		summary: "write a DICOM frame's pixels to PNG (stored or windowed) or raw samples",
 		usage:   convertUsage,
-		run:     runConvertCommand,
+		run:     withFlags(oneArg("convert needs exactly one input file"), runConvert),
 	})
 }
 
-func runConvertCommand(ctx context.Context, e *env, args []string) error {
-	var o convertOptions
-	fs := newFlagSet("convert")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
+func (o *convertOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.output, "", "o", "output")
 	fs.IntVar(&o.frame, "frame", 1, "")
 	fs.BoolVar(&o.display, "display", false, "")
 	fs.BoolVar(&o.raw, "raw", false, "")
 	fs.BoolVar(&o.force, "force", false, "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+}
+
+func runConvert(_ context.Context, e *env, o convertOptions, args []string) error {
+	in := args[0]
 	switch {
-	case len(pos) != 1:
-		return usageError{"convert needs exactly one input file"}
 	case o.output == "":
 		return usageError{"convert needs -o OUT"}
 	case o.display && o.raw:
@@ -85,10 +81,6 @@ func runConvertCommand(ctx context.Context, e *env, args []string) error {
 	case o.frame < 1:
 		return usageError{fmt.Sprintf("--frame %d: frames count from 1", o.frame)}
 	}
-	return runConvert(ctx, e, o, pos[0])
-}
-
-func runConvert(_ context.Context, e *env, o convertOptions, in string) error {
 	if sameFile(in, o.output) {
 		return withHint(fmt.Errorf("output %s is the input file", o.output), "choose another -o: medqr never writes over an input, even with --force")
 	}

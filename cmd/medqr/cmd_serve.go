@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"net"
@@ -15,10 +16,11 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-const serveUsage = `medqr serve: the upload application, a local web page for encrypting and decrypting X-rays.
+const serveUsage = `Usage:
+    medqr serve [--addr HOST:PORT] [--dir DIR] [--tls-cert FILE --tls-key FILE]
+    medqr serve [--max-upload MIB] [--workers N]
 
-Usage:
-    medqr serve [flags]
+The upload application, a local web page for encrypting and decrypting X-rays.
 
 Serves the page at http://127.0.0.1:8787/ by default. It encrypts an
 uploaded PNG, JPEG or DICOM into QR code(s) and a key, and decrypts
@@ -65,27 +67,17 @@ func init() {
 		name:    "serve",
 		summary: "serve the upload application (a local web page) for encrypting and decrypting",
 		usage:   serveUsage,
-		run:     runServeCommand,
+		run:     withFlags(noArgs("serve"), runServe),
 	})
 }
 
-func runServeCommand(ctx context.Context, e *env, args []string) error {
-	var o serveOptions
-	fs := newFlagSet("serve")
+func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8787", "")
 	fs.StringVar(&o.dir, "dir", "medqr-store", "")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "")
 	fs.IntVar(&o.maxUpload, "max-upload", serve.DefaultMaxUpload>>20, "")
 	fs.IntVar(&o.workers, "workers", 0, "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %d", len(pos))}
-	}
-	return runServe(ctx, e, o)
 }
 
 // isLoopback reports whether host names only this machine.
@@ -97,7 +89,7 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func runServe(ctx context.Context, e *env, o serveOptions) error {
+func runServe(ctx context.Context, e *env, o serveOptions, _ []string) error {
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
 		return usageError{fmt.Sprintf("invalid --addr %q: want HOST:PORT, e.g. 127.0.0.1:8787", o.addr)}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -12,17 +13,19 @@ import (
 )
 
 const trainCipherUsage = `Usage:
-    medqr train-cipher --scheme deepkeygen|sae|lstm [--config FILE] [--set key=value]...
-                       [--resume] [--stop-at N] [--no-progress]
+    medqr train-cipher --scheme deepkeygen|sae|lstm [--config FILE] [--set key=value]... [--resume] [--stop-at N] [--no-progress]
 
-RESEARCH-ONLY. Trains, with gorgonia, the network of one of the learned image ciphers that
-"medqr cipher" reproduces for comparison (docs/baselines.md): the DeepKeyGen
-key-image generator (a GAN, on the chest X-ray training split), the SAE's
-stacked autoencoder or the LSTM (both on logistic-map sequences). The config
-file (experiments/NAME.json) overrides the package defaults; unknown fields
-are errors. The run folder (out/name) receives run.json (effective config,
-code version), losses.csv, checkpoint.gob and the weights file, which is also
-copied to the config's export path (the shipped file).
+Train a learned baseline cipher's network (research).
+
+RESEARCH-ONLY. Trains, with gorgonia, the network of one of the learned
+image ciphers that "medqr cipher" reproduces for comparison
+(docs/baselines.md): the DeepKeyGen key-image generator (a GAN, on the chest
+X-ray training split), the SAE's stacked autoencoder or the LSTM (both on
+logistic-map sequences). The config file (experiments/NAME.json) overrides
+the package defaults; unknown fields are errors. The run folder (out/name)
+receives run.json (effective config, code version), losses.csv,
+checkpoint.gob and the weights file, which is also copied to the config's
+export path (the shipped file).
 
 Flags:
     --scheme NAME       deepkeygen, sae or lstm (required)
@@ -50,30 +53,20 @@ func init() {
 		name:    "train-cipher",
 		summary: "train a learned baseline cipher's network: deepkeygen, sae or lstm (research)",
 		usage:   trainCipherUsage,
-		run:     runTrainCipherCmd,
+		run:     withFlags(noArgs("train-cipher"), runTrainCipher),
 	})
 }
 
-func runTrainCipherCmd(ctx context.Context, e *env, args []string) error {
-	var o trainCipherOptions
-	fs := newFlagSet("train-cipher")
-	fs.StringVar(&o.scheme, "scheme", "", "deepkeygen, sae or lstm")
-	fs.StringVar(&o.config, "config", "", "experiment config file (JSON)")
-	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
-	fs.BoolVar(&o.resume, "resume", false, "resume from the run folder's checkpoint")
-	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
-	fs.IntVar(&o.stopAt, "stop-at", 0, "stop after this step as if interrupted")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("train-cipher takes no arguments, got %q", rest)}
-	}
-	return runTrainCipher(ctx, e, o)
+func (o *trainCipherOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.scheme, "scheme", "", "")
+	fs.StringVar(&o.config, "config", "", "")
+	fs.Var(&o.sets, "set", "")
+	fs.BoolVar(&o.resume, "resume", false, "")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.IntVar(&o.stopAt, "stop-at", 0, "")
 }
 
-func runTrainCipher(ctx context.Context, e *env, o trainCipherOptions) error {
+func runTrainCipher(ctx context.Context, e *env, o trainCipherOptions, _ []string) error {
 	opt := lstmtrain.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
 	if !o.noProgress {
 		opt.Progress = os.Stderr

@@ -6,8 +6,9 @@
 //     version 1 to 40 as needed, at error-correction level L, M, Q or H, with a
 //     quiet zone of 4 modules and pxPerModule pixels per module (at least 4).
 //     Any payload of 1 to Capacity(level) bytes fits; longer payloads fail with
-//     ErrTooLarge, empty ones with ErrEmpty. Rendering uses
-//     github.com/skip2/go-qrcode, whose segment optimiser may put digit or
+//     ErrTooLarge, empty ones with ErrEmpty. The symbol is, module for module,
+//     the one github.com/skip2/go-qrcode renders (encode.go does the same
+//     work several times faster), whose segment optimiser may put digit or
 //     upper-case runs in numeric or alphanumeric mode; it never needs more bits
 //     than one byte-mode segment, so Capacity holds for every byte pattern.
 //   - Decode finds one symbol in an image and returns its bytes exactly. It
@@ -30,8 +31,6 @@ import (
 	"fmt"
 	"image"
 	"strings"
-
-	qrcode "github.com/skip2/go-qrcode"
 )
 
 // Level is a QR error-correction level: 'L' (about 7 % of codewords
@@ -113,20 +112,6 @@ func (l Level) String() string {
 // invalid level.
 func Capacity(l Level) int { return capacities[l] }
 
-func (l Level) recovery() (qrcode.RecoveryLevel, error) {
-	switch l {
-	case L:
-		return qrcode.Low, nil
-	case M:
-		return qrcode.Medium, nil
-	case Q:
-		return qrcode.High, nil
-	case H:
-		return qrcode.Highest, nil
-	}
-	return 0, fmt.Errorf("%w %v", ErrLevel, l)
-}
-
 // Symbol is the module grid of one encoded symbol, quiet zone included.
 type Symbol struct {
 	Version int
@@ -139,9 +124,8 @@ type Symbol struct {
 // EncodeSymbol encodes payload at level l into the smallest QR version that
 // holds it and returns the module grid.
 func EncodeSymbol(payload []byte, l Level) (*Symbol, error) {
-	rl, err := l.recovery()
-	if err != nil {
-		return nil, err
+	if !l.Valid() {
+		return nil, fmt.Errorf("%w %v", ErrLevel, l)
 	}
 	if len(payload) == 0 {
 		return nil, ErrEmpty
@@ -150,20 +134,13 @@ func EncodeSymbol(payload []byte, l Level) (*Symbol, error) {
 		return nil, fmt.Errorf("%w: %d bytes exceed the %d bytes of a version-40 symbol at level %v (pick a lower level or split the payload)",
 			ErrTooLarge, len(payload), c, l)
 	}
-	// go-qrcode takes a string but encodes its bytes verbatim.
-	q, err := qrcode.New(string(payload), rl)
+	v, modules, err := encodeModules(payload, l)
 	if err != nil {
 		// Cannot happen for 1..Capacity bytes (see the package doc); kept
 		// as an error rather than a panic.
 		return nil, fmt.Errorf("qr: failed to encode %d bytes at level %v: %w", len(payload), l, err)
 	}
-	// Bitmap may be called only once: it appends terminator and padding
-	// bits to the QRCode's internal state.
-	bm := q.Bitmap()
-	if want := 17 + 4*q.VersionNumber + 2*QuietZone; len(bm) != want {
-		return nil, fmt.Errorf("qr: go-qrcode returned a %d-module grid for version %d, want %d", len(bm), q.VersionNumber, want)
-	}
-	return &Symbol{Version: q.VersionNumber, Level: l, Modules: bm}, nil
+	return &Symbol{Version: v, Level: l, Modules: modules}, nil
 }
 
 // Image renders the symbol with px pixels per module: dark modules 0, light

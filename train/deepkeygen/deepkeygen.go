@@ -119,13 +119,7 @@ func (c Config) Validate() error {
 	case c.TrainImages < 0:
 		return fmt.Errorf("train/deepkeygen: train_images must not be negative")
 	}
-	if err := c.Arch.Validate(); err != nil {
-		return fmt.Errorf("train/deepkeygen: %w", err)
-	}
-	if err := c.Schedule.Validate(); err != nil {
-		return fmt.Errorf("train/deepkeygen: %w", err)
-	}
-	return nil
+	return runio.Check("train/deepkeygen", c.Arch.Validate(), c.Schedule.Validate())
 }
 
 // LoadConfig reads a config file over the defaults and applies key=value

@@ -56,13 +56,7 @@ func (c Config) Validate() error {
 	case c.Window < 1 || c.Window > 256 || c.Batch < 1 || c.Batch > 4096:
 		return fmt.Errorf("train/lstm: window %d (1..256) or batch %d (1..4096) out of range", c.Window, c.Batch)
 	}
-	if err := (lstm.Config{Hidden: c.Hidden}).Validate(); err != nil {
-		return fmt.Errorf("train/lstm: %w", err)
-	}
-	if err := c.Schedule.Validate(); err != nil {
-		return fmt.Errorf("train/lstm: %w", err)
-	}
-	return nil
+	return runio.Check("train/lstm", (lstm.Config{Hidden: c.Hidden}).Validate(), c.Schedule.Validate())
 }
 
 // LoadConfig reads a config file over the defaults and applies key=value

@@ -53,13 +53,7 @@ func (c Config) Validate() error {
 	case c.Batch < 1 || c.Batch > 65536:
 		return fmt.Errorf("train/sae: batch %d outside 1..65536", c.Batch)
 	}
-	if err := c.Arch.Validate(); err != nil {
-		return fmt.Errorf("train/sae: %w", err)
-	}
-	if err := c.Schedule.Validate(); err != nil {
-		return fmt.Errorf("train/sae: %w", err)
-	}
-	return nil
+	return runio.Check("train/sae", c.Arch.Validate(), c.Schedule.Validate())
 }
 
 // LoadConfig reads a config file over the defaults and applies key=value

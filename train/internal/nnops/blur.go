@@ -2,7 +2,6 @@ package nnops
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -12,6 +11,7 @@ import (
 // blurOp is the valid-mode correlation of batch x 1 x h x w images with the
 // separable window win x win (win[i] * win[j]).
 type blurOp struct {
+	opTraits
 	win     []float32
 	b, h, w int
 	ho, wo  int
@@ -31,24 +31,20 @@ func Blur(x *G.Node, win []float32) (*G.Node, error) {
 		return nil, fmt.Errorf("nnops: blur of %v with a window of %d not supported", s, k)
 	}
 	op := &blurOp{win: append([]float32(nil), win...), b: s[0], h: s[2], w: s[3], ho: s[2] - k + 1, wo: s[3] - k + 1, id: opSeq.Add(1)}
+	op.opTraits = traits("nnops.blur%d.%v", op.id, op.back)
 	return G.ApplyOp(op, x)
 }
 
 func (op *blurOp) Arity() int    { return 1 }
-func (op *blurOp) Type() hm.Type { return tensorType(1) }
+func (op *blurOp) Type() hm.Type { return fnType(4, 1) }
 func (op *blurOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	if op.back {
 		return tensor.Shape{op.b, 1, op.h, op.w}, nil
 	}
 	return tensor.Shape{op.b, 1, op.ho, op.wo}, nil
 }
-func (op *blurOp) ReturnsPtr() bool      { return false }
-func (op *blurOp) CallsExtern() bool     { return false }
-func (op *blurOp) OverwritesInput() int  { return -1 }
-func (op *blurOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nnops.blur%d.%v", op.id, op.back) }
-func (op *blurOp) Hashcode() uint32      { return hashOf(op) }
-func (op *blurOp) String() string        { return fmt.Sprintf("nnops.Blur<%d back=%v>", len(op.win), op.back) }
-func (op *blurOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op *blurOp) String() string     { return fmt.Sprintf("nnops.Blur<%d back=%v>", len(op.win), op.back) }
+func (op *blurOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *blurOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.back {
@@ -56,6 +52,7 @@ func (op *blurOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	}
 	back := *op
 	back.back, back.id, back.tmp, back.out = true, opSeq.Add(1), nil, nil
+	back.opTraits = traits("nnops.blur%d.%v", back.id, back.back)
 	g, err := G.ApplyOp(&back, grad)
 	if err != nil {
 		return nil, err

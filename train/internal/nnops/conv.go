@@ -2,7 +2,6 @@ package nnops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"sync/atomic"
 
@@ -30,6 +29,7 @@ type geom struct {
 // convOp is y = conv(x, w) (+ b). It keeps the im2col matrix of its last
 // forward pass for the weight gradient.
 type convOp struct {
+	opTraits
 	geom
 	col []float32 // kk x bn
 	tmp []float32 // cout x bn
@@ -83,16 +83,7 @@ func conv2d(x, w, b *G.Node, stride, pad int, act bool, slope float32) (*G.Node,
 		g.bias = true
 		in = append(in, b)
 	}
-	return G.ApplyOp(&convOp{geom: g}, in...)
-}
-
-func tensorType(n int) hm.Type {
-	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	ts := make([]hm.Type, n+1)
-	for i := range ts {
-		ts[i] = t
-	}
-	return hm.NewFnType(ts...)
+	return G.ApplyOp(&convOp{geom: g, opTraits: traits("nnops.conv%d", g.id)}, in...)
 }
 
 func (op *convOp) Arity() int {
@@ -101,17 +92,10 @@ func (op *convOp) Arity() int {
 	}
 	return 2
 }
-func (op *convOp) Type() hm.Type { return tensorType(op.Arity()) }
+func (op *convOp) Type() hm.Type { return fnType(4, op.Arity()) }
 func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.cout, op.ho, op.wo}, nil
 }
-func (op *convOp) ReturnsPtr() bool     { return false }
-func (op *convOp) CallsExtern() bool    { return false }
-func (op *convOp) OverwritesInput() int { return -1 }
-func (op *convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "nnops.conv%d", op.id)
-}
-func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
 	return fmt.Sprintf("nnops.Conv2d<k%d s%d p%d %d->%d act=%v>", op.k, op.s, op.pad, op.cin, op.cout, op.act)
 }
@@ -225,22 +209,9 @@ func (op *convOp) DiffWRT(n int) []bool {
 }
 
 func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	// Every gradient op reads the output too (the activation's mask), so
-	// gorgonia keeps it intact until they have run.
-	out := make(G.Nodes, len(inputs))
-	var err error
-	if op.wantDX {
-		if out[0], err = G.ApplyOp(&convGradOp{fwd: op, which: gradX}, inputs[1], output, grad); err != nil {
-			return nil, err
-		}
-	}
-	if out[1], err = G.ApplyOp(&convGradOp{fwd: op, which: gradW}, inputs[0], output, grad); err != nil {
-		return nil, err
-	}
+	var gb G.Op
 	if op.bias {
-		if out[2], err = G.ApplyOp(&convGradOp{fwd: op, which: gradB}, output, grad); err != nil {
-			return nil, err
-		}
+		gb = newConvGrad(op, gradB)
 	}
-	return out, nil
+	return xwGrads(inputs, output, grad, op.wantDX, newConvGrad(op, gradX), newConvGrad(op, gradW), gb)
 }

@@ -2,7 +2,6 @@ package nnops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -20,10 +19,15 @@ const (
 
 // convGradOp is one gradient of a convOp.
 type convGradOp struct {
+	opTraits
 	fwd   *convOp
 	which int
 	dcol  []float32 // kk x bn (gradX)
 	out   *tensor.Dense
+}
+
+func newConvGrad(fwd *convOp, which int) *convGradOp {
+	return &convGradOp{fwd: fwd, which: which, opTraits: traits("nnops.convgrad%d.%d", fwd.id, which)}
 }
 
 func (op *convGradOp) Arity() int {
@@ -32,7 +36,7 @@ func (op *convGradOp) Arity() int {
 	}
 	return 3
 }
-func (op *convGradOp) Type() hm.Type                                  { return tensorType(op.Arity()) }
+func (op *convGradOp) Type() hm.Type                                  { return fnType(4, op.Arity()) }
 func (op *convGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
 func (op *convGradOp) shape() tensor.Shape {
 	f := op.fwd
@@ -44,13 +48,6 @@ func (op *convGradOp) shape() tensor.Shape {
 	}
 	return tensor.Shape{1, f.cout, 1, 1}
 }
-func (op *convGradOp) ReturnsPtr() bool     { return false }
-func (op *convGradOp) CallsExtern() bool    { return false }
-func (op *convGradOp) OverwritesInput() int { return -1 }
-func (op *convGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "nnops.convgrad%d.%d", op.fwd.id, op.which)
-}
-func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convGradOp) String() string {
 	return fmt.Sprintf("nnops.Conv2dGrad%c<%d>", "XWB"[op.which], op.fwd.id)
 }

@@ -2,7 +2,6 @@ package nnops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -15,6 +14,7 @@ import (
 // denseOp is y = x w for x (b x in) and w (in x out), optionally followed
 // by a leaky ReLU.
 type denseOp struct {
+	opTraits
 	b, in, out int
 	act        bool
 	slope      float32
@@ -45,28 +45,15 @@ func dense(x, w *G.Node, act bool, slope float32) (*G.Node, error) {
 		return nil, fmt.Errorf("nnops: dense product of %v and %v not supported", xs, ws)
 	}
 	op := &denseOp{b: xs[0], in: xs[1], out: ws[1], act: act, slope: slope, wantDX: x.Op() != nil, id: opSeq.Add(1)}
+	op.opTraits = traits("nnops.dense%d", op.id)
 	return G.ApplyOp(op, x, w)
 }
 
-func matType(n int) hm.Type {
-	t := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	ts := make([]hm.Type, n+1)
-	for i := range ts {
-		ts[i] = t
-	}
-	return hm.NewFnType(ts...)
-}
-
 func (op *denseOp) Arity() int    { return 2 }
-func (op *denseOp) Type() hm.Type { return matType(2) }
+func (op *denseOp) Type() hm.Type { return fnType(2, 2) }
 func (op *denseOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.out}, nil
 }
-func (op *denseOp) ReturnsPtr() bool      { return false }
-func (op *denseOp) CallsExtern() bool     { return false }
-func (op *denseOp) OverwritesInput() int  { return -1 }
-func (op *denseOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nnops.dense%d", op.id) }
-func (op *denseOp) Hashcode() uint32      { return hashOf(op) }
 func (op *denseOp) String() string {
 	return fmt.Sprintf("nnops.Dense<%d->%d act=%v>", op.in, op.out, op.act)
 }
@@ -97,17 +84,9 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 }
 
 func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	out := make(G.Nodes, 2)
-	var err error
-	if op.wantDX {
-		if out[0], err = G.ApplyOp(&denseGradOp{fwd: op, which: gradX}, inputs[1], output, grad); err != nil {
-			return nil, err
-		}
-	}
-	if out[1], err = G.ApplyOp(&denseGradOp{fwd: op, which: gradW}, inputs[0], output, grad); err != nil {
-		return nil, err
-	}
-	return out, nil
+	gx := &denseGradOp{fwd: op, which: gradX, opTraits: traits("nnops.densegrad%d.%d", op.id, gradX)}
+	gw := &denseGradOp{fwd: op, which: gradW, opTraits: traits("nnops.densegrad%d.%d", op.id, gradW)}
+	return xwGrads(inputs, output, grad, op.wantDX, gx, gw, nil)
 }
 
 // masked returns dy times the activation's derivative (from the output
@@ -132,26 +111,20 @@ func (op *denseOp) masked(dy, y []float32) []float32 {
 
 // denseGradOp is dL/dx (inputs w, y, dy) or dL/dw (inputs x, y, dy).
 type denseGradOp struct {
+	opTraits
 	fwd   *denseOp
 	which int
 	out   *tensor.Dense
 }
 
 func (op *denseGradOp) Arity() int    { return 3 }
-func (op *denseGradOp) Type() hm.Type { return matType(3) }
+func (op *denseGradOp) Type() hm.Type { return fnType(2, 3) }
 func (op *denseGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	if op.which == gradX {
 		return tensor.Shape{op.fwd.b, op.fwd.in}, nil
 	}
 	return tensor.Shape{op.fwd.in, op.fwd.out}, nil
 }
-func (op *denseGradOp) ReturnsPtr() bool     { return false }
-func (op *denseGradOp) CallsExtern() bool    { return false }
-func (op *denseGradOp) OverwritesInput() int { return -1 }
-func (op *denseGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "nnops.densegrad%d.%d", op.fwd.id, op.which)
-}
-func (op *denseGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *denseGradOp) String() string {
 	return fmt.Sprintf("nnops.DenseGrad%c<%d>", "XW"[op.which], op.fwd.id)
 }

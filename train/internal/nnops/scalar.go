@@ -2,7 +2,6 @@ package nnops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -18,6 +17,7 @@ type LossFunc func(x []float32) (loss float64, grad []float32)
 // scalarOp is a LossFunc applied to a tensor; it keeps the gradient of
 // its last run for its derivative op.
 type scalarOp struct {
+	opTraits
 	fn    LossFunc
 	name  string
 	shape tensor.Shape
@@ -35,6 +35,7 @@ func Scalar(x *G.Node, name string, fn LossFunc) (*G.Node, *ScalarValue, error) 
 		return nil, nil, fmt.Errorf("nnops: scalar loss %s of a %d-D tensor, want 1-D to 4-D", name, d)
 	}
 	op := &scalarOp{fn: fn, name: name, shape: x.Shape().Clone(), id: opSeq.Add(1)}
+	op.opTraits = traits("nnops.scalar%d", op.id)
 	n, err := G.ApplyOp(op, x)
 	if err != nil {
 		return nil, nil, err
@@ -55,11 +56,6 @@ func (op *scalarOp) Type() hm.Type {
 	return hm.NewFnType(G.TensorType{Dims: op.shape.Dims(), Of: a}, a)
 }
 func (op *scalarOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
-func (op *scalarOp) ReturnsPtr() bool                               { return false }
-func (op *scalarOp) CallsExtern() bool                              { return false }
-func (op *scalarOp) OverwritesInput() int                           { return -1 }
-func (op *scalarOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "nnops.scalar%d", op.id) }
-func (op *scalarOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *scalarOp) String() string                                 { return "nnops.Scalar<" + op.name + ">" }
 func (op *scalarOp) DiffWRT(int) []bool                             { return []bool{true} }
 
@@ -80,7 +76,7 @@ func (op *scalarOp) Do(inputs ...G.Value) (G.Value, error) {
 }
 
 func (op *scalarOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(&scalarGradOp{fwd: op}, grad)
+	g, err := G.ApplyOp(&scalarGradOp{fwd: op, opTraits: traits("nnops.scalargrad%d", op.id)}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +85,7 @@ func (op *scalarOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 
 // scalarGradOp is dL/dx = (the forward run's gradient) * dL/dout.
 type scalarGradOp struct {
+	opTraits
 	fwd *scalarOp
 	out *tensor.Dense
 }
@@ -101,12 +98,7 @@ func (op *scalarGradOp) Type() hm.Type {
 func (op *scalarGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.fwd.shape.Clone(), nil
 }
-func (op *scalarGradOp) ReturnsPtr() bool      { return false }
-func (op *scalarGradOp) CallsExtern() bool     { return false }
-func (op *scalarGradOp) OverwritesInput() int  { return -1 }
-func (op *scalarGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nnops.scalargrad%d", op.fwd.id) }
-func (op *scalarGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *scalarGradOp) String() string        { return "nnops.ScalarGrad<" + op.fwd.name + ">" }
+func (op *scalarGradOp) String() string { return "nnops.ScalarGrad<" + op.fwd.name + ">" }
 
 func (op *scalarGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	var s float32

@@ -2,19 +2,68 @@ package nnops
 
 import (
 	"fmt"
+	"hash"
 	"hash/fnv"
+	"io"
 	"math"
 	"sync"
 
+	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/medqr/medqr/train/internal/sgemm"
 )
 
-func hashOf(op G.Op) uint32 {
+// opTraits are the gorgonia.Op methods every op here shares: a Go op that
+// returns a value it owns and overwrites no input, identified by its hash
+// key (unique per op: it holds the op's sequence number).
+type opTraits struct{ key string }
+
+func (t opTraits) ReturnsPtr() bool      { return false }
+func (t opTraits) CallsExtern() bool     { return false }
+func (t opTraits) OverwritesInput() int  { return -1 }
+func (t opTraits) WriteHash(h hash.Hash) { io.WriteString(h, t.key) }
+func (t opTraits) Hashcode() uint32 {
 	h := fnv.New32a()
-	op.WriteHash(h)
+	io.WriteString(h, t.key)
 	return h.Sum32()
+}
+
+func traits(format string, a ...any) opTraits { return opTraits{fmt.Sprintf(format, a...)} }
+
+// fnType is the type of an op of n tensor inputs of dims dimensions
+// returning one such tensor.
+func fnType(dims, n int) hm.Type {
+	t := G.TensorType{Dims: dims, Of: hm.TypeVariable('a')}
+	ts := make([]hm.Type, n+1)
+	for i := range ts {
+		ts[i] = t
+	}
+	return hm.NewFnType(ts...)
+}
+
+// xwGrads applies the gradient ops of a product op with inputs (x, w[, b]):
+// gx (inputs w, output, grad) only when wantDX, gw (inputs x, output, grad)
+// and, when not nil, gb (inputs output, grad). Every gradient op reads the
+// output (the activation's mask), so gorgonia keeps it intact until they
+// have run.
+func xwGrads(inputs G.Nodes, output, grad *G.Node, wantDX bool, gx, gw, gb G.Op) (G.Nodes, error) {
+	out := make(G.Nodes, len(inputs))
+	var err error
+	if wantDX {
+		if out[0], err = G.ApplyOp(gx, inputs[1], output, grad); err != nil {
+			return nil, err
+		}
+	}
+	if out[1], err = G.ApplyOp(gw, inputs[0], output, grad); err != nil {
+		return nil, err
+	}
+	if gb != nil {
+		if out[2], err = G.ApplyOp(gb, output, grad); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // f32 returns v's float32 data, checking its length.

@@ -45,3 +45,15 @@ func CheckName(prefix, name string) error {
 	}
 	return nil
 }
+
+// Check returns the first non-nil error of errs (the checks of a config's
+// parts, e.g. its architecture and its schedule) with prefix in front, or
+// nil.
+func Check(prefix string, errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%s: %w", prefix, err)
+		}
+	}
+	return nil
+}

@@ -190,3 +190,16 @@ func TestPlotSave(t *testing.T) {
 		}
 	}
 }
+
+func TestCheck(t *testing.T) {
+	a, b := errors.New("a"), errors.New("b")
+	for _, tc := range []struct {
+		errs []error
+		want error
+	}{{nil, nil}, {[]error{nil, nil}, nil}, {[]error{nil, a, b}, a}, {[]error{b, a}, b}} {
+		err := Check("p", tc.errs...)
+		if (err == nil) != (tc.want == nil) || (err != nil && (!errors.Is(err, tc.want) || !strings.HasPrefix(err.Error(), "p: "))) {
+			t.Errorf("Check(%v) = %v, want %v", tc.errs, err, tc.want)
+		}
+	}
+}

@@ -158,18 +158,30 @@ type preview struct {
 	Decoded string `json:"decoded"`
 }
 
-func (s *Server) handleEncrypt(w http.ResponseWriter, r *http.Request) {
+// startJob takes a job slot and reads the form of r (only the allowed
+// fields); ok is false when the error response has been written. The
+// caller defers release.
+func (s *Server) startJob(w http.ResponseWriter, r *http.Request, allowed ...string) (f *form, release func(), ok bool) {
 	release, aerr := s.acquire(r.Context())
 	if aerr != nil {
 		writeError(w, aerr)
+		return nil, nil, false
+	}
+	f, aerr = s.readForm(w, r, allowed...)
+	if aerr != nil {
+		writeError(w, aerr)
+		release()
+		return nil, nil, false
+	}
+	return f, release, true
+}
+
+func (s *Server) handleEncrypt(w http.ResponseWriter, r *http.Request) {
+	f, release, ok := s.startJob(w, r, "image", "level", "codec", "lossless", "passphrase", "recipient")
+	if !ok {
 		return
 	}
 	defer release()
-	f, aerr := s.readForm(w, r, "image", "level", "codec", "lossless", "passphrase", "recipient")
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	o, aerr := encryptOptions(f)
 	if aerr != nil {
 		writeError(w, aerr)
@@ -299,17 +311,11 @@ const (
 )
 
 func (s *Server) handleDecrypt(w http.ResponseWriter, r *http.Request) {
-	release, aerr := s.acquire(r.Context())
-	if aerr != nil {
-		writeError(w, aerr)
+	f, release, ok := s.startJob(w, r, "qr", "key", "passphrase", "identity")
+	if !ok {
 		return
 	}
 	defer release()
-	f, aerr := s.readForm(w, r, "qr", "key", "passphrase", "identity")
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	opener, field, aerr := decryptOpener(f)
 	if aerr != nil {
 		writeError(w, aerr)

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"errors"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -19,26 +20,11 @@ import (
 // with previews and fidelity), side by side in one run.
 func BenchmarkEncrypt(b *testing.B) {
 	img := readFile(b, demoDICOM)
-	b.Run("cli-store", func(b *testing.B) {
-		dir := b.TempDir()
-		cpu := cputime.Start(0)
-		for b.Loop() {
-			if _, err := store.Encrypt(demoDICOM, dir, store.Options{}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		cpu.Report(b)
-	})
-	b.Run("api", func(b *testing.B) {
-		s := newServer(b, Config{})
-		cpu := cputime.Start(0)
-		for b.Loop() {
-			if w := apiPost(b, s, "/api/encrypt", file("image", "x.dcm", img)); w.Code != http.StatusOK {
-				b.Fatal(w.Body.String())
-			}
-		}
-		cpu.Report(b)
-	})
+	dir := b.TempDir()
+	cliVsAPI(b, func() error {
+		_, err := store.Encrypt(demoDICOM, dir, store.Options{})
+		return err
+	}, "/api/encrypt", file("image", "x.dcm", img))
 }
 
 // BenchmarkDecrypt times one decryption of a single QR code from a file
@@ -50,23 +36,35 @@ func BenchmarkDecrypt(b *testing.B) {
 		b.Fatal(err)
 	}
 	code := readFile(b, res.QRFiles[0])
-	b.Run("cli-store", func(b *testing.B) {
-		cpu := cputime.Start(0)
-		for b.Loop() {
-			if _, err := store.Decrypt([]string{filepath.Clean(res.QRFiles[0])}, seal.KeyOpener(res.Key)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		cpu.Report(b)
-	})
+	cliVsAPI(b, func() error {
+		_, err := store.Decrypt([]string{filepath.Clean(res.QRFiles[0])}, seal.KeyOpener(res.Key))
+		return err
+	}, "/api/decrypt", file("qr", "a.png", code), field("key", res.Key.String()))
+}
+
+// cliVsAPI runs one job as sub-benchmark cli-store (cli, the store call
+// the CLI makes) and as sub-benchmark api (a POST of parts to path on a
+// fresh server, which must answer 200).
+func cliVsAPI(b *testing.B, cli func() error, path string, parts ...part) {
+	b.Run("cli-store", func(b *testing.B) { cpuLoop(b, cli) })
 	b.Run("api", func(b *testing.B) {
 		s := newServer(b, Config{})
-		cpu := cputime.Start(0)
-		for b.Loop() {
-			if w := apiPost(b, s, "/api/decrypt", file("qr", "a.png", code), field("key", res.Key.String())); w.Code != http.StatusOK {
-				b.Fatal(w.Body.String())
+		cpuLoop(b, func() error {
+			if w := apiPost(b, s, path, parts...); w.Code != http.StatusOK {
+				return errors.New(w.Body.String())
 			}
-		}
-		cpu.Report(b)
+			return nil
+		})
 	})
+}
+
+// cpuLoop runs f b.N times and reports its CPU time.
+func cpuLoop(b *testing.B, f func() error) {
+	cpu := cputime.Start(0)
+	for b.Loop() {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.Report(b)
 }

@@ -5,9 +5,11 @@ import (
 	"embed"
 	"encoding/json"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"regexp"
 	"strings"
 
@@ -18,18 +20,37 @@ import (
 //go:embed web
 var webFS embed.FS
 
-// pages holds the parsed page templates.
+// pages holds the parsed page templates: each page (web/NAME.html, which
+// defines its "title" and may define blocks layout.html calls) in a set of
+// its own with web/layout.html, so that one page's definitions never
+// replace another's.
 type pages struct {
-	t *template.Template
+	t map[string]*template.Template // by page name
 }
 
 func loadPages() (*pages, error) {
 	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
-	t, err := template.New("").Funcs(funcs).ParseFS(webFS, "web/*.html")
+	layout, err := template.New("").Funcs(funcs).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return nil, err
 	}
-	return &pages{t: t}, nil
+	files, err := fs.Glob(webFS, "web/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{t: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(webFS, f)
+		if err != nil {
+			return nil, err
+		}
+		p.t[name] = t
+	}
+	return p, nil
 }
 
 // staticHandler serves the embedded style sheet, script and icon.
@@ -69,7 +90,7 @@ func (s *Server) render(w http.ResponseWriter, name string, d pageData) {
 	}
 	d.MaxUploadMiB = s.cfg.MaxUpload >> 20
 	var buf bytes.Buffer
-	if err := s.pages.t.ExecuteTemplate(&buf, name+".html", d); err != nil {
+	if err := s.pages.t[name].ExecuteTemplate(&buf, name+".html", d); err != nil {
 		writeError(w, s.internal(err))
 		return
 	}
@@ -83,22 +104,34 @@ var fileName = regexp.MustCompile(`^medqr-[0-9a-f]{16}(-[0-9]{2}of[0-9]{2}|-shee
 
 var recordID = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
-// handleFile serves a QR code, sheet or record from the store folder.
-func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if !fileName.MatchString(name) {
+// openStored opens a file of the store folder for a request whose path
+// value key must match pattern; file names the file from the value. A
+// value that does not match, or a file that is absent or a link out of
+// the folder, is a 404; a folder that does not open a 500. ok is false
+// when the response has been written.
+func (s *Server) openStored(w http.ResponseWriter, r *http.Request, key string, pattern *regexp.Regexp, file func(string) string) (f *os.File, value string, ok bool) {
+	value = r.PathValue(key)
+	if !pattern.MatchString(value) {
 		http.NotFound(w, r)
-		return
+		return nil, "", false
 	}
 	root, err := os.OpenRoot(s.cfg.Dir)
 	if err != nil {
 		writeError(w, s.internal(err))
-		return
+		return nil, "", false
 	}
 	defer root.Close()
-	f, err := root.Open(name)
-	if err != nil { // absent, or a link out of the folder
+	if f, err = root.Open(file(value)); err != nil {
 		http.NotFound(w, r)
+		return nil, "", false
+	}
+	return f, value, true
+}
+
+// handleFile serves a QR code, sheet or record from the store folder.
+func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
+	f, name, ok := s.openStored(w, r, "name", fileName, func(name string) string { return name })
+	if !ok {
 		return
 	}
 	defer f.Close()
@@ -138,36 +171,40 @@ func viewOf(rec store.Record) recordView {
 	return v
 }
 
-// handleRecords lists the store folder's records, newest first.
-func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
+// recordViews reads the store folder's records, newest first; ok is false
+// when the error response has been written.
+func (s *Server) recordViews(w http.ResponseWriter) (views []recordView, ok bool) {
 	recs, err := store.ReadRecords(s.cfg.Dir)
 	if err != nil {
 		writeError(w, s.internal(err))
+		return nil, false
+	}
+	views = []recordView{}
+	for _, rec := range recs {
+		views = append(views, viewOf(rec))
+	}
+	return views, true
+}
+
+// handleRecords lists the store folder's records, newest first.
+func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
+	views, ok := s.recordViews(w)
+	if !ok {
 		return
 	}
-	out := struct {
+	writeJSON(w, http.StatusOK, struct {
 		Records []recordView `json:"records"`
-	}{Records: []recordView{}}
-	for _, rec := range recs {
-		out.Records = append(out.Records, viewOf(rec))
-	}
-	writeJSON(w, http.StatusOK, out)
+	}{views})
 }
 
 // handlePrint renders a printable page of one record's QR codes.
 func (s *Server) handlePrint(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !recordID.MatchString(id) {
-		http.NotFound(w, r)
+	f, id, ok := s.openStored(w, r, "id", recordID, func(id string) string { return "medqr-" + id + ".json" })
+	if !ok {
 		return
 	}
-	root, err := os.OpenRoot(s.cfg.Dir)
-	if err != nil {
-		writeError(w, s.internal(err))
-		return
-	}
-	defer root.Close()
-	b, err := root.ReadFile("medqr-" + id + ".json")
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -183,14 +220,9 @@ func (s *Server) handlePrint(w http.ResponseWriter, r *http.Request) {
 
 // handleRecordsPage renders the store page.
 func (s *Server) handleRecordsPage(w http.ResponseWriter, r *http.Request) {
-	recs, err := store.ReadRecords(s.cfg.Dir)
-	if err != nil {
-		writeError(w, s.internal(err))
+	views, ok := s.recordViews(w)
+	if !ok {
 		return
 	}
-	d := pageData{}
-	for _, rec := range recs {
-		d.Records = append(d.Records, viewOf(rec))
-	}
-	s.render(w, "records", d)
+	s.render(w, "records", pageData{Records: views})
 }

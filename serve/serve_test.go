@@ -680,3 +680,19 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("page while busy: %d", w.Code)
 	}
 }
+
+// TestPageTitles: each page carries its own title (every page once had
+// the last parsed page's) and its own submit button.
+func TestPageTitles(t *testing.T) {
+	s := newServer(t, Config{})
+	for _, c := range []struct{ path, title, button string }{
+		{"/", "<title>Encrypt an X-ray · medqr</title>", `<button type="submit" id="encrypt-button">Encrypt</button>`},
+		{"/decrypt", "<title>Decrypt QR codes · medqr</title>", `<button type="submit" id="decrypt-button">Decrypt</button>`},
+		{"/records", "<title>Store · medqr</title>", ""},
+	} {
+		b := string(get(t, s, c.path))
+		if !strings.Contains(b, c.title) || !strings.Contains(b, c.button) {
+			t.Errorf("GET %s: want %q and %q in the page", c.path, c.title, c.button)
+		}
+	}
+}

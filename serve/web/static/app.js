@@ -41,6 +41,29 @@
     return { error: "the server answered " + resp.status + " " + resp.statusText };
   }
 
+  // submit posts fd to url with the button disabled and working shown as
+  // the status, then hands an ok response to handle; a refusal (the
+  // server's error, next to its field) or a failure to reach the server
+  // is shown on the form.
+  async function submit(form, button, url, fd, working, handle) {
+    button.disabled = true;
+    $("status").textContent = working;
+    try {
+      const resp = await post(url, fd);
+      if (!resp.ok) {
+        $("status").textContent = "";
+        showError(form, await errorOf(resp));
+        return;
+      }
+      await handle(resp);
+    } catch (err) {
+      $("status").textContent = "";
+      showError(form, { error: "the server could not be reached: " + err.message });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // dropZone lets a box take dragged files; onFiles receives them.
   function dropZone(zone, onFiles) {
     zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
@@ -162,25 +185,12 @@
       } else if (mode === "recipient") {
         fd.append("recipient", $("recipient").value);
       }
-      button.disabled = true;
-      $("status").textContent = "Encrypting… this takes a few seconds.";
-      try {
-        const resp = await post("/api/encrypt", fd);
-        if (!resp.ok) {
-          $("status").textContent = "";
-          showError(form, await errorOf(resp));
-          return;
-        }
+      await submit(form, button, "/api/encrypt", fd, "Encrypting… this takes a few seconds.", async (resp) => {
         const r = await resp.json();
         $("passphrase").value = "";
         show(r);
         $("status").textContent = "Done: record " + r.id + ".";
-      } catch (err) {
-        $("status").textContent = "";
-        showError(form, { error: "the server could not be reached: " + err.message });
-      } finally {
-        button.disabled = false;
-      }
+      });
     });
 
     function show(r) {
@@ -338,15 +348,7 @@
         }
         fd.append("identity", $("identity").files[0]);
       }
-      button.disabled = true;
-      $("status").textContent = "Decrypting…";
-      try {
-        const resp = await post("/api/decrypt", fd);
-        if (!resp.ok) {
-          $("status").textContent = "";
-          showError(form, await errorOf(resp));
-          return;
-        }
+      await submit(form, button, "/api/decrypt", fd, "Decrypting…", async (resp) => {
         const blob = await resp.blob();
         if (imageURL) {
           URL.revokeObjectURL(imageURL);
@@ -366,12 +368,7 @@
         $("result").hidden = false;
         $("status").textContent = "Decrypted.";
         $("result-title").focus();
-      } catch (err) {
-        $("status").textContent = "";
-        showError(form, { error: "the server could not be reached: " + err.message });
-      } finally {
-        button.disabled = false;
-      }
+      });
     });
   }
 

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
+	"image"
 	"os"
 	"time"
 
@@ -61,45 +63,85 @@ Examples:
     medqr train --config experiments/default.json --set steps=200 --resume
     medqr train --rd results/codec
 `,
-		run: runTrain,
+		run: withFlags(anyArgs, runTrain),
 	})
 }
 
-type trainOptions struct {
+// trainRunOptions are the flags "medqr train" and "medqr train-iwave" share.
+type trainRunOptions struct {
 	config     string
 	sets       stringList
 	resume     bool
 	noProgress bool
+	stopAt     int
 	rd         string
-	weights    string
 	data       string
 	split      string
 	images     int
-	ablation   string
-	stopAt     int
 }
 
-func runTrain(ctx context.Context, e *env, args []string) error {
-	var o trainOptions
-	fs := newFlagSet("train")
-	fs.StringVar(&o.config, "config", "", "experiment config file (JSON)")
-	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
-	fs.BoolVar(&o.resume, "resume", false, "resume from the run folder's checkpoint")
-	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
-	fs.IntVar(&o.stopAt, "stop-at", 0, "stop after this step as if interrupted (checkpoint saved; continue with -resume)")
-	fs.StringVar(&o.rd, "rd", "", "evaluate rate-distortion into this folder instead of training")
-	fs.StringVar(&o.weights, "weights", "", "weights file for -rd (default: the embedded weights)")
-	fs.StringVar(&o.data, "data", "data/samples/kermany_cxr_224", "dataset for -rd")
-	fs.StringVar(&o.split, "split", "test", "split for -rd")
-	fs.IntVar(&o.images, "images", 0, "at most this many images for -rd/-ablation (0: all)")
-	fs.StringVar(&o.ablation, "ablation", "", "score the run folders given as arguments into this folder")
-	rest, err := parseInterspersed(fs, args)
+func (o *trainRunOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.config, "config", "", "")
+	fs.Var(&o.sets, "set", "")
+	fs.BoolVar(&o.resume, "resume", false, "")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.IntVar(&o.stopAt, "stop-at", 0, "")
+	fs.StringVar(&o.rd, "rd", "", "")
+	fs.StringVar(&o.data, "data", "data/samples/kermany_cxr_224", "")
+	fs.StringVar(&o.split, "split", "test", "")
+	fs.IntVar(&o.images, "images", 0, "")
+}
+
+// loadImages loads split of the dataset o.data, at most o.images of them
+// (0: all).
+func (o *trainRunOptions) loadImages(split string) ([]*image.Gray, error) {
+	imgs, err := data.LoadSplit(o.data, split, data.DefaultSize)
 	if err != nil {
+		return nil, err
+	}
+	if o.images > 0 && len(imgs) > o.images {
+		imgs = imgs[:o.images]
+	}
+	return imgs, nil
+}
+
+// finish reports the end of a training run in dir: stopped by --stop-at
+// (err is the trainer's stopped sentinel), failed (with a --resume hint
+// when the run folder exists), or done, naming the exported weights.
+func (o *trainRunOptions) finish(e *env, dir, export string, err, stopped error) error {
+	if errors.Is(err, stopped) {
+		fmt.Fprintf(e.stdout, "stopped at step %d: %s (continue with --resume)\n", o.stopAt, dir)
+		return nil
+	}
+	if err != nil {
+		if dir != "" && !o.resume {
+			return withHint(err, "rerun with --resume to continue from %s", dir)
+		}
 		return err
 	}
+	fmt.Fprintf(e.stdout, "run folder: %s\n", dir)
+	if export != "" {
+		fmt.Fprintf(e.stdout, "best weights: %s\n", export)
+	}
+	return nil
+}
+
+type trainOptions struct {
+	trainRunOptions
+	weights  string
+	ablation string
+}
+
+func (o *trainOptions) flags(fs *flag.FlagSet) {
+	o.trainRunOptions.flags(fs)
+	fs.StringVar(&o.weights, "weights", "", "")
+	fs.StringVar(&o.ablation, "ablation", "", "")
+}
+
+func runTrain(ctx context.Context, e *env, o trainOptions, rest []string) error {
 	switch {
 	case o.rd != "" && o.ablation != "":
-		return usageError{"-rd and -ablation are exclusive"}
+		return usageError{"--rd and --ablation are exclusive"}
 	case o.ablation != "":
 		return runAblation(e, o, rest)
 	case len(rest) > 0:
@@ -116,21 +158,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		opt.Progress = os.Stderr
 	}
 	dir, err := train.Run(ctx, cfg, opt)
-	if errors.Is(err, train.ErrStopped) {
-		fmt.Fprintf(e.stdout, "stopped at step %d: %s (continue with -resume)\n", o.stopAt, dir)
-		return nil
-	}
-	if err != nil {
-		if dir != "" && !o.resume {
-			return withHint(err, "rerun with -resume to continue from %s", dir)
-		}
-		return err
-	}
-	fmt.Fprintf(e.stdout, "run folder: %s\n", dir)
-	if cfg.Export != "" {
-		fmt.Fprintf(e.stdout, "best weights: %s\n", cfg.Export)
-	}
-	return nil
+	return o.finish(e, dir, cfg.Export, err, train.ErrStopped)
 }
 
 func runRD(e *env, o trainOptions) error {
@@ -148,12 +176,9 @@ func runRD(e *env, o trainOptions) error {
 	if err != nil {
 		return withHint(err, "run `make train-learned` to regenerate the weights")
 	}
-	imgs, err := data.LoadSplit(o.data, o.split, data.DefaultSize)
+	imgs, err := o.loadImages(o.split)
 	if err != nil {
 		return err
-	}
-	if o.images > 0 && len(imgs) > o.images {
-		imgs = imgs[:o.images]
 	}
 	e.log.Infof("rd: %d %s images from %s", len(imgs), o.split, o.data)
 	start := time.Now()
@@ -180,18 +205,15 @@ func runRD(e *env, o trainOptions) error {
 
 func runAblation(e *env, o trainOptions, runs []string) error {
 	if len(runs) == 0 {
-		return usageError{"-ablation needs at least one run folder"}
+		return usageError{"--ablation needs at least one run folder"}
 	}
 	split := o.split
 	if split == "test" {
 		split = "val" // ablations choose between settings: never on the test split
 	}
-	imgs, err := data.LoadSplit(o.data, split, data.DefaultSize)
+	imgs, err := o.loadImages(split)
 	if err != nil {
 		return err
-	}
-	if o.images > 0 && len(imgs) > o.images {
-		imgs = imgs[:o.images]
 	}
 	rows, err := train.Ablate(runs, imgs, 0.05)
 	if err != nil {

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"os"
 
-	"github.com/medqr/medqr/data"
 	iwtrain "github.com/medqr/medqr/train/iwave"
 )
 
@@ -52,80 +51,48 @@ Examples:
     medqr train-iwave --config experiments/iwave.json
     medqr train-iwave --rd results/iwave/rd --ext
 `,
-		run: runTrainIWave,
+		run: withFlags(noArgs("train-iwave"), runTrainIWave),
 	})
 }
 
-func runTrainIWave(ctx context.Context, e *env, args []string) error {
-	var (
-		config, rd, src, split string
-		sets                   stringList
-		resume, noProgress     bool
-		ext                    bool
-		stopAt, images         int
-	)
-	fs := newFlagSet("train-iwave")
-	fs.StringVar(&config, "config", "", "experiment config file (JSON)")
-	fs.Var(&sets, "set", "override one config field: key=value (repeatable)")
-	fs.BoolVar(&resume, "resume", false, "resume from the run folder's checkpoint")
-	fs.BoolVar(&noProgress, "no-progress", false, "no progress bar")
-	fs.IntVar(&stopAt, "stop-at", 0, "stop after this step as if interrupted (continue with -resume)")
-	fs.StringVar(&rd, "rd", "", "write the rate-distortion table into this folder instead of training")
-	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset for -rd")
-	fs.StringVar(&split, "split", "test", "split for -rd")
-	fs.IntVar(&images, "images", 0, "at most this many images for -rd (0: all)")
-	fs.BoolVar(&ext, "ext", false, "with -rd, add libjpeg (cjpeg) and JPEG 2000 (opj_compress)")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("train-iwave takes no arguments, got %q", rest)}
-	}
-	if rd != "" {
-		imgs, err := data.LoadSplit(src, split, data.DefaultSize)
+type trainIWaveOptions struct {
+	trainRunOptions
+	ext bool
+}
+
+func (o *trainIWaveOptions) flags(fs *flag.FlagSet) {
+	o.trainRunOptions.flags(fs)
+	fs.BoolVar(&o.ext, "ext", false, "")
+}
+
+func runTrainIWave(ctx context.Context, e *env, o trainIWaveOptions, _ []string) error {
+	if o.rd != "" {
+		imgs, err := o.loadImages(o.split)
 		if err != nil {
 			return err
 		}
-		if images > 0 && len(imgs) > images {
-			imgs = imgs[:images]
-		}
-		rep, err := iwtrain.RD(imgs, ext, e.log)
+		rep, err := iwtrain.RD(imgs, o.ext, e.log)
 		if err != nil {
-			return withHint(err, "run scripts/deps.sh results to install the Debian codecs, or drop -ext")
+			return withHint(err, "run scripts/deps.sh results to install the Debian codecs, or drop --ext")
 		}
-		rep.Data, rep.Split = src, split
-		if err := iwtrain.WriteRD(rd, rep); err != nil {
+		rep.Data, rep.Split = o.data, o.split
+		if err := iwtrain.WriteRD(o.rd, rep); err != nil {
 			return err
 		}
 		for _, r := range rep.Rows {
 			fmt.Fprintf(e.stdout, "%s %-8s %4d B  PSNR %.2f dB (median %.2f)  SSIM %.4f  fails %d\n", r.Level, r.Codec, r.Budget, r.MeanPSNR, r.MedianPSNR, r.MeanSSIM, r.Fails)
 		}
-		fmt.Fprintf(e.stdout, "wrote %s/rd.{json,md,csv}\n", rd)
+		fmt.Fprintf(e.stdout, "wrote %s/rd.{json,md,csv}\n", o.rd)
 		return nil
 	}
-	cfg, err := iwtrain.LoadConfig(config, sets)
+	cfg, err := iwtrain.LoadConfig(o.config, o.sets)
 	if err != nil {
-		return withHint(err, "see README.md for the fields")
+		return withHint(err, "see docs/codec.md (iwave, \"Config\") for the fields")
 	}
-	opt := iwtrain.Options{Resume: resume, Log: e.log, StopAt: stopAt}
-	if !noProgress {
+	opt := iwtrain.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
+	if !o.noProgress {
 		opt.Progress = os.Stderr
 	}
 	dir, err := iwtrain.Run(ctx, cfg, opt)
-	if errors.Is(err, iwtrain.ErrStopped) {
-		fmt.Fprintf(e.stdout, "stopped at step %d: %s (continue with -resume)\n", stopAt, dir)
-		return nil
-	}
-	if err != nil {
-		if dir != "" && !resume {
-			return withHint(err, "rerun with -resume to continue from %s", dir)
-		}
-		return err
-	}
-	fmt.Fprintf(e.stdout, "run folder: %s\n", dir)
-	if cfg.Export != "" {
-		fmt.Fprintf(e.stdout, "best weights: %s\n", cfg.Export)
-	}
-	return nil
+	return o.finish(e, dir, cfg.Export, err, iwtrain.ErrStopped)
 }

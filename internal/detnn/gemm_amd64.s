@@ -22,6 +22,17 @@ no:
 	MOVB $0, ret+0(FP)
 	RET
 
+// STEP multiplies the input at off(R11) by the 8 weights of its row of wt
+// (R12), adds the products to the partial sums lo and hi (4 lanes each)
+// and moves R12 to the next row.
+#define STEP(off, lo, hi) \
+	VBROADCASTSD off(R11), Y8 \
+	VMULPD       (R12), Y8, Y9 \
+	VMULPD       32(R12), Y8, Y10 \
+	VADDPD       Y9, lo, lo \
+	VADDPD       Y10, hi, hi \
+	ADDQ         R10, R12
+
 // func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
 //
 // For each group of 8 outputs (two registers of 4 lanes) and each row, the
@@ -63,30 +74,10 @@ row:
 	JZ     tail
 
 quad:
-	VBROADCASTSD 0(R11), Y8
-	VMULPD       (R12), Y8, Y9
-	VMULPD       32(R12), Y8, Y10
-	VADDPD       Y9, Y0, Y0
-	VADDPD       Y10, Y1, Y1
-	ADDQ         R10, R12
-	VBROADCASTSD 8(R11), Y8
-	VMULPD       (R12), Y8, Y9
-	VMULPD       32(R12), Y8, Y10
-	VADDPD       Y9, Y2, Y2
-	VADDPD       Y10, Y3, Y3
-	ADDQ         R10, R12
-	VBROADCASTSD 16(R11), Y8
-	VMULPD       (R12), Y8, Y9
-	VMULPD       32(R12), Y8, Y10
-	VADDPD       Y9, Y4, Y4
-	VADDPD       Y10, Y5, Y5
-	ADDQ         R10, R12
-	VBROADCASTSD 24(R11), Y8
-	VMULPD       (R12), Y8, Y9
-	VMULPD       32(R12), Y8, Y10
-	VADDPD       Y9, Y6, Y6
-	VADDPD       Y10, Y7, Y7
-	ADDQ         R10, R12
+	STEP(0, Y0, Y1)
+	STEP(8, Y2, Y3)
+	STEP(16, Y4, Y5)
+	STEP(24, Y6, Y7)
 	ADDQ         $32, R11
 	DECQ         R14
 	JNZ          quad
@@ -97,15 +88,10 @@ tail:
 	JZ   sum
 
 one:
-	VBROADCASTSD (R11), Y8
-	VMULPD       (R12), Y8, Y9
-	VMULPD       32(R12), Y8, Y10
-	VADDPD       Y9, Y0, Y0
-	VADDPD       Y10, Y1, Y1
-	ADDQ         R10, R12
-	ADDQ         $8, R11
-	DECQ         R14
-	JNZ          one
+	STEP(0, Y0, Y1)
+	ADDQ $8, R11
+	DECQ R14
+	JNZ  one
 
 sum:
 	VADDPD  Y4, Y0, Y0      // s0 + s2

@@ -3,8 +3,8 @@ package detnn
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -207,7 +207,7 @@ func gemmDigest(run func(gemmCase) ([]float64, []float64)) string {
 			s.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
 		}
 	}
-	return hex.EncodeToString(s.Sum(nil))
+	return fmt.Sprintf("%x", s.Sum(nil))
 }
 
 // TestGemmGolden: on every processor the functions give the bits gonum's

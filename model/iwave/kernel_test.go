@@ -1,6 +1,7 @@
 package iwave
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -150,12 +150,12 @@ func TestTransformGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wantModel, want string
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model "); ok {
-			wantModel = v
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("model ")); ok {
+			wantModel = string(v)
 		}
-		if v, ok := strings.CutPrefix(line, "sha256 "); ok {
-			want = v
+		if v, ok := bytes.CutPrefix(line, []byte("sha256 ")); ok {
+			want = string(v)
 		}
 	}
 	if wantModel != model {

@@ -30,22 +30,6 @@ var kinds = []struct {
 	{"chaos", keystream.Chaos},
 }
 
-func randomImage(rng *rand.Rand, w, h, depth int) image.Image {
-	r := image.Rect(0, 0, w, h)
-	if depth == 8 {
-		m := image.NewGray(r)
-		for i := range m.Pix {
-			m.Pix[i] = uint8(rng.UintN(256))
-		}
-		return m
-	}
-	m := image.NewGray16(r)
-	for i := range m.Pix {
-		m.Pix[i] = uint8(rng.UintN(256))
-	}
-	return m
-}
-
 // samePixels compares two Gray or Gray16 images pixel by pixel, whatever
 // their origins and strides.
 func samePixels(a, b image.Image) bool {
@@ -91,7 +75,7 @@ func TestRoundTripSizes(t *testing.T) {
 		for _, depth := range []int{8, 16} {
 			for _, sz := range sizes {
 				t.Run(fmt.Sprintf("%s/%d-bit/%dx%d", k.name, depth, sz[0], sz[1]), func(t *testing.T) {
-					img := randomImage(rng, sz[0], sz[1], depth)
+					img := testimg.Noise(rng, sz[0], sz[1], depth)
 					c := roundTrip(t, img, cipherimg.Options{Keystream: k.kind})
 					if sz[0]*sz[1] >= 64 && samePixels(c.Image, img) {
 						t.Fatal("cipher image equals the plaintext")
@@ -107,7 +91,7 @@ func TestRoundTrip2048(t *testing.T) {
 		t.Skip("2048x2048 round trip skipped in -short mode")
 	}
 	rng := rand.New(rand.NewPCG(8, 8))
-	roundTrip(t, randomImage(rng, 2048, 2048, 8), cipherimg.Options{Keystream: keystream.ChaCha20})
+	roundTrip(t, testimg.Noise(rng, 2048, 2048, 8), cipherimg.Options{Keystream: keystream.ChaCha20})
 }
 
 // TestRoundTripProperty draws random sizes, depths, keystreams and options.
@@ -118,7 +102,7 @@ func TestRoundTripProperty(t *testing.T) {
 			depth = 16
 		}
 		r := rand.New(rand.NewPCG(seed, 1))
-		img := randomImage(r, int(w%48)+1, int(h%48)+1, depth)
+		img := testimg.Noise(r, int(w%48)+1, int(h%48)+1, depth)
 		o := cipherimg.Options{
 			Keystream:     keystream.ChaCha20,
 			NoPermutation: flags&1 != 0, NoNetwork: flags&2 != 0, NoDiffusion: flags&4 != 0,
@@ -146,7 +130,7 @@ func TestRoundTripProperty(t *testing.T) {
 
 func TestSubImageInputUntouched(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	big := randomImage(rng, 40, 30, 8).(*image.Gray)
+	big := testimg.Noise(rng, 40, 30, 8).(*image.Gray)
 	orig := bytes.Clone(big.Pix)
 	sub := big.SubImage(image.Rect(3, 5, 20, 22))
 	c := roundTrip(t, sub, cipherimg.Options{})
@@ -160,7 +144,7 @@ func TestSubImageInputUntouched(t *testing.T) {
 
 func TestNonces(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	img := randomImage(rng, 16, 16, 8)
+	img := testimg.Noise(rng, 16, 16, 8)
 	a, _ := cipherimg.Encrypt(img, testKey, cipherimg.Options{})
 	b, _ := cipherimg.Encrypt(img, testKey, cipherimg.Options{})
 	if bytes.Equal(a.Header.Nonce, b.Header.Nonce) || samePixels(a.Image, b.Image) {
@@ -316,7 +300,7 @@ func TestWeakenedVariants(t *testing.T) {
 
 func TestDecryptRejectsMismatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	c, err := cipherimg.Encrypt(randomImage(rng, 9, 7, 8), testKey, cipherimg.Options{})
+	c, err := cipherimg.Encrypt(testimg.Noise(rng, 9, 7, 8), testKey, cipherimg.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +358,7 @@ func benchLoop(b *testing.B, bytes int, f func() error) {
 func BenchmarkEncrypt(b *testing.B) {
 	for _, k := range kinds {
 		for _, side := range benchSizes() {
-			img := randomImage(rand.New(rand.NewPCG(5, 5)), side, side, 8)
+			img := testimg.Noise(rand.New(rand.NewPCG(5, 5)), side, side, 8)
 			b.Run(fmt.Sprintf("%s/%d", k.name, side), func(b *testing.B) {
 				benchLoop(b, side*side, func() error {
 					_, err := cipherimg.Encrypt(img, testKey, cipherimg.Options{Keystream: k.kind})
@@ -388,7 +372,7 @@ func BenchmarkEncrypt(b *testing.B) {
 func BenchmarkDecrypt(b *testing.B) {
 	for _, k := range kinds {
 		for _, side := range benchSizes() {
-			img := randomImage(rand.New(rand.NewPCG(5, 5)), side, side, 8)
+			img := testimg.Noise(rand.New(rand.NewPCG(5, 5)), side, side, 8)
 			c, err := cipherimg.Encrypt(img, testKey, cipherimg.Options{Keystream: k.kind})
 			if err != nil {
 				b.Fatal(err)
@@ -407,7 +391,7 @@ func BenchmarkDecrypt(b *testing.B) {
 // product path's kind of primitive, as the reference speed.
 func BenchmarkAESGCM(b *testing.B) {
 	for _, side := range benchSizes() {
-		img := randomImage(rand.New(rand.NewPCG(5, 5)), side, side, 8).(*image.Gray)
+		img := testimg.Noise(rand.New(rand.NewPCG(5, 5)), side, side, 8).(*image.Gray)
 		blk, _ := aes.NewCipher(testKey[:])
 		aead, _ := cipher.NewGCM(blk)
 		nonce := make([]byte, aead.NonceSize())

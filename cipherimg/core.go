@@ -462,6 +462,9 @@ func (d *diffusion) forwardPass(s cipher.Stream, px []uint16, depth int) {
 }
 
 // forwardInverse undoes forwardPass: p[i] = c[i] - k[i] - F(c[i-1], c[i-2]).
+// It mirrors forwardPass line for line rather than sharing a loop with it:
+// this is the hot loop of both directions, and side by side each inverse
+// step can be checked against its forward step.
 func (d *diffusion) forwardInverse(s cipher.Stream, px []uint16, depth int) {
 	mask := uint16(1<<depth - 1)
 	k := make([]uint16, diffChunk)
@@ -502,6 +505,7 @@ func (d *diffusion) backwardPass(s cipher.Stream, px []uint16, depth int) {
 }
 
 // backwardInverse undoes backwardPass: c[i] = d[i] - k[i] - F(d[i+1], d[i+2]).
+// It mirrors backwardPass line for line, as forwardInverse does forwardPass.
 func (d *diffusion) backwardInverse(s cipher.Stream, px []uint16, depth int) {
 	mask := uint16(1<<depth - 1)
 	k := make([]uint16, diffChunk)

@@ -131,40 +131,30 @@ func (hd *Header) UnmarshalText(text []byte) error {
 			return fmt.Errorf("%w: unknown header field %q", ErrInvalid, k)
 		}
 	}
+	ints := map[string]*int{"width": &h.Width, "height": &h.Height, "depth": &h.Depth, "rounds": &h.Rounds, "layers": &h.Layers}
+	offs := map[string]*bool{"permutation": &h.NoPermutation, "network": &h.NoNetwork, "diffusion": &h.NoDiffusion}
 	for _, k := range want {
 		v, ok := fields[k]
 		if !ok {
 			return fmt.Errorf("%w: header field %q missing", ErrInvalid, k)
 		}
-		switch k {
-		case "keystream":
+		switch {
+		case ints[k] != nil:
+			*ints[k], err = atoi(k, v)
+		case offs[k] != nil:
+			*offs[k], err = off(k, v)
+		case k == "keystream":
 			h.Keystream, err = keystream.ParseKind(v)
 			if err != nil || v != h.Keystream.String() {
 				err = fmt.Errorf("%w: unknown keystream %q", ErrInvalid, v)
 			}
-		case "nonce":
+		case k == "nonce":
 			h.Nonce, err = hexField(k, v)
 			if err == nil && h.SchemeName() == SchemeName && len(v) != 2*NonceSize {
 				err = fmt.Errorf("%w: nonce %q is not %d hex bytes", ErrInvalid, v, NonceSize)
 			}
-		case "aux":
+		case k == "aux":
 			h.Aux, err = hexField(k, v)
-		case "width":
-			h.Width, err = atoi(k, v)
-		case "height":
-			h.Height, err = atoi(k, v)
-		case "depth":
-			h.Depth, err = atoi(k, v)
-		case "rounds":
-			h.Rounds, err = atoi(k, v)
-		case "layers":
-			h.Layers, err = atoi(k, v)
-		case "permutation":
-			h.NoPermutation, err = off(k, v)
-		case "network":
-			h.NoNetwork, err = off(k, v)
-		case "diffusion":
-			h.NoDiffusion, err = off(k, v)
 		}
 		if err != nil {
 			return err

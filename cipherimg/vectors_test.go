@@ -17,6 +17,7 @@ import (
 	_ "github.com/medqr/medqr/cipherimg/logistic"
 	_ "github.com/medqr/medqr/cipherimg/wang2020"
 	_ "github.com/medqr/medqr/cipherimg/yang2023"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -101,7 +102,7 @@ func TestVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sum := sha256.Sum256(pixBytes(c.Image))
+				sum := sha256.Sum256(testimg.Bytes(c.Image))
 				if got := hex.EncodeToString(sum[:]); got != v["cipher-sha256"] {
 					t.Errorf("%s: cipher SHA-256 %s, vector says %s", v["comment"], got, v["cipher-sha256"])
 				}
@@ -164,27 +165,17 @@ func checkSchemeVector(t *testing.T, v map[string]string, hd cipherimg.Header, k
 		t.Errorf("header %q, vector says %q", text, v["header"])
 	}
 	if v["plain"] == "pattern" {
-		sum := sha256.Sum256(pixBytes(c.Image))
+		sum := sha256.Sum256(testimg.Bytes(c.Image))
 		if got := hex.EncodeToString(sum[:]); got != v["cipher-sha256"] {
 			t.Errorf("%s: cipher SHA-256 %s, vector says %s", v["comment"], got, v["cipher-sha256"])
 		}
-	} else if got := hex.EncodeToString(pixBytes(c.Image)); got != v["cipher"] {
+	} else if got := hex.EncodeToString(testimg.Bytes(c.Image)); got != v["cipher"] {
 		t.Errorf("%s: Encrypt output differs from the vector", v["comment"])
 	}
 	back, err := cipherimg.Decrypt(c, key)
 	if err != nil || !samePixels(back, plain) {
 		t.Errorf("%s: round trip failed (%v)", v["comment"], err)
 	}
-}
-
-func pixBytes(img image.Image) []byte {
-	switch m := img.(type) {
-	case *image.Gray:
-		return m.Pix
-	case *image.Gray16:
-		return m.Pix
-	}
-	panic("unexpected image type")
 }
 
 func TestPNGRoundTrip(t *testing.T) {

@@ -104,7 +104,9 @@ func Forward(px []uint16, w, h, p, q, n int) {
 	}
 }
 
-// Inverse undoes Forward with the same parameters.
+// Inverse undoes Forward with the same parameters. It is Forward's mirror
+// image (the shears undone in reverse order), kept beside it line for line
+// so that each step can be checked against the one it undoes.
 func Inverse(px []uint16, w, h, p, q, n int) {
 	tmp := make([]uint16, len(px))
 	pw, qh := p%w, q%h

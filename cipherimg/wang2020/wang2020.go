@@ -211,6 +211,15 @@ func permuteBits(px []uint16, w, h int, rows, cols []int32, inverse bool) {
 	}
 }
 
+// chainStart is the diffusion chain's value before the first pixel: the
+// four 2-bit bases of d0, most significant first.
+func (sc *schedule) chainStart() (prev [4]uint8) {
+	for l := range prev {
+		prev[l] = sc.d0 >> (6 - 2*l) & 3
+	}
+	return prev
+}
+
 func check(px []uint16, w, h, depth int) error {
 	if len(px) != w*h || w < 1 || h < 1 {
 		return fmt.Errorf("%d pixels for %dx%d", len(px), w, h)
@@ -227,10 +236,7 @@ func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
 	}
 	sc := newSchedule(*k, w, h)
 	permuteBits(px, w, h, sc.rows, sc.cols, false)
-	var prev [4]uint8
-	for l := range prev {
-		prev[l] = sc.d0 >> (6 - 2*l) & 3
-	}
+	prev := sc.chainStart()
 	for i, v := range px {
 		u := sc.word[i]
 		re, rd, o, kb := encRule(u), decRule(u), op(u), keyByte(u)
@@ -248,15 +254,15 @@ func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
 	return nil
 }
 
+// Decrypt mirrors Encrypt step for step in reverse (the DNA-domain
+// diffusion undone, then the bit permutation), kept beside it so that each
+// step can be checked against the one it undoes.
 func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
 	if err := check(px, w, h, depth); err != nil {
 		return err
 	}
 	sc := newSchedule(k, w, h)
-	var prev [4]uint8
-	for l := range prev {
-		prev[l] = sc.d0 >> (6 - 2*l) & 3
-	}
+	prev := sc.chainStart()
 	for i, c := range px {
 		u := sc.word[i]
 		re, rd, o, kb := encRule(u), decRule(u), op(u), keyByte(u)

@@ -1,8 +1,8 @@
-// Package testimg holds the image helpers that medqr's tests share: reading
-// a PNG, a JPEG or a gray test image from a file, and the PSNR of two
-// 8-bit images. It is imported only from _test.go files; every function
-// takes a testing.TB and fails the test (t.Fatal) instead of returning an
-// error.
+// Package testimg holds the image helpers that medqr's tests and test-vector
+// generators share: reading a PNG, a JPEG or a gray test image from a file,
+// seeded noise images, the pixel bytes of a gray image, and the PSNR of two
+// 8-bit images. The readers take a testing.TB and fail the test (t.Fatal)
+// instead of returning an error.
 package testimg
 
 import (
@@ -11,9 +11,41 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
+
+// Noise returns a w x h *image.Gray (depth 8) or *image.Gray16 (any other
+// depth) whose pixel bytes are drawn uniformly from rng, in order.
+func Noise(rng *rand.Rand, w, h, depth int) image.Image {
+	r := image.Rect(0, 0, w, h)
+	var pix []uint8
+	var img image.Image
+	if depth == 8 {
+		m := image.NewGray(r)
+		pix, img = m.Pix, m
+	} else {
+		m := image.NewGray16(r)
+		pix, img = m.Pix, m
+	}
+	for i := range pix {
+		pix[i] = uint8(rng.UintN(256))
+	}
+	return img
+}
+
+// Bytes returns the pixel bytes of an *image.Gray or *image.Gray16 (16-bit
+// values big-endian, as in PNG); it panics on another type.
+func Bytes(img image.Image) []byte {
+	switch m := img.(type) {
+	case *image.Gray:
+		return m.Pix
+	case *image.Gray16:
+		return m.Pix
+	}
+	panic("testimg: not a gray image")
+}
 
 // ReadPNG decodes the PNG file at path; a missing or broken file fails the
 // test with the path in the message.

@@ -1,9 +1,11 @@
 package testimg
 
 import (
+	"bytes"
 	"image"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,5 +60,19 @@ func TestReadGray(t *testing.T) {
 	jpg := filepath.Join("..", "..", "data", "samples", "kermany_cxr_224", "NORMAL", "IM-0115-0001.jpeg")
 	if img := ReadImage(t, jpg); img.Bounds() != image.Rect(0, 0, 224, 224) {
 		t.Errorf("shipped JPEG sample read as %v", img.Bounds())
+	}
+}
+
+func TestNoise(t *testing.T) {
+	for _, depth := range []int{8, 16} {
+		a := Noise(rand.New(rand.NewPCG(1, 2)), 5, 3, depth)
+		b := Noise(rand.New(rand.NewPCG(1, 2)), 5, 3, depth)
+		c := Noise(rand.New(rand.NewPCG(1, 3)), 5, 3, depth)
+		if a.Bounds() != image.Rect(0, 0, 5, 3) || len(Bytes(a)) != 15*depth/8 {
+			t.Fatalf("depth %d: %v with %d bytes", depth, a.Bounds(), len(Bytes(a)))
+		}
+		if !bytes.Equal(Bytes(a), Bytes(b)) || bytes.Equal(Bytes(a), Bytes(c)) {
+			t.Errorf("depth %d: noise does not follow its seed", depth)
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/medqr/medqr/cipherimg/logistic"
 	"github.com/medqr/medqr/cipherimg/wang2020"
 	"github.com/medqr/medqr/cipherimg/yang2023"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/keystream"
 	"github.com/medqr/medqr/seal"
 )
@@ -77,33 +78,14 @@ func main() {
 	for _, v := range vs {
 		// The plaintext's seed comes from the vector's name, so adding a
 		// vector leaves the others unchanged.
-		seed := sha256.Sum256([]byte(v.name))
-		rng := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:]), 0x6d65647172))
-		img := plainImage(rng, v.w, v.h, v.depth)
-		if v.pattern {
-			img = cipherimg.PatternImage(v.w, v.h, v.depth)
-		}
+		img := plainFor(v.name, v.w, v.h, v.depth, v.pattern)
 		v.opts.Nonce = make([]byte, cipherimg.NonceSize)
 		for j := range v.opts.Nonce {
 			v.opts.Nonce[j] = byte(0xa0 + j)
 		}
 		c, err := cipherimg.Encrypt(img, key, v.opts)
 		must(err)
-		hd, err := c.Header.MarshalText()
-		must(err)
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "comment: %s\n", v.comment)
-		fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
-		fmt.Fprintf(&b, "header: %s\n", hd)
-		if v.pattern {
-			sum := sha256.Sum256(pix(c.Image))
-			fmt.Fprintf(&b, "plain: pattern\n")
-			fmt.Fprintf(&b, "cipher-sha256: %s\n", hex.EncodeToString(sum[:]))
-		} else {
-			fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
-			fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
-		}
-		must(os.WriteFile(filepath.Join(dir, v.name+".txt"), b.Bytes(), 0o644))
+		writeVector(filepath.Join(dir, v.name+".txt"), v.comment, key, img, c, v.pattern)
 	}
 	log.Printf("wrote %d vectors to %s", len(vs), dir)
 	writeSchemeVectors(dir, key)
@@ -128,58 +110,44 @@ func writeSchemeVectors(dir string, key seal.Key) {
 		name := fmt.Sprintf("%s-%dx%d-%dbit", v.scheme, v.w, v.h, v.depth)
 		s, err := cipherimg.Lookup(v.scheme)
 		must(err)
-		seed := sha256.Sum256([]byte(name))
-		rng := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:]), 0x6d65647172))
-		img := plainImage(rng, v.w, v.h, v.depth)
-		if v.pattern {
-			img = cipherimg.PatternImage(v.w, v.h, v.depth)
-		}
+		img := plainFor(name, v.w, v.h, v.depth, v.pattern)
 		c, err := cipherimg.EncryptWith(s, img, key, nil)
 		must(err)
-		hd, err := c.Header.MarshalText()
-		must(err)
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "comment: %s %dx%d %d-bit, %s\n", v.scheme, v.w, v.h, v.depth, s.Info().Citation)
-		fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
-		fmt.Fprintf(&b, "header: %s\n", hd)
-		if v.pattern {
-			sum := sha256.Sum256(pix(c.Image))
-			fmt.Fprintf(&b, "plain: pattern\n")
-			fmt.Fprintf(&b, "cipher-sha256: %s\n", hex.EncodeToString(sum[:]))
-		} else {
-			fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(pix(img)))
-			fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(pix(c.Image)))
-		}
-		must(os.WriteFile(filepath.Join(dir, name+".txt"), b.Bytes(), 0o644))
+		comment := fmt.Sprintf("%s %dx%d %d-bit, %s", v.scheme, v.w, v.h, v.depth, s.Info().Citation)
+		writeVector(filepath.Join(dir, name+".txt"), comment, key, img, c, v.pattern)
 	}
 	log.Printf("wrote %d baseline vectors to %s", len(svs), dir)
 }
 
-func plainImage(rng *rand.Rand, w, h, depth int) image.Image {
-	r := image.Rect(0, 0, w, h)
-	if depth == 8 {
-		m := image.NewGray(r)
-		for i := range m.Pix {
-			m.Pix[i] = uint8(rng.UintN(256))
-		}
-		return m
+// plainFor returns a vector's plaintext: PatternImage for a pattern vector,
+// else noise seeded by the vector's name, so that adding a vector leaves
+// the others unchanged.
+func plainFor(name string, w, h, depth int, pattern bool) image.Image {
+	if pattern {
+		return cipherimg.PatternImage(w, h, depth)
 	}
-	m := image.NewGray16(r)
-	for i := range m.Pix {
-		m.Pix[i] = uint8(rng.UintN(256))
-	}
-	return m
+	seed := sha256.Sum256([]byte(name))
+	return testimg.Noise(rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:]), 0x6d65647172)), w, h, depth)
 }
 
-// pix returns the pixel bytes row by row (16-bit big-endian, as in PNG).
-func pix(img image.Image) []byte {
-	switch m := img.(type) {
-	case *image.Gray:
-		return m.Pix
-	case *image.Gray16:
-		return m.Pix
+// writeVector writes one known-answer vector file: the plain and cipher
+// pixels in hex, or for a pattern plaintext the cipher's SHA-256.
+func writeVector(path, comment string, key seal.Key, plain image.Image, c *cipherimg.Cipher, pattern bool) {
+	hd, err := c.Header.MarshalText()
+	must(err)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "comment: %s\n", comment)
+	fmt.Fprintf(&b, "key: %s\n", hex.EncodeToString(key[:]))
+	fmt.Fprintf(&b, "header: %s\n", hd)
+	if pattern {
+		sum := sha256.Sum256(testimg.Bytes(c.Image))
+		fmt.Fprintf(&b, "plain: pattern\n")
+		fmt.Fprintf(&b, "cipher-sha256: %s\n", hex.EncodeToString(sum[:]))
+	} else {
+		fmt.Fprintf(&b, "plain: %s\n", hex.EncodeToString(testimg.Bytes(plain)))
+		fmt.Fprintf(&b, "cipher: %s\n", hex.EncodeToString(testimg.Bytes(c.Image)))
 	}
-	panic("unexpected image type")
+	must(os.WriteFile(path, b.Bytes(), 0o644))
 }
 
 // writePNGs writes valid cipher PNGs and invalid variants for ReadPNG's
@@ -197,14 +165,14 @@ func writePNGs(dir string, key seal.Key) {
 		must(cipherimg.WritePNG(&b, c))
 		return b.Bytes()
 	}
-	valid8 := enc(plainImage(rng, 12, 9, 8), cipherimg.Options{})
+	valid8 := enc(testimg.Noise(rng, 12, 9, 8), cipherimg.Options{})
 	write("valid-8bit.png", valid8)
-	write("valid-16bit.png", enc(plainImage(rng, 5, 4, 16), cipherimg.Options{Keystream: keystream.Chaos}))
-	write("valid-weakened.png", enc(plainImage(rng, 3, 7, 8), cipherimg.Options{NoDiffusion: true, Rounds: 3, Layers: 1}))
+	write("valid-16bit.png", enc(testimg.Noise(rng, 5, 4, 16), cipherimg.Options{Keystream: keystream.Chaos}))
+	write("valid-weakened.png", enc(testimg.Noise(rng, 3, 7, 8), cipherimg.Options{NoDiffusion: true, Rounds: 3, Layers: 1}))
 
 	// A plain PNG without the header chunk.
 	var b bytes.Buffer
-	must(png.Encode(&b, plainImage(rng, 4, 4, 8)))
+	must(png.Encode(&b, testimg.Noise(rng, 4, 4, 8)))
 	write("invalid-no-header.png", b.Bytes())
 	// Truncated in the middle of the image data.
 	write("invalid-truncated.png", valid8[:len(valid8)-20])
@@ -243,7 +211,7 @@ func writePNGs(dir string, key seal.Key) {
 	for _, name := range []string{arnold.Name, logistic.Name, wang2020.Name, yang2023.Name} {
 		s, err := cipherimg.Lookup(name)
 		must(err)
-		c, err := cipherimg.EncryptWith(s, plainImage(rng, 6, 5, 8), key, nil)
+		c, err := cipherimg.EncryptWith(s, testimg.Noise(rng, 6, 5, 8), key, nil)
 		must(err)
 		var b bytes.Buffer
 		must(cipherimg.WritePNG(&b, c))

@@ -273,6 +273,11 @@ func withFlags[O any, P flagOptions[O]](want arity, run func(ctx context.Context
 	}
 }
 
+// noOptions are the options of a command without flags.
+type noOptions struct{}
+
+func (*noOptions) flags(*flag.FlagSet) {}
+
 // stringList is a repeatable string flag (--set key=value ...).
 type stringList []string
 

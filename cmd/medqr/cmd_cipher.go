@@ -18,13 +18,13 @@ import (
 	"github.com/medqr/medqr/seal"
 )
 
-const cipherUsage = `medqr cipher: the paper's cipher-image scheme and the published image
-ciphers it is compared with. RESEARCH-ONLY.
-
-Usage:
+const cipherUsage = `Usage:
     medqr cipher schemes
     medqr cipher encrypt -k KEY [--scheme NAME] [flags] -o OUT.png IMAGE
     medqr cipher decrypt -k KEY [--force] -o OUT.png CIPHER.png
+
+The paper's cipher-image scheme and the published image ciphers it is
+compared with. RESEARCH-ONLY.
 
 This is NOT how medqr protects images: none of these schemes has
 authentication (a wrong key or a tampered file decrypts to noise without any
@@ -33,15 +33,48 @@ They exist so that the paper's claims (NPCR, UACI, entropy, noise and crop
 robustness) and the surveyed schemes can be measured and attacked (see
 docs/baselines.md and "medqr attacks break").
 
-"schemes" prints the scheme names, one per line, cipherimg (the paper's
-scheme) first. Decryption reads the scheme from the cipher image's header.
-Schemes whose papers use one key for every image have no nonce: they ignore
---nonce, and encrypting two images under one key reuses everything.
+"schemes" lists the schemes, "encrypt" writes a cipher image, "decrypt"
+reads one back. Each subcommand has its own help: "medqr help cipher
+encrypt".
+
+Flags:
+    -h, --help    this help
+
+Examples:
+    medqr cipher schemes
+    medqr keygen -o key.txt
+    medqr cipher encrypt -k key.txt -o xray.cipher.png xray.png
+    medqr cipher decrypt -k key.txt -o xray.back.png xray.cipher.png
+`
+
+const cipherSchemesUsage = `Usage:
+    medqr cipher schemes
+
+List the cipher-image schemes. RESEARCH-ONLY.
+
+Prints the scheme names, one per line, cipherimg (the paper's scheme)
+first: the names "medqr cipher encrypt --scheme" and "medqr attacks break
+--scheme" take.
+
+Flags:
+    -h, --help    this help
+
+Examples:
+    medqr cipher schemes
+`
+
+const cipherEncryptUsage = `Usage:
+    medqr cipher encrypt -k KEY [--scheme NAME] [flags] -o OUT.png IMAGE
+
+Encrypt an image into a noise-like cipher image. RESEARCH-ONLY: no
+authentication (see "medqr help cipher"); use "medqr encrypt" for real data.
 
 IMAGE is a PNG, JPEG or DICOM file; 8-bit images give an 8-bit cipher image,
 deeper ones a 16-bit cipher image of the same size. The cipher image is a
 normal grayscale PNG; its header (nonce, keystream, size, options) is in a
 tEXt chunk, so keep the PNG byte for byte (no re-saving, no metadata strip).
+Schemes whose papers use one key for every image have no nonce: they ignore
+--nonce, and encrypting two images under one key reuses everything.
 
 Flags:
     -k, --key KEY|FILE       256-bit key string (MEDQR-KEY-1...) or key file,
@@ -52,101 +85,57 @@ Flags:
                              nonce for differential tests (reuses keystreams);
                              ignored by schemes without a nonce
     --force                  overwrite OUT.png
-    The flags below apply to --scheme cipherimg only:
-    --keystream chacha|chaos keystream generator (default chacha)
-    --rounds N               rounds of permutation+network+diffusion (default 1)
-    --layers N               coupling layers per round (default 2)
+    --keystream chacha|chaos (cipherimg only) keystream generator (default chacha)
+    --rounds N               (cipherimg only) rounds of permutation+network+diffusion
+                             (default 1)
+    --layers N               (cipherimg only) coupling layers per round (default 2)
     --no-permutation, --no-network, --no-diffusion
-                             switch a step off (weakened variants for attacks)
+                             (cipherimg only) switch a step off (weakened
+                             variants for attacks)
 
 Examples:
-    medqr cipher schemes
-    medqr keygen -o key.txt
     medqr cipher encrypt -k key.txt -o xray.cipher.png xray.png
     medqr cipher encrypt --scheme yang2023 -k key.txt -o xray.yang.png xray.png
-    medqr cipher encrypt -k MEDQR-KEY-1... -o xray.cipher.png xray.png
-    medqr cipher decrypt -k MEDQR-KEY-1... -o xray.back.png xray.cipher.png
+    medqr cipher encrypt -k MEDQR-KEY-1... --rounds 2 -o xray.cipher.png xray.png
 `
 
+const cipherDecryptUsage = `Usage:
+    medqr cipher decrypt -k KEY [--force] -o OUT.png CIPHER.png
+
+Decrypt a cipher image written by "medqr cipher encrypt". RESEARCH-ONLY.
+
+The scheme and its options are read from the cipher image's header. There
+is no authentication: a wrong key or a damaged file gives noise, not an
+error (see "medqr help cipher").
+
+Flags:
+    -k, --key KEY|FILE       the key string (MEDQR-KEY-1...) or key file used to
+                             encrypt (required)
+    -o, --output FILE        output PNG (required)
+    --force                  overwrite OUT.png (never the input)
+
+Examples:
+    medqr cipher decrypt -k key.txt -o xray.back.png xray.cipher.png
+    medqr cipher decrypt -k MEDQR-KEY-1... -o xray.back.png xray.yang.png
+`
+
+// cipherOptions are the flags of "medqr cipher decrypt", and of encrypt
+// with cipherEncryptOptions.
 type cipherOptions struct {
-	scheme        string
-	key           string
-	output        string
-	keystream     string
-	nonce         string
-	rounds        int
-	layers        int
-	noPermutation bool
-	noNetwork     bool
-	noDiffusion   bool
-	force         bool
+	key    string
+	output string
+	force  bool
 }
 
-func init() {
-	register(&command{
-		name:    "cipher",
-		summary: "RESEARCH-ONLY cipher-image scheme (noise-like image, not authenticated)",
-		usage:   cipherUsage,
-		run:     runCipherCommand,
-	})
-}
-
-func runCipherCommand(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError{"cipher needs a subcommand: encrypt or decrypt"}
-	}
-	sub, args := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		return flag.ErrHelp
-	}
-	if sub == "schemes" {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("cipher schemes takes no arguments, got %q", args)}
-		}
-		for _, n := range schemes.Names() {
-			fmt.Fprintln(e.stdout, n)
-		}
-		return nil
-	}
-	if sub != "encrypt" && sub != "decrypt" {
-		return usageError{fmt.Sprintf("unknown cipher subcommand %q: want schemes, encrypt or decrypt", sub)}
-	}
-	var o cipherOptions
-	fs := newFlagSet("cipher " + sub)
-	fs.StringVar(&o.key, "k", "", "")
-	fs.StringVar(&o.key, "key", "", "")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
+func (o *cipherOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.key, "", "k", "key")
+	aliasVar(fs, &o.output, "", "o", "output")
 	fs.BoolVar(&o.force, "force", false, "")
-	if sub == "encrypt" {
-		fs.StringVar(&o.scheme, "scheme", cipherimg.SchemeName, "")
-		fs.StringVar(&o.keystream, "keystream", "chacha", "")
-		fs.StringVar(&o.nonce, "nonce", "random", "")
-		fs.IntVar(&o.rounds, "rounds", cipherimg.DefaultRounds, "")
-		fs.IntVar(&o.layers, "layers", cipherimg.DefaultLayers, "")
-		fs.BoolVar(&o.noPermutation, "no-permutation", false, "")
-		fs.BoolVar(&o.noNetwork, "no-network", false, "")
-		fs.BoolVar(&o.noDiffusion, "no-diffusion", false, "")
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if o.scheme != cipherimg.SchemeName {
-		var own []string
-		fs.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "keystream", "rounds", "layers", "no-permutation", "no-network", "no-diffusion":
-				own = append(own, "--"+f.Name)
-			}
-		})
-		if len(own) > 0 {
-			return usageError{fmt.Sprintf("%s applies to --scheme cipherimg only, not %s", strings.Join(own, ", "), o.scheme)}
-		}
-	}
-	if len(pos) != 1 {
-		return usageError{fmt.Sprintf("cipher %s needs exactly one input file, got %d", sub, len(pos))}
-	}
+}
+
+// ready checks the flags every cipher subcommand needs and warns that the
+// scheme is research-only.
+func (o *cipherOptions) ready(e *env) error {
 	if o.key == "" {
 		return usageError{"missing -k KEY"}
 	}
@@ -154,10 +143,69 @@ func runCipherCommand(ctx context.Context, e *env, args []string) error {
 		return usageError{"missing -o OUT.png"}
 	}
 	warningf(e, "\"medqr cipher\" is a RESEARCH-ONLY scheme without authentication; use \"medqr encrypt\" to protect images")
-	if sub == "encrypt" {
-		return runCipherEncrypt(ctx, e, o, pos[0])
+	return nil
+}
+
+type cipherEncryptOptions struct {
+	cipherOptions
+	scheme        string
+	keystream     string
+	nonce         string
+	rounds        int
+	layers        int
+	noPermutation bool
+	noNetwork     bool
+	noDiffusion   bool
+}
+
+func (o *cipherEncryptOptions) flags(fs *flag.FlagSet) {
+	o.cipherOptions.flags(fs)
+	fs.StringVar(&o.scheme, "scheme", cipherimg.SchemeName, "")
+	fs.StringVar(&o.keystream, "keystream", "chacha", "")
+	fs.StringVar(&o.nonce, "nonce", "random", "")
+	fs.IntVar(&o.rounds, "rounds", cipherimg.DefaultRounds, "")
+	fs.IntVar(&o.layers, "layers", cipherimg.DefaultLayers, "")
+	fs.BoolVar(&o.noPermutation, "no-permutation", false, "")
+	fs.BoolVar(&o.noNetwork, "no-network", false, "")
+	fs.BoolVar(&o.noDiffusion, "no-diffusion", false, "")
+}
+
+// checkFlags refuses cipherimg's own flags with another scheme.
+func (o *cipherEncryptOptions) checkFlags(fs *flag.FlagSet) error {
+	if o.scheme == cipherimg.SchemeName {
+		return nil
 	}
-	return runCipherDecrypt(ctx, e, o, pos[0])
+	var own []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "keystream", "rounds", "layers", "no-permutation", "no-network", "no-diffusion":
+			own = append(own, "--"+f.Name)
+		}
+	})
+	if len(own) > 0 {
+		return usageError{fmt.Sprintf("%s applies to --scheme cipherimg only, not %s", strings.Join(own, ", "), o.scheme)}
+	}
+	return nil
+}
+
+func init() {
+	register(&command{
+		name:    "cipher",
+		summary: "RESEARCH-ONLY cipher-image scheme (noise-like image, not authenticated)",
+		usage:   cipherUsage,
+		subs: []*command{
+			{name: "schemes", usage: cipherSchemesUsage, run: withFlags(noArgs("cipher schemes"), runCipherSchemes)},
+			{name: "encrypt", usage: cipherEncryptUsage, run: withFlags(oneArg("cipher encrypt needs exactly one input file"), runCipherEncrypt)},
+			{name: "decrypt", usage: cipherDecryptUsage, run: withFlags(oneArg("cipher decrypt needs exactly one input file"), runCipherDecrypt)},
+		},
+	})
+}
+
+func runCipherSchemes(_ context.Context, e *env, _ noOptions, _ []string) error {
+	for _, n := range schemes.Names() {
+		fmt.Fprintln(e.stdout, n)
+	}
+	return nil
 }
 
 // parseCipherKey accepts a key string (anything starting MEDQR-KEY-, so a
@@ -189,7 +237,11 @@ func parseCipherKey(e *env, s string) (seal.Key, error) {
 	return k, nil
 }
 
-func runCipherEncrypt(ctx context.Context, e *env, o cipherOptions, in string) error {
+func runCipherEncrypt(ctx context.Context, e *env, o cipherEncryptOptions, args []string) error {
+	in := args[0]
+	if err := o.ready(e); err != nil {
+		return err
+	}
 	if o.scheme != cipherimg.SchemeName {
 		return runSchemeEncrypt(ctx, e, o, in)
 	}
@@ -242,7 +294,11 @@ func runCipherEncrypt(ctx context.Context, e *env, o cipherOptions, in string) e
 	return nil
 }
 
-func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, args []string) error {
+	in := args[0]
+	if err := o.ready(e); err != nil {
+		return err
+	}
 	key, err := parseCipherKey(e, o.key)
 	if err != nil {
 		return err
@@ -275,7 +331,7 @@ func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, in string) err
 
 // runSchemeEncrypt encrypts with a scheme other than cipherimg: no options
 // besides the nonce, which only schemes with a nonce use.
-func runSchemeEncrypt(_ context.Context, e *env, o cipherOptions, in string) error {
+func runSchemeEncrypt(_ context.Context, e *env, o cipherEncryptOptions, in string) error {
 	s, err := cipherimg.Lookup(o.scheme)
 	if err != nil {
 		return withHint(fmt.Errorf("unknown --scheme %q", o.scheme), "run \"medqr cipher schemes\" for the list")

@@ -23,33 +23,58 @@ const datasetUsage = `Usage:
 
 Index a dataset and cache its preprocessed images.
 
-"index" lists every PNG, JPEG and DICOM file under DIR (labels from the
-first-level class folders, e.g. NORMAL/ and PNEUMONIA/) or every image of a
+"index" lists every image with its content-hash split (80% train, 10% val,
+10% test); "cache" stores the images preprocessed for training and
+evaluation. Each subcommand has its own help: "medqr help dataset index".
+
+Flags:
+    -h, --help    this help
+
+Examples:
+    medqr dataset index data/samples/kermany_cxr_224
+    medqr dataset cache --size 256 data/samples/kermany_cxr_224
+`
+
+const datasetIndexUsage = `Usage:
+    medqr dataset index [--json] [-o MANIFEST.json [--force]] DIR|FILE.npz
+
+List a dataset's images with their labels and content-hash split.
+
+Lists every PNG, JPEG and DICOM file under DIR (labels from the first-level
+class folders, e.g. NORMAL/ and PNEUMONIA/) or every image of a
 MedMNIST-style .npz, with its SHA-256, size, label and split. The split is
 decided by the file's content hash: 80% train, 10% val, 10% test, stable
 when files are renamed, added or removed. It prints a summary (counts per
-split and class, and the manifest hash); --json prints the summary as JSON;
--o writes the full manifest (never overwriting an existing file without
---force).
-
-"cache" decodes every image, renders it to 8-bit gray (VOI window for
-DICOM), resizes it to N x N (centre crop, Lanczos-3) and stores the arrays in
-a versioned cache file that training reads instead of the images. An
-existing valid cache is reused; a corrupt one is rebuilt. With --shard I/N it
-caches only the images that shard I of N owns (chosen by content hash, see
-docs/scale.md): the cache that "medqr eval --shard I/N" reads.
+split and class, and the manifest hash).
 
 Flags:
-    --json            (index) print the summary as JSON
-    -o, --output F    (index) write the manifest to F
-    --force           (index) overwrite F
-    --size N          (cache) working size (default 256)
-    --cache-dir DIR   (cache) cache folder (default $MEDQR_CACHE_DIR or ~/.cache/medqr)
-    --shard I/N       (cache) only the images of shard I of N
+    --json              print the summary as JSON
+    -o, --output FILE   write the full manifest to FILE
+    --force             overwrite FILE if it exists
 
 Examples:
     medqr dataset index data/samples/kermany_cxr_224
     medqr dataset index -o manifest.json data/samples/kermany_cxr_224
+`
+
+const datasetCacheUsage = `Usage:
+    medqr dataset cache [--size N] [--cache-dir DIR] [--shard I/N] DIR|FILE.npz|MANIFEST.json
+
+Cache a dataset's images, preprocessed, for training and evaluation.
+
+Decodes every image, renders it to 8-bit gray (VOI window for DICOM),
+resizes it to N x N (centre crop, Lanczos-3) and stores the arrays in a
+versioned cache file that training reads instead of the images. An existing
+valid cache is reused; a corrupt one is rebuilt. With --shard I/N it caches
+only the images that shard I of N owns (chosen by content hash, see
+docs/scale.md): the cache that "medqr eval --shard I/N" reads.
+
+Flags:
+    --size N            working size (default 256)
+    --cache-dir DIR     cache folder (default $MEDQR_CACHE_DIR or ~/.cache/medqr)
+    --shard I/N         only the images of shard I of N
+
+Examples:
     medqr dataset cache --size 256 data/samples/kermany_cxr_224
     medqr dataset cache --shard 0/4 data/samples/kermany_cxr_224
 `
@@ -59,7 +84,10 @@ func init() {
 		name:    "dataset",
 		summary: "index a dataset (manifest, content-hash split) and cache it",
 		usage:   datasetUsage,
-		run:     runDatasetCommand,
+		subs: []*command{
+			{name: "index", usage: datasetIndexUsage, run: withFlags(oneArg("dataset index needs exactly one DIR or FILE.npz"), runDatasetIndex)},
+			{name: "cache", usage: datasetCacheUsage, run: withFlags(oneArg("dataset cache needs exactly one DIR, FILE.npz or MANIFEST.json"), runDatasetCache)},
+		},
 	})
 }
 
@@ -69,53 +97,22 @@ type datasetIndexOptions struct {
 	force  bool
 }
 
+func (o *datasetIndexOptions) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "")
+	aliasVar(fs, &o.output, "", "o", "output")
+	fs.BoolVar(&o.force, "force", false, "")
+}
+
 type datasetCacheOptions struct {
 	size     int
 	cacheDir string
 	shard    shard.Spec
 }
 
-func runDatasetCommand(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError{"dataset needs a subcommand: index or cache"}
-	}
-	switch args[0] {
-	case "index":
-		var o datasetIndexOptions
-		fs := newFlagSet("dataset index")
-		fs.BoolVar(&o.json, "json", false, "")
-		fs.StringVar(&o.output, "o", "", "")
-		fs.StringVar(&o.output, "output", "", "")
-		fs.BoolVar(&o.force, "force", false, "")
-		pos, err := parseInterspersed(fs, args[1:])
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return usageError{"dataset index needs exactly one DIR or FILE.npz"}
-		}
-		return runDatasetIndex(ctx, e, o, pos[0])
-	case "cache":
-		o := datasetCacheOptions{size: data.DefaultSize}
-		fs := newFlagSet("dataset cache")
-		fs.IntVar(&o.size, "size", data.DefaultSize, "")
-		fs.StringVar(&o.cacheDir, "cache-dir", "", "")
-		fs.Var(&o.shard, "shard", "")
-		pos, err := parseInterspersed(fs, args[1:])
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return usageError{"dataset cache needs exactly one DIR, FILE.npz or MANIFEST.json"}
-		}
-		if o.size < 1 || o.size > 8192 {
-			return usageError{fmt.Sprintf("--size %d out of range 1..8192", o.size)}
-		}
-		return runDatasetCache(ctx, e, o, pos[0])
-	case "-h", "--help", "help":
-		return flag.ErrHelp
-	}
-	return usageError{fmt.Sprintf("unknown dataset subcommand %q: use index or cache", args[0])}
+func (o *datasetCacheOptions) flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.size, "size", data.DefaultSize, "")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "")
+	fs.Var(&o.shard, "shard", "")
 }
 
 // datasetSummary is the --json output of "dataset index".
@@ -130,7 +127,8 @@ type datasetSummary struct {
 	Manifest     string                    `json:"manifest,omitempty"`
 }
 
-func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, src string) error {
+func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, args []string) error {
+	src := args[0]
 	if o.output != "" && !o.force {
 		if _, err := os.Lstat(o.output); err == nil {
 			return withHint(fmt.Errorf("%s already exists", o.output), "pass --force to overwrite it, or choose another name")
@@ -208,7 +206,11 @@ func hasUnlabelled(c map[string]map[string]int) bool {
 	return false
 }
 
-func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, src string) error {
+func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, args []string) error {
+	src := args[0]
+	if o.size < 1 || o.size > 8192 {
+		return usageError{fmt.Sprintf("--size %d out of range 1..8192", o.size)}
+	}
 	start := time.Now()
 	m, err := data.Index(src)
 	if err != nil {

@@ -1,63 +1,53 @@
 #include "textflag.h"
 
-// func kernelFMA(kb int, ap, bp *float32, tile *[96]float32)
-// tile[i*16+j] = sum_p ap[p*6+i] * bp[p*16+j], i < 6, j < 16 (kb >= 1).
-TEXT ·kernelFMA(SB), NOSPLIT, $0-32
-	MOVQ kb+0(FP), CX
-	MOVQ ap+8(FP), SI
-	MOVQ bp+16(FP), DI
-	MOVQ tile+24(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
+// The 6 x 16 tile lives in Y0-Y11, two registers a row; Y12-Y15 are
+// scratch. SI walks the packed A sliver (6 floats per p), DI the packed B
+// panel (16 floats per p); DX is the first row of the tile's destination
+// and BX the destination's row stride in bytes.
+
+// ZERO_ACC clears the tile.
+#define ZERO_ACC \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
 	VXORPS Y11, Y11, Y11
-loop:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
+
+// FMA_ROW adds ap[off/4] * bp[0:16] (in Y12, Y13) to one row of the tile,
+// broadcasting through scratch register s.
+#define FMA_ROW(off, s, lo, hi) \
+	VBROADCASTSS off(SI), s; \
+	VFMADD231PS Y12, s, lo; \
+	VFMADD231PS Y13, s, hi
+
+// FMA_STEP adds one rank-1 update (one p) to the tile and moves SI and DI
+// to the next p. Two scratch registers alternate so that consecutive
+// broadcasts do not wait on each other.
+#define FMA_STEP \
+	VMOVUPS (DI), Y12; \
+	VMOVUPS 32(DI), Y13; \
+	FMA_ROW(0, Y14, Y0, Y1); \
+	FMA_ROW(4, Y15, Y2, Y3); \
+	FMA_ROW(8, Y14, Y4, Y5); \
+	FMA_ROW(12, Y15, Y6, Y7); \
+	FMA_ROW(16, Y14, Y8, Y9); \
+	FMA_ROW(20, Y15, Y10, Y11); \
+	ADDQ $24, SI; \
 	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-	VMOVUPS Y0, 0(DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	VMOVUPS Y5, 160(DX)
-	VMOVUPS Y6, 192(DX)
-	VMOVUPS Y7, 224(DX)
-	VMOVUPS Y8, 256(DX)
-	VMOVUPS Y9, 288(DX)
-	VMOVUPS Y10, 320(DX)
-	VMOVUPS Y11, 352(DX)
-	VZEROUPPER
-	RET
+
+// ADD_ROW adds the destination row at R8 to tile registers lo, hi and
+// moves R8 to the next row; STORE_ROW writes lo, hi to the row at DX and
+// moves DX. TILE_ROWS applies one of them to the six rows in order.
+#define ADD_ROW(lo, hi) VADDPS (R8), lo, lo; VADDPS 32(R8), hi, hi; ADDQ BX, R8
+#define STORE_ROW(lo, hi) VMOVUPS lo, (DX); VMOVUPS hi, 32(DX); ADDQ BX, DX
+#define TILE_ROWS(ROW) ROW(Y0, Y1); ROW(Y2, Y3); ROW(Y4, Y5); ROW(Y6, Y7); ROW(Y8, Y9); ROW(Y10, Y11)
 
 // func kernelFMAC(kb int, ap, bp, c *float32, ldc int, add bool)
 // c[i*ldc+j] (+)= sum_p ap[p*6+i] * bp[p*16+j], i < 6, j < 16 (kb >= 1):
@@ -69,81 +59,17 @@ TEXT ·kernelFMAC(SB), NOSPLIT, $0-41
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), BX
 	SHLQ $2, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO_ACC
 loopc:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
-	ADDQ $64, DI
+	FMA_STEP
 	DECQ CX
 	JNZ loopc
 	MOVBLZX add+40(FP), AX
 	TESTL AX, AX
 	JZ storec
 	MOVQ DX, R8
-	VADDPS (R8), Y0, Y0
-	VADDPS 32(R8), Y1, Y1
-	ADDQ BX, R8
-	VADDPS (R8), Y2, Y2
-	VADDPS 32(R8), Y3, Y3
-	ADDQ BX, R8
-	VADDPS (R8), Y4, Y4
-	VADDPS 32(R8), Y5, Y5
-	ADDQ BX, R8
-	VADDPS (R8), Y6, Y6
-	VADDPS 32(R8), Y7, Y7
-	ADDQ BX, R8
-	VADDPS (R8), Y8, Y8
-	VADDPS 32(R8), Y9, Y9
-	ADDQ BX, R8
-	VADDPS (R8), Y10, Y10
-	VADDPS 32(R8), Y11, Y11
+	TILE_ROWS(ADD_ROW)
 storec:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ BX, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ BX, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ BX, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ BX, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ BX, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
+	TILE_ROWS(STORE_ROW)
 	VZEROUPPER
 	RET

@@ -216,61 +216,48 @@ func store(tile *[mr * nr]float32, mm, nn int, add bool, c []float32, ldc int) {
 // into slivers of mr rows: dst[s*mr*kb + p*mr + r] = op(A)[i0+s*mr+r][p0+p],
 // zero past the last row.
 func packA(ta bool, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
-	for s := 0; s < mb; s += mr {
-		d := dst[s*kb : s*kb+mr*kb]
-		rows := min(mr, mb-s)
-		if ta { // op(A)[i][p] = a[p*lda+i]: mr contiguous values per p
-			for p := 0; p < kb; p++ {
-				src := a[(p0+p)*lda+i0+s:]
-				dd := d[p*mr : p*mr+mr]
-				copy(dd, src[:rows])
-				clear(dd[rows:])
-			}
-			continue
-		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+s+r)*lda+p0 : (i0+s+r)*lda+p0+kb]
-			for p, v := range src {
-				d[p*mr+r] = v
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kb; p++ {
-				d[p*mr+r] = 0
-			}
-		}
-	}
+	pack(ta, a, lda, i0, p0, mb, kb, mr, dst)
 }
 
 // packB copies inner indices [p0, p0+kb) and columns [j0, j0+nb) of op(B)
 // into panels of nr columns: dst[s*kb + p*nr + c] = op(B)[p0+p][j0+s+c],
 // zero past the last column.
 func packB(tb bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
-	for s := 0; s < nb; s += nr {
-		d := dst[s*kb : s*kb+nr*kb]
-		cols := min(nr, nb-s)
-		if !tb { // op(B)[p][j] = b[p*ldb+j]: nr contiguous values per p
+	pack(!tb, b, ldb, j0, p0, nb, kb, nr, dst)
+}
+
+// pack copies n lines (rows of op(A) or columns of op(B)) from line l0
+// and inner indices [p0, p0+kb) into panels of w lines (w is mr or nr):
+// dst[s*kb + p*w + c] = line l0+s+c at inner index p0+p, zero past the last
+// line. contiguous says a line's values at one inner index p lie side by
+// side in m (at m[(p0+p)*ld + l0 + s ...]: A transposed, B not); otherwise
+// each line is a row of m (m[(l0+s+c)*ld + p0 ...]).
+func pack(contiguous bool, m []float32, ld, l0, p0, n, kb, w int, dst []float32) {
+	for s := 0; s < n; s += w {
+		d := dst[s*kb : s*kb+w*kb]
+		lines := min(w, n-s)
+		if contiguous {
 			for p := 0; p < kb; p++ {
-				src := b[(p0+p)*ldb+j0+s:]
-				dd := d[p*nr : p*nr+nr]
-				if cols == nr {
+				src := m[(p0+p)*ld+l0+s:]
+				dd := d[p*w : p*w+w]
+				if lines == nr && w == nr {
 					*(*[nr]float32)(dd) = *(*[nr]float32)(src[:nr])
 					continue
 				}
-				copy(dd, src[:cols])
-				clear(dd[cols:])
+				copy(dd, src[:lines])
+				clear(dd[lines:])
 			}
 			continue
 		}
-		for cc := 0; cc < cols; cc++ {
-			src := b[(j0+s+cc)*ldb+p0 : (j0+s+cc)*ldb+p0+kb]
+		for c := 0; c < lines; c++ {
+			src := m[(l0+s+c)*ld+p0 : (l0+s+c)*ld+p0+kb]
 			for p, v := range src {
-				d[p*nr+cc] = v
+				d[p*w+c] = v
 			}
 		}
-		for cc := cols; cc < nr; cc++ {
+		for c := lines; c < w; c++ {
 			for p := 0; p < kb; p++ {
-				d[p*nr+cc] = 0
+				d[p*w+c] = 0
 			}
 		}
 	}

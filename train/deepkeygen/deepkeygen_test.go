@@ -1,15 +1,14 @@
 package deepkeygen
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 	"github.com/medqr/medqr/train/internal/nnops"
 )
 
@@ -142,46 +141,14 @@ func TestTrainResume(t *testing.T) {
 	c := tinyConfig(t)
 	c.Data = "../../data/samples/kermany_cxr_224"
 	c.TrainImages = 4
-	a := c
-	a.Name = "straight"
-	pa, err := Train(context.Background(), a, Options{})
-	if err != nil {
+	a, b := c, c
+	a.Name, b.Name = "straight", "resumed"
+	if _, err := deepkeygen.Decode(looptest.Resume(t, Train, a, b, 3)); err != nil {
 		t.Fatal(err)
-	}
-	b := c
-	b.Name = "resumed"
-	if _, err := Train(context.Background(), b, Options{StopAt: 3}); err != ErrStopped {
-		t.Fatalf("stop at 3: %v", err)
-	}
-	if _, err := Train(context.Background(), b, Options{}); err == nil {
-		t.Fatal("a second fresh run into the same folder was accepted")
-	}
-	pb, err := Train(context.Background(), b, Options{Resume: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wa, _ := os.ReadFile(pa)
-	wb, _ := os.ReadFile(pb)
-	if len(wa) == 0 || string(wa) != string(wb) {
-		t.Fatal("resumed run's weights differ from the uninterrupted run's")
-	}
-	if _, err := deepkeygen.Decode(wa); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"run.json", "losses.csv"} {
-		if _, err := os.Stat(filepath.Join(c.Out, "resumed", f)); err != nil {
-			t.Error(err)
-		}
 	}
 }
 
 func TestConfigRefused(t *testing.T) {
-	for _, set := range []string{"crop=30", "batch=0", "noise_frac=2", "arch.channels=0", "steps=0", "unknown=1", "d_lr_scale=0"} {
-		if _, err := LoadConfig("", []string{set}); err == nil {
-			t.Errorf("%s accepted", set)
-		}
-	}
-	if _, err := LoadConfig("../../experiments/deepkeygen.json", nil); err != nil {
-		t.Errorf("shipped config: %v", err)
-	}
+	looptest.Refused(t, LoadConfig, []string{"crop=30", "batch=0", "noise_frac=2", "arch.channels=0", "steps=0", "unknown=1", "d_lr_scale=0"},
+		"../../experiments/deepkeygen.json")
 }

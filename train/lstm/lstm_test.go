@@ -3,11 +3,11 @@ package lstm
 import (
 	"context"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg/lstm"
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 )
 
 func tinyConfig(t *testing.T) Config {
@@ -22,7 +22,7 @@ func tinyConfig(t *testing.T) Config {
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	var arch lstm.Config
-	shipped, err := detnn.DecodeWeights(mustRead(t, "../../cipherimg/lstm/weights/lstm.mlw"), lstm.Name, lstm.Hint, &arch)
+	shipped, err := detnn.DecodeWeights(looptest.Read(t, "../../cipherimg/lstm/weights/lstm.mlw"), lstm.Name, lstm.Hint, &arch)
 	if err != nil || arch.Hidden != c.Hidden {
 		t.Fatalf("shipped weights: %v (hidden %d)", err, arch.Hidden)
 	}
@@ -83,7 +83,7 @@ func TestTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := lstm.Decode(mustRead(t, pa))
+	m, _ := lstm.Decode(looptest.Read(t, pa))
 	xs, ts := Batch(c, 1<<20)
 	mse := 0.0
 	for b := 0; b < c.Batch; b++ {
@@ -97,39 +97,12 @@ func TestTraining(t *testing.T) {
 	if mse /= float64(c.Batch * c.Window); mse > 0.06 {
 		t.Errorf("held-out MSE %.4f after 300 steps: not learning", mse)
 	}
-	c.Steps, c.Name = 6, "a"
-	p1, err := Train(context.Background(), c, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Name = "b"
-	if _, err := Train(context.Background(), c, Options{StopAt: 3}); err != ErrStopped {
-		t.Fatalf("stop at 3: %v", err)
-	}
-	p2, err := Train(context.Background(), c, Options{Resume: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(mustRead(t, p1)) != string(mustRead(t, p2)) {
-		t.Fatal("resumed run's weights differ from the uninterrupted run's")
-	}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	c.Steps = 6
+	a, b := c, c
+	a.Name, b.Name = "a", "b"
+	looptest.Resume(t, Train, a, b, 3)
 }
 
 func TestConfigRefused(t *testing.T) {
-	for _, set := range []string{"hidden=0", "window=0", "batch=-1", "lr=0", "unknown=1"} {
-		if _, err := LoadConfig("", []string{set}); err == nil {
-			t.Errorf("%s accepted", set)
-		}
-	}
-	if _, err := LoadConfig("../../experiments/lstm.json", nil); err != nil {
-		t.Errorf("shipped config: %v", err)
-	}
+	looptest.Refused(t, LoadConfig, []string{"hidden=0", "window=0", "batch=-1", "lr=0", "unknown=1"}, "../../experiments/lstm.json")
 }

@@ -3,7 +3,6 @@ package sae
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/medqr/medqr/cipherimg/sae"
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 )
 
 func tinyConfig(t *testing.T) Config {
@@ -24,7 +24,7 @@ func tinyConfig(t *testing.T) Config {
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	var arch sae.Config
-	shipped, err := detnn.DecodeWeights(mustRead(t, "../../cipherimg/sae/weights/sae.mlw"), sae.Name, sae.Hint, &arch)
+	shipped, err := detnn.DecodeWeights(looptest.Read(t, "../../cipherimg/sae/weights/sae.mlw"), sae.Name, sae.Hint, &arch)
 	if err != nil {
 		t.Fatalf("shipped weights: %v", err)
 	}
@@ -89,10 +89,10 @@ func TestTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sae.Decode(mustRead(t, p)); err != nil {
+	if _, err := sae.Decode(looptest.Read(t, p)); err != nil {
 		t.Fatal(err)
 	}
-	rows := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(filepath.Dir(p), "losses.csv")))), "\n")
+	rows := strings.Split(strings.TrimSpace(string(looptest.Read(t, filepath.Join(filepath.Dir(p), "losses.csv")))), "\n")
 	last := strings.Split(rows[len(rows)-1], ",")
 	after, err := strconv.ParseFloat(last[2], 64)
 	if err != nil || len(rows) != c.Steps+1 {
@@ -101,39 +101,12 @@ func TestTraining(t *testing.T) {
 	if after > 0.6*before {
 		t.Errorf("loss %.4f after %d steps, %.4f before: not learning", after, c.Steps, before)
 	}
-	c.Steps, c.Name = 6, "a"
-	p1, err := Train(context.Background(), c, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Name = "b"
-	if _, err := Train(context.Background(), c, Options{StopAt: 3}); err != ErrStopped {
-		t.Fatalf("stop at 3: %v", err)
-	}
-	p2, err := Train(context.Background(), c, Options{Resume: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(mustRead(t, p1)) != string(mustRead(t, p2)) {
-		t.Fatal("resumed run's weights differ from the uninterrupted run's")
-	}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	c.Steps = 6
+	a, b := c, c
+	a.Name, b.Name = "a", "b"
+	looptest.Resume(t, Train, a, b, 3)
 }
 
 func TestConfigRefused(t *testing.T) {
-	for _, set := range []string{"arch.input=0", "arch.hidden=[]", "batch=0", "steps=0", "unknown=1"} {
-		if _, err := LoadConfig("", []string{set}); err == nil {
-			t.Errorf("%s accepted", set)
-		}
-	}
-	if _, err := LoadConfig("../../experiments/sae.json", nil); err != nil {
-		t.Errorf("shipped config: %v", err)
-	}
+	looptest.Refused(t, LoadConfig, []string{"arch.input=0", "arch.hidden=[]", "batch=0", "steps=0", "unknown=1"}, "../../experiments/sae.json")
 }

@@ -1,0 +1,76 @@
+// Package looptest holds the checks the cipher trainers' tests
+// (train/deepkeygen, train/sae, train/lstm) share: a run stopped and
+// resumed ends with the same weights file as an uninterrupted run, a second
+// fresh run into a used folder is refused, and bad config overrides are
+// refused while the shipped config loads. Only tests import it.
+package looptest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/medqr/medqr/train/internal/cipherloop"
+)
+
+// Trainer is a trainer package's Train function.
+type Trainer[C any] func(context.Context, C, cipherloop.Options) (string, error)
+
+// Resume trains a straight through and b (the same config in another run
+// folder) stopped after step stop, refused a second fresh start, then
+// resumed; it fails t unless both weights files are equal and b's folder
+// holds run.json and losses.csv. It returns the weights file's bytes.
+func Resume[C any](t *testing.T, train Trainer[C], a, b C, stop int) []byte {
+	t.Helper()
+	ctx := context.Background()
+	pa, err := train(ctx, a, cipherloop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := train(ctx, b, cipherloop.Options{StopAt: stop}); !errors.Is(err, cipherloop.ErrStopped) {
+		t.Fatalf("stop at %d: %v", stop, err)
+	}
+	if _, err := train(ctx, b, cipherloop.Options{}); err == nil {
+		t.Fatal("a second fresh run into the same folder was accepted")
+	}
+	pb, err := train(ctx, b, cipherloop.Options{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, wb := Read(t, pa), Read(t, pb)
+	if len(wa) == 0 || string(wa) != string(wb) {
+		t.Fatal("resumed run's weights differ from the uninterrupted run's")
+	}
+	for _, f := range []string{"run.json", "losses.csv"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(pb), f)); err != nil {
+			t.Error(err)
+		}
+	}
+	return wa
+}
+
+// Refused fails t when load accepts any of the key=value overrides in bad
+// (each alone over the defaults) or refuses the shipped config file.
+func Refused[C any](t *testing.T, load func(string, []string) (C, error), bad []string, shipped string) {
+	t.Helper()
+	for _, set := range bad {
+		if _, err := load("", []string{set}); err == nil {
+			t.Errorf("%s accepted", set)
+		}
+	}
+	if _, err := load(shipped, nil); err != nil {
+		t.Errorf("shipped config: %v", err)
+	}
+}
+
+// Read returns the file at p or fails t.
+func Read(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

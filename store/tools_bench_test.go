@@ -15,13 +15,15 @@ import (
 )
 
 // The benchmarks below put medqr's default product path beside the bare
-// tools a user would otherwise pick, in one run so a shared machine loads
-// both alike: encrypting one 256x256 X-ray into one level-L QR PNG (iwave,
-// key mode, read-back check included) against qrencode writing a version-40
-// level-L symbol of 2,953 random bytes to a PNG, and decrypting that QR PNG
-// against zbarimg reading the qrencode symbol. CPU time is reported as
-// cpu-ms/op: this process's for medqr, the child's user+system time for the
-// tools (process start included, as a user pays it).
+// tools a user would otherwise pick, interleaved operation by operation so
+// a shared machine loads both alike: encrypting one 256x256 X-ray into one
+// level-L QR PNG (iwave, key mode, read-back check and fidelity decode
+// included) against qrencode writing a version-40 level-L symbol of 2,953
+// random bytes to a PNG, and decrypting that QR PNG against zbarimg
+// reading the qrencode symbol. Each iteration runs medqr once and the tool
+// once; the metrics are CPU time per operation (this process's for medqr,
+// the child's user+system time for the tools, process start included, as
+// a user pays it) and their ratio:
 //
 //	go test -run '^$' -bench 'VsTools' -benchtime 20x ./store
 
@@ -55,54 +57,51 @@ func qrencodeSymbol(b *testing.B, dir string) (time.Duration, string) {
 	return toolCPU(b, "qrencode", "-8", "-l", "L", "-v", "40", "-r", in, "-o", out), out
 }
 
-func BenchmarkEncryptVsTools(b *testing.B) {
-	src := bench256(b)
-	b.Run("medqr-iwave-L", func(b *testing.B) {
-		dir := b.TempDir()
+// vsTool runs medqr's operation and the tool's in turn, b.N times each,
+// and reports their CPU time per operation and the ratio.
+func vsTool(b *testing.B, tool string, medqr func(i int), run func() time.Duration) {
+	var ours, theirs time.Duration
+	for i := 0; b.Loop(); i++ {
 		start := cputime.Now()
-		for i := 0; b.Loop(); i++ {
-			if _, err := Encrypt(src, filepath.Join(dir, fmt.Sprint(i)), Options{Codec: "iwave", Level: qr.L}); err != nil {
-				b.Fatal(err)
-			}
+		medqr(i)
+		ours += cputime.Now() - start
+		theirs += run()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(ours.Microseconds())/1e3/n, "medqr-cpu-ms/op")
+	b.ReportMetric(float64(theirs.Microseconds())/1e3/n, tool+"-cpu-ms/op")
+	b.ReportMetric(float64(ours)/float64(theirs), "x-"+tool)
+}
+
+func BenchmarkEncryptVsTools(b *testing.B) {
+	needTool(b, "qrencode")
+	src := bench256(b)
+	dir, tdir := b.TempDir(), b.TempDir()
+	vsTool(b, "qrencode", func(i int) {
+		if _, err := Encrypt(src, filepath.Join(dir, fmt.Sprint(i)), Options{Codec: "iwave", Level: qr.L}); err != nil {
+			b.Fatal(err)
 		}
-		reportCPU(b, start)
-	})
-	b.Run("qrencode-8-L-v40", func(b *testing.B) {
-		needTool(b, "qrencode")
-		dir := b.TempDir()
-		var cpu time.Duration
-		for b.Loop() {
-			d, _ := qrencodeSymbol(b, dir)
-			cpu += d
-		}
-		b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	}, func() time.Duration {
+		d, _ := qrencodeSymbol(b, tdir)
+		return d
 	})
 }
 
 func BenchmarkDecryptVsTools(b *testing.B) {
+	needTool(b, "qrencode")
+	needTool(b, "zbarimg")
 	src := bench256(b)
-	b.Run("medqr-iwave-L", func(b *testing.B) {
-		res, err := Encrypt(src, b.TempDir(), Options{Codec: "iwave", Level: qr.L})
-		if err != nil {
+	res, err := Encrypt(src, b.TempDir(), Options{Codec: "iwave", Level: qr.L})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := seal.KeyOpener(res.Key)
+	_, png := qrencodeSymbol(b, b.TempDir())
+	vsTool(b, "zbarimg", func(int) {
+		if _, err := Decrypt(res.QRFiles, key); err != nil {
 			b.Fatal(err)
 		}
-		key := seal.KeyOpener(res.Key)
-		start := cputime.Now()
-		for b.Loop() {
-			if _, err := Decrypt(res.QRFiles, key); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reportCPU(b, start)
-	})
-	b.Run("zbarimg", func(b *testing.B) {
-		needTool(b, "qrencode")
-		needTool(b, "zbarimg")
-		_, png := qrencodeSymbol(b, b.TempDir())
-		var cpu time.Duration
-		for b.Loop() {
-			cpu += toolCPU(b, "zbarimg", "-q", "--raw", "-Sbinary", png)
-		}
-		b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	}, func() time.Duration {
+		return toolCPU(b, "zbarimg", "-q", "--raw", "-Sbinary", png)
 	})
 }

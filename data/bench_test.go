@@ -30,39 +30,22 @@ func BenchmarkPreprocess1024to256(b *testing.B) {
 	}
 }
 
-func BenchmarkLoadJPEG224(b *testing.B) {
-	defer cputime.Start(0).Report(b)
-	for b.Loop() {
-		if _, err := Load("samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkLoadDICOMImplicit440(b *testing.B) {
-	defer cputime.Start(0).Report(b)
-	for b.Loop() {
-		if _, err := Load("samples/dicom/nema_CR-MONO1-10-chest_nometa.dcm"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkLoadDICOMJPEG1024(b *testing.B) {
-	defer cputime.Start(0).Report(b)
-	for b.Loop() {
-		if _, err := Load("samples/dicom/siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkLoadDICOMRLE512(b *testing.B) {
-	defer cputime.Start(0).Report(b)
-	for b.Loop() {
-		if _, err := Load("samples/dicom/fodicom_D_CLUNIE_CT1_RLE_FRAGS.dcm"); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkLoad times Load of shipped samples, one per decoder family.
+func BenchmarkLoad(b *testing.B) {
+	for _, c := range []struct{ name, path string }{
+		{"JPEG224", "samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg"},
+		{"DICOMImplicit440", "samples/dicom/nema_CR-MONO1-10-chest_nometa.dcm"},
+		{"DICOMJPEG1024", "samples/dicom/siim_acr_cxr_mono2_8bit_jpegbaseline.dcm"},
+		{"DICOMRLE512", "samples/dicom/fodicom_D_CLUNIE_CT1_RLE_FRAGS.dcm"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			defer cputime.Start(0).Report(b)
+			for b.Loop() {
+				if _, err := Load(c.path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

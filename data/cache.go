@@ -88,6 +88,24 @@ func CachePath(m *Manifest, size int, cacheDir string) string {
 // is written to a temporary name and renamed, so a failure leaves nothing
 // half-written.
 func BuildCache(m *Manifest, size int, cacheDir string) (string, error) {
+	return buildCache(m, size, cacheDir,
+		func(path string) bool {
+			_, err := ReadCache(path, m, size)
+			return err == nil
+		},
+		func(path string) error {
+			imgs, err := preprocessAll(m, size)
+			if err != nil {
+				return err
+			}
+			return writeCache(path, m, size, imgs)
+		})
+}
+
+// buildCache checks size, makes cacheDir ("" means DefaultCacheDir) and
+// returns the path of m's cache there, after write has written it unless
+// valid says the file there already is a valid cache.
+func buildCache(m *Manifest, size int, cacheDir string, valid func(path string) bool, write func(path string) error) (string, error) {
 	if size < 1 || size > 8192 {
 		return "", fmt.Errorf("invalid working size %d: must be 1..8192", size)
 	}
@@ -95,17 +113,13 @@ func BuildCache(m *Manifest, size int, cacheDir string) (string, error) {
 		cacheDir = DefaultCacheDir()
 	}
 	path := CachePath(m, size, cacheDir)
-	if _, err := ReadCache(path, m, size); err == nil {
+	if valid(path) {
 		return path, nil
-	}
-	imgs, err := preprocessAll(m, size)
-	if err != nil {
-		return "", err
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("failed to create cache folder: %w", err)
 	}
-	if err := writeCache(path, m, size, imgs); err != nil {
+	if err := write(path); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -301,23 +315,12 @@ func BuildCacheStream(m *Manifest, size int, cacheDir string) (string, error) {
 	if m.Kind != "folder" {
 		return BuildCache(m, size, cacheDir)
 	}
-	if size < 1 || size > 8192 {
-		return "", fmt.Errorf("invalid working size %d: must be 1..8192", size)
-	}
-	if cacheDir == "" {
-		cacheDir = DefaultCacheDir()
-	}
-	path := CachePath(m, size, cacheDir)
-	if c, err := OpenCache(path, m, size); err == nil {
-		return path, c.Close()
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", fmt.Errorf("failed to create cache folder: %w", err)
-	}
-	if err := writeCacheStream(path, m, size); err != nil {
-		return "", err
-	}
-	return path, nil
+	return buildCache(m, size, cacheDir,
+		func(path string) bool {
+			c, err := OpenCache(path, m, size)
+			return err == nil && c.Close() == nil
+		},
+		func(path string) error { return writeCacheStream(path, m, size) })
 }
 
 func writeCacheStream(path string, m *Manifest, size int) error {

@@ -147,13 +147,20 @@ func Load(path string) (*Decoded, error) {
 
 // LoadWith is Load with options.
 func LoadWith(path string, o LoadOptions) (*Decoded, error) {
+	return loadFile(path, o, decodeBytes)
+}
+
+// loadFile reads the file at path (up to o's byte limit) and decodes it;
+// a decoding error names the file.
+func loadFile[T any](path string, o LoadOptions, decode func([]byte, LoadOptions) (T, error)) (T, error) {
+	var zero T
 	b, err := readFileLimited(path, o.maxBytes())
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	d, err := decodeBytes(b, o)
+	d, err := decode(b, o)
 	if err != nil {
-		return nil, fmt.Errorf("failed to decode %s: %w", path, err)
+		return zero, fmt.Errorf("failed to decode %s: %w", path, err)
 	}
 	return d, nil
 }
@@ -236,15 +243,9 @@ func configBytes(b []byte, o LoadOptions) (Meta, error) {
 	switch sniff(b) {
 	case "png", "jpeg":
 		name := sniff(b)
-		var cfg image.Config
-		var err error
-		if name == "png" {
-			cfg, err = png.DecodeConfig(bytes.NewReader(b))
-		} else {
-			cfg, err = jpegx.DecodeConfig(bytes.NewReader(b))
-		}
+		cfg, err := stdConfig(b, name)
 		if err != nil {
-			return Meta{}, stdErr(name, err)
+			return Meta{}, err
 		}
 		m := Meta{Format: name, Width: cfg.Width, Height: cfg.Height, RescaleSlope: 1, WindowSource: "full"}
 		m.BitDepth, m.Color = modelInfo(cfg.ColorModel)
@@ -317,18 +318,25 @@ func decodeBytes(b []byte, o LoadOptions) (*Decoded, error) {
 	return nil, &FormatError{Msg: "unknown format", Err: ErrUnknownFormat}
 }
 
+// stdConfig reads the header of a PNG or JPEG (format "png" or "jpeg").
+func stdConfig(b []byte, format string) (image.Config, error) {
+	decode := jpegx.DecodeConfig
+	if format == "png" {
+		decode = png.DecodeConfig
+	}
+	cfg, err := decode(bytes.NewReader(b))
+	if err != nil {
+		return cfg, stdErr(format, err)
+	}
+	return cfg, nil
+}
+
 // decodeStd decodes PNG and JPEG with the standard library, after checking
 // the dimensions from the header against the limit.
 func decodeStd(b []byte, format string, o LoadOptions) (*Decoded, error) {
-	var cfg image.Config
-	var err error
-	if format == "png" {
-		cfg, err = png.DecodeConfig(bytes.NewReader(b))
-	} else {
-		cfg, err = jpegx.DecodeConfig(bytes.NewReader(b))
-	}
+	cfg, err := stdConfig(b, format)
 	if err != nil {
-		return nil, stdErr(format, err)
+		return nil, err
 	}
 	if err := checkPixels(cfg.Width, cfg.Height, 1, o.maxPixels()); err != nil {
 		return nil, err

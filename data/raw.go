@@ -1,7 +1,5 @@
 package data
 
-import "fmt"
-
 // RawFrame is one frame of a DICOM file's pixel data after decompression:
 // what gdcmconv --raw stores as Pixel Data.
 type RawFrame struct {
@@ -17,15 +15,7 @@ type RawFrame struct {
 // returns its decompressed pixel data, whatever the transfer syntax (big
 // endian words are swapped to little endian). Errors name the file.
 func LoadRaw(path string, o LoadOptions) (*RawFrame, error) {
-	b, err := readFileLimited(path, o.maxBytes())
-	if err != nil {
-		return nil, err
-	}
-	r, err := decodeRaw(b, o)
-	if err != nil {
-		return nil, fmt.Errorf("failed to decode %s: %w", path, err)
-	}
-	return r, nil
+	return loadFile(path, o, decodeRaw)
 }
 
 func decodeRaw(b []byte, o LoadOptions) (r *RawFrame, err error) {

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"sync"
 )
 
 // PNG encodes img as a PNG file. A gray image whose pixels are all 0 or
@@ -26,6 +27,9 @@ func PNG(img image.Image) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// zlibWriters keeps deflate state (over 600 KB) between files.
+var zlibWriters sync.Pool
 
 // bilevelPNG writes g as a 1-bit grayscale PNG (ISO/IEC 15948), or
 // reports false when g has gray levels other than 0 and 255. A row equal
@@ -62,9 +66,15 @@ func bilevelPNG(g *image.Gray) ([]byte, bool) {
 		prev, cur = cur, prev
 	}
 	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
+	zw, _ := zlibWriters.Get().(*zlib.Writer)
+	if zw == nil {
+		zw = zlib.NewWriter(&z)
+	} else {
+		zw.Reset(&z)
+	}
 	zw.Write(raw)
 	zw.Close()
+	zlibWriters.Put(zw)
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))

@@ -266,7 +266,8 @@ func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := newLiftBatch(l.Config.Hidden, g.ND)
+			b := getLiftBatch(l.Config.Hidden, g.ND)
+			defer liftBatches.Put(b)
 			for c := range next {
 				g.lineFeatures(x, c, b.f)
 				out := l.evalBatch(n, b, g.ND)
@@ -295,6 +296,18 @@ func newLiftBatch(hidden, rows int) *liftBatch {
 		out:    make([]float64, rows),
 		stride: st,
 	}
+}
+
+// liftBatches keeps scratch batches between steps and transforms (a
+// transform runs 15 steps on up to GOMAXPROCS goroutines each).
+var liftBatches sync.Pool
+
+// getLiftBatch returns a batch for rows samples of a hidden-wide network.
+func getLiftBatch(hidden, rows int) *liftBatch {
+	if b, ok := liftBatches.Get().(*liftBatch); ok && b.stride == (hidden+7)&^7 && len(b.out) >= rows {
+		return b
+	}
+	return newLiftBatch(hidden, rows)
 }
 
 // gemmBlock is gonum's Dgemm block size: on its parallel path (at least

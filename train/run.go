@@ -267,21 +267,21 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 				"lr": fmt.Sprintf("%.2g", lr), "gnorm": fmt.Sprintf("%.3g", p.Norm)}).Debug("train: step")
 			acc, nacc = LossPoint{}, 0
 		}
-		if opt.StopAt > 0 && ck.Step == opt.StopAt && ck.Step < cfg.Steps {
-			if err := save(); err != nil {
-				return dir, err
-			}
-			return dir, fmt.Errorf("%w %d (resume with -resume)", ErrStopped, ck.Step)
-		}
 		if cfg.ValEvery > 0 && ck.Step%cfg.ValEvery == 0 && ck.Step < cfg.Steps {
 			if err := validate(); err != nil {
 				return dir, err
 			}
 		}
-		if ck.Step%cfg.CkptEvery == 0 {
+		// a stop comes after the step's validation, which the resumed run
+		// would otherwise skip
+		stop := opt.StopAt > 0 && ck.Step == opt.StopAt && ck.Step < cfg.Steps
+		if ck.Step%cfg.CkptEvery == 0 || stop {
 			if err := save(); err != nil {
 				return dir, err
 			}
+		}
+		if stop {
+			return dir, fmt.Errorf("%w %d (resume with -resume)", ErrStopped, ck.Step)
 		}
 	}
 	if len(ck.Vals) == 0 || ck.Vals[len(ck.Vals)-1].Step != ck.Step {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,8 +28,9 @@ func tinyRun(t *testing.T, out, name string) Config {
 }
 
 // TestRunResume trains a tiny model for 4 steps in one go and in two halves
-// with a resume in between: the weights come out bit-identical, and the run
-// folder holds everything the experiment needs.
+// with a resume in between, stopped at a validation step: the weights and
+// the validation curve come out bit-identical, and the run folder holds
+// everything the experiment needs.
 func TestRunResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains twice")
@@ -37,11 +39,13 @@ func TestRunResume(t *testing.T) {
 	out := t.TempDir()
 	ctx := context.Background()
 	a := tinyRun(t, out, "straight")
+	a.ValEvery = 2
 	dirA, err := Run(ctx, a, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := tinyRun(t, out, "halves")
+	b.ValEvery = 2
 	if _, err := Run(ctx, b, Options{StopAt: 2}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("first half: %v", err)
 	}
@@ -63,9 +67,22 @@ func TestRunResume(t *testing.T) {
 	if string(wa) != string(wb) {
 		t.Fatal("resumed run differs from the uninterrupted one")
 	}
+	va, vb := readFile(t, filepath.Join(dirA, "validation.json")), readFile(t, filepath.Join(dirB, "validation.json"))
+	if string(va) != string(vb) || strings.Count(string(va), `"step"`) != 2 {
+		t.Fatalf("validation curves differ or lack the stop step's point:\n%s\n%s", va, vb)
+	}
 	for _, f := range []string{"config.json", "losses.csv", "losses.json", "validation.csv", "validation.json", "loss.png", "validation.png", "best.mqw"} {
 		if _, err := os.Stat(filepath.Join(dirA, f)); err != nil {
 			t.Errorf("run folder lacks %s", f)
 		}
 	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -177,7 +177,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, allowed ...str
 }
 
 func (s *Server) handleEncrypt(w http.ResponseWriter, r *http.Request) {
-	f, release, ok := s.startJob(w, r, "image", "level", "codec", "lossless", "passphrase", "recipient")
+	f, release, ok := s.startJob(w, r, "image", "level", "codec", "lossless", "codes", "passphrase", "recipient")
 	if !ok {
 		return
 	}
@@ -252,6 +252,16 @@ func encryptOptions(f *form) (store.Options, *apiError) {
 		name, o.Multi = "lossless", true
 	default:
 		return o, badRequest("lossless", "send lossless=true or leave it out", "lossless=%q is not true or false", cleanName(v))
+	}
+	if v := f.values["codes"]; v != "" && v != "1" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 1 || n > store.DefaultMaxSymbols:
+			return o, badRequest("codes", fmt.Sprintf("send a number of QR codes from 1 to %d", store.DefaultMaxSymbols), "codes=%q is not a number from 1 to %d", cleanName(v), store.DefaultMaxSymbols)
+		case o.Multi:
+			return o, badRequest("codes", "untick lossless, or leave the number of codes at 1", "several lossy codes conflict with lossless")
+		}
+		o.Codes = n
 	}
 	if name == "" {
 		name = store.DefaultCodec()

@@ -137,7 +137,7 @@
     });
     toggleByRadio("mode", { key: null, passphrase: $("passphrase-field"), recipient: $("recipient-field") });
     const lossless = $("lossless");
-    lossless.addEventListener("change", () => { $("codec").disabled = lossless.checked; });
+    lossless.addEventListener("change", () => { $("codec").disabled = $("codes").disabled = lossless.checked; });
 
     $("reveal-key").addEventListener("click", () => {
       const code = $("key-text");
@@ -174,6 +174,7 @@
         fd.append("lossless", "true");
       } else {
         fd.append("codec", $("codec").value);
+        fd.append("codes", $("codes").value);
       }
       const mode = form.querySelector('input[name="mode"]:checked').value;
       if (mode === "passphrase") {

@@ -14,10 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // These tests check every DICOM decoded by this package against independent
@@ -280,7 +281,7 @@ const goldenPath = "testdata/dicom_golden.txt"
 // check runs even without ../shared or the tools; when the tools are
 // installed it also compares live.
 func TestDICOMSamplesGolden(t *testing.T) {
-	files := dicomFiles(t, filepath.Join("samples", "dicom"))
+	files := testimg.Files(filepath.Join("samples", "dicom"), ".dcm")
 	if len(files) == 0 {
 		t.Fatal("no DICOM files in samples/dicom")
 	}
@@ -360,18 +361,6 @@ func storedHash(v []int32) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-func dicomFiles(t *testing.T, dir string) []string {
-	var files []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".dcm") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files
-}
-
 // TestDICOMSharedAgainstGDCM checks all 20 files of ../shared/data.
 func TestDICOMSharedAgainstGDCM(t *testing.T) {
 	dir := sharedDICOMDir()
@@ -379,7 +368,7 @@ func TestDICOMSharedAgainstGDCM(t *testing.T) {
 		t.Skipf("shared DICOM samples not found at %s (they live beside the repository on the team machine)", dir)
 	}
 	needTool(t, "gdcmconv", "gdcmraw", "dcmdump", "dcm2pnm")
-	files := dicomFiles(t, dir)
+	files := testimg.Files(dir, ".dcm")
 	if len(files) != 20 {
 		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
 	}

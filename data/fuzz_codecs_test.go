@@ -66,11 +66,7 @@ func FuzzFrameCodecs(f *testing.F) {
 			if out != nil {
 				t.Fatal("result with an error")
 			}
-			var fe *FormatError
-			var ue *UnsupportedError
-			if !errors.As(err, &fe) && !errors.As(err, &ue) && !errors.Is(err, ErrTooLarge) {
-				t.Fatalf("untyped error %T: %v", err, err)
-			}
+			checkTypedError(t, err)
 			return
 		}
 		if len(out) != s.rows*s.cols*s.bitsAlloc/8 {

@@ -32,11 +32,7 @@ func checkDecoded(t *testing.T, b []byte, d *Decoded, err error) {
 		if d != nil {
 			t.Fatal("result returned with an error")
 		}
-		var fe *FormatError
-		var ue *UnsupportedError
-		if !errors.As(err, &fe) && !errors.As(err, &ue) && !errors.Is(err, ErrTooLarge) {
-			t.Fatalf("untyped error %T: %v", err, err)
-		}
+		checkTypedError(t, err)
 		return
 	}
 	r := d.Image.Bounds()
@@ -135,4 +131,15 @@ func FuzzRLE(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkTypedError fails t unless err is one of the errors the decoders
+// promise: a *FormatError, an *UnsupportedError or ErrTooLarge.
+func checkTypedError(t *testing.T, err error) {
+	t.Helper()
+	var fe *FormatError
+	var ue *UnsupportedError
+	if !errors.As(err, &fe) && !errors.As(err, &ue) && !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
 }

@@ -7,9 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // lossyUIDs are the transfer syntaxes whose decoders may round
@@ -38,14 +39,7 @@ func TestConvertRawAgainstGDCM(t *testing.T) {
 			t.Skipf("%s not installed (run scripts/deps.sh test)", tool)
 		}
 	}
-	var files []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".dcm") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
+	files := testimg.Files(dir, ".dcm")
 	if len(files) != 20 {
 		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
 	}

@@ -1,8 +1,8 @@
 // Package testimg holds the image helpers that medqr's tests and test-vector
 // generators share: reading a PNG, a JPEG or a gray test image from a file,
-// seeded noise images, the pixel bytes of a gray image, and the PSNR of two
-// 8-bit images. The readers take a testing.TB and fail the test (t.Fatal)
-// instead of returning an error.
+// seeded noise images, the pixel bytes of a gray image, the PSNR of two
+// 8-bit images, and the sample files below a folder. The readers take a
+// testing.TB and fail the test (t.Fatal) instead of returning an error.
 package testimg
 
 import (
@@ -10,9 +10,13 @@ import (
 	_ "image/jpeg" // ReadImage reads the shipped JPEG samples
 	"image/png"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -99,4 +103,18 @@ func PSNR(a, b *image.Gray) float64 {
 		se += d * d
 	}
 	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
+}
+
+// Files lists the regular files below dir whose names end in suffix, in
+// lexical order (an unreadable folder is skipped).
+func Files(dir, suffix string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, suffix) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files
 }

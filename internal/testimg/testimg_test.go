@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -74,5 +75,22 @@ func TestNoise(t *testing.T) {
 		if !bytes.Equal(Bytes(a), Bytes(b)) || bytes.Equal(Bytes(a), Bytes(c)) {
 			t.Errorf("depth %d: noise does not follow its seed", depth)
 		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"b.dcm", "a.dcm", "c.txt", "sub/d.dcm"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := Files(dir, ".dcm")
+	want := []string{filepath.Join(dir, "a.dcm"), filepath.Join(dir, "b.dcm"), filepath.Join(dir, "sub", "d.dcm")}
+	if !slices.Equal(got, want) {
+		t.Errorf("Files gave %v, want %v", got, want)
 	}
 }

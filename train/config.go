@@ -79,7 +79,9 @@ func (w *LossWeights) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// DefaultConfig is the configuration of the shipped weights.
+// DefaultConfig holds the defaults every config file starts from (the
+// settings of the first shipped run; experiments/default.json holds those
+// of the weights shipped now).
 func DefaultConfig() Config {
 	return Config{
 		Name:      "default",

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -271,6 +273,17 @@ func withFlags[O any, P flagOptions[O]](want arity, run func(ctx context.Context
 		}
 		return run(ctx, e, o, pos)
 	}
+}
+
+// refuseReplace refuses to replace the results file in folder dir, which
+// hold what (in words), unless force.
+func refuseReplace(dir, file, what string, force bool) error {
+	if _, err := os.Stat(filepath.Join(dir, file)); err == nil && !force {
+		return withHint(fmt.Errorf("%s already holds %s", dir, what), "pass --force to replace it, or choose another -o folder")
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to check %s: %w", dir, err)
+	}
+	return nil
 }
 
 // noOptions are the options of a command without flags.

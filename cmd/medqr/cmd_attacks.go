@@ -3,23 +3,22 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/medqr/medqr/attacks"
 	"github.com/medqr/medqr/eval/shard"
 )
 
-func init() {
-	register(&command{
-		name:    "attacks",
-		summary: "run the attack suite and write the attack report (research)",
-		usage: `usage: medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress] [--shard I/N]
-       medqr attacks --render DIR
-       medqr attacks break --scheme NAME -k KEY --target CIPHER.png -o RECOVERED.png [--json]
-       medqr attacks baselines [--quick] [--config FILE] -o DIR [--force]
+const attacksUsage = `Usage:
+    medqr attacks [--quick] [--config FILE] [--set key=value]... -o DIR [--force] [--no-progress] [--shard I/N]
+    medqr attacks --render DIR
+    medqr attacks break --scheme NAME -k KEY --target CIPHER.png -o RECOVERED.png [--json]
+    medqr attacks baselines [--quick] [--config FILE] -o DIR [--force]
+
+Run the attack suite and write the attack report (research).
 
 Runs every attack of the suite (package attacks) and writes DIR/report.md,
 DIR/report.json (every number), the plots and example images:
@@ -32,71 +31,106 @@ DIR/report.json (every number), the plots and example images:
   5. brute force: key space per key mode, measured cost of one key trial
   6. tamper: bit flips, truncations, header splices, symbol swaps on sealed messages
 
---quick starts from the small setting that "make test" runs (tens of seconds);
-without it the full setting (experiments/attacks.json, several minutes).
---config reads a JSON file over that base (unknown keys are errors) and
---set overrides one field with a dotted key, e.g. --set tamper.trials=1000.
 The run is seeded: the same config gives the same report.json except the
 measured timings (research keys, nonces and the message ids of the
 containers it seals come from seeded streams; the product never does this).
-An existing report in DIR is replaced only with --force.
---render DIR redraws DIR's plots and report.md from its report.json without
-rerunning the attacks.
 "attacks break" runs one scheme's concrete attack on one cipher image
-("medqr attacks break --help"; docs/baselines.md); "attacks baselines"
+("medqr help attacks break"; docs/baselines.md); "attacks baselines"
 measures and attacks every cipher-image scheme ("make baselines").
---shard I/N runs only the attacks (stages) that shard I of N owns and writes
-DIR/partial.json, DIR/shard.json and their images; "medqr merge" combines the
-N shard folders into the report (docs/scale.md).
+
+Flags:
+    --quick             start from the small setting "make test" runs (tens of
+                        seconds); without it the full setting
+                        (experiments/attacks.json, several minutes)
+    --config FILE       JSON config over that base (unknown keys are errors)
+    --set key=value     override one field with a dotted key (repeatable),
+                        e.g. --set tamper.trials=1000
+    -o, --output DIR    report folder (required)
+    --force             replace an existing report in DIR
+    --no-progress       no progress bar
+    --render DIR        redraw DIR's plots and report.md from its report.json
+                        without rerunning the attacks
+    --shard I/N         run only the attacks (stages) that shard I of N owns
+                        and write DIR/partial.json, DIR/shard.json and their
+                        images; "medqr merge" combines the N shard folders
+                        into the report (docs/scale.md)
 
 Examples:
     medqr attacks --config experiments/attacks.json -o results/attacks --force
     medqr attacks --quick -o /tmp/attacks
-`,
-		run: runAttacks,
+    medqr attacks --render results/attacks
+`
+
+func init() {
+	register(&command{
+		name:    "attacks",
+		summary: "run the attack suite and write the attack report (research)",
+		usage:   attacksUsage,
+		subs:    []*command{attacksBreakCommand, attacksBaselinesCommand},
+		run:     withFlags(noArgs("attacks"), runAttacks),
 	})
 }
 
-type kvList []string
+// reportOptions are the flags of a research command that runs a seeded
+// config into a report folder: attacks and attacks baselines.
+type reportOptions struct {
+	quick  bool
+	config string
+	sets   stringList
+	out    string
+	force  bool
+}
 
-func (s *kvList) String() string     { return strings.Join(*s, ",") }
-func (s *kvList) Set(v string) error { *s = append(*s, v); return nil }
+func (o *reportOptions) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.quick, "quick", false, "")
+	fs.StringVar(&o.config, "config", "", "")
+	fs.Var(&o.sets, "set", "")
+	aliasVar(fs, &o.out, "", "o", "output")
+	fs.BoolVar(&o.force, "force", false, "")
+}
+
+// configOverrider is a pointer to a research config that takes --set.
+type configOverrider[C any] interface {
+	*C
+	Override(kv string) error
+}
+
+// loadConfig returns the config of a run: quick() with --quick, else def();
+// then the --config file over it (load; hint on failure), then each --set.
+func loadConfig[C any, P configOverrider[C]](o reportOptions, def, quick func() C, load func(string, C) (C, error), hint string) (C, error) {
+	cfg := def()
+	if o.quick {
+		cfg = quick()
+	}
+	if o.config != "" {
+		var err error
+		if cfg, err = load(o.config, cfg); err != nil {
+			return cfg, withHint(err, "%s", hint)
+		}
+	}
+	for _, kv := range o.sets {
+		if err := P(&cfg).Override(kv); err != nil {
+			return cfg, usageError{err.Error()}
+		}
+	}
+	return cfg, nil
+}
 
 type attacksOptions struct {
-	quick      bool
-	config     string
-	sets       kvList
-	out        string
-	force      bool
+	reportOptions
 	noProgress bool
 	render     string
 	shard      shard.Spec
 }
 
-func runAttacks(ctx context.Context, e *env, args []string) error {
-	if isAttacksBreak(args) {
-		return runAttacksBreak(ctx, e, args[1:])
-	}
-	if len(args) > 0 && args[0] == "baselines" {
-		return runAttacksBaselines(ctx, e, args[1:])
-	}
-	var o attacksOptions
-	fs := newFlagSet("attacks")
-	fs.BoolVar(&o.quick, "quick", false, "small setting (the one make test runs)")
-	fs.StringVar(&o.config, "config", "", "JSON config over the base setting")
-	fs.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
-	fs.StringVar(&o.out, "o", "", "report folder")
-	fs.BoolVar(&o.force, "force", false, "replace an existing report")
-	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
-	fs.StringVar(&o.render, "render", "", "redraw a report folder from its report.json")
-	fs.Var(&o.shard, "shard", "run shard I of N (I/N) and write a partial report")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("attacks takes no arguments, got %q", rest)}
-	}
+func (o *attacksOptions) flags(fs *flag.FlagSet) {
+	o.reportOptions.flags(fs)
+	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.StringVar(&o.render, "render", "", "")
+	fs.Var(&o.shard, "shard", "")
+}
+
+func runAttacks(ctx context.Context, e *env, o attacksOptions, _ []string) error {
 	if o.render != "" {
 		if o.out != "" || o.quick || o.config != "" || len(o.sets) > 0 {
 			return usageError{"--render takes only the report folder"}
@@ -110,24 +144,13 @@ func runAttacks(ctx context.Context, e *env, args []string) error {
 	if o.out == "" {
 		return usageError{"attacks needs -o DIR, the report folder"}
 	}
-	cfg := attacks.DefaultConfig()
-	if o.quick {
-		cfg = attacks.QuickConfig()
+	cfg, err := loadConfig(o.reportOptions, attacks.DefaultConfig, attacks.QuickConfig, attacks.LoadConfig,
+		"see experiments/attacks.json and docs/attacks.md for the fields; unknown keys are errors")
+	if err != nil {
+		return err
 	}
-	if o.config != "" {
-		if cfg, err = attacks.LoadConfig(o.config, cfg); err != nil {
-			return withHint(err, "see README.md for the fields; unknown keys are errors")
-		}
-	}
-	for _, kv := range o.sets {
-		if err := cfg.Override(kv); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(o.out, "report.json")); err == nil && !o.force {
-		return withHint(fmt.Errorf("%s already holds an attack report", o.out), "pass --force to replace it, or choose another -o folder")
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("failed to check the report folder: %w", err)
+	if err := refuseReplace(o.out, "report.json", "an attack report", o.force); err != nil {
+		return err
 	}
 	opt := attacks.Options{Out: o.out, Code: codeVersion(), Quick: o.quick, Log: e.log.Infof}
 	if !o.noProgress && isTerminal(os.Stderr) {

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/medqr/medqr/attacks/baselines"
@@ -14,6 +13,8 @@ import (
 
 const attacksBaselinesUsage = `Usage:
     medqr attacks baselines [--quick] [--config FILE] [--set key=value]... [--shard I/N] -o DIR [--force]
+
+Measure and attack every cipher-image scheme (research).
 
 Runs every registered cipher-image scheme ("medqr cipher schemes") through the
 statistics battery of "medqr eval" (NPCR/UACI with Wu's critical values,
@@ -46,60 +47,36 @@ Examples:
     medqr attacks baselines --quick --shard 0/2 -o shards/0
 `
 
-type attacksBaselinesOptions struct {
-	quick, force bool
-	config, out  string
-	sets         kvList
-	shard        shard.Spec
+var attacksBaselinesCommand = &command{
+	name:  "baselines",
+	usage: attacksBaselinesUsage,
+	run:   withFlags(noArgs("attacks baselines"), runAttacksBaselines),
 }
 
-func runAttacksBaselines(ctx context.Context, e *env, args []string) error {
-	var o attacksBaselinesOptions
-	fs := newFlagSet("attacks baselines")
-	fs.BoolVar(&o.quick, "quick", false, "")
-	fs.StringVar(&o.config, "config", "", "")
-	fs.Var(&o.sets, "set", "")
-	fs.StringVar(&o.out, "o", "", "")
-	fs.StringVar(&o.out, "output", "", "")
-	fs.BoolVar(&o.force, "force", false, "")
+type attacksBaselinesOptions struct {
+	reportOptions
+	shard shard.Spec
+}
+
+func (o *attacksBaselinesOptions) flags(fs *flag.FlagSet) {
+	o.reportOptions.flags(fs)
 	fs.Var(&o.shard, "shard", "")
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fmt.Fprint(e.stdout, attacksBaselinesUsage)
-			return nil
-		}
-	}
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("attacks baselines takes no arguments, got %q", rest)}
-	}
+}
+
+func runAttacksBaselines(ctx context.Context, e *env, o attacksBaselinesOptions, _ []string) error {
 	if o.out == "" {
 		return usageError{"attacks baselines needs -o DIR, the report folder"}
 	}
-	cfg := baselines.DefaultConfig()
-	if o.quick {
-		cfg = baselines.QuickConfig()
-	}
-	if o.config != "" {
-		if cfg, err = baselines.LoadConfig(o.config, cfg); err != nil {
-			return withHint(err, "see docs/baselines.md for the fields; unknown keys are errors")
-		}
-	}
-	for _, kv := range o.sets {
-		if err := cfg.Override(kv); err != nil {
-			return usageError{err.Error()}
-		}
+	cfg, err := loadConfig(o.reportOptions, baselines.DefaultConfig, baselines.QuickConfig, baselines.LoadConfig,
+		"see docs/baselines.md for the fields; unknown keys are errors")
+	if err != nil {
+		return err
 	}
 	if o.shard.Enabled() {
 		return runBaselinesShard(ctx, e, o, cfg)
 	}
-	if _, err := os.Stat(filepath.Join(o.out, baselines.FileJSON)); err == nil && !o.force {
-		return withHint(fmt.Errorf("%s already holds a baselines report", o.out), "pass --force to replace it, or choose another -o folder")
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("failed to check the report folder: %w", err)
+	if err := refuseReplace(o.out, baselines.FileJSON, "a baselines report", o.force); err != nil {
+		return err
 	}
 	images, err := eval.LoadImages(cfg.Data, "")
 	if err != nil {

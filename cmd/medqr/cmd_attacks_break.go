@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -19,6 +20,8 @@ import (
 
 const attacksBreakUsage = `Usage:
     medqr attacks break --scheme NAME -k KEY --target CIPHER.png -o RECOVERED.png [flags]
+
+Recover the plaintext of a cipher image with its scheme's attack (research).
 
 Runs the scheme's attack (package attacks/breaks) to recover the plaintext of
 CIPHER.png, a cipher image written by "medqr cipher encrypt --scheme NAME".
@@ -52,10 +55,27 @@ Examples:
     medqr attacks break --scheme yang2023 -k key.txt --target y.png -o r.png --json
 `
 
+var attacksBreakCommand = &command{
+	name:  "break",
+	usage: attacksBreakUsage,
+	run:   withFlags(noArgs("attacks break"), runAttacksBreak),
+}
+
 type attacksBreakOptions struct {
 	scheme, key, target, output, attack string
-	known                               kvList
+	known                               stringList
 	json, force                         bool
+}
+
+func (o *attacksBreakOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.scheme, "scheme", "", "")
+	aliasVar(fs, &o.key, "", "k", "key")
+	fs.StringVar(&o.target, "target", "", "")
+	aliasVar(fs, &o.output, "", "o", "output")
+	fs.StringVar(&o.attack, "attack", "", "")
+	fs.Var(&o.known, "known", "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.force, "force", false, "")
 }
 
 // breakReport is what --json prints.
@@ -68,32 +88,8 @@ type breakReport struct {
 	Output string `json:"output,omitempty"`
 }
 
-func runAttacksBreak(ctx context.Context, e *env, args []string) error {
-	var o attacksBreakOptions
-	fs := newFlagSet("attacks break")
-	fs.StringVar(&o.scheme, "scheme", "", "")
-	fs.StringVar(&o.key, "k", "", "")
-	fs.StringVar(&o.key, "key", "", "")
-	fs.StringVar(&o.target, "target", "", "")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
-	fs.StringVar(&o.attack, "attack", "", "")
-	fs.Var(&o.known, "known", "")
-	fs.BoolVar(&o.json, "json", false, "")
-	fs.BoolVar(&o.force, "force", false, "")
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fmt.Fprint(e.stdout, attacksBreakUsage)
-			return nil
-		}
-	}
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+func runAttacksBreak(ctx context.Context, e *env, o attacksBreakOptions, _ []string) error {
 	switch {
-	case len(rest) > 0:
-		return usageError{fmt.Sprintf("attacks break takes no arguments, got %q", rest)}
 	case o.scheme == "":
 		return usageError{"attacks break needs --scheme NAME"}
 	case o.key == "":
@@ -199,6 +195,3 @@ func runAttacksBreak(ctx context.Context, e *env, args []string) error {
 	e.log.Infof("wrote the recovered plaintext %s", o.output)
 	return nil
 }
-
-// isAttacksBreak reports whether args select "medqr attacks break".
-func isAttacksBreak(args []string) bool { return len(args) > 0 && args[0] == "break" }

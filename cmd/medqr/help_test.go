@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,10 +13,12 @@ import (
 )
 
 // Every command's help has one shape. TestHelpShape walks every registered
-// command, so a command added later is held to it too. The rules:
+// command and subcommand ("attacks break"), so one added later is held to
+// it too. The rules:
 //
 //  1. The text starts with a "Usage:" line, then one or more lines of
-//     "    medqr NAME ..." (four spaces), then a blank line.
+//     "    medqr NAME ..." (four spaces; NAME is the full name of a
+//     subcommand, "attacks break"), then a blank line.
 //  2. Then the description: one or more paragraphs, the first a one-line
 //     summary. Lines ending in ":" are fine there; section names are not.
 //  3. Then "Flags:" on its own line. Each flag entry is indented four
@@ -25,26 +28,16 @@ import (
 //     often with their long form: "-o, --output DIR"). The parser still
 //     accepts a single dash for every flag.
 //  4. "Examples:" comes last: indented lines of "medqr NAME ..." (other
-//     commands may appear, as in "encrypt, then decrypt").
+//     commands may appear, as in "encrypt, then decrypt"), possibly after
+//     environment settings ("MEDQR_TOKEN=... medqr serve").
 //  5. The Usage block writes flags the same way as rule 3.
 //  6. "medqr help NAME", "medqr NAME --help" and "medqr NAME -h" print the
 //     same text on stdout and exit 0.
-//
-// helpStylePending lists commands whose files belong to other engineers and
-// whose help did not follow the shape when this test was written; their
-// problems are logged, not failed. Remove a command from the list when its
-// help follows the shape.
-var helpStylePending = map[string]bool{
-	"attacks":      true,
-	"cipher":       true,
-	"convert":      true,
-	"serve":        true,
-	"train-cipher": true,
-}
 
 var (
 	singleDashLong = regexp.MustCompile(`(^|[\s\[(|,])-[A-Za-z][A-Za-z0-9-]+`)
 	sectionHeader  = regexp.MustCompile(`^(Usage|Flags|Examples|Options|Commands|Arguments):$`)
+	exampleLine    = regexp.MustCompile(`^    ([A-Z_]+=(\$\([^)]*\)|\S+) )*medqr `)
 )
 
 // helpShapeProblems returns what breaks the rules above in the help text of
@@ -114,7 +107,7 @@ func helpShapeProblems(name, text string) []string {
 	n := 0
 	for _, l := range lines[examples+1:] {
 		switch {
-		case strings.HasPrefix(l, "    medqr "):
+		case exampleLine.MatchString(l):
 			n++
 		case l == "", strings.HasPrefix(l, "      "):
 		default:
@@ -153,32 +146,62 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	}
 }
 
-func TestHelpShape(t *testing.T) {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// allCommands returns the full name of every command and subcommand
+// ("attacks", "attacks break", ...), sorted.
+func allCommands() []string {
+	var names []string
+	var walk func(path string, c *command)
+	walk = func(path string, c *command) {
+		names = append(names, path)
+		for _, s := range c.subs {
+			walk(path+" "+s.name, s)
+		}
+	}
+	for n, c := range commands {
+		walk(n, c)
 	}
 	sort.Strings(names)
+	return names
+}
+
+func TestHelpShape(t *testing.T) {
+	names := allCommands()
+	if !slices.Contains(names, "attacks break") || !slices.Contains(names, "cipher encrypt") {
+		t.Fatalf("the walk misses subcommands: %q", names)
+	}
 	for _, n := range names {
 		t.Run(n, func(t *testing.T) {
-			help, _, code := runCLI(t, "help", n)
+			words := strings.Fields(n)
+			help, _, code := runCLI(t, append([]string{"help"}, words...)...)
 			if code != exitOK {
 				t.Fatalf("medqr help %s: exit %d", n, code)
 			}
-			report := t.Errorf
-			if helpStylePending[n] {
-				report = t.Logf
-			}
 			for _, p := range helpShapeProblems(n, help) {
-				report("%s", p)
+				t.Errorf("%s", p)
 			}
 			for _, flag := range []string{"--help", "-h"} {
-				out, errOut, code := runCLI(t, n, flag)
+				out, errOut, code := runCLI(t, append(words, flag)...)
 				if code != exitOK || out != help {
-					report("medqr %s %s: exit %d, stdout differs from \"medqr help %s\" (stderr %q)", n, flag, code, n, errOut)
+					t.Errorf("medqr %s %s: exit %d, stdout differs from \"medqr help %s\" (stderr %q)", n, flag, code, n, errOut)
 				}
 			}
 		})
+	}
+}
+
+// TestHelpErrors checks that help for a command or subcommand that does not
+// exist is a usage error.
+func TestHelpErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"help", "frobnicate"},
+		{"help", "keygen", "extra"},
+		{"help", "attacks", "frob"},
+		{"help", "cipher", "encrypt", "more"},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "medqr: error: ") {
+			t.Errorf("medqr %s: exit %d, stdout %q, stderr %q; want exit %d and an error", strings.Join(args, " "), code, out, errOut, exitUsage)
+		}
 	}
 }
 
@@ -198,6 +221,7 @@ func TestHelpShapeRules(t *testing.T) {
 		"examples first":      "Usage:\n    medqr x\n\nDo x.\n\nExamples:\n    medqr x\n\nFlags:\n    --flag  f\n",
 		"text after examples": good + "\nExit status 3 means...\n",
 		"other section":       strings.Replace(good, "Flags:", "Options:", 1),
+		"lowercase env":       strings.Replace(good, "    medqr x -o out", "    token=1 medqr x -o out", 1),
 	} {
 		if len(helpShapeProblems("x", bad)) == 0 {
 			t.Errorf("%s: no problem found", name)

@@ -121,27 +121,8 @@ func noise(seed uint64, w, h, depth int) image.Image {
 // fresh nonce gives up its plaintext to three altered decryptions, and the
 // attacker cannot confirm it (nothing claimed).
 func TestMalleabilityFreshNonce(t *testing.T) {
-	s, err := cipherimg.Lookup("cipherimg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := testKey(3)
-	plain := noise(11, 64, 48, 8)
-	target, err := cipherimg.EncryptWith(s, plain, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := keyed.New(s, key, keyed.Policy{Target: target, Decrypt: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := breaks.Run(context.Background(), breaks.MalleabilityCCA{}, o, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, _, _, _ := cipherimg.Pixels(r.Recovered)
-	want, _, _, _, _ := cipherimg.Pixels(plain)
-	if r.Full || !slices.Equal(got, want) {
-		t.Fatalf("claimed %v, exact %v; want an exact, unclaimed recovery (%s)", r.Full, slices.Equal(got, want), r.Note)
+	r, exact := runAttack(t, "cipherimg", "malleability-cca", testKey(3), noise(11, 64, 48, 8), keyed.Policy{Decrypt: true})
+	if r.Full || !exact {
+		t.Fatalf("claimed %v, exact %v; want an exact, unclaimed recovery (%s)", r.Full, exact, r.Note)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/medqr/medqr/cipherimg"
 	_ "github.com/medqr/medqr/cipherimg/arnold"
+	"github.com/medqr/medqr/cipherimg/internal/schemetest"
 	_ "github.com/medqr/medqr/cipherimg/logistic"
 	_ "github.com/medqr/medqr/cipherimg/wang2020"
 	_ "github.com/medqr/medqr/cipherimg/yang2023"
@@ -184,14 +185,7 @@ func TestPNGRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		if err := cipherimg.WritePNG(&b, c); err != nil {
-			t.Fatal(err)
-		}
-		got, err := cipherimg.ReadPNG(&b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := schemetest.ThroughPNG(t, c)
 		if !samePixels(got.Image, c.Image) {
 			t.Error("pixels changed through PNG")
 		}

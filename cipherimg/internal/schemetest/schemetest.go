@@ -56,6 +56,20 @@ func pix(t testing.TB, img image.Image) []uint16 {
 	return px
 }
 
+// ThroughPNG writes c as a cipher PNG and reads it back.
+func ThroughPNG(t testing.TB, c *cipherimg.Cipher) *cipherimg.Cipher {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := cipherimg.WritePNG(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	back, err := cipherimg.ReadPNG(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 // Run checks scheme s.
 func Run(t *testing.T, s cipherimg.Scheme) {
 	info := s.Info()
@@ -112,14 +126,7 @@ func Run(t *testing.T, s cipherimg.Scheme) {
 					}
 				}
 				// the PNG container carries everything decryption needs
-				var buf bytes.Buffer
-				if err := cipherimg.WritePNG(&buf, c); err != nil {
-					t.Fatal(err)
-				}
-				c3, err := cipherimg.ReadPNG(&buf)
-				if err != nil {
-					t.Fatal(err)
-				}
+				c3 := ThroughPNG(t, c)
 				if c3.Header.Scheme != s.Name() {
 					t.Fatalf("header scheme %q, want %q", c3.Header.Scheme, s.Name())
 				}

@@ -48,7 +48,8 @@
 //
 // Determinism: inference uses package internal/detnn (float64, no fused
 // multiply-add, no package math transcendental, fixed summation order);
-// TestVectors pins the key image.
+// the known-answer vectors in testdata/vectors (TestShared/vectors) pin
+// the key image.
 package deepkeygen
 
 import (

@@ -42,7 +42,8 @@
 //
 // Determinism: inference uses package internal/detnn (float64,
 // no fused multiply-add, no package math transcendental), so every
-// processor produces the same keystream; TestVectors pins it.
+// processor produces the same keystream; the known-answer vectors in
+// testdata/vectors (TestShared/vectors) pin it.
 package lstm
 
 import (

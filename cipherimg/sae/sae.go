@@ -46,7 +46,8 @@
 // images leave the positions they agree on ambiguous).
 //
 // Determinism: inference uses package internal/detnn (float64, no fused
-// multiply-add, no package math transcendental); TestVectors pins it.
+// multiply-add, no package math transcendental); the known-answer vectors
+// in testdata/vectors (TestShared/vectors) pin it.
 package sae
 
 import (

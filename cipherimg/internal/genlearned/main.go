@@ -8,7 +8,7 @@
 //
 // The vectors pin every byte of the keystreams, so a change of any step,
 // label, weight or rounding (including arithmetic that rounds differently
-// on another processor) fails the packages' TestVectors.
+// on another processor) fails the packages' TestShared/vectors.
 package main
 
 import (

@@ -34,14 +34,7 @@ func TestGraphMatchesInference(t *testing.T) {
 
 func graphMatches(t *testing.T, cfg model.Config) {
 	const size = 48
-	params := InitParams(cfg, 7)
-	// non-zero biases and rev residuals exercise every term
-	rng := rand.New(rand.NewPCG(1, 1))
-	for _, v := range params {
-		for i := range v {
-			v[i] += float32(rng.NormFloat64() * 0.05)
-		}
-	}
+	params, rng := jittered(cfg, 7, 1)
 	n, err := NewNet(cfg, 1, size, LossWeights{MSE: 1}, params)
 	if err != nil {
 		t.Fatal(err)
@@ -115,13 +108,7 @@ var gcBatch = 2
 func gradCheck(t *testing.T, w LossWeights) {
 	cfg := tinyConfig()
 	const size = 64
-	params := InitParams(cfg, 3)
-	rng := rand.New(rand.NewPCG(5, 5))
-	for _, v := range params {
-		for i := range v {
-			v[i] += float32(rng.NormFloat64() * 0.05)
-		}
-	}
+	params, rng := jittered(cfg, 3, 5)
 	n, err := NewNet(cfg, gcBatch, size, w, params)
 	if err != nil {
 		t.Fatal(err)
@@ -178,4 +165,19 @@ func gradCheck(t *testing.T, w LossWeights) {
 			t.Errorf("%s: gradient norm %.5g, directional difference %.5g", n.names[i], norm, fd)
 		}
 	}
+}
+
+// jittered returns InitParams(cfg, seed) with Gaussian noise of deviation
+// 0.05 (from PCG(noise, noise), returned for the test's further draws)
+// added to every value: non-zero biases and rev residuals exercise every
+// term.
+func jittered(cfg model.Config, seed, noise uint64) (map[string][]float32, *rand.Rand) {
+	params := InitParams(cfg, seed)
+	rng := rand.New(rand.NewPCG(noise, noise))
+	for _, v := range params {
+		for i := range v {
+			v[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	return params, rng
 }

@@ -52,26 +52,30 @@ func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad i
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+	return lossGrads(t, g, y, rn, 2, xn, wn, bn)
+}
+
+// lossGrads differentiates l = sum(y * r) with respect to wrt, runs the
+// graph runs times (gradients zeroed before each run, so later runs reuse
+// the ops' buffers) and returns the last run's loss and copies of the
+// gradients.
+func lossGrads(t *testing.T, g *G.ExprGraph, y, r *G.Node, runs int, wrt ...*G.Node) (float32, [][]float32) {
+	t.Helper()
+	l := G.Must(G.Sum(G.Must(G.HadamardProd(y, r))))
 	var lv G.Value
 	G.Read(l, &lv)
-	if _, err := G.Grad(l, xn, wn, bn); err != nil {
+	if _, err := G.Grad(l, wrt...); err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(xn, wn, bn))
+	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
 	defer vm.Close()
-	for run := 0; run < 2; run++ { // the second run reuses the ops' buffers
-		for _, p := range []*G.Node{xn, wn, bn} {
-			if gv, err := p.Grad(); err == nil && gv != nil {
-				gv.(tensor.Tensor).Zero()
-			}
-		}
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
+	for run := 0; run < runs; run++ {
+		if err := RunTape(vm, wrt); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range []*G.Node{xn, wn, bn} {
+	var grads [][]float32
+	for _, p := range wrt {
 		gv, _ := p.Grad()
 		grads = append(grads, append([]float32(nil), gv.Data().([]float32)...))
 	}
@@ -249,22 +253,7 @@ func TestDenseMatchesGorgonia(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
-				var lv G.Value
-				G.Read(l, &lv)
-				if _, err := G.Grad(l, xn, wn); err != nil {
-					t.Fatal(err)
-				}
-				vm := G.NewTapeMachine(g, G.BindDualValues(xn, wn))
-				if err := vm.RunAll(); err != nil {
-					t.Fatal(err)
-				}
-				ls[k] = lv.Data().(float32)
-				for _, p := range []*G.Node{xn, wn} {
-					gv, _ := p.Grad()
-					gs[k] = append(gs[k], append([]float32(nil), gv.Data().([]float32)...))
-				}
-				vm.Close()
+				ls[k], gs[k] = lossGrads(t, g, y, rn, 1, xn, wn)
 			}
 			if d := math.Abs(float64(ls[0] - ls[1])); d > 1e-4*(1+math.Abs(float64(ls[0]))) {
 				t.Fatalf("%v slope %v: loss %v (ours) vs %v (gorgonia)", sz, slope, ls[1], ls[0])

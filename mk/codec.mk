@@ -46,9 +46,10 @@ codec-multicode: build
 		-o results/codec/multicode $(MULTICODE_FILES)
 
 CODEC_BENCH_FLAGS ?= -benchtime 20x -count 3
+CODEC_BENCH_CODE ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 codec-bench:
 	scripts/deps.sh test
 	{ echo "# make codec-bench: go test -bench VsTools $(CODEC_BENCH_FLAGS) ./store (medqr and the tool interleaved, CPU time per operation)"; \
-	  echo "# code $$(git describe --always --dirty), $$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) before the run"; \
+	  echo "# code $(CODEC_BENCH_CODE), $$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) before the run"; \
 	  $(GO) test -run '^$$' -bench 'VsTools' $(CODEC_BENCH_FLAGS) ./store; } | tee results/codec/bench.txt

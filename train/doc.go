@@ -11,9 +11,12 @@
 // at each QR level's byte budget. The run folder receives the effective
 // config (with seed and code version), logs, loss and validation curves
 // (CSV, JSON, PNG), checkpoints for resuming, and the best model's weights
-// file.
+// file (written through train/internal/runio, which train/iwave and the
+// cipher trainers share). Adam, LR and CodeVersion serve those trainers
+// too; CompareRD and Ablate score trained weights (eval/rd measures the
+// codecs).
 //
-// Losses (weights in Config.Loss, table in README.md): MSE and 1-SSIM
+// Losses (weights in Config.Loss, table in docs/training.md): MSE and 1-SSIM
 // for reconstruction, a log-magnitude rate proxy, a channel-decorrelation
 // term for code statistics, and random latent erasures (Config.Erase) for
 // code robustness.

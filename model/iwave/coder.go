@@ -24,19 +24,36 @@ import (
 // the integer values), then each level from the coarsest to the finest, the
 // HL, LH and HH bands in raster order. Each coefficient is binarised as a
 // significance bit, a sign bit, a "|q| > 1" bit, unary bits up to maxUnary
-// and an exp-Golomb escape. Significance probabilities are selected by the
-// level class (finest, second, coarser), whether the band is HH, the
-// magnitudes of the four causal neighbours in the band (left, up, up-left,
-// up-right) and of the co-located coefficients in the parent band (one
-// level coarser, same orientation) and, for LH and HH, in the HL band of the
-// same level. Sign probabilities use the signs of the left and upper
-// neighbours. All probabilities start at 1/2 and adapt (internal/entropy).
+// and an exp-Golomb escape. Sign probabilities use the signs of the left and
+// upper neighbours. Significance probabilities are selected by the level
+// class (finest, second, coarser), whether the band is HH, the magnitudes
+// of the four causal neighbours in the band (left, up, up-left, up-right)
+// and of the co-located coefficients in the parent band (one level coarser,
+// same orientation) and, for LH and HH, in the HL band of the same level.
+//
+// Versions 1 and 2 (one layout): 6 neighbourhood x 3 parent significance
+// contexts; the ">1" bit by 4 neighbourhood classes; the unary bits by
+// level class only. Version 3: the empty neighbourhood is split by the two
+// coefficients two steps left and up, the parent sum gets 4 classes (7 x 4
+// contexts); the ">1" bit and the unary bits are selected by the
+// neighbourhood plus parent magnitude (8 and 3 classes), so large
+// magnitudes next to large neighbours cost fewer bits. Version 1 models
+// start at 1/2, versions 2 and 3 from learned priors (priors_v2.go,
+// priors_v3.go); all adapt (internal/entropy).
+//
+// The decoder only reads values; which value the encoder codes is its own
+// choice. Encode picks each detail coefficient by rate and distortion
+// (rdo.go), which any version's decoder reads unchanged.
 const (
 	quantRound = 0.38
 	reconBias  = 0.05
 
 	nbCtx     = 6
 	parCtx    = 3
+	nbCtx3    = 7
+	parCtx3   = 4
+	magCtx3   = 8
+	unaryCls3 = 3
 	levelCls  = 3
 	maxUnary  = 12
 	maxGamma  = 22
@@ -44,25 +61,52 @@ const (
 	llZeroCtx = 3
 )
 
-type models struct {
-	sig   [levelCls][2][nbCtx * parCtx]entropy.Prob
-	sign  [4][9]entropy.Prob
-	gt1   [levelCls][4]entropy.Prob
-	unary [levelCls][maxUnary]entropy.Prob
-	gam   [2][maxGamma + 1]entropy.Prob
-	llZ   [llZeroCtx]entropy.Prob
-	llS   entropy.Prob
+// layout is the context-model geometry of one payload version.
+// Versions 1 and 2 share one; version 3 refines the magnitude contexts
+// and the significance contexts (ctx3).
+type layout struct {
+	sigPerBand int // significance contexts per (level class, HH or not)
+	gt1        int // ">1" contexts per level class
+	unaryCls   int // unary context classes per level class
 }
 
-// newModels returns the context models a payload of the given version
-// starts from: every probability 1/2 (version 1), or the priors of
-// priors_v2.go (version 2).
-func newModels(version int) *models {
-	m := new(models)
-	ps := m.all()
-	for i, p := range ps {
-		if version >= 2 {
-			p.InitP(priorsV2[i])
+func layoutOf(version int) layout {
+	if version >= 3 {
+		return layout{sigPerBand: nbCtx3 * parCtx3, gt1: magCtx3, unaryCls: unaryCls3}
+	}
+	return layout{sigPerBand: nbCtx * parCtx, gt1: 4, unaryCls: 1}
+}
+
+// models holds every adaptive probability of a payload, flat, in the
+// order of the priors tables: significance [level class][HH][context],
+// sign [orientation][context], ">1" [level class][context], unary [level
+// class][class][bit], exp-Golomb [LL or escape][bit], LL zero
+// [context], LL sign.
+type models struct {
+	version                    int
+	lay                        layout
+	sig, sign, gt1, unary, llZ []entropy.Prob // views into probs
+	gam                        [2][maxGamma + 1]entropy.Prob
+	llS                        entropy.Prob
+	probs                      []entropy.Prob
+}
+
+// newModels returns the context models of a payload of the given version,
+// every probability starting from priors (in the order of all()) or, for
+// nil, at 1/2.
+func newModels(version int, priors []uint16) *models {
+	lay := layoutOf(version)
+	m := &models{version: version, lay: lay}
+	n := [...]int{levelCls * 2 * lay.sigPerBand, 4 * 9, levelCls * lay.gt1, levelCls * lay.unaryCls * maxUnary}
+	m.probs = make([]entropy.Prob, n[0]+n[1]+n[2]+n[3]+llZeroCtx)
+	rest := m.probs
+	for i, dst := range []*[]entropy.Prob{&m.sig, &m.sign, &m.gt1, &m.unary} {
+		*dst, rest = rest[:n[i]:n[i]], rest[n[i]:]
+	}
+	m.llZ = rest
+	for i, p := range m.all() {
+		if priors != nil {
+			p.InitP(priors[i])
 		} else {
 			p.Init()
 		}
@@ -70,45 +114,42 @@ func newModels(version int) *models {
 	return m
 }
 
-// all lists every probability of m in a fixed order: the order of the
-// priors table.
+// priorsOf returns the priors a payload of the given version starts from:
+// none (version 1), priors_v2.go or priors_v3.go.
+func priorsOf(version int) []uint16 {
+	switch version {
+	case 2:
+		return priorsV2[:]
+	case 3:
+		return priorsV3[:]
+	}
+	return nil
+}
+
+// all lists every probability of m in the order of the priors tables.
 func (m *models) all() []*entropy.Prob {
-	var out []*entropy.Prob
-	for a := range m.sig {
-		for b := range m.sig[a] {
-			for c := range m.sig[a][b] {
-				out = append(out, &m.sig[a][b][c])
-			}
-		}
-	}
-	for a := range m.sign {
-		for b := range m.sign[a] {
-			out = append(out, &m.sign[a][b])
-		}
-	}
-	for a := range m.gt1 {
-		for b := range m.gt1[a] {
-			out = append(out, &m.gt1[a][b])
-		}
-	}
-	for a := range m.unary {
-		for b := range m.unary[a] {
-			out = append(out, &m.unary[a][b])
-		}
+	out := make([]*entropy.Prob, 0, len(m.probs)+2*(maxGamma+1)+1)
+	k := len(m.sig) + len(m.sign) + len(m.gt1) + len(m.unary)
+	for i := range k {
+		out = append(out, &m.probs[i])
 	}
 	for a := range m.gam {
 		for b := range m.gam[a] {
 			out = append(out, &m.gam[a][b])
 		}
 	}
-	for a := range m.llZ {
-		out = append(out, &m.llZ[a])
+	for i := range m.llZ {
+		out = append(out, &m.llZ[i])
 	}
 	return append(out, &m.llS)
 }
 
-// numProbs is len(new(models).all()), the length of a priors table.
-const numProbs = levelCls*2*nbCtx*parCtx + 4*9 + levelCls*4 + levelCls*maxUnary + 2*(maxGamma+1) + llZeroCtx + 1
+// numProbs and numProbs3 are the lengths of the version-2 and version-3
+// priors tables (len(newModels(v, nil).all())).
+const (
+	numProbs  = levelCls*2*nbCtx*parCtx + 4*9 + levelCls*4 + levelCls*maxUnary + 2*(maxGamma+1) + llZeroCtx + 1
+	numProbs3 = levelCls*2*nbCtx3*parCtx3 + 4*9 + levelCls*magCtx3 + levelCls*unaryCls3*maxUnary + 2*(maxGamma+1) + llZeroCtx + 1
+)
 
 func iabs(v int32) int32 {
 	if v < 0 {
@@ -136,6 +177,9 @@ type plane struct {
 	// parent[i] is the index in bands of band i's parent (-1 if none);
 	// cousin[i] the HL band of the same level for LH and HH (-1 otherwise).
 	parent, cousin []int
+	// rdo, when set, lets encode choose each detail coefficient's value
+	// by rate and distortion (rdoChoose).
+	rdo *rdo
 }
 
 func newPlane(w, h, levels int) *plane {
@@ -166,9 +210,13 @@ func (p *plane) at(j, x, y int) int32 {
 	return iabs(p.q[(b.Y0+y)*p.w+b.X0+x])
 }
 
-// ctx computes the significance, magnitude and sign contexts of the
-// coefficient at band-relative (x, y) of band i.
-func (p *plane) ctx(i, x, y int) (sig, mag, sign int) {
+// cx is the context of one detail coefficient: indices into the models'
+// significance, sign, ">1" and unary (first bit) probabilities.
+type cx struct{ sig, sign, gt1, unary int }
+
+// ctx computes the contexts of the coefficient at band-relative (x, y) of
+// band i under the rules of m's payload version.
+func (p *plane) ctx(m *models, i, x, y int) cx {
 	b := p.bands[i]
 	base := (b.Y0+y)*p.w + b.X0 + x
 	var l, u, ul, ur int32
@@ -185,21 +233,6 @@ func (p *plane) ctx(i, x, y int) (sig, mag, sign int) {
 		}
 	}
 	s := 2*(iabs(l)+iabs(u)) + iabs(ul) + iabs(ur)
-	var nb int
-	switch {
-	case s == 0:
-		nb = 0
-	case s == 1:
-		nb = 1
-	case s == 2:
-		nb = 2
-	case s <= 4:
-		nb = 3
-	case s <= 8:
-		nb = 4
-	default:
-		nb = 5
-	}
 	var par int32
 	if j := p.parent[i]; j >= 0 {
 		par += 2 * p.at(j, x/2, y/2)
@@ -207,12 +240,58 @@ func (p *plane) ctx(i, x, y int) (sig, mag, sign int) {
 	if j := p.cousin[i]; j >= 0 {
 		par += p.at(j, x, y)
 	}
-	pc := min(int(par), 2)
-	mag = min(nb, 3)
-	if par > 2 && mag < 3 {
-		mag++
+	lc, hh := levelClass(b.Level), hhIdx(b.Orient)
+	var sc, mc, uc int
+	if m.version >= 3 {
+		var far int32
+		if x > 1 {
+			far += iabs(p.q[base-2])
+		}
+		if y > 1 {
+			far += iabs(p.q[base-2*p.w])
+		}
+		// 0: nothing near, 1: only the far pair, then as versions 1-2.
+		nb := bucket(s, nbEdges) + 1
+		if s == 0 && far == 0 {
+			nb = 0
+		}
+		sc = nb*parCtx3 + bucket(par, parEdges3)
+		t := s + par
+		mc, uc = bucket(t, magEdges3), bucket(t, unaryEdges3)
+	} else {
+		nb := bucket(s, nbEdges)
+		pc := min(int(par), 2)
+		sc = nb*parCtx + pc
+		mc = min(nb, 3)
+		if par > 2 && mc < 3 {
+			mc++
+		}
 	}
-	return nb*parCtx + pc, mag, sgn3(l)*3 + sgn3(u)
+	return cx{
+		sig:   (lc*2+hh)*m.lay.sigPerBand + sc,
+		sign:  b.Orient*9 + sgn3(l)*3 + sgn3(u),
+		gt1:   lc*m.lay.gt1 + mc,
+		unary: (lc*m.lay.unaryCls + uc) * maxUnary,
+	}
+}
+
+// Context class edges: bucket(v, edges) is the number of edges below v.
+var (
+	nbEdges     = []int32{0, 1, 2, 4, 8}          // 0, 1, 2, 3-4, 5-8, >8
+	parEdges3   = []int32{0, 2, 4}                // 0, 1-2, 3-4, >4
+	magEdges3   = []int32{0, 2, 4, 7, 12, 20, 40} // 0, 1-2, 3-4, 5-7, 8-12, 13-20, 21-40, >40
+	unaryEdges3 = []int32{6, 20}                  // <=6, 7-20, >20
+)
+
+// bucket returns how many of the ascending edges are below v.
+func bucket(v int32, edges []int32) int {
+	n := 0
+	for _, e := range edges {
+		if v > e {
+			n++
+		}
+	}
+	return n
 }
 
 func levelClass(level int) int { return min(level-1, levelCls-1) }
@@ -288,10 +367,10 @@ func decGamma(d *entropy.Decoder, ps *[maxGamma + 1]entropy.Prob) uint32 {
 	return (1<<k | d.Direct(k)) - 1
 }
 
-// encode codes p.q into e with the context models of the given payload
-// version and returns them as they ended (the priors generator reads them).
-func (p *plane) encode(e *entropy.Encoder, version int) *models {
-	m := newModels(version)
+// encode codes p.q into e with the context models m (newModels), which it
+// leaves as they ended (the priors generator reads them). With p.rdo set it
+// first chooses each detail coefficient's value (rdoChoose).
+func (p *plane) encode(e *entropy.Encoder, m *models) {
 	w := p.w
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
@@ -313,46 +392,50 @@ func (p *plane) encode(e *entropy.Encoder, version int) *models {
 	}
 	for i := 1; i < len(p.bands); i++ {
 		b := p.bands[i]
-		lc, hh := levelClass(b.Level), hhIdx(b.Orient)
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
-				v := p.q[(b.Y0+y)*w+b.X0+x]
-				sc, mc, sgc := p.ctx(i, x, y)
+				k := (b.Y0+y)*w + b.X0 + x
+				c := p.ctx(m, i, x, y)
+				if p.rdo != nil {
+					p.rdoChoose(k, m, c)
+				}
+				v := p.q[k]
 				if v == 0 {
-					e.Bit(&m.sig[lc][hh][sc], 0)
+					e.Bit(&m.sig[c.sig], 0)
 					continue
 				}
-				e.Bit(&m.sig[lc][hh][sc], 1)
+				e.Bit(&m.sig[c.sig], 1)
 				sb := 0
 				if v < 0 {
 					sb = 1
 				}
-				e.Bit(&m.sign[b.Orient][sgc], sb)
+				e.Bit(&m.sign[c.sign], sb)
 				a := iabs(v)
 				if a == 1 {
-					e.Bit(&m.gt1[lc][mc], 0)
+					e.Bit(&m.gt1[c.gt1], 0)
 					continue
 				}
-				e.Bit(&m.gt1[lc][mc], 1)
+				e.Bit(&m.gt1[c.gt1], 1)
 				// a >= 2: unary on a-2 up to maxUnary, then escape.
-				k := int(a - 2)
+				un := m.unary[c.unary : c.unary+maxUnary]
+				k2 := int(a - 2)
 				j := 0
-				for ; j < maxUnary && j < k; j++ {
-					e.Bit(&m.unary[lc][j], 1)
+				for ; j < maxUnary && j < k2; j++ {
+					e.Bit(&un[j], 1)
 				}
 				if j < maxUnary {
-					e.Bit(&m.unary[lc][j], 0)
+					e.Bit(&un[j], 0)
 					continue
 				}
-				encGamma(e, &m.gam[1], uint32(k-maxUnary))
+				encGamma(e, &m.gam[1], uint32(k2-maxUnary))
 			}
 		}
 	}
-	return m
 }
 
+// decode reads p.q from d with the context models of the given version.
 func (p *plane) decode(d *entropy.Decoder, version int) {
-	m := newModels(version)
+	m := newModels(version, priorsOf(version))
 	w := p.w
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
@@ -373,18 +456,18 @@ func (p *plane) decode(d *entropy.Decoder, version int) {
 	}
 	for i := 1; i < len(p.bands); i++ {
 		b := p.bands[i]
-		lc, hh := levelClass(b.Level), hhIdx(b.Orient)
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
-				sc, mc, sgc := p.ctx(i, x, y)
-				if d.Bit(&m.sig[lc][hh][sc]) == 0 {
+				c := p.ctx(m, i, x, y)
+				if d.Bit(&m.sig[c.sig]) == 0 {
 					continue
 				}
-				neg := d.Bit(&m.sign[b.Orient][sgc]) == 1
+				neg := d.Bit(&m.sign[c.sign]) == 1
 				a := uint32(1)
-				if d.Bit(&m.gt1[lc][mc]) == 1 {
+				if d.Bit(&m.gt1[c.gt1]) == 1 {
+					un := m.unary[c.unary : c.unary+maxUnary]
 					j := 0
-					for j < maxUnary && d.Bit(&m.unary[lc][j]) == 1 {
+					for j < maxUnary && d.Bit(&un[j]) == 1 {
 						j++
 					}
 					a = 2 + uint32(j)
@@ -413,62 +496,12 @@ func (p *plane) quantise(wc []float64, step float64) {
 		}
 		p.q[i] = int32(a)
 	}
-	p.zeroIsolated(wc, inv)
 	// The LL band is coded by DPCM on rounded values (no deadzone).
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
 		for x := 0; x < ll.W; x++ {
 			i := y*p.w + x
 			p.q[i] = int32(max(-maxMag, min(maxMag, math.Round(wc[i]*inv))))
-		}
-	}
-}
-
-// isolatedLimit is the largest |v|/step at which a lone +-1 in one of the
-// two finest levels is zeroed (zeroIsolated); the deadzone alone zeroes
-// below 1 - quantRound. Chosen on 30 validation images: 0.9 and 1.2 both
-// gained 0.03-0.05 dB at the four QR budgets.
-const isolatedLimit = 0.9
-
-// zeroIsolated sets to zero each +-1 of the two finest levels whose
-// weighted value is under isolatedLimit steps and whose eight neighbours
-// in the band and parent coefficient are all zero: coding it costs a
-// significance bit in a context where significance is rare, plus a sign
-// and a magnitude bit, for little squared error. Bands are scanned in
-// raster order, so the decision sees earlier zeroings. Encoder only: the
-// payload format is unchanged.
-func (p *plane) zeroIsolated(wc []float64, inv float64) {
-	for i := 1; i < len(p.bands); i++ {
-		b := p.bands[i]
-		if b.Level > 2 {
-			continue
-		}
-		for y := 0; y < b.H; y++ {
-			for x := 0; x < b.W; x++ {
-				k := (b.Y0+y)*p.w + b.X0 + x
-				if iabs(p.q[k]) != 1 || math.Abs(wc[k])*inv >= isolatedLimit {
-					continue
-				}
-				if j := p.parent[i]; j >= 0 && p.at(j, x/2, y/2) != 0 {
-					continue
-				}
-				lone := true
-				for dy := -1; dy <= 1 && lone; dy++ {
-					for dx := -1; dx <= 1; dx++ {
-						xx, yy := x+dx, y+dy
-						if (dx == 0 && dy == 0) || xx < 0 || yy < 0 || xx >= b.W || yy >= b.H {
-							continue
-						}
-						if p.q[(b.Y0+yy)*p.w+b.X0+xx] != 0 {
-							lone = false
-							break
-						}
-					}
-				}
-				if lone {
-					p.q[k] = 0
-				}
-			}
 		}
 	}
 }

@@ -13,21 +13,25 @@
 // (package train/iwave trains it with gorgonia; this package runs it in pure
 // Go); see README.md for what was and was not trained.
 //
-// Contract: Encode returns at most budget bytes holding the finest step that
-// fits; Decode never panics on any input and returns a *FormatError-style
-// error (wrapping ErrFormat) for payloads it cannot parse.
+// Contract: Encode returns at most budget bytes at the finest step its
+// search finds to fit (searchStep); Decode never panics on any input and
+// returns a *FormatError-style error (wrapping ErrFormat) for payloads it
+// cannot parse. Decode reads payloads of every version and of every
+// shipped weights pair (WithEarlier, Default).
 //
-// Payload layout, versions 1 and 2 (integers big-endian):
+// Payload layout, versions 1 to 3 (integers big-endian):
 //
-//	offset 0  1 byte   version: 1 (context models start at 1/2) or 2
-//	                   (they start from the priors of priors_v2.go)
+//	offset 0  1 byte   version: 1 (context models start at 1/2), 2 (they
+//	                   start from the priors of priors_v2.go) or 3 (richer
+//	                   contexts, coder.go, from the priors of priors_v3.go)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step index s, 0..StepCount-1: step = 2^((s-1024)/256)
 //	offset 7  2 bytes  model id: identifies the weights files the payload
 //	                   was made with (NewLifted; 0000 for the plain CDF
-//	                   9/7 codec), so a payload made for other weights is
-//	                   refused
+//	                   9/7 codec): a payload is decoded with the weights
+//	                   pair it names (the current one or an earlier one,
+//	                   WithEarlier) and refused if the codec has neither
 //	offset 9  ...      range-coded coefficients (coder.go)
 package iwave
 
@@ -44,10 +48,11 @@ import (
 )
 
 const (
-	// Version is the payload format version Encode writes: 2, whose
-	// context models start from the priors of priors_v2.go. Version 1
-	// payloads (every model starting at 1/2) still decode.
-	Version = 2
+	// Version is the payload format version Encode writes: 3, with the
+	// richer contexts of coder.go starting from the priors of
+	// priors_v3.go. Versions 1 (every model starting at 1/2) and 2 (the
+	// first contexts, priors_v2.go) still decode.
+	Version = 3
 	// HeaderSize is the payload header length in bytes.
 	HeaderSize = 9
 	// StepCount is the number of quantiser steps rate control chooses from.
@@ -75,6 +80,33 @@ type Codec struct {
 	lift *Lift
 	pf   *PostFilter
 	id   [2]byte
+	// earlier are codecs of weights shipped before, kept to decode the
+	// payloads they made (WithEarlier).
+	earlier []*Codec
+}
+
+// WithEarlier returns a copy of c that also decodes the payloads of the
+// earlier codecs (weights shipped before c's, told apart by the payload's
+// model id) with those codecs' own weights, so retrained weights do not
+// make printed codes unreadable. Encode is c's.
+func (c *Codec) WithEarlier(earlier ...*Codec) *Codec {
+	d := *c
+	d.earlier = append(append([]*Codec(nil), c.earlier...), earlier...)
+	return &d
+}
+
+// forModel returns the codec whose payloads carry model id: c or one of
+// its earlier codecs.
+func (c *Codec) forModel(id [2]byte) (*Codec, bool) {
+	if id == c.id {
+		return c, true
+	}
+	for _, e := range c.earlier {
+		if e.id == id {
+			return e, true
+		}
+	}
+	return nil, false
 }
 
 // New returns a codec with the plain CDF 9/7 transform that applies pf
@@ -207,15 +239,28 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	return &Analysis{w: w, h: h, levels: levels, wc: x}, nil
 }
 
-// EncodeStep codes a at step index s (0..StepCount-1).
+// EncodeStep codes a at step index s (0..StepCount-1), each detail
+// coefficient's value chosen by rate and distortion (rdo.go).
 func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
+	return c.encodeStep(a, s, Version, priorsOf(Version), true)
+}
+
+// encodeStep codes a at step index s as a payload of the given version
+// whose context models start from priors (the priors generator passes
+// nil), with the rate-distortion choices or (rdoOn false, for tests) the
+// plain deadzone quantiser.
+func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn bool) []byte {
 	p := newPlane(a.w, a.h, a.levels)
-	p.quantise(a.wc, StepSize(s))
+	step := StepSize(s)
+	p.quantise(a.wc, step)
+	if rdoOn {
+		p.rdo = &rdo{wc: a.wc, inv: 1 / step}
+	}
 	e := entropy.NewEncoder()
-	p.encode(e, Version)
+	p.encode(e, newModels(version, priors))
 	body := e.Bytes()
 	out := make([]byte, HeaderSize, HeaderSize+len(body))
-	out[0] = Version
+	out[0] = byte(version)
 	binary.BigEndian.PutUint16(out[1:], uint16(a.w))
 	binary.BigEndian.PutUint16(out[3:], uint16(a.h))
 	binary.BigEndian.PutUint16(out[5:], uint16(s))
@@ -247,14 +292,16 @@ func (c *Codec) Encode(g *image.Gray, budget int) ([]byte, error) {
 // it, later ones interpolate between the payloads it has seen.
 const stepsPerHalving = 285
 
-// searchStep returns the payload of the smallest step index in
-// 1..StepCount-1 whose payload fits budget, given that step 0's payload
-// (fine bytes) does not; nil and the coarsest payload's size when none
-// fits. It assumes, as bisection does, that sizes do not grow with the
-// step, and so finds the index bisection finds, with fewer encodes: it
-// interpolates log(size) between the nearest fitting and non-fitting steps
-// it knows, and bisects instead when two probes in a row land on the same
-// side (an interpolation creeping up on the answer from one side).
+// searchStep returns the payload of a small step index in 1..StepCount-1
+// whose payload fits budget, given that step 0's payload (fine bytes) does
+// not; nil and the coarsest payload's size when none fits. Where sizes do
+// not grow with the step it finds the index bisection finds, with fewer
+// encodes: it interpolates log(size) between the nearest fitting and
+// non-fitting steps it knows, and bisects instead when two probes in a row
+// land on the same side (an interpolation creeping up on the answer from
+// one side). It stops at a fitting step whose predecessor does not fit;
+// the encoder's rate-distortion choices make sizes slightly non-monotone,
+// so that is within a few indices of the smallest fitting one.
 func searchStep(encode func(s int) []byte, fine, budget int) ([]byte, int) {
 	lo, nlo := 0, fine      // largest step known not to fit, and its size
 	hi, nhi := StepCount, 0 // smallest step known to fit (StepCount: none yet)
@@ -323,12 +370,20 @@ func ParseHeader(payload []byte) (Header, error) {
 // DecodeRaw reconstructs the image without the post-filter, as float
 // pixels (0..255 scale, unclamped) and the header.
 func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
+	x, h, _, err := c.decodeRaw(payload)
+	return x, h, err
+}
+
+// decodeRaw is DecodeRaw, also returning the codec of the payload's model
+// (c or an earlier one), whose post-filter Decode applies.
+func (c *Codec) decodeRaw(payload []byte) ([]float64, Header, *Codec, error) {
 	h, err := ParseHeader(payload)
 	if err != nil {
-		return nil, h, err
+		return nil, h, nil, err
 	}
-	if h.FilterID != c.id {
-		return nil, h, formatErr("payload made for model %02x%02x, this codec has model %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
+	m, ok := c.forModel(h.FilterID)
+	if !ok {
+		return nil, h, nil, formatErr("payload made for model %02x%02x, this codec has model %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
 	}
 	levels := Levels(h.Width, h.Height)
 	p := newPlane(h.Width, h.Height, levels)
@@ -338,25 +393,25 @@ func (c *Codec) DecodeRaw(payload []byte) ([]float64, Header, error) {
 	for i := range x {
 		x[i] /= wm[i]
 	}
-	InverseLift(x, h.Width, h.Height, levels, c.lift)
+	InverseLift(x, h.Width, h.Height, levels, m.lift)
 	for i := range x {
 		x[i] += 128
 		if math.IsNaN(x[i]) {
 			x[i] = 128
 		}
 	}
-	return x, h, nil
+	return x, h, m, nil
 }
 
-// Decode reconstructs the image, applying the post-filter if the codec has
-// one.
+// Decode reconstructs the image, applying the post-filter of the
+// payload's model if it has one.
 func (c *Codec) Decode(payload []byte) (*image.Gray, error) {
-	x, h, err := c.DecodeRaw(payload)
+	x, h, m, err := c.decodeRaw(payload)
 	if err != nil {
 		return nil, err
 	}
-	if c.pf != nil {
-		x = c.pf.Apply(x, h.Width, h.Height, h.Step)
+	if m.pf != nil {
+		x = m.pf.Apply(x, h.Width, h.Height, h.Step)
 	}
 	return ToGray(x, h.Width, h.Height), nil
 }

@@ -200,8 +200,11 @@ func FuzzDecode(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(p)
-		// The same body read as version 1 (models starting at 1/2).
-		f.Add(append([]byte{1}, p[1:]...))
+		// The same body read as the earlier versions (other contexts and
+		// priors).
+		for v := byte(1); v < Version; v++ {
+			f.Add(append([]byte{v}, p[1:]...))
+		}
 	}
 	f.Add([]byte{1, 0, 8, 0, 8, 6, 0, 0, 0, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -1,0 +1,83 @@
+package iwave
+
+import (
+	"testing"
+
+	"github.com/medqr/medqr/internal/entropy"
+)
+
+// TestRDOChoose checks the rate-distortion choice on a fine band: a lone
+// value under one step where significance is rare drops to zero, a lone
+// value well over one step is kept, a value just under an integer in a busy
+// neighbourhood rounds up, and the deadzone's choice is not kept blindly.
+func TestRDOChoose(t *testing.T) {
+	const w, h, levels = 32, 32, 3
+	busy := map[[2]int]float64{{19, 19}: -4, {20, 19}: 5, {21, 19}: 4, {19, 20}: 6}
+	tests := []struct {
+		name  string
+		set   map[[2]int]float64 // (x, y) in the plane -> value in steps
+		probe [2]int
+		want  int32
+	}{
+		{"lone under a step", map[[2]int]float64{{20, 20}: 0.8}, [2]int{20, 20}, 0},
+		{"lone negative", map[[2]int]float64{{20, 20}: -0.75}, [2]int{20, 20}, 0},
+		{"lone large", map[[2]int]float64{{20, 20}: 3.1}, [2]int{20, 20}, 3},
+		{"busy, just under 3", merge(busy, [2]int{20, 20}, 2.9), [2]int{20, 20}, 3},
+		{"busy, 1.5", merge(busy, [2]int{20, 20}, -1.5), [2]int{20, 20}, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wc := make([]float64, w*h)
+			for k, v := range tc.set {
+				wc[k[1]*w+k[0]] = v
+			}
+			p := newPlane(w, h, levels)
+			p.quantise(wc, 1)
+			p.rdo = &rdo{wc: wc, inv: 1}
+			m := newModels(Version, priorsOf(Version))
+			p.encode(entropy.NewEncoder(), m)
+			if got := p.q[tc.probe[1]*w+tc.probe[0]]; got != tc.want {
+				t.Errorf("q at %v = %d, want %d", tc.probe, got, tc.want)
+			}
+		})
+	}
+}
+
+func merge(m map[[2]int]float64, k [2]int, v float64) map[[2]int]float64 {
+	out := map[[2]int]float64{k: v}
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	return out
+}
+
+// TestRDOBeatsDeadzone: at the same budget the rate-distortion choices give
+// a higher PSNR than the deadzone quantiser on a real X-ray (shipped
+// weights, two QR budgets).
+func TestRDOBeatsDeadzone(t *testing.T) {
+	g := loadGray(t, "cxr256.png")
+	c := Default()
+	a, err := c.Analyze(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, budget := range []int{2905, 1225} {
+		var got [2]float64
+		for i, on := range []bool{false, true} {
+			enc := func(s int) []byte { return c.encodeStep(a, s, Version, priorsOf(Version), on) }
+			p, _ := searchStep(enc, len(enc(0)), budget)
+			if p == nil || len(p) > budget {
+				t.Fatalf("budget %d: no payload fits", budget)
+			}
+			d, err := c.Decode(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = psnr(g, d)
+		}
+		t.Logf("budget %d: deadzone %.3f dB, rate-distortion %.3f dB", budget, got[0], got[1])
+		if got[1] <= got[0] {
+			t.Errorf("budget %d: rate-distortion choices %.3f dB, deadzone %.3f dB", budget, got[1], got[0])
+		}
+	}
+}

@@ -1,11 +1,11 @@
 package attacks
 
 import (
-	"encoding/json"
 	"fmt"
-	"github.com/medqr/medqr/internal/jsonconfig"
 	"strconv"
-	"strings"
+
+	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/internal/jsonconfig"
 )
 
 // Config is one attack run. Every field has a documented default
@@ -180,54 +180,14 @@ func LoadConfig(path string, base Config) (Config, error) {
 	return c, nil
 }
 
-// Override applies "key=value" settings with dotted JSON names
-// ("seed=7", "tamper.trials=1000", "noise.jpeg=[90,50]"). Values are JSON;
-// bare words are taken as strings.
+// Override applies one "key=value" setting with a dotted JSON name
+// ("seed=7", "tamper.trials=1000", "noise.jpeg=[90,50]"; eval.Override's
+// rule: values are JSON, a string field takes the value as written). The
+// result must validate; c is unchanged on any error.
 func (c *Config) Override(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("attacks: override %q: want key=value", kv)
+	if err := eval.Override(c, kv); err != nil {
+		return fmt.Errorf("attacks: %w", err)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	var val any
-	if err := json.Unmarshal([]byte(v), &val); err != nil {
-		val = v // a bare word
-	}
-	parts := strings.Split(k, ".")
-	cur := m
-	for i, p := range parts {
-		if _, exists := cur[p]; !exists {
-			return fmt.Errorf("attacks: override %q: unknown key %q", kv, strings.Join(parts[:i+1], "."))
-		}
-		if i == len(parts)-1 {
-			cur[p] = val
-			break
-		}
-		next, ok := cur[p].(map[string]any)
-		if !ok {
-			return fmt.Errorf("attacks: override %q: %q is not a section", kv, strings.Join(parts[:i+1], "."))
-		}
-		cur = next
-	}
-	b, err = json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	var nc Config
-	if err := jsonconfig.DecodeStrict(b, &nc); err != nil {
-		return fmt.Errorf("attacks: override %q: %w", kv, err)
-	}
-	if err := nc.Validate(); err != nil {
-		return fmt.Errorf("attacks: override %q: %w", kv, err)
-	}
-	*c = nc
 	return nil
 }
 

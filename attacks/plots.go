@@ -44,7 +44,7 @@ func plotNoise(rep *NoiseReport, kind, metric, dir string) (string, error) {
 	distinct := map[float64]bool{}
 	for _, s := range schemesIn(rep.Points) {
 		// mean over block positions at equal strength
-		sum := map[float64][2]float64{}
+		var line meanLine
 		for _, pt := range rep.Points {
 			if pt.Scheme != s || pt.Damage.Kind != kind {
 				continue
@@ -53,24 +53,12 @@ func plotNoise(rep *NoiseReport, kind, metric, dir string) (string, error) {
 			if metric == "ssim" {
 				v = float64(pt.SSIM)
 			}
-			x := pt.Damage.Strength
-			if kind == "salt-pepper" || kind == "block" {
-				x *= 100
+			line.add(damageX(pt.Damage), v, 1)
+		}
+		if xy := line.xys(); len(xy) > 0 {
+			for _, q := range xy {
+				distinct[q.X] = true
 			}
-			a := sum[x]
-			sum[x] = [2]float64{a[0] + v, a[1] + 1}
-		}
-		var xs []float64
-		for x := range sum {
-			xs = append(xs, x)
-		}
-		slices.Sort(xs)
-		xy := make(plotter.XYs, 0, len(xs))
-		for _, x := range xs {
-			xy = append(xy, plotter.XY{X: x, Y: sum[x][0] / sum[x][1]})
-			distinct[x] = true
-		}
-		if len(xy) > 0 {
 			args = append(args, s, xy)
 		}
 	}
@@ -165,28 +153,14 @@ func plotQR(rep *QRReport, kind, dir string) (string, error) {
 	p.Y.Min, p.Y.Max = 0, 1.05
 	var args []any
 	for _, lvl := range rep.Levels {
-		sum := map[float64][2]float64{}
+		var line meanLine
 		for _, pt := range rep.Points {
 			if pt.Level != lvl || pt.Damage.Kind != kind || pt.Trials == 0 {
 				continue
 			}
-			x := pt.Damage.Strength
-			if kind == "salt-pepper" || kind == "block" {
-				x *= 100
-			}
-			a := sum[x]
-			sum[x] = [2]float64{a[0] + float64(pt.Opened), a[1] + float64(pt.Trials)}
+			line.add(damageX(pt.Damage), float64(pt.Opened), float64(pt.Trials))
 		}
-		var xs []float64
-		for x := range sum {
-			xs = append(xs, x)
-		}
-		slices.Sort(xs)
-		xy := make(plotter.XYs, 0, len(xs))
-		for _, x := range xs {
-			xy = append(xy, plotter.XY{X: x, Y: sum[x][0] / sum[x][1]})
-		}
-		if len(xy) > 0 {
+		if xy := line.xys(); len(xy) > 0 {
 			args = append(args, "level "+lvl, xy)
 		}
 	}
@@ -247,4 +221,38 @@ func (fixedTicks) Ticks(lo, hi float64) []plot.Tick {
 		ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("%.4f", v)})
 	}
 	return ts
+}
+
+// damageX is where a damage stands on a plot's x axis: its strength, in
+// percent for the fractions (salt-and-pepper, zeroed block).
+func damageX(d Damage) float64 {
+	if d.Kind == "salt-pepper" || d.Kind == "block" {
+		return 100 * d.Strength
+	}
+	return d.Strength
+}
+
+// meanLine accumulates weighted values by x: the line through the points
+// (x, sum of values / sum of weights), in increasing x.
+type meanLine map[float64][2]float64
+
+func (m *meanLine) add(x, v, w float64) {
+	if *m == nil {
+		*m = meanLine{}
+	}
+	a := (*m)[x]
+	(*m)[x] = [2]float64{a[0] + v, a[1] + w}
+}
+
+func (m meanLine) xys() plotter.XYs {
+	xs := make([]float64, 0, len(m))
+	for x := range m {
+		xs = append(xs, x)
+	}
+	slices.Sort(xs)
+	xy := make(plotter.XYs, 0, len(xs))
+	for _, x := range xs {
+		xy = append(xy, plotter.XY{X: x, Y: m[x][0] / m[x][1]})
+	}
+	return xy
 }

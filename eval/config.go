@@ -3,9 +3,9 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/medqr/medqr/internal/jsonconfig"
-	"strconv"
 	"strings"
+
+	"github.com/medqr/medqr/internal/jsonconfig"
 )
 
 // Config drives one evaluation run. Every field has a documented default
@@ -67,20 +67,31 @@ func DefaultConfig() Config {
 	}
 }
 
+// CheckBattery checks the settings every run of the statistics battery
+// needs (eval's config and the baselines'): the significance level, the
+// sensitivity and null trials, and the data.
+func CheckBattery(alpha float64, plainTrials, keyTrials, localNullTrials int, d DataConfig) error {
+	switch {
+	case alpha <= 0 || alpha >= 0.5:
+		return fmt.Errorf("alpha %g is not in (0, 0.5)", alpha)
+	case plainTrials < 1 || keyTrials < 1:
+		return fmt.Errorf("plaintext_trials and key_trials must be at least 1")
+	case localNullTrials < 100:
+		return fmt.Errorf("local_null_trials %d is below 100", localNullTrials)
+	case d.Size < 16:
+		return fmt.Errorf("data.size %d is below 16", d.Size)
+	case d.Dir == "":
+		return fmt.Errorf("data.dir is empty")
+	}
+	return nil
+}
+
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
-	switch {
-	case c.Alpha <= 0 || c.Alpha >= 0.5:
-		return fmt.Errorf("config: alpha %g is not in (0, 0.5)", c.Alpha)
-	case c.PlaintextTrials < 1 || c.KeyTrials < 1:
-		return fmt.Errorf("config: plaintext_trials and key_trials must be at least 1")
-	case c.LocalNullTrials < 100:
-		return fmt.Errorf("config: local_null_trials %d is below 100", c.LocalNullTrials)
-	case c.Data.Size < 16:
-		return fmt.Errorf("config: data.size %d is below 16", c.Data.Size)
-	case c.Data.Dir == "":
-		return fmt.Errorf("config: data.dir is empty")
-	case len(c.Subjects) == 0:
+	if err := CheckBattery(c.Alpha, c.PlaintextTrials, c.KeyTrials, c.LocalNullTrials, c.Data); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if len(c.Subjects) == 0 {
 		return fmt.Errorf("config: no subjects")
 	}
 	switch c.QRLevel {
@@ -115,75 +126,42 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 			return c, err
 		}
 	}
-	if len(overrides) > 0 {
-		var err error
-		if c, err = applyOverrides(c, overrides); err != nil {
-			return c, err
-		}
+	if err := Override(&c, overrides...); err != nil {
+		return c, err
 	}
 	return c, c.Validate()
 }
 
-func applyOverrides(c Config, overrides []string) (Config, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return c, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return c, err
-	}
-	for _, o := range overrides {
-		k, v, ok := strings.Cut(o, "=")
-		if !ok || k == "" {
-			return c, fmt.Errorf("override %q: want key=value", o)
-		}
-		parts := strings.Split(k, ".")
-		node := m
-		for _, p := range parts[:len(parts)-1] {
-			sub, ok := node[p].(map[string]any)
-			if !ok {
-				return c, fmt.Errorf("override %q: unknown key %q", o, p)
-			}
-			node = sub
-		}
-		last := parts[len(parts)-1]
-		old, ok := node[last]
-		if !ok {
-			return c, fmt.Errorf("override %q: unknown key %q", o, last)
-		}
-		switch old.(type) {
-		case float64:
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return c, fmt.Errorf("override %q: %s is not a number", o, v)
-			}
-			node[last] = f
-		case bool:
-			bv, err := strconv.ParseBool(v)
-			if err != nil {
-				return c, fmt.Errorf("override %q: %s is not true or false", o, v)
-			}
-			node[last] = bv
-		case []any:
-			var list []any
-			for _, s := range strings.Split(v, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					list = append(list, s)
+// Override is the one override rule of the research configs (eval,
+// attacks, baselines): each "key=value" is applied with jsonconfig.Set (a
+// dotted JSON name; the value as JSON, or as written for a string field),
+// and a list field also takes a comma-separated list of words
+// ("subjects=aes-ecb,aes-256-gcm"). The result must Validate; *c is left
+// unchanged on any error.
+func Override[C interface{ Validate() error }](c *C, kvs ...string) error {
+	n := *c
+	for _, kv := range kvs {
+		err := jsonconfig.Set(&n, kv)
+		if k, v, ok := strings.Cut(kv, "="); err != nil && ok && !strings.HasPrefix(strings.TrimSpace(v), "[") {
+			words := []string{}
+			for _, w := range strings.Split(v, ",") {
+				if w = strings.TrimSpace(w); w != "" {
+					words = append(words, w)
 				}
 			}
-			node[last] = list
-		default:
-			node[last] = v
+			if b, jerr := json.Marshal(words); jerr == nil && jsonconfig.Set(&n, k+"="+string(b)) == nil {
+				err = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("override: %w", err)
 		}
 	}
-	b, err = json.Marshal(m)
-	if err != nil {
-		return c, err
+	if len(kvs) > 0 {
+		if err := n.Validate(); err != nil {
+			return err
+		}
 	}
-	var out Config
-	if err := jsonconfig.DecodeStrict(b, &out); err != nil {
-		return c, fmt.Errorf("overrides: %w", err)
-	}
-	return out, nil
+	*c = n
+	return nil
 }

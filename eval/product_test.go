@@ -199,7 +199,7 @@ func TestProductSubjectsDefaultCodec(t *testing.T) {
 // each gets its own payload and decoded image back.
 func TestCodeMemoKeysOnCodec(t *testing.T) {
 	img := testImages(t, 1)[0].Gray
-	cm := &codeMemo{m: map[[32]byte][]byte{}, d: map[[32]byte]image.Image{}}
+	cm := newCodeMemo()
 	const budget = 2000
 	for round := range 2 {
 		for _, name := range []string{"jpeg", "iwave"} {
@@ -231,8 +231,8 @@ func TestCodeMemoKeysOnCodec(t *testing.T) {
 			}
 		}
 	}
-	if len(cm.m) != 2 || len(cm.d) != 2 {
-		t.Errorf("memo holds %d payloads and %d images, want 2 and 2", len(cm.m), len(cm.d))
+	if cm.enc.len() != 2 || cm.dec.len() != 2 {
+		t.Errorf("memo holds %d payloads and %d images, want 2 and 2", cm.enc.len(), cm.dec.len())
 	}
 }
 

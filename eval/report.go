@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/medqr/medqr/eval/shard"
 )
 
 // Files written by WriteResults, relative to the output folder.
@@ -83,42 +85,15 @@ func WriteResults(dir string, res *Results) error {
 	return nil
 }
 
-// WriteFileAtomic writes data to a temporary file beside path and renames
-// it over path.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	return nil
-}
+// WriteFileAtomic writes data to a temporary file beside path (mode 0644)
+// and renames it over path, so a failure leaves no half-written file
+// (shard.WriteFileAtomic).
+func WriteFileAtomic(path string, data []byte) error { return shard.WriteFileAtomic(path, data) }
 
-func fnum(x Num) string {
-	f := float64(x)
-	switch {
-	case math.IsNaN(f):
-		return ""
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
+// csvNum spells numbers in the CSV files: NaN as an empty cell.
+var csvNum = NumStyle{Inf: "+Inf", NegInf: "-Inf", Digits: -1}
+
+func fnum(x Num) string { return csvNum.Format(float64(x)) }
 
 func fbool(b bool) string {
 	if b {
@@ -271,16 +246,10 @@ func pct(x Num) string {
 	return fmt.Sprintf("%.0f %%", 100*float64(x))
 }
 
-func fx(x Num, prec int) string {
-	f := float64(x)
-	switch {
-	case math.IsNaN(f):
-		return "–"
-	case math.IsInf(f, 1):
-		return "∞"
-	}
-	return strconv.FormatFloat(f, 'f', prec, 64)
-}
+// mdNum spells numbers in report.md.
+var mdNum = NumStyle{NaN: "–", Inf: "∞", NegInf: "-Inf"}
+
+func fx(x Num, prec int) string { return mdNum.Fixed(float64(x), prec) }
 
 // Markdown renders the report tables.
 func Markdown(res *Results) string {

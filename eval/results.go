@@ -10,36 +10,92 @@ import (
 // round-trip form (so equal numbers give equal bytes).
 type Num float64
 
+// numJSON is Num's JSON spelling.
+var numJSON = NumStyle{Inf: "+Inf", NegInf: "-Inf", Digits: -1}
+
 // MarshalJSON implements json.Marshaler.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	switch {
-	case math.IsNaN(f):
-		return []byte("null"), nil
-	case math.IsInf(f, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(f, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
+func (n Num) MarshalJSON() ([]byte, error) { return numJSON.AppendJSON(nil, float64(n)), nil }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Num) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case "null":
-		*n = Num(math.NaN())
-		return nil
-	case `"+Inf"`:
-		*n = Num(math.Inf(1))
-		return nil
-	case `"-Inf"`:
-		*n = Num(math.Inf(-1))
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
+	f, err := numJSON.ParseJSON(b)
 	*n = Num(f)
 	return err
+}
+
+// NumStyle spells floats in results files and reports, the one
+// implementation behind eval's and package attacks' numbers: how NaN and
+// the infinities read, and how many significant digits a finite value
+// keeps (-1: Go's shortest round-trip form; n > 0: rounded to n
+// significant digits first, so last-bit noise from summation order does
+// not reach the file).
+type NumStyle struct {
+	NaN, Inf, NegInf string
+	Digits           int
+}
+
+// Round applies s.Digits to f (a non-finite f is returned as it is).
+func (s NumStyle) Round(f float64) float64 {
+	if s.Digits <= 0 || f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return f
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', s.Digits, 64), 64)
+	return v
+}
+
+// special returns the spelling of a non-finite f.
+func (s NumStyle) special(f float64) (string, bool) {
+	switch {
+	case math.IsNaN(f):
+		return s.NaN, true
+	case math.IsInf(f, 1):
+		return s.Inf, true
+	case math.IsInf(f, -1):
+		return s.NegInf, true
+	}
+	return "", false
+}
+
+// Format is f as text: the non-finite spellings, or the rounded value in
+// its shortest form.
+func (s NumStyle) Format(f float64) string {
+	if t, ok := s.special(f); ok {
+		return t
+	}
+	return strconv.FormatFloat(s.Round(f), 'g', -1, 64)
+}
+
+// Fixed is f with prec decimals, or the spelling of a non-finite f.
+func (s NumStyle) Fixed(f float64, prec int) string {
+	if t, ok := s.special(f); ok {
+		return t
+	}
+	return strconv.FormatFloat(f, 'f', prec, 64)
+}
+
+// AppendJSON appends f as JSON: null for NaN, the infinities as quoted
+// strings, finite values as Format writes them.
+func (s NumStyle) AppendJSON(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "null"...)
+	case math.IsInf(f, 0):
+		return strconv.AppendQuote(b, s.Format(f))
+	}
+	return strconv.AppendFloat(b, s.Round(f), 'g', -1, 64)
+}
+
+// ParseJSON reads what AppendJSON writes.
+func (s NumStyle) ParseJSON(b []byte) (float64, error) {
+	switch string(b) {
+	case "null":
+		return math.NaN(), nil
+	case strconv.Quote(s.Inf):
+		return math.Inf(1), nil
+	case strconv.Quote(s.NegInf):
+		return math.Inf(-1), nil
+	}
+	return strconv.ParseFloat(string(b), 64)
 }
 
 // Results is everything one evaluation run measured. It holds no

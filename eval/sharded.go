@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -245,27 +244,15 @@ func WritePartial(dir string, p *Partial) error {
 
 // ReadPartial reads dir/partial.json and checks its schema and shape.
 func ReadPartial(dir string) (*Partial, error) {
-	fp := filepath.Join(dir, FilePartial)
-	b, err := os.ReadFile(fp)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read partial results: %w", err)
-	}
-	p, err := ParsePartial(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fp, err)
-	}
-	return p, nil
+	return shard.ReadPartial(dir, FilePartial, ParsePartial)
 }
 
 // ParsePartial decodes a Partial and checks that its indices and rows are
 // consistent; it never returns a Partial together with an error.
 func ParsePartial(b []byte) (*Partial, error) {
 	var p Partial
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("bad partial results: %w", err)
-	}
-	if p.Schema != PartialSchema {
-		return nil, fmt.Errorf("partial results schema %q, this medqr reads %q: rerun the shard with this medqr", p.Schema, PartialSchema)
+	if err := shard.DecodePartial(b, PartialSchema, &p); err != nil {
+		return nil, err
 	}
 	n := len(p.Images)
 	inc := func(what string, idx []int, limit int) error {

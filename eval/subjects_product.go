@@ -129,61 +129,74 @@ func productSubjectWith(c codec.Codec, env SubjectEnv, sealed bool) (Subject, er
 // again by every key-sensitivity trial. Decoded images are remembered by
 // (codec id, payload) for the same reason (both subjects decode the same
 // payloads for their fidelity figures); callers must not modify them.
-var payloadMemo = &codeMemo{m: map[[32]byte][]byte{}, d: map[[32]byte]image.Image{}}
+var payloadMemo = newCodeMemo()
 
+// codeMemo holds payloads by (codec id, size, budget, pixels) and decoded
+// images by (codec id, payload), each cleared when it outgrows its bound.
 type codeMemo struct {
-	mu sync.Mutex
-	m  map[[32]byte][]byte
-	d  map[[32]byte]image.Image
+	enc memo[[]byte]
+	dec memo[image.Image]
+}
+
+func newCodeMemo() *codeMemo {
+	return &codeMemo{enc: memo[[]byte]{max: 4096}, dec: memo[image.Image]{max: 512}}
 }
 
 func (cm *codeMemo) decode(c codec.Codec, payload []byte) (image.Image, error) {
-	hs := sha256.New()
-	fmt.Fprintf(hs, "%d\n", c.ID())
-	hs.Write(payload)
-	var k [32]byte
-	copy(k[:], hs.Sum(nil))
-	cm.mu.Lock()
-	img, ok := cm.d[k]
-	cm.mu.Unlock()
-	if ok {
-		return img, nil
-	}
-	img, err := c.Decode(payload)
-	if err != nil {
-		return nil, err
-	}
-	cm.mu.Lock()
-	if len(cm.d) > 512 {
-		clear(cm.d)
-	}
-	cm.d[k] = img
-	cm.mu.Unlock()
-	return img, nil
+	k := memoKey(fmt.Sprintf("%d\n", c.ID()), payload)
+	return cm.dec.get(k, func() (image.Image, error) { return c.Decode(payload) })
 }
 
 func (cm *codeMemo) encode(c codec.Codec, img *image.Gray, budget int) ([]byte, error) {
 	pix, w, h := gray8(img)
+	k := memoKey(fmt.Sprintf("%d %d %d %d\n", c.ID(), w, h, budget), pix)
+	return cm.enc.get(k, func() ([]byte, error) { return c.Encode(img, budget) })
+}
+
+// memoKey is the SHA-256 of a header line and data.
+func memoKey(header string, data []byte) [32]byte {
 	hs := sha256.New()
-	fmt.Fprintf(hs, "%d %d %d %d\n", c.ID(), w, h, budget)
-	hs.Write(pix)
+	hs.Write([]byte(header))
+	hs.Write(data)
 	var k [32]byte
 	copy(k[:], hs.Sum(nil))
-	cm.mu.Lock()
-	p, ok := cm.m[k]
-	cm.mu.Unlock()
+	return k
+}
+
+// memo is a concurrent map of computed values, emptied when it holds more
+// than max.
+type memo[V any] struct {
+	mu  sync.Mutex
+	m   map[[32]byte]V
+	max int
+}
+
+// get returns the value under k, computing and keeping it on a miss;
+// errors are not kept.
+func (m *memo[V]) get(k [32]byte, compute func() (V, error)) (V, error) {
+	m.mu.Lock()
+	v, ok := m.m[k]
+	m.mu.Unlock()
 	if ok {
-		return p, nil
+		return v, nil
 	}
-	p, err := c.Encode(img, budget)
+	v, err := compute()
 	if err != nil {
-		return nil, err
+		var zero V
+		return zero, err
 	}
-	cm.mu.Lock()
-	if len(cm.m) > 4096 {
-		clear(cm.m)
+	m.mu.Lock()
+	if m.m == nil || len(m.m) > m.max {
+		m.m = map[[32]byte]V{}
 	}
-	cm.m[k] = p
-	cm.mu.Unlock()
-	return p, nil
+	m.m[k] = v
+	m.mu.Unlock()
+	return v, nil
+}
+
+// len is the number of values held.
+func (m *memo[V]) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m)
 }

@@ -111,7 +111,8 @@ scale-shard-cost: build
 	   echo "$$a $$b" | awk -v a=$(SCALE_FEW) -v b=$(SCALE_RD_MANY) '{ ca=$$2+$$3; cb=$$5+$$6; per=(cb-ca)/(b-a); \
 	     printf "rd images %d: %.1f s CPU, %.1f s wall\nrd images %d: %.1f s CPU, %.1f s wall\nrd per image: %.3f s CPU\nrd per shard: %.1f s CPU\n", a, ca, $$1, b, cb, $$4, per, ca-a*per }'; \
 	   for i in $$(seq 0 $$(($(SCALE_BL_N)-1))); do \
-	     t $(BIN) -q attacks baselines --config $(BASELINES_CONFIG) --shard $$i/$(SCALE_BL_N) -o $$o/b$$i | \
-	       awk -v i=$$i -v n=$(SCALE_BL_N) -v u="$$(grep -h '"units"' $$o/b$$i/shard.json | tr -dc 0-9)" '{printf "baselines shard %d/%d (%s units): %.1f s CPU, %.1f s wall\n", i, n, u, $$2+$$3, $$1}'; \
+	     c=$$(t $(BIN) -q attacks baselines --config $(BASELINES_CONFIG) --shard $$i/$(SCALE_BL_N) -o $$o/b$$i); \
+	     echo "$$c" | awk -v i=$$i -v n=$(SCALE_BL_N) -v u="$$(grep -h '"units"' $$o/b$$i/shard.json | tr -dc 0-9)" \
+	       '{printf "baselines shard %d/%d (%s units: images and schemes): %.1f s CPU, %.1f s wall\n", i, n, u, $$2+$$3, $$1}'; \
 	   done; \
 	 } | tee $$out; rm -rf $$o

@@ -88,15 +88,10 @@ func QuickConfig() Config {
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
+	if err := eval.CheckBattery(c.Alpha, c.PlaintextTrials, c.KeyTrials, c.LocalNullTrials, c.Data); err != nil {
+		return fmt.Errorf("baselines: %w", err)
+	}
 	switch {
-	case c.Alpha <= 0 || c.Alpha >= 0.5:
-		return fmt.Errorf("baselines: alpha %g is not in (0, 0.5)", c.Alpha)
-	case c.PlaintextTrials < 1 || c.KeyTrials < 1:
-		return fmt.Errorf("baselines: plaintext_trials and key_trials must be at least 1")
-	case c.LocalNullTrials < 100:
-		return fmt.Errorf("baselines: local_null_trials %d is below 100", c.LocalNullTrials)
-	case c.Data.Size < 16 || c.Data.Dir == "":
-		return fmt.Errorf("baselines: data needs a dir and a size of at least 16")
 	case c.DamageImages < 0 || c.ThroughputSide < 1 || c.ThroughputReps < 1:
 		return fmt.Errorf("baselines: damage_images, throughput_side and throughput_reps must be positive")
 	case c.AttackMaxQueries < 0:

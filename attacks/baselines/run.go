@@ -19,16 +19,16 @@ import (
 	"github.com/medqr/medqr/cipherimg"
 	_ "github.com/medqr/medqr/cipherimg/schemes" // every scheme registered
 	"github.com/medqr/medqr/eval"
-	"github.com/medqr/medqr/internal/jsonconfig"
 	"github.com/medqr/medqr/seal"
 )
 
-// Override sets one field from a dotted key=value pair.
+// Override sets one field from a dotted key=value pair (eval.Override);
+// c is unchanged on any error.
 func (c *Config) Override(kv string) error {
-	if err := jsonconfig.Set(c, kv); err != nil {
+	if err := eval.Override(c, kv); err != nil {
 		return fmt.Errorf("baselines: %w", err)
 	}
-	return c.Validate()
+	return nil
 }
 
 // Report is everything a run measured.

@@ -126,14 +126,9 @@ func jsonLine(v any) ([]byte, error) {
 
 // ReadPartial reads dir's FilePartial and the battery's partial.
 func ReadPartial(dir string) (*Partial, *eval.Partial, error) {
-	fp := filepath.Join(dir, FilePartial)
-	b, err := os.ReadFile(fp)
+	p, err := shard.ReadPartial(dir, FilePartial, ParsePartial)
 	if err != nil {
-		return nil, nil, fmt.Errorf("baselines: failed to read partial results: %w", err)
-	}
-	p, err := ParsePartial(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", fp, err)
+		return nil, nil, err
 	}
 	ep, err := eval.ReadPartial(filepath.Join(dir, DirStats))
 	if err != nil {
@@ -146,11 +141,8 @@ func ReadPartial(dir string) (*Partial, *eval.Partial, error) {
 // indices; it never returns a Partial together with an error.
 func ParsePartial(b []byte) (*Partial, error) {
 	var p Partial
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("bad baselines partial results: %w", err)
-	}
-	if p.Schema != PartialSchema {
-		return nil, fmt.Errorf("baselines partial results schema %q, this medqr reads %q: rerun the shard with this medqr", p.Schema, PartialSchema)
+	if err := shard.DecodePartial(b, PartialSchema, &p); err != nil {
+		return nil, err
 	}
 	if p.Report == nil {
 		return nil, errors.New("bad baselines partial results: no report")

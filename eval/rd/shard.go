@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"time"
@@ -178,16 +176,7 @@ func WriteShard(dir string, p *Partial, s shard.Spec, code string, seconds float
 
 // ReadPartial reads dir's FilePartial.
 func ReadPartial(dir string) (*Partial, error) {
-	fp := filepath.Join(dir, FilePartial)
-	b, err := os.ReadFile(fp)
-	if err != nil {
-		return nil, fmt.Errorf("rd: failed to read partial results: %w", err)
-	}
-	p, err := ParsePartial(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fp, err)
-	}
-	return p, nil
+	return shard.ReadPartial(dir, FilePartial, ParsePartial)
 }
 
 // ParsePartial decodes a Partial and checks that its indices, cells and
@@ -195,11 +184,8 @@ func ReadPartial(dir string) (*Partial, error) {
 // with an error.
 func ParsePartial(b []byte) (*Partial, error) {
 	var p Partial
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("bad rd partial results: %w", err)
-	}
-	if p.Schema != PartialSchema {
-		return nil, fmt.Errorf("rd partial results schema %q, this medqr reads %q: rerun the shard with this medqr", p.Schema, PartialSchema)
+	if err := shard.DecodePartial(b, PartialSchema, &p); err != nil {
+		return nil, err
 	}
 	pc, n := p.Config, len(p.Images)
 	nm := len(pc.Codecs)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -59,69 +60,62 @@ func Write(dir string, rep *Report) error {
 	return nil
 }
 
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("rd: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rd: %w", err)
-	}
-	return nil
-}
+// writeAtomic writes b to path through a temporary file and a rename
+// (eval.WriteFileAtomic).
+func writeAtomic(path string, b []byte) error { return eval.WriteFileAtomic(path, b) }
 
 // JSON is the report as indented JSON; NaN means (a row with no fits) are
 // written as null.
 func JSON(rep *Report) ([]byte, error) {
 	r := *rep
 	r.Summary = nil
-	type jsonRow struct {
-		Level      string   `json:"level"`
-		Budget     int      `json:"budget"`
-		Codec      string   `json:"codec"`
-		Kind       string   `json:"kind"`
-		Images     int      `json:"images"`
-		Fails      int      `json:"fails"`
-		MeanBytes  *float64 `json:"mean_bytes"`
-		MeanBPP    *float64 `json:"mean_bpp"`
-		MeanPSNR   *float64 `json:"mean_psnr"`
-		MedianPSNR *float64 `json:"median_psnr"`
-		MeanSSIM   *float64 `json:"mean_ssim"`
-		MedianSSIM *float64 `json:"median_ssim"`
-
-		StatSource       string   `json:"stat_source"`
-		StatBytes        int      `json:"stat_bytes"`
-		ByteEntropy      *float64 `json:"byte_entropy"`
-		EntropyUniform   *float64 `json:"byte_entropy_uniform"`
-		EntropyUniformSD *float64 `json:"byte_entropy_uniform_sd"`
-		Lag1             *float64 `json:"lag1_r"`
-		Lag1Pairs        int      `json:"lag1_pairs"`
-		Lag1Band         *float64 `json:"lag1_band95"`
-		ChiSquare        *float64 `json:"chi_square"`
-		ChiSquareP       *float64 `json:"chi_square_p"`
-	}
-	num := func(v float64) *float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	rows := make([]jsonRow, len(rep.Summary))
+	rows := make([]json.RawMessage, len(rep.Summary))
 	for i, s := range rep.Summary {
-		rows[i] = jsonRow{s.Level, s.Budget, s.Codec, s.Kind, s.Images, s.Fails,
-			num(s.MeanBytes), num(s.MeanBPP), num(s.MeanPSNR), num(s.MedianPSNR), num(s.MeanSSIM), num(s.MedianSSIM),
-			s.StatSource, s.StatBytes, num(s.ByteEntropy), num(s.EntropyUniform), num(s.EntropyUniformSD),
-			num(s.Lag1), s.Lag1Pairs, num(s.Lag1Band), num(s.ChiSquare), num(s.ChiSquareP)}
+		var err error
+		if rows[i], err = nanAsNull(s); err != nil {
+			return nil, err
+		}
 	}
 	b, err := json.MarshalIndent(struct {
 		*Report
-		Summary []jsonRow `json:"summary"`
+		Summary []json.RawMessage `json:"summary"`
 	}{&r, rows}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("rd: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// nanAsNull encodes the struct v as a JSON object, its fields in order
+// under their JSON names, with NaN and infinite float64 fields as null
+// (which encoding/json refuses to write).
+func nanAsNull(v any) (json.RawMessage, error) {
+	rv := reflect.ValueOf(v)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i := range rv.NumField() {
+		f := rv.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" || name == "" {
+			continue
+		}
+		val := rv.Field(i).Interface()
+		if x, ok := val.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			val = nil
+		}
+		vb, err := json.Marshal(val)
+		if err != nil {
+			return nil, fmt.Errorf("rd: %w", err)
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(name))
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 func f(v float64, prec int) string {

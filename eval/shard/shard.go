@@ -436,3 +436,37 @@ func Write(dir, kind string, s Spec, cfg any, code string, units, total int, sec
 	m.Units, m.Total, m.Seconds = units, total, seconds
 	return WriteMeta(dir, m)
 }
+
+// ReadPartial reads a shard's partial results, dir/name, and parses them
+// with parse; a parse error names the file.
+func ReadPartial[P any](dir, name string, parse func([]byte) (P, error)) (P, error) {
+	var zero P
+	fp := filepath.Join(dir, name)
+	b, err := os.ReadFile(fp)
+	if err != nil {
+		return zero, fmt.Errorf("failed to read partial results: %w", err)
+	}
+	p, err := parse(b)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", fp, err)
+	}
+	return p, nil
+}
+
+// DecodePartial decodes partial results b into v after checking that b's
+// "schema" field is want.
+func DecodePartial(b []byte, want string, v any) error {
+	var h struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("bad partial results: %w", err)
+	}
+	if h.Schema != want {
+		return fmt.Errorf("partial results schema %q, this medqr reads %q: rerun the shard with this medqr", h.Schema, want)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("bad partial results: %w", err)
+	}
+	return nil
+}

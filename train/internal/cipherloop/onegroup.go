@@ -53,6 +53,9 @@ type Folder struct {
 	Export string `json:"export"`
 }
 
+// SetName sets the run name (the run folder is Out/Name).
+func (f *Folder) SetName(name string) { f.Name = name }
+
 // Validate refuses a run name that is not a plain folder name and an
 // empty Out; errors start with prefix.
 func (f Folder) Validate(prefix string) error {

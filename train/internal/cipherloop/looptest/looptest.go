@@ -18,13 +18,20 @@ import (
 // Trainer is a trainer package's Train function.
 type Trainer[C any] func(context.Context, C, cipherloop.Options) (string, error)
 
-// Resume trains a straight through and b (the same config in another run
-// folder) stopped after step stop, refused a second fresh start, then
-// resumed; it fails t unless both weights files are equal and b's folder
-// holds run.json and losses.csv. It returns the weights file's bytes.
-func Resume[C any](t *testing.T, train Trainer[C], a, b C, stop int) []byte {
+// Resume trains c straight through in the run folder "straight", and in
+// "resumed" stopped after step stop, refused a second fresh start, then
+// resumed; it fails t unless both weights files are equal and the resumed
+// folder holds run.json and losses.csv. It returns the weights file's
+// bytes.
+func Resume[C any, P interface {
+	*C
+	SetName(string)
+}](t *testing.T, train Trainer[C], c C, stop int) []byte {
 	t.Helper()
 	ctx := context.Background()
+	a, b := c, c
+	P(&a).SetName("straight")
+	P(&b).SetName("resumed")
 	pa, err := train(ctx, a, cipherloop.Options{})
 	if err != nil {
 		t.Fatal(err)

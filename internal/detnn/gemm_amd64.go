@@ -18,6 +18,12 @@ func hasAVX() bool
 //go:noescape
 func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
 
+// addProducts4AVX is addProductsAVX for rows a multiple of 4, four rows
+// at a time (each lane's sums in the same order).
+//
+//go:noescape
+func addProducts4AVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
+
 // leakyReLUAVX is LeakyReLU on the first 4*(n/4) values.
 //
 //go:noescape
@@ -45,7 +51,13 @@ func addProducts(d *Dense, c []float64, ldc int, a []float64, lda, rows, k0, k1 
 		return
 	}
 	st := d.Stride()
-	addProductsAVX(&c[0], ldc, &a[k0], lda, &d.wt[k0*st], st, rows, k1-k0, st/8)
+	rows4 := rows &^ 3
+	if rows4 > 0 {
+		addProducts4AVX(&c[0], ldc, &a[k0], lda, &d.wt[k0*st], st, rows4, k1-k0, st/8)
+	}
+	if rows > rows4 {
+		addProductsAVX(&c[rows4*ldc], ldc, &a[rows4*lda+k0], lda, &d.wt[k0*st], st, rows-rows4, k1-k0, st/8)
+	}
 }
 
 func leakyReLU(v []float64, leak float64) {

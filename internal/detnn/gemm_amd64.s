@@ -2,6 +2,95 @@
 
 #include "textflag.h"
 
+// STEP multiplies the input at off(R11) by the 8 weights of its row of wt
+// (R12), adds the products to the partial sums lo and hi (4 lanes each)
+// and moves R12 to the next row.
+#define STEP(off, lo, hi) \
+	VBROADCASTSD off(R11), Y8 \
+	VMULPD       (R12), Y8, Y9 \
+	VMULPD       32(R12), Y8, Y10 \
+	VADDPD       Y9, lo, lo \
+	VADDPD       Y10, hi, hi \
+	ADDQ         R10, R12
+
+// STEP4 multiplies the inputs of four rows at (R11), (R11)(R9*1), (R15)
+// and (R15)(R9*1) by the 8 weights in Y8/Y9 and adds the products to Y0/Y1
+// (row 0) .. Y6/Y7 (row 3).
+#define STEP4 \
+	VBROADCASTSD (R11), Y10 \
+	VMULPD       Y8, Y10, Y11 \
+	VADDPD       Y11, Y0, Y0 \
+	VMULPD       Y9, Y10, Y11 \
+	VADDPD       Y11, Y1, Y1 \
+	VBROADCASTSD (R11)(R9*1), Y10 \
+	VMULPD       Y8, Y10, Y11 \
+	VADDPD       Y11, Y2, Y2 \
+	VMULPD       Y9, Y10, Y11 \
+	VADDPD       Y11, Y3, Y3 \
+	VBROADCASTSD (R15), Y10 \
+	VMULPD       Y8, Y10, Y11 \
+	VADDPD       Y11, Y4, Y4 \
+	VMULPD       Y9, Y10, Y11 \
+	VADDPD       Y11, Y5, Y5 \
+	VBROADCASTSD (R15)(R9*1), Y10 \
+	VMULPD       Y8, Y10, Y11 \
+	VADDPD       Y11, Y6, Y6 \
+	VMULPD       Y9, Y10, Y11 \
+	VADDPD       Y11, Y7, Y7
+
+// ZERO8 clears the eight accumulators.
+#define ZERO8 \
+	VXORPD Y0, Y0, Y0 \
+	VXORPD Y1, Y1, Y1 \
+	VXORPD Y2, Y2, Y2 \
+	VXORPD Y3, Y3, Y3 \
+	VXORPD Y4, Y4, Y4 \
+	VXORPD Y5, Y5, Y5 \
+	VXORPD Y6, Y6, Y6 \
+	VXORPD Y7, Y7, Y7
+
+// SAVE8 stores the eight accumulators at off(SP).
+#define SAVE8(off) \
+	VMOVUPD Y0, off(SP) \
+	VMOVUPD Y1, off+32(SP) \
+	VMOVUPD Y2, off+64(SP) \
+	VMOVUPD Y3, off+96(SP) \
+	VMOVUPD Y4, off+128(SP) \
+	VMOVUPD Y5, off+160(SP) \
+	VMOVUPD Y6, off+192(SP) \
+	VMOVUPD Y7, off+224(SP)
+
+// PASS starts partial sum q of Dot4 (inputs q, q+4, ... of every row):
+// row pointers R11 (rows 0, 1) and R15 (rows 2, 3) at input q, R12 at
+// weights row q, R14 counting the k/4 steps.
+#define PASS(q) \
+	ZERO8 \
+	LEAQ q*8(AX), R11 \
+	LEAQ (R11)(R9*2), R15 \
+	MOVQ DX, R12 \
+	MOVQ $q, R14 \
+	IMULQ R10, R14 \
+	ADDQ R14, R12 \
+	MOVQ k+56(FP), R14 \
+	SHRQ $2, R14
+
+// NEXT4 moves the row pointers 4 inputs on and R12 4 weight rows on.
+#define NEXT4 \
+	ADDQ $32, R11 \
+	ADDQ $32, R15 \
+	LEAQ (R12)(R10*4), R12
+
+// COMBINE adds ((s0+s2) + (s1+s3)) of accumulator i (scratch at 32*i) to
+// the 4 outputs at addr.
+#define COMBINE(i, addr) \
+	VMOVUPD i*32(SP), Y0 \
+	VADDPD  512+i*32(SP), Y0, Y0 \
+	VMOVUPD 256+i*32(SP), Y1 \
+	VADDPD  768+i*32(SP), Y1, Y1 \
+	VADDPD  Y1, Y0, Y0 \
+	VADDPD  addr, Y0, Y0 \
+	VMOVUPD Y0, addr
+
 // func hasAVX() bool
 TEXT ·hasAVX(SB), NOSPLIT, $0-1
 	MOVL  $1, AX
@@ -21,17 +110,6 @@ TEXT ·hasAVX(SB), NOSPLIT, $0-1
 no:
 	MOVB $0, ret+0(FP)
 	RET
-
-// STEP multiplies the input at off(R11) by the 8 weights of its row of wt
-// (R12), adds the products to the partial sums lo and hi (4 lanes each)
-// and moves R12 to the next row.
-#define STEP(off, lo, hi) \
-	VBROADCASTSD off(R11), Y8 \
-	VMULPD       (R12), Y8, Y9 \
-	VMULPD       32(R12), Y8, Y10 \
-	VADDPD       Y9, lo, lo \
-	VADDPD       Y10, hi, hi \
-	ADDQ         R10, R12
 
 // func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
 //
@@ -114,6 +192,124 @@ sum:
 	ADDQ $64, DI
 	CMPQ DX, R13
 	JNE  group
+
+	VZEROUPPER
+	RET
+
+// func addProducts4AVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
+//
+// addProductsAVX for rows a multiple of 4, four rows at a time: the
+// weights of a step are loaded once for the four rows, and the partial
+// sums s0..s3 of Dot4 are computed one after another (each in its own
+// order, as Dot4 adds them) and kept at 0(SP) .. 1023(SP) until they are
+// combined.
+TEXT ·addProducts4AVX(SB), $1024-72
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $3, R8
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	MOVQ wt+32(FP), DX
+	MOVQ ldw+40(FP), R10
+	SHLQ $3, R10
+	MOVQ groups+64(FP), R13
+	SHLQ $6, R13
+	ADDQ DX, R13
+
+group4:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ rows+48(FP), CX
+	SHRQ $2, CX
+
+block4:
+	PASS(0)
+	JZ   tail0
+
+pass0:
+	VMOVUPD (R12), Y8
+	VMOVUPD 32(R12), Y9
+	STEP4
+	NEXT4
+	DECQ    R14
+	JNZ     pass0
+
+tail0:
+	MOVQ k+56(FP), R14
+	ANDQ $3, R14
+	JZ   save0
+
+one0:
+	VMOVUPD (R12), Y8
+	VMOVUPD 32(R12), Y9
+	STEP4
+	ADDQ    $8, R11
+	ADDQ    $8, R15
+	ADDQ    R10, R12
+	DECQ    R14
+	JNZ     one0
+
+save0:
+	SAVE8(0)
+	PASS(1)
+	JZ   save1
+
+pass1:
+	VMOVUPD (R12), Y8
+	VMOVUPD 32(R12), Y9
+	STEP4
+	NEXT4
+	DECQ    R14
+	JNZ     pass1
+
+save1:
+	SAVE8(256)
+	PASS(2)
+	JZ   save2
+
+pass2:
+	VMOVUPD (R12), Y8
+	VMOVUPD 32(R12), Y9
+	STEP4
+	NEXT4
+	DECQ    R14
+	JNZ     pass2
+
+save2:
+	SAVE8(512)
+	PASS(3)
+	JZ   save3
+
+pass3:
+	VMOVUPD (R12), Y8
+	VMOVUPD 32(R12), Y9
+	STEP4
+	NEXT4
+	DECQ    R14
+	JNZ     pass3
+
+save3:
+	SAVE8(768)
+	LEAQ (BX)(R8*2), R15
+	COMBINE(0, (BX))
+	COMBINE(1, 32(BX))
+	COMBINE(2, (BX)(R8*1))
+	COMBINE(3, 32(BX)(R8*1))
+	COMBINE(4, (R15))
+	COMBINE(5, 32(R15))
+	COMBINE(6, (R15)(R8*1))
+	COMBINE(7, 32(R15)(R8*1))
+
+	LEAQ (AX)(R9*4), AX
+	LEAQ (BX)(R8*4), BX
+	DECQ CX
+	JNZ  block4
+
+	ADDQ $64, DX
+	ADDQ $64, DI
+	CMPQ DX, R13
+	JNE  group4
 
 	VZEROUPPER
 	RET

@@ -58,7 +58,7 @@ type PSNRError struct {
 	BestCodes int      // symbols of that set
 	BestSize  int      // its working size
 	Max       int      // the most symbols tried
-	Level     qr.Level //
+	Level     qr.Level // the level of the codes
 }
 
 func (e *PSNRError) Error() string {

@@ -17,15 +17,7 @@ import (
 // program is missing and CI is unset, and fails it in CI.
 func tool(t testing.TB, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := fmt.Sprintf("%s not found (Debian package %s; scripts/deps.sh test installs it)", name, pkg)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testimg.Tool(t, name, pkg)
 }
 
 // zbarRead decodes a PNG with zbarimg and returns the raw symbol bytes.

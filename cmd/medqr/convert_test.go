@@ -27,22 +27,10 @@ var lossyUIDs = map[string]bool{
 // lossless transfer syntaxes; for lossy ones every sample within 1 and at
 // least 99 % of samples identical.
 func TestConvertRawAgainstGDCM(t *testing.T) {
-	dir := filepath.Join(repoRoot(), "..", "shared", "data", "dicom_samples")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared DICOM samples not found at %s", dir)
-	}
-	for _, tool := range []string{"gdcmconv", "gdcmraw", "dcmdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required in CI (scripts/deps.sh test installs it)", tool)
-			}
-			t.Skipf("%s not installed (run scripts/deps.sh test)", tool)
-		}
-	}
-	files := testimg.Files(dir, ".dcm")
-	if len(files) != 20 {
-		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
-	}
+	files := testimg.SharedDICOM(t, filepath.Join(repoRoot(), "..", "shared", "data", "dicom_samples"))
+	testimg.Tool(t, "gdcmconv", "libgdcm-tools")
+	testimg.Tool(t, "gdcmraw", "libgdcm-tools")
+	testimg.Tool(t, "dcmdump", "dcmtk")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()

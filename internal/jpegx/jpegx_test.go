@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // djpegGray decodes path with libjpeg(-turbo)'s djpeg using the islow IDCT
@@ -47,12 +49,7 @@ func lumaOf(t *testing.T, img image.Image) *image.Gray {
 // requires the luma to equal djpeg's islow output exactly, and shows that
 // image/jpeg does not (the reason this package exists).
 func TestMatchesLibjpeg(t *testing.T) {
-	if _, err := exec.LookPath("djpeg"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("djpeg (libjpeg-turbo-progs) is required in CI")
-		}
-		t.Skip("djpeg not installed")
-	}
+	testimg.Tool(t, "djpeg", "libjpeg-turbo-progs")
 	files, _ := filepath.Glob("../../data/samples/kermany_cxr_224/*/*.jpeg")
 	if len(files) == 0 {
 		t.Fatal("no sample JPEGs found")

@@ -1,11 +1,13 @@
 // Package testimg holds the image helpers that medqr's tests and test-vector
 // generators share: reading a PNG, a JPEG or a gray test image from a file,
 // seeded noise images, the pixel bytes of a gray image, the PSNR of two
-// 8-bit images, and the sample files below a folder. The readers take a
-// testing.TB and fail the test (t.Fatal) instead of returning an error.
+// 8-bit images, the sample files below a folder, and the external programs
+// tests compare medqr with. The readers take a testing.TB and fail the test
+// (t.Fatal) instead of returning an error.
 package testimg
 
 import (
+	"fmt"
 	"image"
 	_ "image/jpeg" // ReadImage reads the shipped JPEG samples
 	"image/png"
@@ -14,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -116,5 +119,36 @@ func Files(dir, suffix string) []string {
 		return nil
 	})
 	sort.Strings(files)
+	return files
+}
+
+// Tool returns the path of the external program name (Debian package pkg)
+// that a test compares medqr with. A missing program skips the test, or
+// fails it when CI is set: CI installs them all (scripts/deps.sh test).
+func Tool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		msg := fmt.Sprintf("%s not found (Debian package %s; scripts/deps.sh test installs it)", name, pkg)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// SharedDICOM lists the 20 DICOM files of the team's shared samples in dir
+// (they live beside the repository, not in it): a missing dir skips the
+// test, another count of files fails it.
+func SharedDICOM(t testing.TB, dir string) []string {
+	t.Helper()
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared DICOM samples not found at %s (they live beside the repository on the team machine)", dir)
+	}
+	files := Files(dir, ".dcm")
+	if len(files) != 20 {
+		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
+	}
 	return files
 }

@@ -94,3 +94,21 @@ func TestFiles(t *testing.T) {
 		t.Errorf("Files gave %v, want %v", got, want)
 	}
 }
+
+func TestTool(t *testing.T) {
+	if p := Tool(t, "go", "golang-go"); filepath.Base(p) != "go" {
+		t.Errorf("Tool(go) = %q", p)
+	}
+	t.Run("missing", func(t *testing.T) {
+		t.Setenv("CI", "")
+		Tool(t, "medqr-no-such-program", "none")
+		t.Error("a missing program did not skip the test")
+	})
+}
+
+func TestSharedDICOMMissing(t *testing.T) {
+	t.Run("missing", func(t *testing.T) {
+		SharedDICOM(t, filepath.Join(t.TempDir(), "absent"))
+		t.Error("a missing folder did not skip the test")
+	})
+}

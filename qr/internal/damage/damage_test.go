@@ -8,23 +8,16 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr"
 )
 
 func zbarPath(t *testing.T) string {
-	p, err := exec.LookPath("zbarimg")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("zbarimg not found (Debian zbar-tools; scripts/deps.sh test installs it)")
-		}
-		t.Skip("zbarimg not found (Debian zbar-tools)")
-	}
-	return p
+	return testimg.Tool(t, "zbarimg", "zbar-tools")
 }
 
 func cond(t *testing.T, name string) Condition {

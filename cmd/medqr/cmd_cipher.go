@@ -267,30 +267,49 @@ func runCipherEncrypt(ctx context.Context, e *env, o cipherEncryptOptions, args 
 	if o.layers < 1 || o.layers > cipherimg.MaxLayers {
 		return usageError{fmt.Sprintf("--layers %d outside 1..%d", o.layers, cipherimg.MaxLayers)}
 	}
-	key, err := parseCipherKey(e, o.key)
+	key, img, err := o.input(e, in)
 	if err != nil {
 		return err
-	}
-	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
-		return err
-	}
-	d, err := data.Load(in)
-	if err != nil {
-		return err
-	}
-	img := d.Image
-	if g, ok := img.(*image.Gray16); ok && d.Meta.BitDepth <= 8 {
-		img = gray16To8(g)
 	}
 	c, err := cipherimg.Encrypt(img, key, opts)
 	if err != nil {
 		return fmt.Errorf("failed to encrypt %s: %w", in, err)
 	}
-	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
+	return o.write(e, c, "")
+}
+
+// input reads the key and the image to encrypt, after checking that the
+// output may be written. An 8-bit source that the decoder widened to 16
+// bits is encrypted as 8-bit.
+func (o *cipherEncryptOptions) input(e *env, in string) (seal.Key, image.Image, error) {
+	key, err := parseCipherKey(e, o.key)
+	if err != nil {
+		return key, nil, err
+	}
+	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
+		return key, nil, err
+	}
+	d, err := data.Load(in)
+	if err != nil {
+		return key, nil, err
+	}
+	if g, ok := d.Image.(*image.Gray16); ok && d.Meta.BitDepth <= 8 {
+		return key, gray16To8(g), nil
+	}
+	return key, d.Image, nil
+}
+
+// write writes the cipher image c of scheme (named in the log line unless
+// it is "") to the output.
+func (o *cipherEncryptOptions) write(e *env, c *cipherimg.Cipher, scheme string) error {
+	err := cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
 	if err != nil {
 		return err
 	}
-	e.log.Infof("wrote %d-bit %dx%d cipher image %s", c.Header.Depth, c.Header.Width, c.Header.Height, o.output)
+	if scheme != "" {
+		scheme += " "
+	}
+	e.log.Infof("wrote %d-bit %dx%d %scipher image %s", c.Header.Depth, c.Header.Width, c.Header.Height, scheme, o.output)
 	return nil
 }
 
@@ -352,20 +371,9 @@ func runSchemeEncrypt(_ context.Context, e *env, o cipherEncryptOptions, in stri
 		nonce = make([]byte, info.NonceSize)
 		warningf(e, "--nonce fixed reuses the keystream of every image encrypted with this key; use it only for differential tests")
 	}
-	key, err := parseCipherKey(e, o.key)
+	key, img, err := o.input(e, in)
 	if err != nil {
 		return err
-	}
-	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
-		return err
-	}
-	d, err := data.Load(in)
-	if err != nil {
-		return err
-	}
-	img := d.Image
-	if g, ok := img.(*image.Gray16); ok && d.Meta.BitDepth <= 8 {
-		img = gray16To8(g)
 	}
 	c, err := cipherimg.EncryptWith(s, img, key, nonce)
 	if errors.Is(err, cipherimg.ErrUnsupported) {
@@ -374,12 +382,7 @@ func runSchemeEncrypt(_ context.Context, e *env, o cipherEncryptOptions, in stri
 	if err != nil {
 		return fmt.Errorf("failed to encrypt %s: %w", in, err)
 	}
-	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
-	if err != nil {
-		return err
-	}
-	e.log.Infof("wrote %d-bit %dx%d %s cipher image %s", c.Header.Depth, c.Header.Width, c.Header.Height, s.Name(), o.output)
-	return nil
+	return o.write(e, c, s.Name())
 }
 
 // gray16To8 keeps 8-bit sources 8-bit when the decoder widened them.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"time"
 
@@ -105,6 +106,15 @@ func (o *trainRunOptions) loadImages(split string) ([]*image.Gray, error) {
 	return imgs, nil
 }
 
+// progress is where the progress bar goes: stderr, or nowhere with
+// --no-progress.
+func (o *trainRunOptions) progress() io.Writer {
+	if o.noProgress {
+		return nil
+	}
+	return os.Stderr
+}
+
 // finish reports the end of a training run in dir: stopped by --stop-at
 // (err is the trainer's stopped sentinel), failed (with a --resume hint
 // when the run folder exists), or done, naming the exported weights.
@@ -153,10 +163,7 @@ func runTrain(ctx context.Context, e *env, o trainOptions, rest []string) error 
 	if err != nil {
 		return withHint(err, "see experiments/README.md for the fields")
 	}
-	opt := train.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
-	if !o.noProgress {
-		opt.Progress = os.Stderr
-	}
+	opt := train.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt, Progress: o.progress()}
 	dir, err := train.Run(ctx, cfg, opt)
 	return o.finish(e, dir, cfg.Export, err, train.ErrStopped)
 }

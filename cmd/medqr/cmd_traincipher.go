@@ -71,38 +71,24 @@ func runTrainCipher(ctx context.Context, e *env, o trainCipherOptions, _ []strin
 	if !o.noProgress {
 		opt.Progress = os.Stderr
 	}
-	var (
-		out, export string
-		err         error
-	)
-	cfgHint := "see the config fields in docs/baselines.md or experiments/" + o.scheme + ".json"
+	var load cipherTrainer
 	switch o.scheme {
 	case "deepkeygen":
-		c, cerr := dkgtrain.LoadConfig(o.config, o.sets)
-		if cerr != nil {
-			return withHint(cerr, "%s", cfgHint)
-		}
-		export = c.Export
-		out, err = dkgtrain.Train(ctx, c, opt)
+		load = trainerOf(dkgtrain.LoadConfig, dkgtrain.Train, func(c dkgtrain.Config) string { return c.Export })
 	case "sae":
-		c, cerr := saetrain.LoadConfig(o.config, o.sets)
-		if cerr != nil {
-			return withHint(cerr, "%s", cfgHint)
-		}
-		export = c.Export
-		out, err = saetrain.Train(ctx, c, opt)
+		load = trainerOf(saetrain.LoadConfig, saetrain.Train, func(c saetrain.Config) string { return c.Export })
 	case "lstm":
-		c, cerr := lstmtrain.LoadConfig(o.config, o.sets)
-		if cerr != nil {
-			return withHint(cerr, "%s", cfgHint)
-		}
-		export = c.Export
-		out, err = lstmtrain.Train(ctx, c, opt)
+		load = trainerOf(lstmtrain.LoadConfig, lstmtrain.Train, func(c lstmtrain.Config) string { return c.Export })
 	case "":
 		return usageError{"train-cipher needs --scheme deepkeygen, sae or lstm"}
 	default:
 		return withHint(fmt.Errorf("train-cipher: no trainable scheme %q", o.scheme), "use --scheme deepkeygen, sae or lstm")
 	}
+	export, train, err := load(o.config, o.sets)
+	if err != nil {
+		return withHint(err, "see the config fields in docs/baselines.md or experiments/%s.json", o.scheme)
+	}
+	out, err := train(ctx, opt)
 	if errors.Is(err, lstmtrain.ErrStopped) {
 		fmt.Fprintf(e.stdout, "stopped at step %d (continue with --resume)\n", o.stopAt)
 		return nil
@@ -118,4 +104,21 @@ func runTrainCipher(ctx context.Context, e *env, o trainCipherOptions, _ []strin
 		fmt.Fprintf(e.stdout, "shipped weights: %s\n", export)
 	}
 	return nil
+}
+
+// cipherTrainer loads the config of one learned cipher's trainer (file,
+// then key=value overrides) and returns the config's export path and the
+// training run.
+type cipherTrainer func(config string, sets []string) (export string, train func(context.Context, lstmtrain.Options) (string, error), err error)
+
+// trainerOf makes the cipherTrainer of a trainer package from its
+// LoadConfig, its Train and the export path of its config.
+func trainerOf[C any](load func(string, []string) (C, error), train func(context.Context, C, lstmtrain.Options) (string, error), export func(C) string) cipherTrainer {
+	return func(config string, sets []string) (string, func(context.Context, lstmtrain.Options) (string, error), error) {
+		c, err := load(config, sets)
+		if err != nil {
+			return "", nil, err
+		}
+		return export(c), func(ctx context.Context, opt lstmtrain.Options) (string, error) { return train(ctx, c, opt) }, nil
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 
 	iwtrain "github.com/medqr/medqr/train/iwave"
 )
@@ -89,10 +88,7 @@ func runTrainIWave(ctx context.Context, e *env, o trainIWaveOptions, _ []string)
 	if err != nil {
 		return withHint(err, "see docs/codec.md (iwave, \"Config\") for the fields")
 	}
-	opt := iwtrain.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt}
-	if !o.noProgress {
-		opt.Progress = os.Stderr
-	}
+	opt := iwtrain.Options{Resume: o.resume, Log: e.log, StopAt: o.stopAt, Progress: o.progress()}
 	dir, err := iwtrain.Run(ctx, cfg, opt)
 	return o.finish(e, dir, cfg.Export, err, iwtrain.ErrStopped)
 }

@@ -128,6 +128,14 @@ func DotRows2(y, a []float64, lda int, x []float64) {
 	if lda < n || len(a) < (m-1)*lda+n {
 		panic(fmt.Sprintf("detnn: DotRows2 of %d x %d (stride %d) from %d values", m, n, lda, len(a)))
 	}
+	if !dotRows2Pairs(y, a, lda, x) {
+		dotRows2Generic(y, a, lda, x)
+	}
+}
+
+// dotRows2Generic is DotRows2 in pure Go.
+func dotRows2Generic(y, a []float64, lda int, x []float64) {
+	m, n := len(y), len(x)
 	pairs := n &^ 1
 	for r := 0; r < m; r++ {
 		row := a[r*lda : r*lda+n]

@@ -24,6 +24,23 @@ func addProductsAVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, 
 //go:noescape
 func addProducts4AVX(c *float64, ldc int, a *float64, lda int, wt *float64, ldw, rows, k, groups int)
 
+// dotRows2AVX is DotRows2 for an even number n of columns: y[r] = 0 +
+// (lane 0 + lane 1), the lanes summing the products of even and odd
+// columns in one 128-bit register per row, four rows at a time.
+//
+//go:noescape
+func dotRows2AVX(y, a *float64, lda int, x *float64, m, n int)
+
+// dotRows2Pairs is DotRows2 by the kernel when it applies (AVX, an even
+// number of columns) and reports whether it did.
+func dotRows2Pairs(y, a []float64, lda int, x []float64) bool {
+	if !useAVX || len(x)%2 != 0 || len(x) == 0 {
+		return false
+	}
+	dotRows2AVX(&y[0], &a[0], lda, &x[0], len(y), len(x))
+	return true
+}
+
 // leakyReLUAVX is LeakyReLU on the first 4*(n/4) values.
 //
 //go:noescape

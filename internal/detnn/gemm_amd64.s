@@ -314,6 +314,92 @@ save3:
 	VZEROUPPER
 	RET
 
+// ROW2 adds a row's pair of products (the row's pair at addr, x's in X8)
+// to the row's lanes in acc.
+#define ROW2(addr, acc) \
+	VMULPD addr, X8, X9 \
+	VADDPD X9, acc, acc
+
+// HSUM stores 0 + (lane 0 + lane 1) of acc at off(DI).
+#define HSUM(acc, off) \
+	VHADDPD acc, acc, acc \
+	VXORPD  X9, X9, X9 \
+	VADDSD  acc, X9, X9 \
+	VMOVSD  X9, off(DI)
+
+// func dotRows2AVX(y, a *float64, lda int, x *float64, m, n int)
+TEXT ·dotRows2AVX(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	MOVQ x+24(FP), DX
+	MOVQ m+32(FP), CX
+	MOVQ n+40(FP), R10
+	SHRQ $1, R10            // pairs
+	CMPQ CX, $4
+	JL   rows1
+
+rows4:
+	VXORPD X0, X0, X0
+	VXORPD X1, X1, X1
+	VXORPD X2, X2, X2
+	VXORPD X3, X3, X3
+	MOVQ   SI, R11          // rows 0, 1
+	LEAQ   (SI)(R9*2), R12  // rows 2, 3
+	MOVQ   DX, R13
+	MOVQ   R10, R14
+
+pair4:
+	VMOVUPD (R13), X8
+	ROW2((R11), X0)
+	ROW2((R11)(R9*1), X1)
+	ROW2((R12), X2)
+	ROW2((R12)(R9*1), X3)
+	ADDQ    $16, R11
+	ADDQ    $16, R12
+	ADDQ    $16, R13
+	DECQ    R14
+	JNZ     pair4
+
+	HSUM(X0, 0)
+	HSUM(X1, 8)
+	HSUM(X2, 16)
+	HSUM(X3, 24)
+	ADDQ $32, DI
+	LEAQ (SI)(R9*4), SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  rows4
+
+rows1:
+	TESTQ CX, CX
+	JZ    done
+
+row1:
+	VXORPD X0, X0, X0
+	MOVQ   SI, R11
+	MOVQ   DX, R13
+	MOVQ   R10, R14
+
+pair1:
+	VMOVUPD (R13), X8
+	ROW2((R11), X0)
+	ADDQ    $16, R11
+	ADDQ    $16, R13
+	DECQ    R14
+	JNZ     pair1
+
+	HSUM(X0, 0)
+	ADDQ $8, DI
+	ADDQ R9, SI
+	DECQ CX
+	JNZ  row1
+
+done:
+	VZEROUPPER
+	RET
+
 // func leakyReLUAVX(v *float64, n int, leak float64)
 TEXT ·leakyReLUAVX(SB), NOSPLIT, $0-24
 	MOVQ         v+0(FP), DI

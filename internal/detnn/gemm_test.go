@@ -151,6 +151,14 @@ func TestAddProductsKernels(t *testing.T) {
 		if i := sameBits(fy, sy); i >= 0 {
 			t.Fatalf("case %d: DotRows2 row %d differs", n, i)
 		}
+		// DotRows2's kernel against pure Go on the hidden layer.
+		x := c.w[:min(c.out, c.in)]
+		y1, y2 := make([]float64, c.rows), make([]float64, c.rows)
+		DotRows2(y1, fast, c.out, x)
+		dotRows2Generic(y2, fast, c.out, x)
+		if i := sameBits(y1, y2); i >= 0 {
+			t.Fatalf("case %d (%d rows, %d columns): DotRows2 row %d: kernel %v, pure Go %v", n, c.rows, len(x), i, y1[i], y2[i])
+		}
 	}
 }
 

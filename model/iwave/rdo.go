@@ -58,6 +58,12 @@ func bitCost(p *entropy.Prob, bit int) float64 {
 	return costBits[min(p0>>costShift, uint32(len(costBits)-1))]
 }
 
+// rdoZeroBelow is the |v|/step under which zero always wins: coding
+// magnitude 1 instead adds (1+reconBias-a)^2 - a^2 of distortion and can
+// save at most the dearest bit of costBits (the significance bit of 0) of
+// rate. Below it rdoChoose skips the cost lookups.
+var rdoZeroBelow = ((1+reconBias)*(1+reconBias) - rdoLambda*costBits[0]) / (2 * (1 + reconBias))
+
 // magBits returns the bits of magnitude a >= 1 after the significance and
 // sign bits: the ">1" bit, the unary bits and, past maxUnary, about what
 // the exp-Golomb escape costs.
@@ -84,6 +90,10 @@ func magBits(m *models, c cx, a int32) float64 {
 func (p *plane) rdoChoose(k int, m *models, c cx) {
 	v := p.rdo.wc[k]
 	av := math.Abs(v) * p.rdo.inv
+	if av < rdoZeroBelow {
+		p.q[k] = 0
+		return
+	}
 	af := math.Floor(av)
 	if af >= maxMag-1 {
 		return

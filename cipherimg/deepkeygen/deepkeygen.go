@@ -53,8 +53,6 @@
 package deepkeygen
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
 	"math"
 	"sync"
@@ -118,46 +116,22 @@ func (m *Model) KeyImage(initial []byte) []byte {
 
 // The key images of the last two keys are kept, so encrypting many images
 // under one key (the scheme's use), or alternating two keys (a key
-// sensitivity test), runs the generator once per key. The cache is indexed
-// by a key-derived identifier, never by the key; its images are only read.
-var cache struct {
-	sync.Mutex
-	ids  [2][]byte
-	imgs [2][]byte
-}
+// sensitivity test), runs the generator once per key.
+var cache = trained.KeyCache[[]byte]{Scheme: Name, Size: 2}
 
 // KeyImageFor returns the key image of key.
 func KeyImageFor(key []byte) ([]byte, error) {
-	id, err := detnn.Derive(key, Name, "cache-id", sha256.Size)
-	if err != nil {
-		return nil, err
-	}
-	cache.Lock()
-	for i := range cache.ids {
-		if bytes.Equal(cache.ids[i], id) {
-			k := cache.imgs[i]
-			// Keep the most recent entry first.
-			cache.ids[0], cache.ids[i] = cache.ids[i], cache.ids[0]
-			cache.imgs[0], cache.imgs[i] = cache.imgs[i], cache.imgs[0]
-			cache.Unlock()
-			return k, nil
+	return cache.Get(key, func([]byte) bool { return true }, func() ([]byte, error) {
+		m, err := Default()
+		if err != nil {
+			return nil, err
 		}
-	}
-	cache.Unlock()
-	m, err := Default()
-	if err != nil {
-		return nil, err
-	}
-	init, err := InitialImage(key)
-	if err != nil {
-		return nil, err
-	}
-	k := m.KeyImage(init)
-	cache.Lock()
-	cache.ids[1], cache.imgs[1] = cache.ids[0], cache.imgs[0]
-	cache.ids[0], cache.imgs[0] = id, k
-	cache.Unlock()
-	return k, nil
+		init, err := InitialImage(key)
+		if err != nil {
+			return nil, err
+		}
+		return m.KeyImage(init), nil
+	})
 }
 
 // Scheme is the cipherimg.Scheme of this package.

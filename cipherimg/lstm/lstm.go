@@ -47,7 +47,6 @@
 package lstm
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"sync"
@@ -193,13 +192,8 @@ func (m *Model) Keystream(p Params, n int) []byte {
 
 // The longest keystream computed for the last key is kept, so encrypting
 // many images under one key (the scheme's use) runs the network once; a
-// keystream's prefix does not depend on its length. The cache is indexed
-// by a key-derived identifier, never by the key.
-var cache struct {
-	sync.Mutex
-	id []byte
-	ks []byte
-}
+// keystream's prefix does not depend on its length.
+var cache = trained.KeyCache[[]byte]{Scheme: Name, Size: 1}
 
 // stream returns the key's first w*h keystream bytes.
 func stream(key []byte, w, h int) ([]byte, error) {
@@ -215,17 +209,11 @@ func stream(key []byte, w, h int) ([]byte, error) {
 }
 
 func keystreamFor(key []byte, m *Model, p Params, n int) ([]byte, error) {
-	id, err := detnn.Derive(key, Name, "cache-id", 32)
+	ks, err := cache.Get(key, func(ks []byte) bool { return len(ks) >= n }, func() ([]byte, error) { return m.Keystream(p, n), nil })
 	if err != nil {
 		return nil, err
 	}
-	cache.Lock()
-	defer cache.Unlock()
-	if bytes.Equal(cache.id, id) && len(cache.ks) >= n {
-		return cache.ks[:n], nil
-	}
-	cache.id, cache.ks = id, m.Keystream(p, n)
-	return cache.ks, nil
+	return ks[:n], nil
 }
 
 // Scheme is the cipherimg.Scheme of this package.

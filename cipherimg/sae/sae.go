@@ -51,7 +51,6 @@
 package sae
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -268,25 +267,22 @@ func (Scheme) setup(k cipherimg.Keying, px []uint16, w, h, depth int) ([]int32, 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	id, err := detnn.Derive(k.Key[:], Name, "cache-id", 32)
+	c, err := cache.Get(k.Key[:], func(c sizeCache) bool { return len(c.pi) == len(px) }, func() (sizeCache, error) {
+		return sizeCache{m.Permutation(p, len(px)), m.DiffusionBytes(p, len(px))}, nil
+	})
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	cache.Lock()
-	defer cache.Unlock()
-	if !bytes.Equal(cache.id, id) || len(cache.pi) != len(px) {
-		cache.id, cache.pi, cache.ks = id, m.Permutation(p, len(px)), m.DiffusionBytes(p, len(px))
-	}
-	return cache.pi, cache.ks, p.IV, nil
+	return c.pi, c.ks, p.IV, nil
 }
 
 // The permutation and diffusion bytes of the last key and size are kept,
 // so encrypting many images of one size under one key (the scheme's use)
-// runs the network once. The cache is indexed by a key-derived identifier,
-// never by the key; its slices are only read.
-var cache struct {
-	sync.Mutex
-	id []byte
+// runs the network once.
+var cache = trained.KeyCache[sizeCache]{Scheme: Name, Size: 1}
+
+// sizeCache is what the cache keeps for a key and an image size.
+type sizeCache struct {
 	pi []int32
 	ks []byte
 }

@@ -1,14 +1,19 @@
 // Package trained holds what the trained baseline schemes
 // (cipherimg/deepkeygen, cipherimg/lstm, cipherimg/sae) share: their
 // common SchemeInfo (8-bit, no nonce, shipped weights), the check of their
-// input, and the XOR with a keystream that depends on the key only, which
-// is both encryption and decryption for deepkeygen and lstm.
+// input, the XOR with a keystream that depends on the key only (both
+// encryption and decryption for deepkeygen and lstm), and the cache of
+// what their network computed for the last keys.
 package trained
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/internal/detnn"
 )
 
 // Info describes a trained scheme: 8-bit images, no nonce (one key
@@ -51,4 +56,56 @@ func XOR(scheme string, k cipherimg.Keying, px []uint16, w, h, depth int,
 		px[i] ^= uint16(ks[i])
 	}
 	return nil
+}
+
+// KeyCache keeps what a scheme's network computed for its last Size keys,
+// so that encrypting many images under one key (the schemes' use) runs the
+// network once. Entries are indexed by a key-derived identifier (HKDF
+// purpose "cache-id"), never by the key, and their values are only read.
+// A KeyCache is safe for concurrent use.
+type KeyCache[V any] struct {
+	Scheme string
+	Size   int
+
+	mu   sync.Mutex
+	ids  [][]byte // most recent first
+	vals []V
+}
+
+// Get returns the value kept for key when fits accepts it; otherwise it
+// returns compute's value (computed without holding the cache) and keeps
+// it as the most recent entry, dropping the oldest beyond Size.
+func (c *KeyCache[V]) Get(key []byte, fits func(V) bool, compute func() (V, error)) (V, error) {
+	var zero V
+	id, err := detnn.Derive(key, c.Scheme, "cache-id", 32)
+	if err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	if i := c.find(id); i >= 0 && fits(c.vals[i]) {
+		v := c.vals[i]
+		c.ids = append([][]byte{id}, slices.Delete(c.ids, i, i+1)...)
+		c.vals = append([]V{v}, slices.Delete(c.vals, i, i+1)...)
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+	v, err := compute()
+	if err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := c.find(id); i >= 0 {
+		c.ids, c.vals = slices.Delete(c.ids, i, i+1), slices.Delete(c.vals, i, i+1)
+	}
+	ids, vals := append([][]byte{id}, c.ids...), append([]V{v}, c.vals...)
+	n := min(len(ids), c.Size)
+	clear(vals[n:]) // let a dropped value go
+	c.ids, c.vals = ids[:n], vals[:n]
+	return v, nil
+}
+
+func (c *KeyCache[V]) find(id []byte) int {
+	return slices.IndexFunc(c.ids, func(x []byte) bool { return bytes.Equal(x, id) })
 }

@@ -62,3 +62,38 @@ func TestInfo(t *testing.T) {
 		t.Errorf("Info gave %+v", in)
 	}
 }
+
+func TestKeyCache(t *testing.T) {
+	c := KeyCache[int]{Scheme: "test", Size: 2}
+	calls := 0
+	get := func(k byte, want int) {
+		t.Helper()
+		v, err := c.Get([]byte{k, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, func(v int) bool { return v >= want },
+			func() (int, error) { calls++; return want + int(k), nil })
+		if err != nil || v < want {
+			t.Fatalf("key %d: %d, %v", k, v, err)
+		}
+	}
+	for _, c := range []struct {
+		key       byte
+		want      int
+		wantCalls int
+	}{
+		{1, 10, 1}, // computed
+		{1, 5, 1},  // kept value 11 fits
+		{1, 20, 2}, // 11 does not fit: recomputed
+		{2, 0, 3},  // a second key
+		{1, 0, 3},  // both kept (Size 2)
+		{3, 0, 4},  // a third key drops the oldest, key 2
+		{1, 0, 4},
+		{2, 0, 5},
+	} {
+		get(c.key, c.want)
+		if calls != c.wantCalls {
+			t.Fatalf("key %d: %d computations, want %d", c.key, calls, c.wantCalls)
+		}
+	}
+	if len(c.ids) != 2 || len(c.vals) != 2 {
+		t.Errorf("%d entries kept, want 2", len(c.ids))
+	}
+}

@@ -172,3 +172,25 @@ func Verify(o oracle.Oracle, cand image.Image, target *cipherimg.Cipher) (bool, 
 	}
 	return slices.Equal(a, b), nil
 }
+
+// knownPair returns the pixels of the oracle's known pair i, which must
+// have the target's size; ok is false when the oracle holds no pair i.
+func knownPair(o oracle.Oracle, i int, t Target) (p, c []uint16, ok bool, err error) {
+	pimg, cimg, err := o.Known(i)
+	if errors.Is(err, oracle.ErrNoKnown) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if p, _, _, _, err = cipherimg.Pixels(pimg); err != nil {
+		return nil, nil, false, fmt.Errorf("known plaintext %d: %w", i, err)
+	}
+	if c, _, _, _, err = cipherimg.Pixels(cimg.Image); err != nil {
+		return nil, nil, false, fmt.Errorf("known cipher image %d: %w", i, err)
+	}
+	if len(p) != len(t.Px) || len(c) != len(t.Px) {
+		return nil, nil, false, fmt.Errorf("known pair %d is not %dx%d", i, t.W, t.H)
+	}
+	return p, c, true, nil
+}

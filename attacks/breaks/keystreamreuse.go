@@ -2,8 +2,6 @@ package breaks
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"image"
 
 	"github.com/medqr/medqr/attacks/oracle"
@@ -38,23 +36,12 @@ func (KeystreamReuse) Source() string {
 
 func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	c, w, h, depth := target.Px, target.W, target.H, target.Depth
-	p1img, c1, err := o.Known(0)
-	if errors.Is(err, oracle.ErrNoKnown) {
-		return nil, "no known pair available", nil
-	}
+	p1, k1, ok, err := knownPair(o, 0, target)
 	if err != nil {
 		return nil, "", err
 	}
-	p1, _, _, _, err := cipherimg.Pixels(p1img)
-	if err != nil {
-		return nil, "", fmt.Errorf("known plaintext: %w", err)
-	}
-	k1, _, _, _, err := cipherimg.Pixels(c1.Image)
-	if err != nil {
-		return nil, "", fmt.Errorf("known cipher image: %w", err)
-	}
-	if len(p1) != len(c) || len(k1) != len(c) {
-		return nil, "", fmt.Errorf("known pair is not %dx%d", w, h)
+	if !ok {
+		return nil, "no known pair available", nil
 	}
 	mask := uint16(1<<depth - 1)
 	xor := make([]uint16, len(c))

@@ -2,12 +2,10 @@ package breaks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 
 	"github.com/medqr/medqr/attacks/oracle"
-	"github.com/medqr/medqr/cipherimg"
 )
 
 // PermDiffusionKPA is a known-plaintext attack, designed here for the sae
@@ -54,23 +52,12 @@ func (PermDiffusionKPA) Break(ctx context.Context, o oracle.Oracle, target Targe
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
 		}
-		pi, ci, err := o.Known(i)
-		if errors.Is(err, oracle.ErrNoKnown) {
-			break
-		}
+		p, cc, ok, err := knownPair(o, i, target)
 		if err != nil {
 			return nil, "", err
 		}
-		p, _, _, _, err := cipherimg.Pixels(pi)
-		if err != nil {
-			return nil, "", fmt.Errorf("known plaintext %d: %w", i, err)
-		}
-		cc, _, _, _, err := cipherimg.Pixels(ci.Image)
-		if err != nil {
-			return nil, "", fmt.Errorf("known cipher image %d: %w", i, err)
-		}
-		if len(p) != n || len(cc) != n {
-			return nil, "", fmt.Errorf("known pair %d is not %dx%d", i, w, h)
+		if !ok {
+			break
 		}
 		ps, ds = append(ps, p), append(ds, diffs(cc, mask))
 	}

@@ -13,6 +13,8 @@ func (d *Decoded) Display() *image.Gray {
 	b := d.Image.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := image.NewGray(image.Rect(0, 0, w, h))
+	// One loop per depth, not a shared one with a per-pixel branch: this
+	// is the inner loop of every dataset cache build.
 	switch src := d.Image.(type) {
 	case *image.Gray:
 		lut := d.displayLUT(256)

@@ -221,11 +221,7 @@ func parseCipherKey(e *env, s string) (seal.Key, error) {
 		return k, nil
 	}
 	k, err := seal.ReadKeyFile(s)
-	var pw *seal.PermissionWarning
-	if errors.As(err, &pw) {
-		warningf(e, "%v", pw)
-		err = nil
-	}
+	err = permissionWarning(e, err)
 	if errors.Is(err, os.ErrNotExist) {
 		return k, withHint(fmt.Errorf("no key file %s", s),
 			"pass a key string (MEDQR-KEY-1...) or a key file from \"medqr keygen -o FILE\"")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,43 +61,18 @@ func init() {
 		name:    "decrypt",
 		summary: "decrypt QR code(s) made by \"medqr encrypt\" back to the image",
 		usage:   decryptUsage,
-		run:     runDecryptCommand,
+		run:     withFlags(someArgs("decrypt needs at least one QR image"), runDecrypt),
 	})
 }
 
-func runDecryptCommand(ctx context.Context, e *env, args []string) error {
-	var o decryptOptions
-	fs := newFlagSet("decrypt")
-	fs.StringVar(&o.key, "k", "", "")
-	fs.StringVar(&o.key, "key", "", "")
+func (o *decryptOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.key, "", "k", "key")
 	fs.StringVar(&o.passphraseFile, "passphrase-file", "", "")
-	fs.StringVar(&o.identity, "i", "", "")
-	fs.StringVar(&o.identity, "identity", "", "")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
+	aliasVar(fs, &o.identity, "", "i", "identity")
+	aliasVar(fs, &o.output, "", "o", "output")
 	fs.BoolVar(&o.force, "force", false, "")
 	fs.StringVar(&o.reference, "reference", "", "")
 	fs.BoolVar(&o.json, "json", false, "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usageError{"decrypt needs at least one QR image"}
-	}
-	if o.output == "" {
-		return usageError{"missing -o OUT.png"}
-	}
-	n := 0
-	for _, s := range []string{o.key, o.passphraseFile, o.identity} {
-		if s != "" {
-			n++
-		}
-	}
-	if n != 1 {
-		return usageError{"pass exactly one of -k KEY, --passphrase-file FILE or -i IDENTITYFILE"}
-	}
-	return runDecrypt(ctx, e, o, pos)
 }
 
 // keyPrefix is how every key string starts; an argument with it is parsed
@@ -180,11 +156,7 @@ func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 			return nil, withHint(missingCredential("key file", "-k", s), "pass the key string (MEDQR-KEY-1...) or the path of the key file written by \"medqr encrypt\"")
 		}
 		k, err := seal.ReadKeyFile(s)
-		var pw *seal.PermissionWarning
-		if errors.As(err, &pw) {
-			warningf(e, "%v", pw)
-			err = nil
-		}
+		err = permissionWarning(e, err)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("failed to read key: %w", err), "pass the key string (MEDQR-KEY-1...) or the key file written by \"medqr encrypt\"")
 		}
@@ -200,11 +172,7 @@ func decryptOpener(e *env, o decryptOptions) (seal.Opener, error) {
 			return nil, withHint(missingCredential("identity file", "-i", o.identity), "pass the identity file written by \"medqr keygen --recipient\"")
 		}
 		id, err := seal.ReadIdentityFile(o.identity)
-		var pw *seal.PermissionWarning
-		if errors.As(err, &pw) {
-			warningf(e, "%v", pw)
-			err = nil
-		}
+		err = permissionWarning(e, err)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("failed to read identity: %w", err), "pass the identity file written by \"medqr keygen --recipient\"")
 		}
@@ -231,6 +199,18 @@ type decryptSummary struct {
 }
 
 func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) error {
+	if o.output == "" {
+		return usageError{"missing -o OUT.png"}
+	}
+	n := 0
+	for _, s := range []string{o.key, o.passphraseFile, o.identity} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return usageError{"pass exactly one of -k KEY, --passphrase-file FILE or -i IDENTITYFILE"}
+	}
 	out := o.output
 	if err := outputNotInput(o, inputs); err != nil {
 		return err

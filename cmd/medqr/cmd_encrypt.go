@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"math"
@@ -25,7 +26,7 @@ Encrypt an X-ray into a QR code and a key.
 
 IMAGE is a PNG, JPEG or DICOM file. By default it is preprocessed to 256x256
 8-bit gray, coded to fit one QR code at the chosen level, sealed with a fresh
-random 256-bit key (HKDF-SHA256 and ChaCha20-Poly1305, see the README), and
+random 256-bit key (HKDF-SHA256 and ChaCha20-Poly1305, see docs/sealing.md), and
 written to DIR as:
 
     DIR/medqr-ID.png        the QR code (hand this out)
@@ -99,15 +100,12 @@ func init() {
 		name:    "encrypt",
 		summary: "encrypt an X-ray (PNG, JPEG, DICOM) into a QR code and a key",
 		usage:   encryptUsage,
-		run:     runEncryptCommand,
+		run:     withFlags(oneArg("encrypt needs exactly one input image"), runEncrypt),
 	})
 }
 
-func runEncryptCommand(ctx context.Context, e *env, args []string) error {
-	var o encryptOptions
-	fs := newFlagSet("encrypt")
-	fs.StringVar(&o.output, "o", "", "")
-	fs.StringVar(&o.output, "output", "", "")
+func (o *encryptOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.output, "", "o", "output")
 	fs.StringVar(&o.level, "level", "M", "")
 	fs.StringVar(&o.codec, "codec", "", "")
 	fs.BoolVar(&o.lossless, "lossless", false, "")
@@ -120,17 +118,6 @@ func runEncryptCommand(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.recipient, "recipient", "", "")
 	fs.BoolVar(&o.printKey, "print-key", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{fmt.Sprintf("encrypt needs exactly one input image, got %d", len(pos))}
-	}
-	if o.output == "" {
-		return usageError{"missing -o DIR (the output folder)"}
-	}
-	return runEncrypt(ctx, e, o, pos[0])
 }
 
 // encryptSummary is the --json output of encrypt.
@@ -222,7 +209,11 @@ func readPassphraseFile(path string) (string, error) {
 	return pass, nil
 }
 
-func runEncrypt(_ context.Context, e *env, o encryptOptions, in string) error {
+func runEncrypt(_ context.Context, e *env, o encryptOptions, args []string) error {
+	in := args[0]
+	if o.output == "" {
+		return usageError{"missing -o DIR (the output folder)"}
+	}
 	level, err := qr.ParseLevel(o.level)
 	if err != nil {
 		return usageError{fmt.Sprintf("unknown --level %q: want L, M, Q or H", o.level)}

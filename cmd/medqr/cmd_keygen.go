@@ -82,11 +82,7 @@ func runKeygen(_ context.Context, e *env, o keygenOptions, _ []string) error {
 			return withHint(missingCredential("identity file", "--public", o.public), "pass an identity file written by \"medqr keygen --recipient -o FILE\"")
 		}
 		id, err := seal.ReadIdentityFile(o.public)
-		var pw *seal.PermissionWarning
-		if errors.As(err, &pw) {
-			warningf(e, "%s", pw.Error())
-			err = nil
-		}
+		err = permissionWarning(e, err)
 		if err != nil {
 			return withHint(fmt.Errorf("failed to read identity: %w", err), "pass an identity file written by \"medqr keygen --recipient -o FILE\"")
 		}

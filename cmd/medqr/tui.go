@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/medqr/medqr/seal"
 	"github.com/sirupsen/logrus"
 )
 
@@ -87,6 +88,18 @@ func printError(e *env, err error) {
 
 func warningf(e *env, format string, args ...any) {
 	fmt.Fprintf(e.stderr, "medqr: warning: %s\n", redactKeys(fmt.Sprintf(format, args...)))
+}
+
+// permissionWarning prints a seal.PermissionWarning (a key or identity
+// file that others may read) as a warning and returns nil; other errors,
+// and nil, are returned as they are.
+func permissionWarning(e *env, err error) error {
+	var pw *seal.PermissionWarning
+	if errors.As(err, &pw) {
+		warningf(e, "%v", pw)
+		return nil
+	}
+	return err
 }
 
 func exitCode(err error) int {

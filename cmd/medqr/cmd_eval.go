@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
+	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +46,7 @@ Flags:
     --set key=value     override one config field (repeatable), e.g.
                         --set data.max_images=20 --set subjects=aes-256-gcm,aes-ecb
     --quick             smoke-test settings (4 images, few trials)
-    -o DIR              output folder (default results/eval)
+    -o, --output DIR    output folder (default results/eval)
     --force             replace existing results in DIR
     --no-progress       no progress bar
     --no-timing         leave the start time and seconds out of run.json, so
@@ -63,7 +62,7 @@ Examples:
     medqr eval --config experiments/eval.json -o results/eval --force
     medqr eval --config experiments/eval.json --shard 1/4 -o shard1
 `,
-		run: runEval,
+		run: withFlags(noArgs("eval"), runEval),
 	})
 }
 
@@ -78,36 +77,28 @@ type evalOptions struct {
 	shard      shard.Spec
 }
 
-func runEval(ctx context.Context, e *env, args []string) error {
-	var o evalOptions
-	fl := newFlagSet("eval")
-	fl.StringVar(&o.config, "config", "", "evaluation config file (JSON)")
-	fl.Var(&o.sets, "set", "override one config field: key=value (repeatable)")
-	fl.BoolVar(&o.quick, "quick", false, "smoke-test settings: few images and trials")
-	fl.StringVar(&o.out, "o", "results/eval", "output folder")
-	fl.BoolVar(&o.force, "force", false, "replace existing results in the output folder")
-	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
-	fl.BoolVar(&o.noTiming, "no-timing", false, "leave the start time and seconds out of run.json")
-	fl.Var(&o.shard, "shard", "run shard I of N (I/N) and write a partial result")
-	rest, err := parseInterspersed(fl, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("eval takes no arguments, got %q", rest)}
-	}
+func (o *evalOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.config, "config", "", "")
+	fs.Var(&o.sets, "set", "")
+	fs.BoolVar(&o.quick, "quick", false, "")
+	aliasVar(fs, &o.out, "results/eval", "o", "output")
+	fs.BoolVar(&o.force, "force", false, "")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.BoolVar(&o.noTiming, "no-timing", false, "")
+	fs.Var(&o.shard, "shard", "")
+}
+
+func runEval(ctx context.Context, e *env, o evalOptions, _ []string) error {
 	sets := []string(o.sets)
 	if o.quick {
 		sets = append(append([]string{}, eval.QuickOverrides...), sets...)
 	}
 	cfg, err := eval.LoadConfig(o.config, sets)
 	if err != nil {
-		return withHint(err, "see README.md for the config fields")
+		return withHint(err, "see experiments/eval.json and docs/eval.md for the config fields")
 	}
-	if _, err := os.Stat(filepath.Join(o.out, eval.FileJSON)); err == nil && !o.force {
-		return withHint(fmt.Errorf("%s already holds results", o.out), "pass -force to replace them, or -o another folder")
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("failed to check %s: %w", o.out, err)
+	if err := refuseReplace(o.out, eval.FileJSON, "results", o.force); err != nil {
+		return err
 	}
 
 	info := eval.NewRunInfo(evalCodeVersion(), o.config, sets, cfg)
@@ -123,7 +114,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	for _, n := range cfg.Subjects {
 		s, err := eval.NewSubject(n, eval.SubjectEnv{QRLevel: cfg.QRLevel})
 		if err != nil {
-			return withHint(fmt.Errorf("subject %s is unavailable: %w", n, err), "leave it out with -set subjects=... (available: %v)", eval.SubjectNames())
+			return withHint(fmt.Errorf("subject %s is unavailable: %w", n, err), "leave it out with --set subjects=... (available: %v)", eval.SubjectNames())
 		}
 		subs = append(subs, s)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -23,12 +21,7 @@ import (
 
 // checkShardOut refuses to replace a shard folder's results without force.
 func checkShardOut(dir string, force bool) error {
-	if _, err := os.Stat(filepath.Join(dir, shard.FileMeta)); err == nil && !force {
-		return withHint(fmt.Errorf("%s already holds a shard's results", dir), "pass --force to replace them, or -o another folder")
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("failed to check %s: %w", dir, err)
-	}
-	return nil
+	return refuseReplace(dir, shard.FileMeta, "a shard's results", force)
 }
 
 func runEvalShard(ctx context.Context, e *env, o evalOptions, cfg eval.Config, subs []eval.Subject) error {

@@ -22,13 +22,7 @@ var MSSSIMWeights = [5]float64{0.0448, 0.2856, 0.3001, 0.2363, 0.1333}
 // PSNR returns the peak signal-to-noise ratio of b against a in decibels,
 // 10 log10(L^2 / MSE) with L = 255 (65535 for 16-bit images). Identical images
 // give +Inf; incomparable ones NaN (see PSNRE).
-func PSNR(a, b image.Image) float64 {
-	v, err := PSNRE(a, b)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
-}
+func PSNR(a, b image.Image) float64 { return orNaN(PSNRE(a, b)) }
 
 // PSNRE is PSNR with the reason for an incomparable pair.
 func PSNRE(a, b image.Image) (float64, error) {
@@ -40,16 +34,11 @@ func PSNRE(a, b image.Image) (float64, error) {
 }
 
 func psnr(pa, pb plane) float64 {
-	var se float64
-	for i, v := range pa.pix {
-		d := v - pb.pix[i]
-		se += d * d
-	}
-	mse := se / float64(len(pa.pix))
-	if mse == 0 {
+	m := mse(pa, pb)
+	if m == 0 {
 		return math.Inf(1)
 	}
-	return 10 * math.Log10(pa.peak*pa.peak/mse)
+	return 10 * math.Log10(pa.peak*pa.peak/m)
 }
 
 // MSE returns the mean squared error between a and b in sample units, NaN
@@ -59,6 +48,11 @@ func MSE(a, b image.Image) float64 {
 	if err != nil {
 		return math.NaN()
 	}
+	return mse(pa, pb)
+}
+
+// mse is the mean squared difference of two planes of equal size.
+func mse(pa, pb plane) float64 {
 	var se float64
 	for i, v := range pa.pix {
 		d := v - pb.pix[i]
@@ -67,16 +61,18 @@ func MSE(a, b image.Image) float64 {
 	return se / float64(len(pa.pix))
 }
 
-// SSIM returns the mean structural similarity of a and b (Wang et al. 2004)
-// over every position where the 11x11 window fits; NaN for an incomparable
-// pair or an image smaller than 11x11 (see SSIME).
-func SSIM(a, b image.Image) float64 {
-	v, err := SSIME(a, b)
+// orNaN is v, or NaN when err is not nil.
+func orNaN(v float64, err error) float64 {
 	if err != nil {
 		return math.NaN()
 	}
 	return v
 }
+
+// SSIM returns the mean structural similarity of a and b (Wang et al. 2004)
+// over every position where the 11x11 window fits; NaN for an incomparable
+// pair or an image smaller than 11x11 (see SSIME).
+func SSIM(a, b image.Image) float64 { return orNaN(SSIME(a, b)) }
 
 // SSIME is SSIM with the reason for an incomparable pair.
 func SSIME(a, b image.Image) (float64, error) {
@@ -99,13 +95,7 @@ func SSIME(a, b image.Image) (float64, error) {
 // Negative per-scale terms are clamped to 0 before the power. The coarsest
 // scale must still hold an 11x11 window, so each side needs at least 176
 // pixels; smaller or incomparable images give NaN (see MSSSIME).
-func MSSSIM(a, b image.Image) float64 {
-	v, err := MSSSIME(a, b)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
-}
+func MSSSIM(a, b image.Image) float64 { return orNaN(MSSSIME(a, b)) }
 
 // MSSSIME is MSSSIM with the reason for an incomparable pair.
 func MSSSIME(a, b image.Image) (float64, error) {

@@ -175,18 +175,28 @@ type LocalRef struct {
 	PublishedCoverage Num `json:"published_coverage,omitempty"`
 }
 
+// SubjectInfo is what results record of a subject (Subject's fields of
+// the same names).
+type SubjectInfo struct {
+	Name          string `json:"name"`
+	Group         string `json:"group"`
+	Note          string `json:"note"`
+	ImageShaped   bool   `json:"image_shaped"`
+	FreshNonce    bool   `json:"fresh_nonce"`
+	Deterministic bool   `json:"deterministic"`
+}
+
+// plaintextInfo describes the reference row of every run: the images
+// themselves.
+var plaintextInfo = SubjectInfo{Name: "plaintext", Group: "reference", Note: "the evaluation images themselves, no encryption", ImageShaped: true, Deterministic: true}
+
 // SubjectResult is one subject's numbers.
 type SubjectResult struct {
-	Name          string       `json:"name"`
-	Group         string       `json:"group"`
-	Note          string       `json:"note"`
-	ImageShaped   bool         `json:"image_shaped"`
-	FreshNonce    bool         `json:"fresh_nonce"`
-	Deterministic bool         `json:"deterministic"`
-	Summary       Summary      `json:"summary"`
-	PerImage      []ImageStats `json:"per_image"`
-	PlainSens     []Trial      `json:"plaintext_sensitivity,omitempty"`
-	KeySens       []Trial      `json:"key_sensitivity,omitempty"`
+	SubjectInfo
+	Summary   Summary      `json:"summary"`
+	PerImage  []ImageStats `json:"per_image"`
+	PlainSens []Trial      `json:"plaintext_sensitivity,omitempty"`
+	KeySens   []Trial      `json:"key_sensitivity,omitempty"`
 
 	// sample of the first image, kept for the plots
 	firstPlain, firstCipher []byte

@@ -83,7 +83,7 @@ func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	res.Reference = r.reference()
 
 	// the plaintext images themselves, as the reference row
-	plain := SubjectResult{Name: "plaintext", Group: "reference", Note: "the evaluation images themselves, no encryption", ImageShaped: true, Deterministic: true}
+	plain := SubjectResult{SubjectInfo: plaintextInfo}
 	plain.PerImage = make([]ImageStats, len(images))
 	err := r.parallel(ctx, len(idx), func(j int) error {
 		i := idx[j]
@@ -128,7 +128,7 @@ func run(ctx context.Context, cfg Config, images []Image, subs []Subject, progre
 	}
 
 	for _, s := range subs {
-		sr := SubjectResult{Name: s.Name, Group: s.Group, Note: s.Note, ImageShaped: s.ImageShaped, FreshNonce: s.FreshNonce, Deterministic: s.Deterministic}
+		sr := SubjectResult{SubjectInfo: s.Info()}
 		key := deriveKey(cfg.Seed, s.Name, 0)
 		outs := make([]Output, len(images))
 		sr.PerImage = make([]ImageStats, len(images))

@@ -47,10 +47,10 @@ type Source interface {
 // Partial is one shard's share of a run: the rows of the images it owns
 // and the trials on them, in index order.
 type Partial struct {
-	Schema    string    `json:"schema"`
-	Config    Config    `json:"config"`
-	Images    []string  `json:"images"` // the whole evaluation list
-	Owned     []int     `json:"owned"`  // indices into Images, ascending
+	Schema string `json:"schema"`
+	Config Config `json:"config"`
+	// Images is the whole evaluation list, Owned the shard's images.
+	shard.Units
 	Reference Reference `json:"reference"`
 	// Plaintext holds the plaintext rows of the owned images.
 	Plaintext []ImageStats       `json:"plaintext"`
@@ -60,17 +60,12 @@ type Partial struct {
 
 // PartialSubject is one subject's share.
 type PartialSubject struct {
-	Name          string       `json:"name"`
-	Group         string       `json:"group"`
-	Note          string       `json:"note"`
-	ImageShaped   bool         `json:"image_shaped"`
-	FreshNonce    bool         `json:"fresh_nonce"`
-	Deterministic bool         `json:"deterministic"`
-	PerImage      []ImageStats `json:"per_image"` // aligned with Partial.Owned
-	PlainTrials   []int        `json:"plaintext_trials"`
-	PlainSens     []Trial      `json:"plaintext_sensitivity"`
-	KeyTrials     []int        `json:"key_trials"`
-	KeySens       []Trial      `json:"key_sensitivity"`
+	SubjectInfo
+	PerImage    []ImageStats `json:"per_image"` // aligned with Partial.Owned
+	PlainTrials []int        `json:"plaintext_trials"`
+	PlainSens   []Trial      `json:"plaintext_sensitivity"`
+	KeyTrials   []int        `json:"key_trials"`
+	KeySens     []Trial      `json:"key_sensitivity"`
 }
 
 // PartialFirstImage is the first image and each subject's output of it,
@@ -139,7 +134,7 @@ func RunShard(ctx context.Context, cfg Config, src Source, subs []Subject, s sha
 		chunk = DefaultChunk
 	}
 	images := make([]Image, n)
-	p := &Partial{Schema: PartialSchema, Config: cfg, Images: make([]string, n)}
+	p := &Partial{Schema: PartialSchema, Config: cfg, Units: shard.Units{Images: make([]string, n)}}
 	for i := range images {
 		images[i].Name = src.Name(i)
 		p.Images[i] = images[i].Name
@@ -148,8 +143,7 @@ func RunShard(ctx context.Context, cfg Config, src Source, subs []Subject, s sha
 		}
 	}
 	for _, sub := range subs {
-		p.Subjects = append(p.Subjects, PartialSubject{Name: sub.Name, Group: sub.Group, Note: sub.Note,
-			ImageShaped: sub.ImageShaped, FreshNonce: sub.FreshNonce, Deterministic: sub.Deterministic,
+		p.Subjects = append(p.Subjects, PartialSubject{SubjectInfo: sub.Info(),
 			PlainTrials: []int{}, PlainSens: []Trial{}, KeyTrials: []int{}, KeySens: []Trial{}, PerImage: []ImageStats{}})
 	}
 	p.Plaintext = []ImageStats{}
@@ -255,14 +249,7 @@ func ParsePartial(b []byte) (*Partial, error) {
 		return nil, err
 	}
 	n := len(p.Images)
-	inc := func(what string, idx []int, limit int) error {
-		for j, i := range idx {
-			if i < 0 || i >= limit || (j > 0 && i <= idx[j-1]) {
-				return fmt.Errorf("bad partial results: %s index %d out of order or range", what, i)
-			}
-		}
-		return nil
-	}
+	inc := shard.CheckIndices
 	if err := inc("image", p.Owned, n); err != nil {
 		return nil, err
 	}
@@ -329,8 +316,7 @@ func Merge(parts []*Partial) (*Results, error) {
 			return nil, fmt.Errorf("eval: no partial holds image %s", p0.Images[i])
 		}
 	}
-	plain := SubjectResult{Name: "plaintext", Group: "reference", Note: "the evaluation images themselves, no encryption", ImageShaped: true, Deterministic: true,
-		PerImage: make([]ImageStats, n)}
+	plain := SubjectResult{SubjectInfo: plaintextInfo, PerImage: make([]ImageStats, n)}
 	var first *PartialFirstImage
 	for _, p := range parts {
 		for j, i := range p.Owned {
@@ -346,7 +332,7 @@ func Merge(parts []*Partial) (*Results, error) {
 	plain.Summary = summarize(plain)
 	res.Plaintext = plain
 	for j, s0 := range p0.Subjects {
-		sr := SubjectResult{Name: s0.Name, Group: s0.Group, Note: s0.Note, ImageShaped: s0.ImageShaped, FreshNonce: s0.FreshNonce, Deterministic: s0.Deterministic,
+		sr := SubjectResult{SubjectInfo: s0.SubjectInfo,
 			PerImage: make([]ImageStats, n), PlainSens: make([]Trial, cfg.PlaintextTrials), KeySens: make([]Trial, cfg.KeyTrials)}
 		gotP, gotK := make([]bool, cfg.PlaintextTrials), make([]bool, cfg.KeyTrials)
 		for k, p := range parts {

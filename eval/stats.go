@@ -237,16 +237,9 @@ func LocalEntropy(pix []byte, w, h, side, k int, rng *rand.Rand) (float64, error
 	if k < 1 || k > tiles {
 		return math.NaN(), fmt.Errorf("local entropy: %w: %d blocks of %dx%d requested, %dx%d holds %d", ErrTooSmall, k, side, side, w, h, tiles)
 	}
-	order := make([]int, tiles)
-	for i := range order {
-		order[i] = i
-	}
-	if k < tiles {
-		rng.Shuffle(tiles, func(i, j int) { order[i], order[j] = order[j], order[i] })
-	}
 	var sum float64
 	var hist [256]int
-	for _, t := range order[:k] {
+	for _, t := range pick(tiles, k, rng) {
 		x0, y0 := (t%tx)*side, (t/tx)*side
 		hist = [256]int{}
 		for y := y0; y < y0+side; y++ {
@@ -466,16 +459,22 @@ func LocalEntropyBytes(b []byte, m, k int, rng *rand.Rand) (float64, error) {
 	if k < 1 || k > chunks {
 		return math.NaN(), fmt.Errorf("local entropy: %w: %d chunks of %d bytes requested, %d bytes hold %d", ErrTooSmall, k, m, len(b), chunks)
 	}
-	order := make([]int, chunks)
-	for i := range order {
-		order[i] = i
-	}
-	if k < chunks {
-		rng.Shuffle(chunks, func(i, j int) { order[i], order[j] = order[j], order[i] })
-	}
 	var sum float64
-	for _, c := range order[:k] {
+	for _, c := range pick(chunks, k, rng) {
 		sum += EntropyBytes(b[c*m : (c+1)*m])
 	}
 	return sum / float64(k), nil
+}
+
+// pick returns k of the indices 0..n-1: all of them in order when k is n,
+// else the first k of a shuffle by rng.
+func pick(n, k int, rng *rand.Rand) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if k < n {
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return order[:k]
 }

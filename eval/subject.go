@@ -54,6 +54,11 @@ type Subject struct {
 	Decrypt func(out Output, key Key) (image.Image, error)
 }
 
+// Info is what results record of s.
+func (s Subject) Info() SubjectInfo {
+	return SubjectInfo{Name: s.Name, Group: s.Group, Note: s.Note, ImageShaped: s.ImageShaped, FreshNonce: s.FreshNonce, Deterministic: s.Deterministic}
+}
+
 // SubjectEnv is what subject constructors may use.
 type SubjectEnv struct {
 	// QRLevel sizes the product path's payload ("L", "M", "Q", "H").
@@ -167,12 +172,15 @@ func AESGCMControl() Subject {
 	}
 }
 
-func newGCM(key Key) (cipher.AEAD, error) {
+func newGCM(key Key) (cipher.AEAD, error) { return cipher.NewGCM(aesBlock(key)) }
+
+// aesBlock is AES-256 under key (a Key is always a valid AES-256 key).
+func aesBlock(key Key) cipher.Block {
 	blk, err := aes.NewCipher(key[:])
 	if err != nil {
-		return nil, err
+		panic("eval: AES-256 refused a 32-byte key: " + err.Error())
 	}
-	return cipher.NewGCM(blk)
+	return blk
 }
 
 // AESCTRReusedControl is AES-256-CTR with the caller's nonce as the IV: the
@@ -184,19 +192,13 @@ func AESCTRReusedControl() Subject {
 		Note: "broken: AES-256-CTR with the IV reused across encryptions",
 		Encrypt: func(img *image.Gray, key Key, nonce []byte, _ io.Reader) (Output, error) {
 			pix, w, h := grayBytes(img)
-			blk, err := aes.NewCipher(key[:])
-			if err != nil {
-				return Output{}, err
-			}
+			blk := aesBlock(key)
 			out := make([]byte, len(pix))
 			cipher.NewCTR(blk, nonce[:aes.BlockSize]).XORKeyStream(out, pix)
 			return Output{Samples: out, W: w, H: h, Blob: append([]byte(nil), nonce[:aes.BlockSize]...)}, nil
 		},
 		Decrypt: func(out Output, key Key) (image.Image, error) {
-			blk, err := aes.NewCipher(key[:])
-			if err != nil {
-				return nil, err
-			}
+			blk := aesBlock(key)
 			pix := make([]byte, len(out.Samples))
 			cipher.NewCTR(blk, out.Blob.([]byte)).XORKeyStream(pix, out.Samples)
 			return grayFrom(pix, out.W, out.H), nil
@@ -213,10 +215,7 @@ func AESECBControl() Subject {
 		Note: "broken: AES-256-ECB (no IV, equal blocks encrypt equally)",
 		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
 			pix, w, h := grayBytes(img)
-			blk, err := aes.NewCipher(key[:])
-			if err != nil {
-				return Output{}, err
-			}
+			blk := aesBlock(key)
 			pad := aes.BlockSize - len(pix)%aes.BlockSize
 			buf := make([]byte, len(pix)+pad)
 			copy(buf, pix)
@@ -229,10 +228,7 @@ func AESECBControl() Subject {
 			return Output{Samples: buf[:len(pix)], W: w, H: h, Blob: buf}, nil
 		},
 		Decrypt: func(out Output, key Key) (image.Image, error) {
-			blk, err := aes.NewCipher(key[:])
-			if err != nil {
-				return nil, err
-			}
+			blk := aesBlock(key)
 			ct := out.Blob.([]byte)
 			buf := make([]byte, len(ct))
 			for i := 0; i < len(buf); i += aes.BlockSize {

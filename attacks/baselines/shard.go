@@ -147,10 +147,8 @@ func ParsePartial(b []byte) (*Partial, error) {
 	if p.Report == nil {
 		return nil, errors.New("bad baselines partial results: no report")
 	}
-	for j, i := range p.Owned {
-		if i < 0 || i >= len(p.Report.Schemes) || (j > 0 && i <= p.Owned[j-1]) {
-			return nil, fmt.Errorf("bad baselines partial results: scheme index %d out of order or range", i)
-		}
+	if err := shard.CheckIndices("scheme", p.Owned, len(p.Report.Schemes)); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -49,8 +49,8 @@ type PartialConfig struct {
 type Partial struct {
 	Schema string        `json:"schema"`
 	Config PartialConfig `json:"config"`
-	Images []string      `json:"images"` // the whole image list
-	Owned  []int         `json:"owned"`  // indices into Images, ascending
+	// Images is the whole image list, Owned the shard's images.
+	shard.Units
 	// Pixels is the images' pixel count (0 when the shard owns none).
 	Pixels int `json:"pixels_per_image"`
 	// Cells are the owned images' cells in report order: by image, then
@@ -98,7 +98,7 @@ func RunShard(ctx context.Context, cfg Config, src eval.Source, s shard.Spec) (*
 	if err != nil {
 		return nil, err
 	}
-	p := &Partial{Schema: PartialSchema, Config: partialConfig(cfg), Owned: []int{}, Cells: []Cell{}}
+	p := &Partial{Schema: PartialSchema, Config: partialConfig(cfg), Units: shard.Units{Owned: []int{}}, Cells: []Cell{}}
 	total := 0
 	for i := range imgs {
 		p.Images = append(p.Images, imgs[i].Name)
@@ -200,11 +200,11 @@ func ParsePartial(b []byte) (*Partial, error) {
 		return nil, errors.New("bad rd partial results: negative pixel count")
 	}
 	cfg := p.Config.config()
+	if err := shard.CheckIndices("image", p.Owned, n); err != nil {
+		return nil, err
+	}
 	want := 0
-	for j, i := range p.Owned {
-		if i < 0 || i >= n || (j > 0 && i <= p.Owned[j-1]) {
-			return nil, fmt.Errorf("bad rd partial results: image index %d out of order or range", i)
-		}
+	for _, i := range p.Owned {
 		want += cfg.units(i, n) * len(pc.Levels)
 	}
 	if len(p.Cells) != want {

@@ -3,6 +3,7 @@ package rd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -116,13 +117,22 @@ func FuzzParsePartial(f *testing.F) {
 	f.Add([]byte(`{"schema":"medqr-rd-partial/v1","config":{"levels":[{"level":"L"}],"codecs":["a","b"],"kinds":["go","codec"],"keys":["",""],"limit":{"b":1}},"images":["x","y"],"owned":[1],"cells":[{"image":"y","codec":"a","level":"L"}],"byte_stats":[{},{}],"codec_seconds":[0,0]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePartial(b)
-		if (p == nil) == (err == nil) {
+		switch {
+		case p == nil && err == nil, p != nil && err != nil:
 			t.Fatalf("partial %v with error %v", p, err)
+		case p == nil:
+			return
 		}
-		if p != nil {
-			if _, err := Merge([]*Partial{p}); err == nil && len(p.Owned) != len(p.Images) {
-				t.Fatal("merge accepted a partial that misses images")
-			}
+		// what parses, written again, parses again
+		again, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParsePartial(again); err != nil {
+			t.Fatalf("a parsed partial does not parse again: %v", err)
+		}
+		if rep, err := Merge([]*Partial{p}); err == nil && len(rep.Images) != len(p.Owned) {
+			t.Fatal("merge accepted a partial that misses images")
 		}
 	})
 }

@@ -470,3 +470,20 @@ func DecodePartial(b []byte, want string, v any) error {
 	}
 	return nil
 }
+
+// Units says which work units of a run a shard's partial results hold.
+type Units struct {
+	Images []string `json:"images"` // every unit of the run, in order
+	Owned  []int    `json:"owned"`  // the shard's: indices into Images, ascending
+}
+
+// CheckIndices reports the first of idx that is outside [0, n) or not above
+// the one before it; what names the indices in the error.
+func CheckIndices(what string, idx []int, n int) error {
+	for j, i := range idx {
+		if i < 0 || i >= n || (j > 0 && i <= idx[j-1]) {
+			return fmt.Errorf("bad partial results: %s index %d out of order or range", what, i)
+		}
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/medqr/medqr/attacks/oracle/keyed"
 	"github.com/medqr/medqr/cipherimg"
 	_ "github.com/medqr/medqr/cipherimg/schemes"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -109,12 +109,7 @@ func testKey(b byte) seal.Key {
 }
 
 func noise(seed uint64, w, h, depth int) image.Image {
-	r := rand.New(rand.NewPCG(seed, uint64(w*7919+h)))
-	px := make([]uint16, w*h)
-	for i := range px {
-		px[i] = uint16(r.Uint32() & (1<<depth - 1))
-	}
-	return cipherimg.ToImage(px, w, h, depth)
+	return cipherimg.ToImage(testimg.UniformPixels(seed, w, h, depth), w, h, depth)
 }
 
 // TestMalleabilityFreshNonce: with a decryption oracle, cipherimg under a

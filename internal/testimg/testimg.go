@@ -42,6 +42,17 @@ func Noise(rng *rand.Rand, w, h, depth int) image.Image {
 	return img
 }
 
+// UniformPixels returns w*h pixel values uniform below 2^depth, drawn from
+// a PCG seeded by seed and the size.
+func UniformPixels(seed uint64, w, h, depth int) []uint16 {
+	r := rand.New(rand.NewPCG(seed, uint64(w*7919+h)))
+	px := make([]uint16, w*h)
+	for i := range px {
+		px[i] = uint16(r.Uint32() & (1<<depth - 1))
+	}
+	return px
+}
+
 // Bytes returns the pixel bytes of an *image.Gray or *image.Gray16 (16-bit
 // values big-endian, as in PNG); it panics on another type.
 func Bytes(img image.Image) []byte {

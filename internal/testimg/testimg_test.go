@@ -112,3 +112,25 @@ func TestSharedDICOMMissing(t *testing.T) {
 		t.Error("a missing folder did not skip the test")
 	})
 }
+
+func TestUniformPixels(t *testing.T) {
+	for _, depth := range []int{1, 8, 16} {
+		px := UniformPixels(7, 40, 30, depth)
+		if len(px) != 1200 {
+			t.Fatalf("%d pixels", len(px))
+		}
+		top, limit := 0, 1<<depth
+		for _, v := range px {
+			if int(v) >= limit {
+				t.Fatalf("depth %d: value %d", depth, v)
+			}
+			top = max(top, int(v))
+		}
+		if top < limit-1-limit/8 {
+			t.Errorf("depth %d: largest value %d of 1200", depth, top)
+		}
+		if !slices.Equal(px, UniformPixels(7, 40, 30, depth)) || slices.Equal(px, UniformPixels(8, 40, 30, depth)) {
+			t.Errorf("depth %d: pixels do not follow the seed", depth)
+		}
+	}
+}

@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -29,12 +29,7 @@ var Sizes = [][2]int{{1, 1}, {1, 13}, {13, 1}, {2, 2}, {7, 5}, {31, 17}, {64, 64
 
 // Noise returns a seeded random w x h image of depth bits.
 func Noise(seed uint64, w, h, depth int) image.Image {
-	r := rand.New(rand.NewPCG(seed, uint64(w*7919+h)))
-	px := make([]uint16, w*h)
-	for i := range px {
-		px[i] = uint16(r.Uint32() & (1<<depth - 1))
-	}
-	return cipherimg.ToImage(px, w, h, depth)
+	return cipherimg.ToImage(testimg.UniformPixels(seed, w, h, depth), w, h, depth)
 }
 
 // Key returns a fixed test key with byte 0 set to b.

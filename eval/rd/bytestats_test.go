@@ -135,17 +135,9 @@ func TestByteStatsMergeOrder(t *testing.T) {
 // TestUniformBytesLookUniform: seeded uniform bytes land inside the null
 // distributions the report quotes them against.
 func TestUniformBytesLookUniform(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	var s ByteStats
-	for range 40 {
-		p := make([]byte, 2000)
-		for j := range p {
-			p[j] = byte(rng.Uint32())
-		}
-		s.Add(p)
-	}
+	s := randomPayloads(5, 40, 2000)
 	var r Row
-	fillByteStats(&r, &s)
+	fillByteStats(&r, s)
 	if math.Abs(r.ByteEntropy-r.EntropyUniform) > 4*r.EntropyUniformSD {
 		t.Errorf("entropy %.5f, uniform %.5f +/- %.5f", r.ByteEntropy, r.EntropyUniform, r.EntropyUniformSD)
 	}
@@ -271,17 +263,23 @@ func TestPayloadMismatchRefused(t *testing.T) {
 // BenchmarkSummaryByteStats times the per-row statistics at the size of a
 // full run's level-L row (104 images of about 2,900 bytes).
 func BenchmarkSummaryByteStats(b *testing.B) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	var s ByteStats
-	for range 104 {
-		p := make([]byte, 2900)
+	s := randomPayloads(7, 104, 2900)
+	for b.Loop() {
+		var r Row
+		fillByteStats(&r, s)
+	}
+}
+
+// randomPayloads pools n payloads of size seeded uniform bytes.
+func randomPayloads(seed uint64, n, size int) *ByteStats {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	s := new(ByteStats)
+	for range n {
+		p := make([]byte, size)
 		for j := range p {
 			p[j] = byte(rng.Uint32())
 		}
 		s.Add(p)
 	}
-	for b.Loop() {
-		var r Row
-		fillByteStats(&r, &s)
-	}
+	return s
 }

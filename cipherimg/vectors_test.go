@@ -272,14 +272,7 @@ func TestReadPNGFiles(t *testing.T) {
 }
 
 func FuzzReadPNG(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "png", "*.png"))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testimg.AddSeeds(f, 0, filepath.Join("testdata", "png", "*.png"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := cipherimg.ReadPNG(bytes.NewReader(b))
 		if err != nil {

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"image"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // Fuzz targets: every parser either returns a typed error and no result, or
@@ -16,15 +16,8 @@ import (
 var fuzzOpts = LoadOptions{MaxPixels: 1 << 20, MaxBytes: 1 << 22}
 
 func addSeeds(f *testing.F, globs ...string) {
-	for _, g := range globs {
-		files, _ := filepath.Glob(g)
-		for _, p := range files {
-			b, err := os.ReadFile(p)
-			if err == nil && len(b) <= 1<<18 {
-				f.Add(b)
-			}
-		}
-	}
+	f.Helper()
+	testimg.AddSeeds(f, 1<<18, globs...)
 }
 
 func checkDecoded(t *testing.T, b []byte, d *Decoded, err error) {

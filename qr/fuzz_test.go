@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"image"
 	"image/png"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // maxFuzzPixels and maxFuzzPNGPixels keep each fuzz input fast (Decode tries
@@ -20,14 +21,7 @@ const (
 // FuzzDecodePNG feeds arbitrary PNG files to Decode and DecodeAll: they may
 // fail, but never panic, and never return bytes together with an error.
 func FuzzDecodePNG(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.png"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testimg.AddSeeds(f, 0, filepath.Join("testdata", "*.png"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := png.DecodeConfig(bytes.NewReader(data))
 		if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {

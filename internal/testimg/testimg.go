@@ -1,9 +1,9 @@
 // Package testimg holds the image helpers that medqr's tests and test-vector
 // generators share: reading a PNG, a JPEG or a gray test image from a file,
 // seeded noise images, the pixel bytes of a gray image, the PSNR of two
-// 8-bit images, the sample files below a folder, and the external programs
-// tests compare medqr with. The readers take a testing.TB and fail the test
-// (t.Fatal) instead of returning an error.
+// 8-bit images, the sample files below a folder, fuzz seeds from testdata,
+// and the external programs tests compare medqr with. The readers take a
+// testing.TB and fail the test (t.Fatal) instead of returning an error.
 package testimg
 
 import (
@@ -162,4 +162,27 @@ func SharedDICOM(t testing.TB, dir string) []string {
 		t.Errorf("found %d DICOM files in %s, want 20", len(files), dir)
 	}
 	return files
+}
+
+// AddSeeds adds the files matching each glob as seeds of the fuzz test f,
+// skipping files over maxBytes (0: no limit). A glob that matches no file
+// fails f, so that a moved testdata folder does not leave a fuzz test
+// without its seeds.
+func AddSeeds(f *testing.F, maxBytes int, globs ...string) {
+	f.Helper()
+	for _, g := range globs {
+		files, err := filepath.Glob(g)
+		if err != nil || len(files) == 0 {
+			f.Fatalf("no fuzz seeds match %s", g)
+		}
+		for _, p := range files {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			if maxBytes == 0 || len(b) <= maxBytes {
+				f.Add(b)
+			}
+		}
+	}
 }

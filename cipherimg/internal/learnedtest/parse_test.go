@@ -1,10 +1,10 @@
 package learnedtest
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 func TestParse(t *testing.T) {
@@ -27,12 +27,7 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../*/testdata/vectors/*.txt")
-	for _, p := range files {
-		if b, err := os.ReadFile(p); err == nil && len(b) < 4096 {
-			f.Add(b)
-		}
-	}
+	testimg.AddSeeds(f, 4095, "../../*/testdata/vectors/*.txt")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
 		if err != nil {

@@ -1,7 +1,7 @@
 // Package breaks holds the concrete attacks on the cipher-image schemes
-// (package cipherimg and its sub-packages): one file per attack, each an
-// Attack registered for the schemes it targets. An attack sees the target
-// cipher image and an oracle.Oracle, nothing else: this package imports
+// (package cipherimg and its sub-packages): one file per attack, and one
+// table (targets.go) of the attacks each scheme faces. An attack sees the
+// target cipher image and an oracle.Oracle, nothing else: this package imports
 // attacks/oracle (the interface) and never attacks/oracle/keyed (the key
 // holder); TestNoKeyAccess checks that.
 //

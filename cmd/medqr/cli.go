@@ -257,22 +257,33 @@ func anyArgs([]string) error { return nil }
 func withFlags[O any, P flagOptions[O]](want arity, run func(ctx context.Context, e *env, o O, args []string) error) func(context.Context, *env, []string) error {
 	return func(ctx context.Context, e *env, args []string) error {
 		var o O
-		fs := newFlagSet("")
-		P(&o).flags(fs)
-		pos, err := parseInterspersed(fs, args)
+		pos, err := parseFlags(P(&o), args, want)
 		if err != nil {
-			return err
-		}
-		if c, ok := any(&o).(flagChecker); ok {
-			if err := c.checkFlags(fs); err != nil {
-				return err
-			}
-		}
-		if err := want(pos); err != nil {
 			return err
 		}
 		return run(ctx, e, o, pos)
 	}
+}
+
+// parseFlags is withFlags's parsing, for a command that needs its raw
+// arguments too ("medqr rd" records its command line): it declares o's
+// flags, parses args and checks what is left with want.
+func parseFlags(o interface{ flags(*flag.FlagSet) }, args []string, want arity) ([]string, error) {
+	fs := newFlagSet("")
+	o.flags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := o.(flagChecker); ok {
+		if err := c.checkFlags(fs); err != nil {
+			return nil, err
+		}
+	}
+	if err := want(pos); err != nil {
+		return nil, err
+	}
+	return pos, nil
 }
 
 // refuseReplace refuses to replace the results file in folder dir, which

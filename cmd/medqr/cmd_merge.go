@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -44,7 +45,7 @@ Examples:
     medqr eval --quick --shard 0/2 -o shards/0 && medqr eval --quick --shard 1/2 -o shards/1
     medqr merge -o results/eval-quick shards/0 shards/1
 `,
-		run: runMerge,
+		run: withFlags(anyArgs, runMerge),
 	})
 }
 
@@ -53,16 +54,12 @@ type mergeOptions struct {
 	force bool
 }
 
-func runMerge(ctx context.Context, e *env, args []string) error {
-	var o mergeOptions
-	fl := newFlagSet("merge")
-	fl.StringVar(&o.out, "o", "", "")
-	fl.StringVar(&o.out, "output", "", "")
-	fl.BoolVar(&o.force, "force", false, "")
-	dirs, err := parseInterspersed(fl, args)
-	if err != nil {
-		return err
-	}
+func (o *mergeOptions) flags(fs *flag.FlagSet) {
+	aliasVar(fs, &o.out, "", "o", "output")
+	fs.BoolVar(&o.force, "force", false, "")
+}
+
+func runMerge(ctx context.Context, e *env, o mergeOptions, dirs []string) error {
 	if o.out == "" {
 		return usageError{"merge needs -o DIR, the folder for the merged results"}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,6 +83,32 @@ Examples:
 	})
 }
 
+type rdOptions struct {
+	quick, noProgress, force   bool
+	n, workers                 int
+	codecs, out, src, cacheDir string
+	split, multicode, mcLvls   string
+	limits                     stringList
+	spec                       shard.Spec
+}
+
+func (o *rdOptions) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.quick, "quick", false, "")
+	fs.IntVar(&o.n, "n", 0, "")
+	fs.StringVar(&o.codecs, "codecs", "", "")
+	fs.Var(&o.limits, "limit", "")
+	fs.IntVar(&o.workers, "j", 0, "")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.StringVar(&o.cacheDir, "cache", rd.DefaultCache(), "")
+	aliasVar(fs, &o.out, "", "o", "output")
+	fs.StringVar(&o.src, "data", "data/samples/kermany_cxr_224", "")
+	fs.StringVar(&o.split, "split", "test", "")
+	fs.Var(&o.spec, "shard", "")
+	fs.BoolVar(&o.force, "force", false, "")
+	fs.StringVar(&o.multicode, "multicode", "", "")
+	fs.StringVar(&o.mcLvls, "multicode-levels", "L", "")
+}
+
 type rdReportRunInfo struct {
 	Command     []string          `json:"command"`
 	CodeVersion string            `json:"code_version"`
@@ -99,67 +126,42 @@ type rdReportRunInfo struct {
 }
 
 func runRDReport(ctx context.Context, e *env, args []string) error {
-	var (
-		quick, noProgress bool
-		force             bool
-		n, workers        int
-		codecs, out, src  string
-		cacheDir          string
-		split             string
-		limits            stringList
-		spec              shard.Spec
-		multicode, mcLvls string
-	)
-	fs := newFlagSet("rd")
-	fs.BoolVar(&quick, "quick", false, "2 images, Go codecs only")
-	fs.IntVar(&n, "n", 0, "first N images of the split (0: all)")
-	fs.StringVar(&codecs, "codecs", "", "comma-separated codec names")
-	fs.Var(&limits, "limit", "CODEC=N: only the first N images for CODEC")
-	fs.IntVar(&workers, "j", 0, "parallel workers (0: GOMAXPROCS)")
-	fs.BoolVar(&noProgress, "no-progress", false, "no progress bar")
-	fs.StringVar(&cacheDir, "cache", rd.DefaultCache(), "result cache of the external tools (\"\": none)")
-	fs.StringVar(&out, "o", "", "output folder")
-	fs.StringVar(&src, "data", "data/samples/kermany_cxr_224", "dataset (folder, .npz or manifest)")
-	fs.StringVar(&split, "split", "test", "split: train, val, test or all")
-	fs.Var(&spec, "shard", "code shard I of N (I/N) and write a partial result")
-	fs.BoolVar(&force, "force", false, "replace a shard's results in DIR")
-	fs.StringVar(&multicode, "multicode", "", "SIZE:CODES,... points of the multi-code table (rd_multicode.go)")
-	fs.StringVar(&mcLvls, "multicode-levels", "L", "levels of the multi-code table")
-	rest, err := parseInterspersed(fs, args)
+	var o rdOptions
+	rest, err := parseFlags(&o, args, anyArgs)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 && multicode == "" {
+	if len(rest) > 0 && o.multicode == "" {
 		return usageError{fmt.Sprintf("rd takes no arguments, got %q", rest)}
 	}
-	if out == "" {
+	if o.out == "" {
 		return usageError{"rd needs -o DIR"}
 	}
-	if n < 0 || workers < 0 {
+	if o.n < 0 || o.workers < 0 {
 		return usageError{"-n and -j must not be negative"}
 	}
 	names := append(rd.GoCodecs(), rd.ExternalCodecs()...)
-	if quick {
+	if o.quick {
 		names = rd.QuickCodecs()
-		if n == 0 {
-			n = rd.QuickImages
+		if o.n == 0 {
+			o.n = rd.QuickImages
 		}
 	}
-	if codecs != "" {
-		names = strings.Split(codecs, ",")
+	if o.codecs != "" {
+		names = strings.Split(o.codecs, ",")
 	}
 	limit := map[string]int{}
-	for _, l := range limits {
+	for _, l := range o.limits {
 		name, num, ok := strings.Cut(l, "=")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v < 1 {
-			return usageError{fmt.Sprintf("-limit %q: want CODEC=N with N >= 1", l)}
+			return usageError{fmt.Sprintf("--limit %q: want CODEC=N with N >= 1", l)}
 		}
 		limit[name] = v
 	}
 	methods, err := rd.Methods(names)
 	if err != nil {
-		return withHint(err, "run scripts/deps.sh results for the Debian tools, or pick -codecs")
+		return withHint(err, "run scripts/deps.sh results for the Debian tools, or pick --codecs")
 	}
 	for name := range limit {
 		found := false
@@ -167,31 +169,31 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 			found = found || m.Name == name
 		}
 		if !found {
-			return usageError{fmt.Sprintf("-limit names %q, which is not among the codecs run", name)}
+			return usageError{fmt.Sprintf("--limit names %q, which is not among the codecs run", name)}
 		}
 	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
+	if o.workers == 0 {
+		o.workers = runtime.GOMAXPROCS(0)
 	}
-	cfg := rd.Config{Data: src, Split: split, Levels: rd.KeyModeLevels(), Methods: methods, Limit: limit, Workers: workers, Cache: cacheDir}
-	if !noProgress {
-		cfg.Progress = rdProgress(e, "rd "+spec.String())
+	cfg := rd.Config{Data: o.src, Split: o.split, Levels: rd.KeyModeLevels(), Methods: methods, Limit: limit, Workers: o.workers, Cache: o.cacheDir}
+	if !o.noProgress {
+		cfg.Progress = rdProgress(e, "rd "+o.spec.String())
 	}
-	if multicode != "" && spec.Enabled() {
+	if o.multicode != "" && o.spec.Enabled() {
 		return usageError{"--multicode and --shard cannot be used together"}
-	} else if multicode != "" {
-		return runRDMulticode(ctx, e, cfg, multicode, mcLvls, rest, out, args, !noProgress)
+	} else if o.multicode != "" {
+		return runRDMulticode(ctx, e, cfg, o.multicode, o.mcLvls, rest, o.out, args, !o.noProgress)
 	}
-	if spec.Enabled() {
-		return runRDShard(ctx, e, cfg, n, spec, out, force)
+	if o.spec.Enabled() {
+		return runRDShard(ctx, e, cfg, o.n, o.spec, o.out, o.force)
 	}
-	imgs, err := rd.LoadImages(src, split, n)
+	imgs, err := rd.LoadImages(o.src, o.split, o.n)
 	if err != nil {
 		return err
 	}
 	e.log.WithFields(logrus.Fields{
-		"code_version": codeVersion(), "data": src, "split": split, "images": len(imgs),
-		"codecs": strings.Join(names, ","), "limit": limit, "workers": workers, "levels": cfg.Levels,
+		"code_version": codeVersion(), "data": o.src, "split": o.split, "images": len(imgs),
+		"codecs": strings.Join(names, ","), "limit": limit, "workers": o.workers, "levels": cfg.Levels,
 	}).Info("rd: configuration")
 	start := time.Now()
 	rep, err := rd.Run(ctx, cfg, imgs)
@@ -199,14 +201,14 @@ func runRDReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	wall := time.Since(start)
-	if err := rd.Write(out, rep); err != nil {
+	if err := rd.Write(o.out, rep); err != nil {
 		return err
 	}
-	if err := writeRDRunInfo(out, rep, append([]string{"medqr", "rd"}, args...), codeVersion(), workers, start, wall); err != nil {
+	if err := writeRDRunInfo(o.out, rep, append([]string{"medqr", "rd"}, args...), codeVersion(), o.workers, start, wall); err != nil {
 		return err
 	}
 	e.log.WithField("wall", wall.Round(time.Second).String()).Info("rd: done")
-	printRDSummary(e, out, rep)
+	printRDSummary(e, o.out, rep)
 	return nil
 }
 

@@ -3,11 +3,17 @@
 #                       (report.md, report.json, plots, example images)
 #   make attacks-quick  the quick setting -> results/attacks-quick/; "make test"
 #                       runs the same setting as the attacks package's TestRunQuick
-# "make eval" runs "attacks" after the metrics.
+# "make eval" runs "attacks" after the metrics. Both build medqr from a clean
+# export of HEAD (clean_bin in eval.mk), so the report names a commit and
+# never "+dirty": commit a change before measuring it.
 .PHONY: attacks attacks-quick
 
-attacks: build
-	$(BIN) attacks --config experiments/attacks.json -o results/attacks --force
+ATTACKS_BIN := bin/medqr-attacks
 
-attacks-quick: build
-	$(BIN) attacks --quick --config experiments/attacks-quick.json -o results/attacks-quick --force
+attacks:
+	$(call clean_bin,$(ATTACKS_BIN))
+	$(ATTACKS_BIN) attacks --no-progress --config experiments/attacks.json -o results/attacks --force
+
+attacks-quick:
+	$(call clean_bin,$(ATTACKS_BIN))
+	$(ATTACKS_BIN) attacks --no-progress --quick --config experiments/attacks-quick.json -o results/attacks-quick --force

@@ -10,8 +10,13 @@
 # "make eval" runs "baselines" too (declared here as a prerequisite of eval).
 .PHONY: baselines baselines-quick baselines-large-test
 
-baselines: build
-	$(BIN) attacks baselines --config experiments/baselines.json -o results/baselines --force
+# baselines builds medqr from a clean export of HEAD (clean_bin in eval.mk):
+# the report names a commit, never "+dirty".
+BASELINES_BIN := bin/medqr-baselines
+
+baselines:
+	$(call clean_bin,$(BASELINES_BIN))
+	$(BASELINES_BIN) attacks baselines --config experiments/baselines.json -o results/baselines --force
 
 baselines-quick: build
 	$(BIN) attacks baselines --quick -o results/baselines-quick --force

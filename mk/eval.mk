@@ -32,11 +32,18 @@ eval-metrics:
 EVAL_QUICK_SRC ?= $(or $(TMPDIR),/tmp)/medqr-eval-quick-$(shell id -u)
 EVAL_QUICK_BIN := bin/medqr-eval-quick
 
-eval-quick:
-	rm -rf $(EVAL_QUICK_SRC) && mkdir -p $(EVAL_QUICK_SRC) bin
-	git archive HEAD | tar -x -C $(EVAL_QUICK_SRC)
-	cd $(EVAL_QUICK_SRC) && $(GO) build $(GOFLAGS) -trimpath \
+# clean_bin OUT: medqr built from a clean export of HEAD into OUT, its code
+# version HEAD's revision. The targets that rewrite committed research
+# results (eval-quick, attacks-quick, attacks, baselines) run it.
+define clean_bin
+	rm -rf $(EVAL_QUICK_SRC)-$(notdir $(1)) && mkdir -p $(EVAL_QUICK_SRC)-$(notdir $(1)) bin
+	git archive HEAD | tar -x -C $(EVAL_QUICK_SRC)-$(notdir $(1))
+	cd $(EVAL_QUICK_SRC)-$(notdir $(1)) && $(GO) build $(GOFLAGS) -trimpath \
 	  -ldflags "-X main.buildRevision=$$(git -C $(CURDIR) rev-parse HEAD)" \
-	  -o $(CURDIR)/$(EVAL_QUICK_BIN) ./cmd/medqr
-	rm -rf $(EVAL_QUICK_SRC)
+	  -o $(CURDIR)/$(1) ./cmd/medqr
+	rm -rf $(EVAL_QUICK_SRC)-$(notdir $(1))
+endef
+
+eval-quick:
+	$(call clean_bin,$(EVAL_QUICK_BIN))
 	$(EVAL_QUICK_BIN) eval -config experiments/eval_quick.json -o results/eval-quick -force -no-progress -no-timing

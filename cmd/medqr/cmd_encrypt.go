@@ -269,6 +269,10 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, args []string) erro
 	if err != nil {
 		return encryptError(err, in, o, level)
 	}
+	// The notice (a colour image reduced to luminance) is in the header.
+	if m, err := data.LoadConfig(in, data.LoadOptions{Frame: o.frame}); err == nil && m.Notice != "" {
+		warningf(e, "%s: %s", in, m.Notice)
+	}
 
 	sum := encryptSummary{
 		ID: res.Record.ID, Codec: res.Record.Codec, Level: res.Record.Level, Mode: res.Record.Mode,

@@ -20,10 +20,12 @@ Describe an image file (PNG, JPEG or DICOM).
 
 Prints the format, size, bit depth, colour or photometric interpretation,
 and for DICOM the transfer syntax, modality, rescale and the VOI window
-used for display, and whether medqr can decode the pixels (JPEG 2000,
-JPEG-LS and lossless JPEG are described but not decoded). Patient
-attributes (name, ID, birth date, ...) are never shown unless --patient
-is given.
+used for display, whether medqr can decode the pixels (every transfer
+syntax "medqr convert" lists; a build without the CharLS and OpenJPEG
+libraries describes JPEG-LS and JPEG 2000 files without decoding them),
+and a notice when the pixels are changed on the way to gray (a colour
+image is reduced to luminance). Patient attributes (name, ID, birth date,
+...) are never shown unless --patient is given.
 
 Flags:
     --json       print one JSON object instead of text
@@ -76,6 +78,7 @@ type infoReport struct {
 	WindowSource      string            `json:"window_source,omitempty"`
 	Decodable         bool              `json:"decodable"`
 	NotDecodable      string            `json:"not_decodable_reason,omitempty"`
+	Notice            string            `json:"notice,omitempty"`
 	Patient           map[string]string `json:"patient,omitempty"`
 }
 
@@ -103,6 +106,7 @@ func runInfo(_ context.Context, e *env, o infoOptions, args []string) error {
 	r.Format, r.Width, r.Height, r.BitDepth, r.Signed = m.Format, m.Width, m.Height, m.BitDepth, m.Signed
 	r.Color, r.Photometric, r.Modality = m.Color, m.Photometric, m.Modality
 	r.RescaleSlope, r.RescaleIntercept = m.RescaleSlope, m.RescaleIntercept
+	r.Notice = m.Notice
 	if m.Format == "dicom" {
 		r.BitsAllocated, r.Frames = m.BitsAllocated, m.Frames
 		r.TransferSyntax, r.TransferSyntaxUID = m.TransferSyntax, m.TransferSyntaxUID
@@ -171,6 +175,9 @@ func printInfo(e *env, r infoReport) {
 	if r.WindowCenter != nil && r.Format == "dicom" {
 		src := map[string]string{"file": "from the file", "minmax": "default: min/max of the pixels"}[r.WindowSource]
 		line("window", "center %g, width %g (%s)", *r.WindowCenter, *r.WindowWidth, src)
+	}
+	if r.Notice != "" {
+		line("notice", "%s", r.Notice)
 	}
 	if r.Decodable {
 		line("decodable", "yes")

@@ -43,6 +43,8 @@ func repoRoot() string {
 //	                            meta of the Part 10 file IN
 //	dicombits IN OUT N          set Bits Allocated of the explicit VR little
 //	                            endian DICOM IN to N
+//	dicomrgb OUT W H            write a W x H 8-bit RGB DICOM (explicit VR
+//	                            little endian) of a colour gradient
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs(repoRoot())
 	if err != nil {
@@ -60,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"qrflip":    cmdQRFlip,
 			"dicomts":   cmdDICOMTS,
 			"dicombits": cmdDICOMBits,
+			"dicomrgb":  cmdDICOMRGB,
 		},
 	})
 }
@@ -169,4 +172,66 @@ func cmdDICOMBits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	binary.LittleEndian.PutUint16(b[at+8:], uint16(n))
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
+}
+
+func cmdDICOMRGB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: dicomrgb OUT W H")
+	}
+	w, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	h, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	if w < 1 || h < 1 || w > 1024 || h > 1024 {
+		ts.Fatalf("size %dx%d outside 1..1024", w, h)
+	}
+	// An element in explicit VR little endian (PS3.5 7.1.2): OB and OW
+	// have a reserved field and a 4-byte length, the others a 2-byte one.
+	el := func(b []byte, group, elem uint16, vr string, v []byte) []byte {
+		if len(v)%2 == 1 {
+			v = append(v, map[bool]byte{true: 0, false: ' '}[vr == "UI" || vr == "OB"])
+		}
+		b = binary.LittleEndian.AppendUint16(b, group)
+		b = binary.LittleEndian.AppendUint16(b, elem)
+		b = append(b, vr...)
+		if vr == "OB" {
+			b = append(b, 0, 0)
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+		} else {
+			b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
+		}
+		return append(b, v...)
+	}
+	us := func(n int) []byte { return binary.LittleEndian.AppendUint16(nil, uint16(n)) }
+	class, uid := "1.2.840.10008.5.1.4.1.1.7", "1.2.826.0.1.3680043.10.1.77"
+	var meta []byte
+	meta = el(meta, 2, 1, "OB", []byte{0, 1})
+	meta = el(meta, 2, 2, "UI", []byte(class))
+	meta = el(meta, 2, 3, "UI", []byte(uid))
+	meta = el(meta, 2, 0x10, "UI", []byte("1.2.840.10008.1.2.1"))
+	out := append(make([]byte, 128), "DICM"...)
+	out = el(out, 2, 0, "UL", binary.LittleEndian.AppendUint32(nil, uint32(len(meta))))
+	out = append(out, meta...)
+	out = el(out, 8, 0x16, "UI", []byte(class))
+	out = el(out, 8, 0x18, "UI", []byte(uid))
+	out = el(out, 8, 0x60, "CS", []byte("OT"))
+	out = el(out, 0x28, 2, "US", us(3))
+	out = el(out, 0x28, 4, "CS", []byte("RGB"))
+	out = el(out, 0x28, 6, "US", us(0))
+	out = el(out, 0x28, 0x10, "US", us(h))
+	out = el(out, 0x28, 0x11, "US", us(w))
+	for _, e := range []struct {
+		elem uint16
+		v    int
+	}{{0x100, 8}, {0x101, 8}, {0x102, 7}, {0x103, 0}} {
+		out = el(out, 0x28, e.elem, "US", us(e.v))
+	}
+	pix := make([]byte, 0, 3*w*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			pix = append(pix, byte(255*x/w), byte(255*y/h), byte(128))
+		}
+	}
+	out = el(out, 0x7FE0, 0x10, "OB", pix)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), out, 0o644))
 }

@@ -27,7 +27,7 @@
 //     F(a, b) = S[a + S[b]] and S a key-derived S-box. One changed
 //     plaintext pixel changes every cipher pixel with probability about
 //     1 - 2^-depth under the same key and nonce; decrypting a damaged pixel
-//     damages only a few chain neighbours (see README.md).
+//     damages only a few chain neighbours (see docs/cipherimg.md, "Damaged cipher images").
 //
 // Keys: the 256-bit seal.Key and a 16-byte nonce give one keystream per
 // round and purpose (permutation, network weights, S-box, forward and

@@ -395,7 +395,7 @@ func (n *network) hiddenRow(cw *couplingWeights, parity, y int, out *[netHidden]
 // every later c (forward pass) and then every d (backward pass).
 // Decryption, in contrast, needs only d[i..i+2] to recover c[i] and
 // c[i-2..i] to recover p[i], so a damaged cipher pixel damages only about
-// five pixels of the chain (see README.md).
+// five pixels of the chain (see docs/cipherimg.md, "Damaged cipher images").
 
 type diffusion struct {
 	sbox []uint16

@@ -1,4 +1,4 @@
-# Attack suite (package attacks, README.md).
+# Attack suite (package attacks, docs/attacks.md).
 #   make attacks        the full run (experiments/attacks.json) -> results/attacks/
 #                       (report.md, report.json, plots, example images)
 #   make attacks-quick  the quick setting -> results/attacks-quick/; "make test"

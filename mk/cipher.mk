@@ -1,4 +1,4 @@
-# Research cipher-image scheme (package cipherimg, README.md).
+# Research cipher-image scheme (package cipherimg, docs/cipherimg.md).
 .PHONY: cipher-figures cipher-bench cipher-vectors cipher-crossarch
 
 # Figure of shipped X-rays next to their cipher images with histograms, and

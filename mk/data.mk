@@ -1,4 +1,4 @@
-# Decoding and datasets (package data, internal/jpegx; README.md).
+# Decoding and datasets (package data, internal/jpegx; docs/dicom.md).
 #   make data-check     every DICOM in ../shared/data/dicom_samples and the shipped
 #                       samples against GDCM (stored values) and DCMTK dcm2pnm
 #                       (display), JPEG against libjpeg's djpeg, verbose

@@ -1,4 +1,4 @@
-# Product demo (packages store, codec; README.md).
+# Product demo (packages store, codec; docs/encryptor.md).
 #   make demo                 encrypt a shipped chest X-ray (DICOM) into one QR code and a key,
 #                             decrypt it and report PSNR/SSIM; then the lossless round trips
 #                             (8-bit 256x256 over several QR codes, and a 16-bit DICOM exactly)
@@ -31,7 +31,7 @@ demo: build
 	$(BIN) decrypt -k $$(ls $$d/lossless16/*-key.txt) --reference $(DEMO_XRAY16) -o $$d/lossless16.png $$(ls $$d/lossless16/*of*.png); \
 	echo; echo "demo outputs: $$d"
 
-# Figures for README.md:
+# Figures for docs/encryptor.md ("Figures"):
 #   make encryptor-bench   encrypt-to-PNG and PNG-to-image for one 256x256 X-ray (each codec),
 #                          and the codecs alone -> results/encryptor/bench.txt (wall and CPU time)
 #   make lossless-table    lossless codec vs PNG, WebP lossless, JPEG 2000 lossless on shipped

@@ -10,7 +10,7 @@
 EVAL_CONFIG ?= experiments/eval.json
 EVAL_OUT    ?= results/eval
 
-# "make eval" regenerates every table and plot the README cites that is not
+# "make eval" regenerates every table and plot docs/ cites that is not
 # training output: metrics, the attack report, the codec rate-distortion
 # table, the QR damage study and the research cipher figures.
 eval: eval-metrics

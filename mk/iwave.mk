@@ -1,6 +1,6 @@
 # iwave codec (the default): CDF 9/7 lifting with learned predict steps +
 # context coding + trained post-filter (packages model/iwave, train/iwave;
-# README.md). Pure Go + gorgonia.
+# docs/codec.md). Pure Go + gorgonia.
 #   make train-iwave         retrain the shipped weights (model/iwave/weights/
 #                            lift.iwl, then postfilter.iwq) from
 #                            experiments/iwave.json -> results/iwave/iwave/

@@ -1,4 +1,4 @@
-# QR damage-tolerance study (see README.md): regenerates results/qr/
+# QR damage-tolerance study (see docs/qr.md): regenerates results/qr/
 # (damage.md, damage.csv, damage.json, damage.png). The four levels run as
 # four processes side by side (QR_WORKERS parallel trials each) and are then
 # merged; the counts are deterministic for a given QR_SEED and QR_TRIALS,

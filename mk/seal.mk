@@ -1,4 +1,4 @@
-# Keys, container and keystreams (packages seal, keystream; README.md).
+# Keys, container and keystreams (packages seal, keystream; docs/sealing.md).
 #   make seal-vectors   regenerate seal/testdata/vectors and keystream/testdata
 #                       (review the diff: a change means the format or stream changed)
 #   make fuzz-seal      run every seal/keystream-area fuzzer for FUZZTIME each

@@ -37,7 +37,7 @@ type Config struct {
 	Warmup int     `json:"warmup"`
 	// Clip bounds the global L2 norm of the gradient (0: no clipping).
 	Clip float64 `json:"clip"`
-	// Loss holds the loss weights (see README.md for the table).
+	// Loss holds the loss weights (see docs/training.md, "Losses", for the table).
 	Loss LossWeights `json:"loss"`
 	// Erase is the probability that a latent value is erased (set to 0)
 	// during training: the code-robustness term.

@@ -9,9 +9,12 @@
 // wavelet), MaxLevels levels deep. Every lifting step is an additive
 // coupling (odd += P(even), even += U(odd)): the stack is reversible by
 // construction and Inverse(Forward(x)) == x up to float rounding (see
-// TestLiftingInverse). What is learned is the decoder-side post-filter
-// (package train/iwave trains it with gorgonia; this package runs it in pure
-// Go); see README.md for what was and was not trained.
+// TestLiftingInverse). Two parts are learned: after each CDF 9/7 pass, one
+// more predict step adds a small network's function of the low-pass half
+// to the high-pass half (learnlift.go; still an additive coupling), and
+// the decoder-side post-filter removes ringing and blur (postfilter.go).
+// Package train/iwave trains both with gorgonia; this package runs them in
+// pure Go. See docs/codec.md ("What is trained", under iwave).
 //
 // Contract: Encode returns at most budget bytes at the finest step its
 // search finds to fit (searchStep); Decode never panics on any input and

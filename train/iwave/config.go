@@ -24,7 +24,7 @@ import (
 )
 
 // Config is one training run (experiments/iwave.json; every field is in the
-// table of README.md). DefaultConfig holds the shipped run's values.
+// table of docs/codec.md, "Config" under iwave). DefaultConfig holds the shipped run's values.
 type Config struct {
 	// Name is the run folder's name under Out.
 	Name string `json:"name"`

@@ -1,4 +1,4 @@
-// Command cipherfig makes the figures and tables of README.md from the
+// Command cipherfig makes the figures and tables of docs/cipherimg.md from the
 // shipped chest X-rays (data/samples): cipher images next to their
 // plaintexts with histograms, and PSNR of decrypting damaged cipher images
 // (salt-and-pepper noise, cropped blocks). Run by "make cipher-figures".

@@ -1,4 +1,4 @@
-# Training (see README.md). Pure Go + gorgonia: no Debian tools needed.
+# Training (see docs/training.md). Pure Go + gorgonia: no Debian tools needed.
 #   make train          retrain the default codec's shipped weights: the iwave
 #                       learned lifting steps and post-filter (= make train-iwave,
 #                       mk/iwave.mk)

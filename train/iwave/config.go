@@ -1,10 +1,14 @@
-// Package iwave trains the decoder-side post-filter of the iwave codec
-// (package model/iwave) with gorgonia and evaluates the codec's
-// rate-distortion on the held-out split.
+// Package iwave trains the learned parts of the iwave codec (package
+// model/iwave) with gorgonia, in two stages, and tabulates the codec's
+// rate-distortion on the held-out split (RD, measured by eval/rd).
 //
-// Training pairs are (decoded, original) images: each training image is
-// coded by the plain CDF 9/7 codec at every QR budget of the config and
-// decoded without the filter; the filter learns the residual on random
+// Stage one (TrainLift, lift.go) trains the learned predict steps of the
+// lifting transform one after the other in transform order, minimising a
+// rate proxy of the high-pass samples. Stage two trains the decoder-side
+// post-filter on images coded with them. Its training pairs are
+// (decoded, original) images: each training image is coded by the codec
+// with the stage-one lifting at every QR budget of the config and decoded
+// without the filter; the filter learns the residual on random
 // crops by Adam with a cosine learning-rate schedule and gradient clipping,
 // minimising the MSE. Validation decodes whole validation images at every
 // budget with the pure-Go inference of model/iwave. The run folder receives

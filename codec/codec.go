@@ -8,7 +8,7 @@
 //	id 1  lossless  exact pixels, 8- and 16-bit gray (MED prediction + adaptive binary range coding)
 //	id 2  jpeg      Go's image/jpeg, gray, largest quality that fits the budget, headers implied
 //	id 3  learned   the trained encoder/decoder of package model (registered by learned.go)
-//	id 4  iwave     lifting wavelet + context coding + trained decoder post-filter (model/iwave; iwave.go)
+//	id 4  iwave     learned lifting wavelet + context coding + trained decoder post-filter (model/iwave; iwave.go)
 //
 // Contract: Encode returns at most budget bytes (budget <= 0 means no limit)
 // holding the best quality the codec can fit, or an error wrapping ErrBudget

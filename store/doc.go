@@ -5,8 +5,9 @@
 //
 // Encrypt: file -> data.Load -> (lossy codecs) Display, Preprocess(Size) or
 // (lossless) the exact decoded pixels -> codec.Encode within the byte budget
-// of one QR symbol (seal.PayloadBudget) or, in multi-code mode, without a
-// budget -> seal.SealMessage -> qr.Encode per container (plus qr.Sheet in
+// of one QR symbol (seal.PayloadBudget), of Options.Codes symbols (lossy
+// multi-code mode, multicode.go) or, lossless over several symbols, without
+// a budget -> seal.SealMessage -> qr.Encode per container (plus qr.Sheet in
 // multi-code mode) -> every symbol read back with qr.Decode and compared
 // byte for byte -> files.
 //

@@ -2,8 +2,11 @@
 // with a key, and decrypts them back. It also runs the research pipeline:
 // training the learned codec, evaluating cipher-image metrics and attacks.
 //
-// Each subcommand lives in its own cmd_*.go file and registers itself with
-// register; main stays thin.
+// Each subcommand lives in its own cmd_*.go file: its help text, an options
+// struct whose flags method declares its flags, and a run function, joined
+// by register and withFlags (cli.go), which parse the flags, check the
+// arguments and print the help; errors reach the user through tui.go.
+// main stays thin.
 package main
 
 import (

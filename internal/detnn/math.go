@@ -1,11 +1,13 @@
 // Package detnn is the deterministic arithmetic, key derivation and weights
 // container shared by medqr's learned baseline ciphers (cipherimg/deepkeygen,
-// cipherimg/sae, cipherimg/lstm). Its contract: every function returns the
-// same bits on every processor Go supports.
+// cipherimg/sae, cipherimg/lstm), and the dense layers of the iwave codec's
+// learned lifting steps (model/iwave; gemm.go). Its contract: every function
+// returns the same bits on every processor Go supports.
 //
-// A learned cipher turns network outputs into keystream bytes, so one ulp of
-// difference between two machines would make a cipher image undecryptable
-// elsewhere. The rules, checked by TestNoFMA and pinned by test vectors:
+// A learned cipher turns network outputs into keystream bytes, and the iwave
+// transform's output decides every decoded pixel, so one ulp of difference
+// between two machines would make a cipher image undecryptable, or a QR code
+// decode differently, elsewhere. The rules, checked by TestNoFMA and pinned by test vectors:
 //
 //   - only IEEE 754 +, -, *, / and comparisons of float64, which every
 //     processor rounds identically;

@@ -16,35 +16,16 @@ var buildRevision string
 // VCS revision ("+dirty" when the tree had uncommitted changes), preceded
 // by the module version only when the binary was built from a tagged
 // module (a local build's version is Go's placeholder "(devel)", which
-// says nothing and is left out). Built without VCS stamping
-// (GOFLAGS=-buildvcs=false, as on this project's machines), it asks git
-// through train.CodeVersion instead.
+// says nothing and is left out). The revision comes from
+// train.CodeVersion, which asks git when the binary was built without VCS
+// stamping (GOFLAGS=-buildvcs=false, as on this project's machines).
 func codeVersion() string {
-	bi, ok := debug.ReadBuildInfo()
 	prefix := ""
-	if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		prefix = bi.Main.Version + " "
 	}
 	if buildRevision != "" {
 		return prefix + buildRevision
 	}
-	if !ok {
-		return train.CodeVersion()
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return prefix + train.CodeVersion()
-	}
-	if dirty {
-		rev += "+dirty"
-	}
-	return prefix + rev
+	return prefix + train.CodeVersion()
 }

@@ -95,10 +95,14 @@ type configOverrider[C any] interface {
 	Override(kv string) error
 }
 
-// loadConfig returns the config of a run: quick() with --quick, else def();
-// then the --config file over it (load; hint on failure), then each --set.
-func loadConfig[C any, P configOverrider[C]](o reportOptions, def, quick func() C, load func(string, C) (C, error), hint string) (C, error) {
+// loadConfig checks that command name has its report folder (-o) and
+// returns the config of its run: quick() with --quick, else def(); then
+// the --config file over it (load; hint on failure), then each --set.
+func loadConfig[C any, P configOverrider[C]](name string, o reportOptions, def, quick func() C, load func(string, C) (C, error), hint string) (C, error) {
 	cfg := def()
+	if o.out == "" {
+		return cfg, usageError{name + " needs -o DIR, the report folder"}
+	}
 	if o.quick {
 		cfg = quick()
 	}
@@ -141,10 +145,7 @@ func runAttacks(ctx context.Context, e *env, o attacksOptions, _ []string) error
 		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.render, "report.md"))
 		return nil
 	}
-	if o.out == "" {
-		return usageError{"attacks needs -o DIR, the report folder"}
-	}
-	cfg, err := loadConfig(o.reportOptions, attacks.DefaultConfig, attacks.QuickConfig, attacks.LoadConfig,
+	cfg, err := loadConfig("attacks", o.reportOptions, attacks.DefaultConfig, attacks.QuickConfig, attacks.LoadConfig,
 		"see experiments/attacks.json and docs/attacks.md for the fields; unknown keys are errors")
 	if err != nil {
 		return err

@@ -64,10 +64,7 @@ func (o *attacksBaselinesOptions) flags(fs *flag.FlagSet) {
 }
 
 func runAttacksBaselines(ctx context.Context, e *env, o attacksBaselinesOptions, _ []string) error {
-	if o.out == "" {
-		return usageError{"attacks baselines needs -o DIR, the report folder"}
-	}
-	cfg, err := loadConfig(o.reportOptions, baselines.DefaultConfig, baselines.QuickConfig, baselines.LoadConfig,
+	cfg, err := loadConfig("attacks baselines", o.reportOptions, baselines.DefaultConfig, baselines.QuickConfig, baselines.LoadConfig,
 		"see docs/baselines.md for the fields; unknown keys are errors")
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -116,10 +117,15 @@ func buildCache(m *Manifest, size int, cacheDir string, valid func(path string) 
 	if valid(path) {
 		return path, nil
 	}
+	_, statErr := os.Stat(cacheDir)
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("failed to create cache folder: %w", err)
 	}
 	if err := write(path); err != nil {
+		if errors.Is(statErr, fs.ErrNotExist) {
+			// A failed build leaves nothing behind: not even the folder it made.
+			os.Remove(cacheDir)
+		}
 		return "", err
 	}
 	return path, nil

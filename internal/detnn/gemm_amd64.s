@@ -38,6 +38,12 @@
 	VMULPD       Y9, Y10, Y11 \
 	VADDPD       Y11, Y7, Y7
 
+// WSTEP4 loads the 8 weights of row R12 into Y8/Y9 and runs STEP4.
+#define WSTEP4 \
+	VMOVUPD (R12), Y8 \
+	VMOVUPD 32(R12), Y9 \
+	STEP4
+
 // ZERO8 clears the eight accumulators.
 #define ZERO8 \
 	VXORPD Y0, Y0, Y0 \
@@ -91,6 +97,23 @@
 	VADDPD  addr, Y0, Y0 \
 	VMOVUPD Y0, addr
 
+// ARGS loads the arguments shared by addProductsAVX and addProducts4AVX:
+// DI c, R8 ldc, SI a, R9 lda, DX wt, R10 ldw (strides in bytes), and R13
+// the end of the groups in wt's first row.
+#define ARGS \
+	MOVQ c+0(FP), DI \
+	MOVQ ldc+8(FP), R8 \
+	SHLQ $3, R8 \
+	MOVQ a+16(FP), SI \
+	MOVQ lda+24(FP), R9 \
+	SHLQ $3, R9 \
+	MOVQ wt+32(FP), DX \
+	MOVQ ldw+40(FP), R10 \
+	SHLQ $3, R10 \
+	MOVQ groups+64(FP), R13 \
+	SHLQ $6, R13 \
+	ADDQ DX, R13
+
 // func hasAVX() bool
 TEXT ·hasAVX(SB), NOSPLIT, $0-1
 	MOVL  $1, AX
@@ -118,18 +141,7 @@ no:
 // and Y6/Y7 (s3), one output per lane; products are rounded by VMULPD and
 // added by VADDPD (no fused multiply-add), in Dot4's order.
 TEXT ·addProductsAVX(SB), NOSPLIT, $0-72
-	MOVQ c+0(FP), DI
-	MOVQ ldc+8(FP), R8
-	SHLQ $3, R8
-	MOVQ a+16(FP), SI
-	MOVQ lda+24(FP), R9
-	SHLQ $3, R9
-	MOVQ wt+32(FP), DX
-	MOVQ ldw+40(FP), R10
-	SHLQ $3, R10
-	MOVQ groups+64(FP), R13
-	SHLQ $6, R13
-	ADDQ DX, R13            // end of the groups in wt's first row
+	ARGS
 
 group:
 	MOVQ SI, AX             // a, row r
@@ -137,14 +149,7 @@ group:
 	MOVQ rows+48(FP), CX
 
 row:
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
+	ZERO8
 	MOVQ   AX, R11          // a[r][i]
 	MOVQ   DX, R12          // wt[i][group]
 	MOVQ   k+56(FP), R14
@@ -204,18 +209,7 @@ sum:
 // order, as Dot4 adds them) and kept at 0(SP) .. 1023(SP) until they are
 // combined.
 TEXT ·addProducts4AVX(SB), $1024-72
-	MOVQ c+0(FP), DI
-	MOVQ ldc+8(FP), R8
-	SHLQ $3, R8
-	MOVQ a+16(FP), SI
-	MOVQ lda+24(FP), R9
-	SHLQ $3, R9
-	MOVQ wt+32(FP), DX
-	MOVQ ldw+40(FP), R10
-	SHLQ $3, R10
-	MOVQ groups+64(FP), R13
-	SHLQ $6, R13
-	ADDQ DX, R13
+	ARGS
 
 group4:
 	MOVQ SI, AX
@@ -228,9 +222,7 @@ block4:
 	JZ   tail0
 
 pass0:
-	VMOVUPD (R12), Y8
-	VMOVUPD 32(R12), Y9
-	STEP4
+	WSTEP4
 	NEXT4
 	DECQ    R14
 	JNZ     pass0
@@ -241,9 +233,7 @@ tail0:
 	JZ   save0
 
 one0:
-	VMOVUPD (R12), Y8
-	VMOVUPD 32(R12), Y9
-	STEP4
+	WSTEP4
 	ADDQ    $8, R11
 	ADDQ    $8, R15
 	ADDQ    R10, R12
@@ -256,9 +246,7 @@ save0:
 	JZ   save1
 
 pass1:
-	VMOVUPD (R12), Y8
-	VMOVUPD 32(R12), Y9
-	STEP4
+	WSTEP4
 	NEXT4
 	DECQ    R14
 	JNZ     pass1
@@ -269,9 +257,7 @@ save1:
 	JZ   save2
 
 pass2:
-	VMOVUPD (R12), Y8
-	VMOVUPD 32(R12), Y9
-	STEP4
+	WSTEP4
 	NEXT4
 	DECQ    R14
 	JNZ     pass2
@@ -282,9 +268,7 @@ save2:
 	JZ   save3
 
 pass3:
-	VMOVUPD (R12), Y8
-	VMOVUPD 32(R12), Y9
-	STEP4
+	WSTEP4
 	NEXT4
 	DECQ    R14
 	JNZ     pass3

@@ -264,7 +264,11 @@ func MultiMarkdown(mr *MultiReport, rows []MultiRow) string {
 	}
 	b.WriteString("\nImages at each point:\n\n")
 	for _, t := range mr.Tables {
-		fmt.Fprintf(&b, "- %dx%d in %d codes: %s", t.Size, t.Size, t.Codes, strings.Join(t.Report.Images, ", "))
+		codes := "codes"
+		if t.Codes == 1 {
+			codes = "code"
+		}
+		fmt.Fprintf(&b, "- %dx%d in %d %s: %s", t.Size, t.Size, t.Codes, codes, strings.Join(t.Report.Images, ", "))
 		if len(t.Skipped) > 0 {
 			fmt.Fprintf(&b, "; left out (smaller than %d): %s", t.Size, strings.Join(t.Skipped, ", "))
 		}

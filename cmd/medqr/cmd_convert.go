@@ -46,21 +46,17 @@ Examples:
     medqr convert --raw --frame 3 -o frame3.raw cine.dcm
 `
 
+func init() {
+	register(&command{name: "convert", usage: convertUsage, run: withFlags(oneArg("convert needs exactly one input file"), runConvert),
+		summary: "write a DICOM frame's pixels to PNG (stored or windowed) or raw samples"})
+}
+
 type convertOptions struct {
 	output  string
 	frame   int
 	display bool
 	raw     bool
 	force   bool
-}
-
-func init() {
-	register(&command{
-		name:    "convert",
-		summary: "write a DICOM frame's pixels to PNG (stored or windowed) or raw samples",
-		usage:   convertUsage,
-		run:     withFlags(oneArg("convert needs exactly one input file"), runConvert),
-	})
 }
 
 func (o *convertOptions) flags(fs *flag.FlagSet) {

@@ -46,6 +46,11 @@ Examples:
     medqr decrypt -k MEDQR-KEY-1... -o back.png out/medqr-ID-sheet.png
 `
 
+func init() {
+	register(&command{name: "decrypt", usage: decryptUsage, run: withFlags(someArgs("decrypt needs at least one QR image"), runDecrypt),
+		summary: "decrypt QR code(s) made by \"medqr encrypt\" back to the image"})
+}
+
 type decryptOptions struct {
 	key            string
 	passphraseFile string
@@ -54,15 +59,6 @@ type decryptOptions struct {
 	force          bool
 	reference      string
 	json           bool
-}
-
-func init() {
-	register(&command{
-		name:    "decrypt",
-		summary: "decrypt QR code(s) made by \"medqr encrypt\" back to the image",
-		usage:   decryptUsage,
-		run:     withFlags(someArgs("decrypt needs at least one QR image"), runDecrypt),
-	})
 }
 
 func (o *decryptOptions) flags(fs *flag.FlagSet) {

@@ -79,6 +79,11 @@ Examples:
     medqr decrypt -k out/medqr-ID-key.txt -o back.png out/medqr-ID.png
 `
 
+func init() {
+	register(&command{name: "encrypt", usage: encryptUsage, run: withFlags(oneArg("encrypt needs exactly one input image"), runEncrypt),
+		summary: "encrypt an X-ray (PNG, JPEG, DICOM) into a QR code and a key"})
+}
+
 type encryptOptions struct {
 	output         string
 	level          string
@@ -93,15 +98,6 @@ type encryptOptions struct {
 	recipient      string
 	printKey       bool
 	json           bool
-}
-
-func init() {
-	register(&command{
-		name:    "encrypt",
-		summary: "encrypt an X-ray (PNG, JPEG, DICOM) into a QR code and a key",
-		usage:   encryptUsage,
-		run:     withFlags(oneArg("encrypt needs exactly one input image"), runEncrypt),
-	})
 }
 
 func (o *encryptOptions) flags(fs *flag.FlagSet) {

@@ -36,18 +36,14 @@ Examples:
     medqr info --json data/samples/kermany_cxr_224/NORMAL/IM-0115-0001.jpeg
 `
 
+func init() {
+	register(&command{name: "info", usage: infoUsage, run: withFlags(oneArg("info needs exactly one FILE"), runInfo),
+		summary: "describe an image file (format, size, depth, DICOM transfer syntax)"})
+}
+
 type infoOptions struct {
 	json    bool
 	patient bool
-}
-
-func init() {
-	register(&command{
-		name:    "info",
-		summary: "describe an image file (format, size, depth, DICOM transfer syntax)",
-		usage:   infoUsage,
-		run:     withFlags(oneArg("info needs exactly one FILE"), runInfo),
-	})
 }
 
 func (o *infoOptions) flags(fs *flag.FlagSet) {

@@ -46,6 +46,11 @@ Examples:
     medqr keygen --public dr-lee-identity.txt
 `
 
+func init() {
+	register(&command{name: "keygen", usage: keygenUsage, run: withFlags(noArgs("keygen"), runKeygen),
+		summary: "make a key string or a recipient key pair"})
+}
+
 type keygenOptions struct {
 	output    string
 	purpose   string
@@ -53,15 +58,6 @@ type keygenOptions struct {
 	suite     string
 	pq        bool
 	public    string
-}
-
-func init() {
-	register(&command{
-		name:    "keygen",
-		summary: "make a key string or a recipient key pair",
-		usage:   keygenUsage,
-		run:     withFlags(noArgs("keygen"), runKeygen),
-	})
 }
 
 func (o *keygenOptions) flags(fs *flag.FlagSet) {

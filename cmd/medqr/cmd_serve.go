@@ -53,6 +53,11 @@ Examples:
     MEDQR_TOKEN=$(cat token.txt) medqr serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem
 `
 
+func init() {
+	register(&command{name: "serve", usage: serveUsage, run: withFlags(noArgs("serve"), runServe),
+		summary: "serve the upload application (a local web page) for encrypting and decrypting"})
+}
+
 type serveOptions struct {
 	addr      string
 	dir       string
@@ -60,15 +65,6 @@ type serveOptions struct {
 	tlsKey    string
 	maxUpload int
 	workers   int
-}
-
-func init() {
-	register(&command{
-		name:    "serve",
-		summary: "serve the upload application (a local web page) for encrypting and decrypting",
-		usage:   serveUsage,
-		run:     withFlags(noArgs("serve"), runServe),
-	})
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {

@@ -41,20 +41,16 @@ Examples:
     medqr train-cipher --scheme deepkeygen --config experiments/deepkeygen.json --resume
 `
 
+func init() {
+	register(&command{name: "train-cipher", usage: trainCipherUsage, run: withFlags(noArgs("train-cipher"), runTrainCipher),
+		summary: "train a learned baseline cipher's network: deepkeygen, sae or lstm (research)"})
+}
+
 type trainCipherOptions struct {
 	scheme, config     string
 	sets               stringList
 	resume, noProgress bool
 	stopAt             int
-}
-
-func init() {
-	register(&command{
-		name:    "train-cipher",
-		summary: "train a learned baseline cipher's network: deepkeygen, sae or lstm (research)",
-		usage:   trainCipherUsage,
-		run:     withFlags(noArgs("train-cipher"), runTrainCipher),
-	})
 }
 
 func (o *trainCipherOptions) flags(fs *flag.FlagSet) {

@@ -192,7 +192,7 @@ func BenchmarkLosslessEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start)
+	cputime.ReportMillis(b, start)
 }
 
 func BenchmarkLosslessDecode(b *testing.B) {
@@ -206,7 +206,7 @@ func BenchmarkLosslessDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start)
+	cputime.ReportMillis(b, start)
 }
 
 func BenchmarkJPEGEncode(b *testing.B) {
@@ -217,7 +217,7 @@ func BenchmarkJPEGEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start)
+	cputime.ReportMillis(b, start)
 }
 
 func BenchmarkJPEGDecode(b *testing.B) {
@@ -231,5 +231,5 @@ func BenchmarkJPEGDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start)
+	cputime.ReportMillis(b, start)
 }

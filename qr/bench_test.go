@@ -2,12 +2,13 @@ package qr
 
 import (
 	"bytes"
-	"github.com/medqr/medqr/internal/cputime"
+	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
 	"testing"
-	"time"
+
+	"github.com/medqr/medqr/internal/cputime"
 )
 
 // Benchmarks of full version-40 symbols (random full-capacity payloads) at
@@ -15,94 +16,87 @@ import (
 // report cpu-ms/op (user+system CPU time of the process per operation),
 // which a busy shared machine does not inflate.
 
-// cpuTimer measures process CPU time across a benchmark loop.
-type cpuTimer struct{ start time.Duration }
+// benchLevels runs one sub-benchmark per error-correction level on a
+// random full-capacity payload p: setup (untimed) returns the operation
+// that each loop iteration runs, and optionally a function that reports
+// more metrics after the loop (the loop's start clears earlier ones).
+func benchLevels(b *testing.B, setup func(b *testing.B, l Level, p []byte) (op func() error, after func())) {
+	for _, l := range Levels {
+		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+		b.Run(l.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			op, after := setup(b, l, p)
+			start := cputime.Now()
+			for b.Loop() {
+				if err := op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cputime.ReportMillis(b, start)
+			if after != nil {
+				after()
+			}
+		})
+	}
+}
 
-func startCPU() cpuTimer { return cpuTimer{cputime.Now()} }
-
-func (c cpuTimer) report(b *testing.B) {
-	b.ReportMetric(float64(cputime.Now()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+// decodeOp checks that a decode gave back all of p.
+func decodeOp(p []byte, decode func() ([]byte, error)) func() error {
+	return func() error {
+		got, err := decode()
+		if err == nil && len(got) != len(p) {
+			err = fmt.Errorf("decoded %d bytes, want %d", len(got), len(p))
+		}
+		return err
+	}
 }
 
 func BenchmarkEncode(b *testing.B) {
-	for _, l := range Levels {
-		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
-		b.Run(l.String(), func(b *testing.B) {
-			b.SetBytes(int64(len(p)))
-			cpu := startCPU()
-			for b.Loop() {
-				if _, err := Encode(p, l, 4); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.report(b)
-		})
-	}
+	benchLevels(b, func(b *testing.B, l Level, p []byte) (func() error, func()) {
+		return func() error {
+			_, err := Encode(p, l, 4)
+			return err
+		}, nil
+	})
 }
 
 func BenchmarkEncodePNG(b *testing.B) {
-	for _, l := range Levels {
-		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
-		b.Run(l.String(), func(b *testing.B) {
-			b.SetBytes(int64(len(p)))
-			var out []byte
-			cpu := startCPU()
-			for b.Loop() {
-				var err error
-				if out, err = EncodePNG(p, l, 4); err != nil {
-					b.Fatal(err)
-				}
+	benchLevels(b, func(b *testing.B, l Level, p []byte) (func() error, func()) {
+		var out []byte
+		return func() (err error) {
+				out, err = EncodePNG(p, l, 4)
+				return err
+			}, func() {
+				b.ReportMetric(float64(len(out)), "png-bytes")
 			}
-			cpu.report(b)
-			b.ReportMetric(float64(len(out)), "png-bytes")
-		})
-	}
+	})
 }
 
 // BenchmarkDecodePNG is the reverse path: PNG file bytes to payload.
 func BenchmarkDecodePNG(b *testing.B) {
-	for _, l := range Levels {
-		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+	benchLevels(b, func(b *testing.B, l Level, p []byte) (func() error, func()) {
 		file, err := EncodePNG(p, l, 4)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(l.String(), func(b *testing.B) {
-			b.SetBytes(int64(len(p)))
-			cpu := startCPU()
-			for b.Loop() {
-				img, err := png.Decode(bytes.NewReader(file))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if got, err := Decode(img); err != nil || len(got) != len(p) {
-					b.Fatal(err)
-				}
+		return decodeOp(p, func() ([]byte, error) {
+			img, err := png.Decode(bytes.NewReader(file))
+			if err != nil {
+				return nil, err
 			}
-			cpu.report(b)
-		})
-	}
+			return Decode(img)
+		}), nil
+	})
 }
 
 func BenchmarkDecode(b *testing.B) {
-	for _, l := range Levels {
-		p := randBytes(rand.New(rand.NewPCG(1, 1)), Capacity(l))
+	benchLevels(b, func(b *testing.B, l Level, p []byte) (func() error, func()) {
 		img, err := Encode(p, l, 4)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(l.String(), func(b *testing.B) {
-			b.SetBytes(int64(len(p)))
-			cpu := startCPU()
-			for b.Loop() {
-				got, err := Decode(img)
-				if err != nil || len(got) != len(p) {
-					b.Fatal(err)
-				}
-			}
-			cpu.report(b)
-		})
-	}
+		return decodeOp(p, func() ([]byte, error) { return Decode(img) }), nil
+	})
 }
 
 // BenchmarkDecodeAllSheet reads a Sheet of 12 full level-M symbols (the
@@ -118,12 +112,12 @@ func BenchmarkDecodeAllSheet(b *testing.B) {
 		syms = append(syms, img)
 	}
 	sheet := Sheet(syms, 4)
-	cpu := startCPU()
+	start := cputime.Now()
 	for b.Loop() {
 		got, err := DecodeAll(sheet)
 		if err != nil || len(got) != 12 {
 			b.Fatalf("DecodeAll: %d payloads, %v", len(got), err)
 		}
 	}
-	cpu.report(b)
+	cputime.ReportMillis(b, start)
 }

@@ -63,7 +63,7 @@ func BenchmarkEncryptToPNG(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, start)
+			cputime.ReportMillis(b, start)
 			b.ReportMetric(float64(res.Record.Symbols), "symbols")
 		})
 	}
@@ -86,7 +86,7 @@ func BenchmarkDecryptPNG(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, start)
+			cputime.ReportMillis(b, start)
 		})
 	}
 }

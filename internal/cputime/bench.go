@@ -29,3 +29,14 @@ func (t *Timer) Report(b *testing.B) {
 		b.ReportMetric(float64(t.bytes)/per*1e3, "cpu-MB/s")
 	}
 }
+
+// ReportMillis adds "cpu-ms/op", the CPU time since start (a Now reading
+// taken just before the loop) per operation, to b's results: the unit of
+// the codec, store and qr benchmarks and of the results/codec and
+// results/encryptor tables. It adds nothing where the platform cannot
+// measure CPU time.
+func ReportMillis(b *testing.B, start time.Duration) {
+	if d := Now() - start; d > 0 && b.N > 0 {
+		b.ReportMetric(float64(d.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	}
+}

@@ -143,28 +143,28 @@ func double(g *image.Gray) *image.Gray {
 	}
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
-		// Source coordinate of the output pixel centre.
-		fy := (float64(y)+0.5)/2 - 0.5
-		y0 := clampInt(int(floor(fy)), 0, sh-1)
-		y1 := clampInt(y0+1, 0, sh-1)
-		ay := fy - floor(fy)
-		if fy < 0 {
-			ay = 0
-		}
+		y0, y1, ay := halfSource(y, sh)
 		for x := 0; x < w; x++ {
-			fx := (float64(x)+0.5)/2 - 0.5
-			x0 := clampInt(int(floor(fx)), 0, sw-1)
-			x1 := clampInt(x0+1, 0, sw-1)
-			ax := fx - floor(fx)
-			if fx < 0 {
-				ax = 0
-			}
+			x0, x1, ax := halfSource(x, sw)
 			top := float64(g.Pix[y0*sw+x0])*(1-ax) + float64(g.Pix[y0*sw+x1])*ax
 			bot := float64(g.Pix[y1*sw+x0])*(1-ax) + float64(g.Pix[y1*sw+x1])*ax
 			out.Pix[y*w+x] = uint8(top*(1-ay) + bot*ay + 0.5)
 		}
 	}
 	return out
+}
+
+// halfSource returns, for output pixel o of a 2x upsampling of n source
+// pixels, the two source pixels around its centre and the weight of the
+// second.
+func halfSource(o, n int) (i0, i1 int, a float64) {
+	f := (float64(o)+0.5)/2 - 0.5
+	i0 = clampInt(int(floor(f)), 0, n-1)
+	i1 = clampInt(i0+1, 0, n-1)
+	if f >= 0 {
+		a = f - floor(f)
+	}
+	return i0, i1, a
 }
 
 func floor(f float64) float64 {

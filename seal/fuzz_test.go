@@ -111,6 +111,27 @@ func FuzzOpenMessage(f *testing.F) {
 	})
 }
 
+// checkParse is the contract of the text parsers: either an error matching
+// sentinel and a nil value, or a value whose String is the input without
+// surrounding space (compared by same); ok reports the second.
+func checkParse[V interface {
+	comparable
+	String() string
+}](t *testing.T, s string, parse func(string) (V, error), sentinel error, same func(a, b string) bool) (v V, ok bool) {
+	v, err := parse(s)
+	if err != nil {
+		var zero V
+		if v != zero || !errors.Is(err, sentinel) {
+			t.Fatalf("error %v with a %T or of the wrong class", err, v)
+		}
+		return zero, false
+	}
+	if !same(v.String(), strings.TrimSpace(s)) {
+		t.Fatalf("non-canonical %T accepted", v)
+	}
+	return v, true
+}
+
 func FuzzParseRecipient(f *testing.F) {
 	for _, s := range []Suite{SuiteX25519, SuiteMLKEM768X25519} {
 		id, _ := GenerateIdentity(s)
@@ -119,16 +140,7 @@ func FuzzParseRecipient(f *testing.F) {
 	}
 	f.Add("medqr1")
 	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRecipient(s)
-		if err != nil {
-			if r != nil || !errors.Is(err, ErrInvalidRecipient) {
-				t.Fatalf("%v", err)
-			}
-			return
-		}
-		if r.String() != strings.TrimSpace(s) {
-			t.Fatalf("non-canonical recipient accepted")
-		}
+		checkParse(t, s, ParseRecipient, ErrInvalidRecipient, func(a, b string) bool { return a == b })
 	})
 }
 
@@ -138,15 +150,9 @@ func FuzzParseIdentity(f *testing.F) {
 		f.Add(c)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		id, err := ParseIdentity(s)
-		if err != nil {
-			if id != nil || !errors.Is(err, ErrInvalidIdentity) {
-				t.Fatalf("%v", err)
-			}
+		id, ok := checkParse(t, s, ParseIdentity, ErrInvalidIdentity, strings.EqualFold)
+		if !ok {
 			return
-		}
-		if !strings.EqualFold(id.String(), strings.TrimSpace(s)) {
-			t.Fatalf("non-canonical identity accepted")
 		}
 		if mustParseRecipient(t, id.Recipient().String()).String() != id.Recipient().String() {
 			t.Fatal("recipient round trip")

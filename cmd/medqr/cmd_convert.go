@@ -52,11 +52,9 @@ func init() {
 }
 
 type convertOptions struct {
-	output  string
-	frame   int
-	display bool
-	raw     bool
-	force   bool
+	output              string
+	frame               int
+	display, raw, force bool
 }
 
 func (o *convertOptions) flags(fs *flag.FlagSet) {

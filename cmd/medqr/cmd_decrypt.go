@@ -52,13 +52,8 @@ func init() {
 }
 
 type decryptOptions struct {
-	key            string
-	passphraseFile string
-	identity       string
-	output         string
-	force          bool
-	reference      string
-	json           bool
+	key, passphraseFile, identity, output, reference string
+	force, json                                      bool
 }
 
 func (o *decryptOptions) flags(fs *flag.FlagSet) {

@@ -85,19 +85,10 @@ func init() {
 }
 
 type encryptOptions struct {
-	output         string
-	level          string
-	codec          string
-	lossless       bool
-	size           int
-	codes          int
-	psnr           float64
-	px             int
-	frame          int
-	passphraseFile string
-	recipient      string
-	printKey       bool
-	json           bool
+	output, level, codec, passphraseFile, recipient string
+	size, codes, px, frame                          int
+	psnr                                            float64
+	lossless, printKey, json                        bool
 }
 
 func (o *encryptOptions) flags(fs *flag.FlagSet) {

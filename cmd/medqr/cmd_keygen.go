@@ -52,12 +52,8 @@ func init() {
 }
 
 type keygenOptions struct {
-	output    string
-	purpose   string
-	recipient bool
-	suite     string
-	pq        bool
-	public    string
+	output, purpose, suite, public string
+	recipient, pq                  bool
 }
 
 func (o *keygenOptions) flags(fs *flag.FlagSet) {

@@ -59,12 +59,8 @@ func init() {
 }
 
 type serveOptions struct {
-	addr      string
-	dir       string
-	tlsCert   string
-	tlsKey    string
-	maxUpload int
-	workers   int
+	addr, dir, tlsCert, tlsKey string
+	maxUpload, workers         int
 }
 
 func (o *serveOptions) flags(fs *flag.FlagSet) {

@@ -70,15 +70,10 @@ Examples:
 
 // trainRunOptions are the flags "medqr train" and "medqr train-iwave" share.
 type trainRunOptions struct {
-	config     string
-	sets       stringList
-	resume     bool
-	noProgress bool
-	stopAt     int
-	rd         string
-	data       string
-	split      string
-	images     int
+	config, rd, data, split string
+	sets                    stringList
+	resume, noProgress      bool
+	stopAt, images          int
 }
 
 func (o *trainRunOptions) flags(fs *flag.FlagSet) {

@@ -38,19 +38,7 @@ func TestKeystream(t *testing.T) {
 	if !bytes.Equal(m.Keystream(p1, 1001), a[:1001]) {
 		t.Error("keystream prefix depends on the length")
 	}
-	var hist [256]int
-	for _, v := range a {
-		hist[v]++
-	}
-	chi := 0.0
-	for _, c := range hist {
-		d := float64(c) - 256
-		chi += d * d / 256
-	}
-	// 255 degrees of freedom: 400 is far beyond the 0.9999 quantile (~350).
-	if chi > 400 {
-		t.Errorf("keystream histogram chi-square %.1f: bytes far from uniform", chi)
-	}
+	learnedtest.CheckUniform(t, "keystream", a)
 }
 
 func TestWeightsRefused(t *testing.T) {

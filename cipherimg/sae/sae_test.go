@@ -48,18 +48,7 @@ func TestPermutation(t *testing.T) {
 	if fixed > 20 || same > 20 {
 		t.Errorf("%d fixed points, %d positions shared by keys one bit apart (expect about 1)", fixed, same)
 	}
-	var hist [256]int
-	for _, v := range m.DiffusionBytes(p1, n) {
-		hist[v]++
-	}
-	chi := 0.0
-	for _, c := range hist {
-		d := float64(c) - n/256
-		chi += d * d / (n / 256)
-	}
-	if chi > 400 {
-		t.Errorf("diffusion bytes' chi-square %.1f: far from uniform", chi)
-	}
+	learnedtest.CheckUniform(t, "diffusion bytes", m.DiffusionBytes(p1, n))
 }
 
 // TestDiffusionChains: changing the last permuted pixel changes only the

@@ -61,6 +61,26 @@ func Bytes(px []uint16) []byte {
 	return b
 }
 
+// CheckUniform fails t when the histogram of b (at least a few thousand
+// bytes) is far from uniform: its chi-square, 255 degrees of freedom, above
+// 400, far beyond the 0.9999 quantile (about 350).
+func CheckUniform(t *testing.T, what string, b []byte) {
+	t.Helper()
+	var hist [256]int
+	for _, v := range b {
+		hist[v]++
+	}
+	want := float64(len(b)) / 256
+	chi := 0.0
+	for _, c := range hist {
+		d := float64(c) - want
+		chi += d * d / want
+	}
+	if chi > 400 {
+		t.Errorf("%s: histogram chi-square %.1f, far from uniform", what, chi)
+	}
+}
+
 // Vector is one parsed vector file.
 type Vector struct {
 	Fields map[string]string

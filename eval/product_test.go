@@ -89,7 +89,7 @@ func TestProductPlumbing(t *testing.T) {
 // budget rule as "learned-code".
 func TestProductSubjectsDefaultCodec(t *testing.T) {
 	if got := store.DefaultCodec(); got != "iwave" {
-		t.Fatalf("store.DefaultCodec() = %q, want iwave (update the eval subjects and README)", got)
+		t.Fatalf("store.DefaultCodec() = %q, want iwave (update the eval subjects and docs/eval.md)", got)
 	}
 	def, err := codec.ByName(store.DefaultCodec())
 	if err != nil {

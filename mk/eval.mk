@@ -1,4 +1,4 @@
-# Evaluation harness (package eval, README.md).
+# Evaluation harness (package eval, docs/eval.md).
 #   make eval        metrics over the held-out test split -> results/eval/, then
 #                    attacks, codec-rd, qr-damage and cipher-figures
 #   make eval-metrics  only the metrics

@@ -230,7 +230,7 @@ func TestTruncationAndSplicing(t *testing.T) {
 }
 
 func TestPayloadBudgets(t *testing.T) {
-	// The table in README.md.
+	// The table in docs/sealing.md ("QR bytes each mode costs").
 	want := map[Mode]map[byte]int{
 		ModeKey:            {'L': 2905, 'M': 2283, 'Q': 1615, 'H': 1225},
 		ModePassphrase:     {'L': 2902, 'M': 2280, 'Q': 1612, 'H': 1222},

@@ -278,7 +278,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestKeyModeLevels(t *testing.T) {
-	// The budgets README.md quotes; they move only if the container
+	// The budgets docs/encryptor.md quotes; they move only if the container
 	// or the QR capacities change.
 	want := map[string]int{"L": 2905, "M": 2283, "Q": 1615, "H": 1225}
 	ls := KeyModeLevels()

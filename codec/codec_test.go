@@ -184,50 +184,32 @@ func TestLosslessSize(t *testing.T) {
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(7, 11)) }
 
-func BenchmarkLosslessEncode(b *testing.B) {
+func BenchmarkLosslessEncode(b *testing.B) { benchEncode(b, Lossless{}, 0) }
+func BenchmarkLosslessDecode(b *testing.B) { benchDecode(b, Lossless{}, 0) }
+func BenchmarkJPEGEncode(b *testing.B)     { benchEncode(b, JPEG{}, 2331-48) }
+func BenchmarkJPEGDecode(b *testing.B)     { benchDecode(b, JPEG{}, 2331-48) }
+
+// benchEncode times c encoding cxr256.png into budget bytes.
+func benchEncode(b *testing.B, c Codec, budget int) {
 	img := loadPNG(b, "cxr256.png")
 	start := cputime.Now()
 	for b.Loop() {
-		if _, err := (Lossless{}).Encode(img, 0); err != nil {
+		if _, err := c.Encode(img, budget); err != nil {
 			b.Fatal(err)
 		}
 	}
 	cputime.ReportMillis(b, start)
 }
 
-func BenchmarkLosslessDecode(b *testing.B) {
-	p, err := Lossless{}.Encode(loadPNG(b, "cxr256.png"), 0)
+// benchDecode times c decoding its payload of cxr256.png in budget bytes.
+func benchDecode(b *testing.B, c Codec, budget int) {
+	p, err := c.Encode(loadPNG(b, "cxr256.png"), budget)
 	if err != nil {
 		b.Fatal(err)
 	}
 	start := cputime.Now()
 	for b.Loop() {
-		if _, err := (Lossless{}).Decode(p); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cputime.ReportMillis(b, start)
-}
-
-func BenchmarkJPEGEncode(b *testing.B) {
-	img := loadPNG(b, "cxr256.png")
-	start := cputime.Now()
-	for b.Loop() {
-		if _, err := (JPEG{}).Encode(img, 2331-48); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cputime.ReportMillis(b, start)
-}
-
-func BenchmarkJPEGDecode(b *testing.B) {
-	p, err := JPEG{}.Encode(loadPNG(b, "cxr256.png"), 2331-48)
-	if err != nil {
-		b.Fatal(err)
-	}
-	start := cputime.Now()
-	for b.Loop() {
-		if _, err := (JPEG{}).Decode(p); err != nil {
+		if _, err := c.Decode(p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -122,25 +122,5 @@ func FuzzLearnedDecode(f *testing.F) {
 	fuzzDecode(f, l, fuzzSeeds(f))
 }
 
-func BenchmarkLearnedEncode(b *testing.B) {
-	l := learnedOrSkip(b)
-	img := loadPNG(b, "cxr256.png")
-	for b.Loop() {
-		if _, err := l.Encode(img, qrBudgets["M"]); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkLearnedDecode(b *testing.B) {
-	l := learnedOrSkip(b)
-	p, err := l.Encode(loadPNG(b, "cxr256.png"), qrBudgets["M"])
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, err := l.Decode(p); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkLearnedEncode(b *testing.B) { benchEncode(b, learnedOrSkip(b), qrBudgets["M"]) }
+func BenchmarkLearnedDecode(b *testing.B) { benchDecode(b, learnedOrSkip(b), qrBudgets["M"]) }

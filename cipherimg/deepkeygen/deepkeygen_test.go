@@ -1,6 +1,7 @@
 package deepkeygen
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -8,7 +9,7 @@ import (
 )
 
 func TestShared(t *testing.T) {
-	sizes := [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}, {513, 300}}
+	sizes := append(slices.Clone(learnedtest.Sizes), [2]int{513, 300})
 	if !testing.Short() {
 		sizes = append(sizes, [2]int{2048, 2048})
 	}

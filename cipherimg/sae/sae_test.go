@@ -8,14 +8,14 @@ import (
 )
 
 func TestShared(t *testing.T) {
-	learnedtest.Suite(t, Scheme{}, [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}})
+	learnedtest.Suite(t, Scheme{}, learnedtest.Sizes)
 }
 
 // TestRoundTripMax covers the largest size the issue names, 2048x2048 (a
 // sort of four million positions and a million network evaluations):
 // MEDQR_LONG_TESTS=1 (make learnedciphers-long).
 func TestRoundTripMax(t *testing.T) {
-	learnedtest.RoundTripLong(t, Scheme{}, [][2]int{{2048, 2048}, {2047, 2049}})
+	learnedtest.RoundTripLong(t, Scheme{}, learnedtest.LongSizes)
 }
 
 // TestPermutation: pi is a permutation, depends on the key, and its

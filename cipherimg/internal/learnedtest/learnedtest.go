@@ -339,6 +339,13 @@ func Concurrent(t *testing.T, s cipherimg.Scheme) {
 	}
 }
 
+// Sizes are the image sizes (width, height) every trained scheme's Suite
+// round-trips: 1x1, thin, odd and just past 8 bits a side.
+var Sizes = [][2]int{{1, 1}, {1, 2}, {2, 1}, {3, 5}, {7, 1}, {16, 16}, {255, 257}, {256, 256}}
+
+// LongSizes are the largest sizes the issue names, for RoundTripLong.
+var LongSizes = [][2]int{{2048, 2048}, {2047, 2049}}
+
 // Suite runs the checks every trained scheme's tests share, as subtests:
 // the vectors in testdata/vectors, round trips over sizes, refusals, the
 // registry entry (no nonce, trained, cited) and concurrent use.

@@ -30,22 +30,7 @@ var kinds = []struct {
 	{"chaos", keystream.Chaos},
 }
 
-// samePixels compares two Gray or Gray16 images pixel by pixel, whatever
-// their origins and strides.
-func samePixels(a, b image.Image) bool {
-	ab, bb := a.Bounds(), b.Bounds()
-	if ab.Dx() != bb.Dx() || ab.Dy() != bb.Dy() {
-		return false
-	}
-	for y := 0; y < ab.Dy(); y++ {
-		for x := 0; x < ab.Dx(); x++ {
-			if a.At(ab.Min.X+x, ab.Min.Y+y) != b.At(bb.Min.X+x, bb.Min.Y+y) {
-				return false
-			}
-		}
-	}
-	return true
-}
+func samePixels(a, b image.Image) bool { return testimg.SamePixels(a, b) == nil }
 
 func roundTrip(t *testing.T, img image.Image, o cipherimg.Options) *cipherimg.Cipher {
 	t.Helper()

@@ -110,7 +110,9 @@ func TestLosslessRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertSamePixels(t, tc.img, got)
+			if err := testimg.SamePixels(tc.img, got); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := (Lossless{}).Encode(tc.img, len(p)); err != nil {
 				t.Errorf("budget == size: %v", err)
 			}
@@ -118,44 +120,6 @@ func TestLosslessRoundTrip(t *testing.T) {
 				t.Errorf("budget size-1: err = %v, want ErrBudget", err)
 			}
 		})
-	}
-}
-
-// assertSamePixels requires got to be the exact pixels of want, with the
-// same bit depth (*image.Gray16 for 16-bit input, *image.Gray otherwise).
-func assertSamePixels(t *testing.T, want, got image.Image) {
-	t.Helper()
-	wb, gb := want.Bounds(), got.Bounds()
-	if wb.Dx() != gb.Dx() || wb.Dy() != gb.Dy() {
-		t.Fatalf("size %v, want %v", gb.Size(), wb.Size())
-	}
-	switch w := want.(type) {
-	case *image.Gray16:
-		g, ok := got.(*image.Gray16)
-		if !ok {
-			t.Fatalf("got %T, want *image.Gray16", got)
-		}
-		for y := 0; y < wb.Dy(); y++ {
-			for x := 0; x < wb.Dx(); x++ {
-				if a, b := w.Gray16At(wb.Min.X+x, wb.Min.Y+y), g.Gray16At(x, y); a != b {
-					t.Fatalf("pixel (%d,%d) = %d, want %d", x, y, b.Y, a.Y)
-				}
-			}
-		}
-	case *image.Gray:
-		g, ok := got.(*image.Gray)
-		if !ok {
-			t.Fatalf("got %T, want *image.Gray", got)
-		}
-		for y := 0; y < wb.Dy(); y++ {
-			for x := 0; x < wb.Dx(); x++ {
-				if a, b := w.GrayAt(wb.Min.X+x, wb.Min.Y+y), g.GrayAt(x, y); a != b {
-					t.Fatalf("pixel (%d,%d) = %d, want %d", x, y, b.Y, a.Y)
-				}
-			}
-		}
-	default:
-		t.Fatalf("unexpected test image %T", want)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
 	"github.com/medqr/medqr/store"
@@ -148,21 +149,7 @@ func decodePNG(t testing.TB, b []byte) image.Image {
 	return img
 }
 
-func samePixels(a, b image.Image) bool {
-	if a.Bounds() != b.Bounds() {
-		return false
-	}
-	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
-		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
-			r1, g1, b1, _ := a.At(x, y).RGBA()
-			r2, g2, b2, _ := b.At(x, y).RGBA()
-			if r1 != r2 || g1 != g2 || b1 != b2 {
-				return false
-			}
-		}
-	}
-	return true
-}
+func samePixels(a, b image.Image) bool { return testimg.SamePixels(a, b) == nil }
 
 func TestAuth(t *testing.T) {
 	s := newServer(t, Config{})

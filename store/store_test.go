@@ -47,17 +47,7 @@ func listDir(t *testing.T, dir string) []string {
 
 func readPNG(t *testing.T, path string) image.Image { return testimg.ReadPNG(t, path) }
 
-func samePixels(a, b image.Image) bool {
-	switch x := a.(type) {
-	case *image.Gray:
-		y, ok := b.(*image.Gray)
-		return ok && x.Rect.Size() == y.Rect.Size() && bytes.Equal(x.Pix, y.Pix) && x.Stride == y.Stride
-	case *image.Gray16:
-		y, ok := b.(*image.Gray16)
-		return ok && x.Rect.Size() == y.Rect.Size() && bytes.Equal(x.Pix, y.Pix) && x.Stride == y.Stride
-	}
-	return false
-}
+func samePixels(a, b image.Image) bool { return testimg.SamePixels(a, b) == nil }
 
 func TestEncryptDecryptSingle(t *testing.T) {
 	for _, level := range []qr.Level{qr.L, qr.M, qr.Q, qr.H} {

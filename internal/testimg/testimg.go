@@ -1,9 +1,10 @@
 // Package testimg holds the image helpers that medqr's tests and test-vector
 // generators share: reading a PNG, a JPEG or a gray test image from a file,
 // seeded noise images, the pixel bytes of a gray image, the PSNR of two
-// 8-bit images, the sample files below a folder, fuzz seeds from testdata,
-// and the external programs tests compare medqr with. The readers take a
-// testing.TB and fail the test (t.Fatal) instead of returning an error.
+// 8-bit images, a pixel-exact comparison of two images, the sample files
+// below a folder, fuzz seeds from testdata, and the external programs tests
+// compare medqr with. The readers take a testing.TB and fail the test
+// (t.Fatal) instead of returning an error.
 package testimg
 
 import (
@@ -117,6 +118,27 @@ func PSNR(a, b *image.Gray) float64 {
 		se += d * d
 	}
 	return 10 * math.Log10(255*255/(se/float64(len(a.Pix))))
+}
+
+// SamePixels reports nil when a and b are images of the same type and size
+// with the same pixel values, whatever their origins and strides, and an
+// error naming the first difference otherwise.
+func SamePixels(a, b image.Image) error {
+	ab, bb := a.Bounds(), b.Bounds()
+	switch {
+	case fmt.Sprintf("%T", a) != fmt.Sprintf("%T", b):
+		return fmt.Errorf("image is %T, want %T", b, a)
+	case ab.Size() != bb.Size():
+		return fmt.Errorf("size %v, want %v", bb.Size(), ab.Size())
+	}
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			if ca, cb := a.At(ab.Min.X+x, ab.Min.Y+y), b.At(bb.Min.X+x, bb.Min.Y+y); ca != cb {
+				return fmt.Errorf("pixel (%d,%d) = %v, want %v", x, y, cb, ca)
+			}
+		}
+	}
+	return nil
 }
 
 // Files lists the regular files below dir whose names end in suffix, in

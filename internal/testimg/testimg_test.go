@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +29,36 @@ func TestPSNR(t *testing.T) {
 		c.set()
 		if got := PSNR(a, b); math.Abs(got-c.want) > 1e-12 && got != c.want {
 			t.Errorf("%s: PSNR %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestSamePixels(t *testing.T) {
+	g := Noise(rand.New(rand.NewPCG(1, 2)), 5, 3, 8).(*image.Gray)
+	// shifted: the same pixels at another origin, inside a wider buffer.
+	wide := image.NewGray(image.Rect(10, 20, 17, 23))
+	shifted := wide.SubImage(image.Rect(11, 20, 16, 23)).(*image.Gray)
+	for y := 0; y < 3; y++ {
+		copy(shifted.Pix[y*shifted.Stride:], g.Pix[y*g.Stride:y*g.Stride+5])
+	}
+	changed := image.NewGray(g.Rect)
+	copy(changed.Pix, g.Pix)
+	changed.Pix[7] ^= 1
+	g16 := Noise(rand.New(rand.NewPCG(1, 2)), 5, 3, 16)
+	for _, c := range []struct {
+		name string
+		b    image.Image
+		want string // "" for equal, else a part of the error
+	}{
+		{"itself", g, ""},
+		{"shifted", shifted, ""},
+		{"one pixel", changed, "pixel (2,1)"},
+		{"smaller", image.NewGray(image.Rect(0, 0, 5, 2)), "size"},
+		{"16-bit", g16, "*image.Gray16"},
+	} {
+		err := SamePixels(g, c.b)
+		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
 }

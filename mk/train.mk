@@ -12,7 +12,8 @@
 #                      (train/torchref, Debian python3-torch, installed
 #                      here if missing), interleaved, 1 then 2 threads ->
 #                      results/train/torchref-{1,2}thread.md; then the
-#                      encode/decode and entropy-coder benchmarks
+#                      encode/decode and entropy-coder benchmarks ->
+#                      results/train/bench.txt
 TRAIN_CONFIG ?= experiments/default.json
 TRAIN_SETS   ?=
 ABLATION_RUNS := ablation-base ablation-no-erase ablation-no-decor ablation-no-ssim
@@ -63,5 +64,6 @@ train-bench:
 	mkdir -p results/train
 	$(TORCH_PYTHON) train/torchref/compare.py --rounds $(TRAIN_BENCH_ROUNDS) --threads 1 --out results/train/torchref-1thread.md
 	$(TORCH_PYTHON) train/torchref/compare.py --rounds $(TRAIN_BENCH_ROUNDS) --threads 2 --out results/train/torchref-2thread.md
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./model ./internal/entropy
-	$(GO) test -run '^$$' -bench Learned -benchtime 20x ./codec
+	{ $(GO) test -run '^$$' -bench . -benchtime 20x ./model ./internal/entropy && \
+	  $(GO) test -run '^$$' -bench Learned -benchtime 20x ./codec; } > results/train/bench.txt
+	cat results/train/bench.txt

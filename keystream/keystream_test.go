@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/medqr/medqr/internal/cputime"
+	"github.com/medqr/medqr/internal/nofma"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -191,69 +189,14 @@ func TestChaosNoShortCycle(t *testing.T) {
 
 // TestNoFMA compiles the chaotic maps (chaos.go, systems.go) for the
 // architectures where Go fuses multiply-adds and fails if any fused
-// instruction appears: the maps must round each product on its own to give
-// the same bytes everywhere. A probe with a plain a*b+c shows the check
-// would see a fusion.
-//
-// The two files are compiled alone with "go tool compile", their imports
-// (encoding/binary, math) replaced by the stand-ins in fmaStubs, so that no
-// standard library package has to be built for four foreign architectures:
-// the check takes well under a second on a cold build cache (a "go build"
-// for each architecture took 169 s there). A new import in either file
-// fails the test until fmaStubs covers it.
+// instruction appears (internal/nofma): the maps must round each product on
+// their own to give the same bytes everywhere. Their imports
+// (encoding/binary, math) are replaced by the stand-ins in fmaStubs, so the
+// check takes well under a second on a cold build cache (a "go build" for
+// each architecture took 169 s there); a new import in either file fails
+// the test until fmaStubs covers it.
 func TestNoFMA(t *testing.T) {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		t.Skip("go tool not found")
-	}
-	fused := regexp.MustCompile(`(?i)\b(FN?MADDD?|FN?MSUBD?|WFMA|WFMS|FMADDS)\b`)
-	imports := regexp.MustCompile(`(?m)^import ("[^"]*"|\((?s:[^)]*)\))\s*$`)
-	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("probe.go", "package probe\n\nfunc F(a, b, c float64) float64 { return a*b + c }\n")
-	write("stubs.go", fmaStubs)
-	files := []string{"chaos.go", "systems.go"}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src := imports.ReplaceAllStringFunc(string(b), func(decl string) string {
-			for _, imp := range regexp.MustCompile(`"[^"]*"`).FindAllString(decl, -1) {
-				if imp != `"encoding/binary"` && imp != `"math"` {
-					t.Fatalf("%s imports %s: add what it uses to fmaStubs", f, imp)
-				}
-			}
-			return strings.Repeat("\n", strings.Count(decl, "\n")) // keep line numbers
-		})
-		write(f, src)
-	}
-	asm := func(arch, pkg string, srcs ...string) string {
-		args := append([]string{"tool", "compile", "-S", "-p", pkg, "-o", filepath.Join(dir, pkg+"-"+arch+".o")}, srcs...)
-		cmd := exec.Command(gobin, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOARCH="+arch, "GOOS=linux")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: go tool compile: %v\n%s", arch, err, out)
-		}
-		return string(out)
-	}
-	for _, arch := range []string{"arm64", "ppc64le", "s390x", "riscv64"} {
-		if !fused.MatchString(asm(arch, "probe", "probe.go")) {
-			t.Fatalf("%s: probe a*b+c shows no fused instruction; the check is blind", arch)
-		}
-		out := asm(arch, "keystream", append(files, "stubs.go")...)
-		for _, line := range strings.Split(out, "\n") {
-			if (strings.Contains(line, "chaos.go") || strings.Contains(line, "systems.go")) && fused.MatchString(line) {
-				t.Errorf("%s: fused multiply-add in a chaotic map: %s", arch, strings.TrimSpace(line))
-			}
-		}
-	}
+	nofma.Check(t, nofma.Unit{Pkg: "keystream", Files: []string{"chaos.go", "systems.go"}, Stubs: fmaStubs, Imports: []string{"encoding/binary", "math"}})
 }
 
 // fmaStubs stands in for the imports of chaos.go and systems.go in

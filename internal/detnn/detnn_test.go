@@ -16,10 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/nofma"
 )
 
 func TestExp(t *testing.T) {
@@ -190,10 +190,6 @@ func FuzzDecodeWeights(f *testing.F) {
 	})
 }
 
-// fusedInstr matches the fused multiply-add instructions of arm64,
-// ppc64le, s390x and riscv64 in `go tool compile -S` output.
-var fusedInstr = regexp.MustCompile(`(?i)\b(FN?MADDD?|FN?MSUBD?|WFMA|WFMS|FMADDS)\b`)
-
 // TestNoFMA: Go may fuse a*b+c into one multiply-add on arm64, ppc64le,
 // s390x and riscv64 (and on amd64 at GOAMD64=v3), which rounds otherwise.
 // Two cheap checks that fail if a fusion can happen:
@@ -209,61 +205,10 @@ var fusedInstr = regexp.MustCompile(`(?i)\b(FN?MADDD?|FN?MSUBD?|WFMA|WFMS|FMADDS
 //     must be the operand of an explicit float conversion, which the Go
 //     specification says prevents fusion.
 func TestNoFMA(t *testing.T) {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		t.Skip("go tool not found")
-	}
-	dir := t.TempDir()
-	type unit struct {
-		pkg   string
-		files []string // checked, relative to this package
-		stubs string   // what they use from elsewhere
-	}
-	units := []unit{
-		{"probe", nil, "package probe\n\nfunc F(a, b, c float64) float64 { return a*b + c }\n"},
-		{"detnn", []string{"math.go", "gemm.go", "gemm_other.go"}, detnnStubs},
-		{"iwave", []string{"../../model/iwave/lift.go"}, liftStubs},
-	}
-	blankImports := regexp.MustCompile(`(?m)^import ("[^"]*"|\((?s:[^)]*)\))\s*$`)
-	for _, arch := range []string{"arm64", "ppc64le", "s390x", "riscv64"} {
-		for _, u := range units {
-			srcs := []string{u.pkg + "-stubs.go"}
-			os.WriteFile(filepath.Join(dir, srcs[0]), []byte(u.stubs), 0o644)
-			for _, f := range u.files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// The stubs stand in for the imports; keep line numbers.
-				src := blankImports.ReplaceAllStringFunc(string(b), func(decl string) string {
-					return strings.Repeat("\n", strings.Count(decl, "\n"))
-				})
-				name := u.pkg + "-" + filepath.Base(f)
-				os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644)
-				srcs = append(srcs, name)
-			}
-			cmd := exec.Command(gobin, append([]string{"tool", "compile", "-S", "-p", u.pkg, "-o", filepath.Join(dir, u.pkg+".o")}, srcs...)...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOARCH="+arch, "GOOS=linux")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: go tool compile %v: %v (extend the stubs in detnn_test.go)\n%s", arch, u.files, err, out)
-			}
-			found := false
-			for _, line := range strings.Split(string(out), "\n") {
-				if !fusedInstr.MatchString(line) {
-					continue
-				}
-				found = true
-				if u.files != nil && !strings.Contains(line, "-stubs.go") {
-					t.Errorf("%s: fused multiply-add: %s", arch, strings.TrimSpace(line))
-				}
-			}
-			if u.files == nil && !found {
-				t.Fatalf("%s: probe a*b+c shows no fused instruction; the check is blind", arch)
-			}
-		}
-	}
+	nofma.Check(t,
+		nofma.Unit{Pkg: "detnn", Files: []string{"math.go", "gemm.go", "gemm_other.go"}, Stubs: detnnStubs},
+		nofma.Unit{Pkg: "iwave", Files: []string{"../../model/iwave/lift.go"}, Stubs: liftStubs})
+	gobin := nofma.GoTool(t)
 	ciphers := []string{"../../cipherimg/lstm/lstm.go", "../../cipherimg/sae/sae.go", "../../cipherimg/deepkeygen/net.go", "../../cipherimg/deepkeygen/deepkeygen.go"}
 	imp := exportImporter(t, gobin, ciphers)
 	for _, f := range ciphers {

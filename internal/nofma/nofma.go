@@ -14,6 +14,7 @@
 package nofma
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,15 @@ func Check(t *testing.T, units ...Unit) {
 	for _, u := range units {
 		write(t, dir, u.Pkg+"-stubs.go", u.Stubs)
 		for _, f := range u.Files {
-			write(t, dir, u.Pkg+"-"+filepath.Base(f), blankImports(t, f, u.Imports))
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := blankImports(string(b), u.Imports)
+			if err != nil {
+				t.Fatalf("%s: %v: add what it uses to the stubs", f, err)
+			}
+			write(t, dir, u.Pkg+"-"+filepath.Base(f), src)
 		}
 	}
 	for _, arch := range Arches {
@@ -102,23 +111,23 @@ func GoTool(t *testing.T) string {
 	return gobin
 }
 
-// blankImports returns file's source with its import declarations replaced
-// by as many empty lines (line numbers kept), failing t for an import
-// outside allowed (when allowed is not nil).
-func blankImports(t *testing.T, file string, allowed []string) string {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return importDecl.ReplaceAllStringFunc(string(b), func(decl string) string {
+// blankImports returns src with its import declarations replaced by as
+// many empty lines (line numbers kept), or an error naming an import outside
+// allowed (when allowed is not nil).
+func blankImports(src string, allowed []string) (string, error) {
+	var err error
+	out := importDecl.ReplaceAllStringFunc(src, func(decl string) string {
 		for _, imp := range importedPath.FindAllString(decl, -1) {
-			if allowed != nil && !slices.Contains(allowed, strings.Trim(imp, `"`)) {
-				t.Fatalf("%s imports %s: add what it uses to the stubs", file, imp)
+			if allowed != nil && !slices.Contains(allowed, strings.Trim(imp, `"`)) && err == nil {
+				err = fmt.Errorf("imports %s", imp)
 			}
 		}
 		return strings.Repeat("\n", strings.Count(decl, "\n"))
 	})
+	if err != nil {
+		return "", err
+	}
+	return out, nil
 }
 
 func write(t *testing.T, dir, name, text string) {

@@ -7,27 +7,6 @@ import (
 	"testing"
 )
 
-func TestBlankImports(t *testing.T) {
-	for _, c := range []struct {
-		name, src string
-		allowed   []string
-	}{
-		{"single", "package p\n\nimport \"math\"\n\nvar x = 1\n", []string{"math"}},
-		{"block", "package p\n\nimport (\n\t\"encoding/binary\"\n\t\"math\"\n)\n\nvar x = 1\n", []string{"encoding/binary", "math"}},
-		{"any", "package p\n\nimport (\n\t\"os\"\n)\n\nvar x = 1\n", nil},
-		{"none", "package p\n\nvar x = 1\n", []string{}},
-	} {
-		f := filepath.Join(t.TempDir(), "f.go")
-		if err := os.WriteFile(f, []byte(c.src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got := blankImports(t, f, c.allowed)
-		if strings.Contains(got, "import") || strings.Count(got, "\n") != strings.Count(c.src, "\n") || !strings.HasSuffix(got, "var x = 1\n") {
-			t.Errorf("%s: %q", c.name, got)
-		}
-	}
-}
-
 // TestCheckProbe runs the check on a unit without fusions: it passes
 // only if the probe shows a fused instruction on every architecture.
 func TestCheckProbe(t *testing.T) {
@@ -37,4 +16,30 @@ func TestCheckProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	Check(t, Unit{Pkg: "round", Files: []string{f}, Stubs: "package round\n", Imports: []string{}})
+}
+
+func TestBlankImports(t *testing.T) {
+	const tail = "\nvar x = 1\n"
+	tests := []struct {
+		name, src string
+		allowed   []string
+		wantErr   string
+	}{
+		{"single", "package p\n\nimport \"math\"\n" + tail, []string{"math"}, ""},
+		{"block", "package p\n\nimport (\n\t\"encoding/binary\"\n\t\"math\"\n)\n" + tail, []string{"encoding/binary", "math"}, ""},
+		{"any", "package p\n\nimport (\n\t\"os\"\n)\n" + tail, nil, ""},
+		{"none", "package p\n" + tail, []string{}, ""},
+		{"refused", "package p\n\nimport (\n\t\"math\"\n\t\"os\"\n)\n" + tail, []string{"math"}, `imports "os"`},
+	}
+	for _, tc := range tests {
+		got, err := blankImports(tc.src, tc.allowed)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || err.Error() != tc.wantErr || got != "" {
+				t.Errorf("%s: %q, %v; want error %q", tc.name, got, err, tc.wantErr)
+			}
+		case err != nil || strings.Contains(got, "import") || strings.Count(got, "\n") != strings.Count(tc.src, "\n") || !strings.HasSuffix(got, tail):
+			t.Errorf("%s: %q, %v", tc.name, got, err)
+		}
+	}
 }

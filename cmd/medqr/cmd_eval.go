@@ -179,11 +179,12 @@ func runEval(ctx context.Context, e *env, o evalOptions, _ []string) error {
 
 // evalCodeVersion is codeVersion, completed with "git rev-parse HEAD" (and
 // "+dirty" for uncommitted changes) when the binary carries no VCS stamp,
-// as under "go run" or "go test".
+// as under "go run" or "go test"; a build from a clean export (make
+// eval-quick) names its commit alone.
 func evalCodeVersion() string {
 	v := codeVersion()
-	if strings.Contains(v, " ") {
-		return v
+	if buildRevision != "" || strings.Contains(v, " ") {
+		return v // a clean build names its commit; the working tree is not its source
 	}
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {

@@ -34,7 +34,8 @@ var priorsSHA256 = map[int]string{
 // rate-distortion choices run with those unprimed models, so the table does
 // not depend on itself), averaged per model. The validation and test
 // splits are not read. (Version 2's table was made the same way by the
-// encoder of its time: version-1 steps, no rate-distortion choices.)
+// encoder of its time, version-1 steps and no rate-distortion choices, by
+// this test's predecessor TestPriorsV2, the name its file still gives.)
 const priorsImages = 64
 
 var priorsBudgets = []int{2905, 2283, 1615, 1225}

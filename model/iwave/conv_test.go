@@ -22,7 +22,7 @@ func conv3Direct(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 							if kv == 0 || yy < 0 || yy >= h || xx < 0 || xx >= w {
 								continue
 							}
-							v += kv * in[c*n+yy*w+xx]
+							v += float32(kv * in[c*n+yy*w+xx]) // rounded, as conv3's Saxpy rounds
 						}
 					}
 				}

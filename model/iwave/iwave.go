@@ -171,7 +171,7 @@ func bandGains(w, h, levels int) []float64 {
 		Inverse(x, w, h, levels)
 		var s float64
 		for _, v := range x {
-			s += v * v
+			s += float64(v * v) // rounded on its own: the decoder's gains are the same bits on every processor
 		}
 		gains[i] = math.Sqrt(s)
 	}

@@ -178,7 +178,9 @@ func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
 	r := pf.Residual(Planes(x, s), w, h)
 	out := make([]float64, len(x))
 	for i := range x {
-		out[i] = x[i] + 255*float64(r[i])
+		// The product is rounded on its own (an explicit conversion), so no
+		// processor fuses it with the addition: the same bits everywhere.
+		out[i] = x[i] + float64(255*float64(r[i]))
 	}
 	return out
 }

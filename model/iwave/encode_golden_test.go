@@ -1,0 +1,123 @@
+package iwave
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/medqr/medqr/data"
+)
+
+var updateEncode = flag.Bool("update-encode", false, "rewrite testdata/encode.txt with the digests of this build's payloads and decodes")
+
+// encodeBudgets are the version-40 byte capacities at QR levels L, M, Q, H.
+var encodeBudgets = []int{2953, 2331, 1663, 1273}
+
+// goldenImages returns testdata/cxr256.png and the first four test-split
+// images of data/samples/kermany_cxr_224 (by path), named.
+func goldenImages(t *testing.T) ([]string, []*image.Gray) {
+	t.Helper()
+	names := []string{"cxr256.png"}
+	imgs := []*image.Gray{loadGray(t, "cxr256.png")}
+	root := "../../data/samples/kermany_cxr_224"
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpeg") {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		if len(imgs) == 5 {
+			break
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data.SplitOf(sha256.Sum256(b)) != data.SplitTest {
+			continue
+		}
+		m, err := jpeg.Decode(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		g := image.NewGray(m.Bounds())
+		draw.Draw(g, g.Rect, m, m.Bounds().Min, draw.Src)
+		rel, _ := filepath.Rel(root, p)
+		names, imgs = append(names, filepath.ToSlash(rel)), append(imgs, g)
+	}
+	if len(imgs) != 5 {
+		t.Fatalf("found %d test-split images under %s, want 4", len(imgs)-1, root)
+	}
+	return names, imgs
+}
+
+// TestEncodeGolden: the shipped codec's payload and decoded pixels (post-
+// filter applied) of five real X-rays at the four QR budgets have the
+// SHA-256 digests in testdata/encode.txt, written by this test with
+// -update-encode. Speed work on rate control, entropy coding and the post-
+// filter must leave every payload byte and pixel as it was.
+func TestEncodeGolden(t *testing.T) {
+	c := Default()
+	id := c.ID()
+	var lines []string
+	lines = append(lines, "# sha256 of payload and decoded pixels, shipped model, budgets 2953 2331 1663 1273 (encode_golden_test.go, -update-encode)", "model "+hex.EncodeToString(id[:]))
+	names, imgs := goldenImages(t)
+	for i, g := range imgs {
+		for _, budget := range encodeBudgets {
+			p, err := c.Encode(g, budget)
+			if err != nil {
+				t.Fatalf("%s at %d: %v", names[i], budget, err)
+			}
+			d, err := c.Decode(p)
+			if err != nil {
+				t.Fatalf("%s at %d: decode: %v", names[i], budget, err)
+			}
+			ps, ds := sha256.Sum256(p), sha256.Sum256(d.Pix)
+			h, _ := ParseHeader(p)
+			lines = append(lines, fmt.Sprintf("%s %d step %d bytes %d payload %x pixels %x", names[i], budget, h.Step, len(p), ps[:8], ds[:8]))
+		}
+	}
+	text := strings.Join(lines, "\n") + "\n"
+	if *updateEncode {
+		if err := os.WriteFile("testdata/encode.txt", []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open("testdata/encode.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var want []string
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		want = append(want, sc.Text())
+	}
+	if len(want) < 2 || want[1] != lines[1] {
+		t.Skipf("testdata/encode.txt is not for the shipped model %x: regenerate it with -update-encode", id)
+	}
+	if len(want) != len(lines) {
+		t.Fatalf("testdata/encode.txt has %d lines, this build %d", len(want), len(lines))
+	}
+	for i := range lines {
+		if lines[i] != want[i] {
+			t.Errorf("got  %s\nwant %s", lines[i], want[i])
+		}
+	}
+}

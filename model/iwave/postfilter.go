@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // PostFilter is the decoder-side refinement network: a fully convolutional
@@ -158,24 +159,91 @@ func Planes(x []float64, s int) []float32 {
 // Residual runs the network on planes (InputPlanes x h x w) and returns its
 // output plane (h x w), in the network's units (1 = 255 grey levels).
 func (pf *PostFilter) Residual(planes []float32, w, h int) []float32 {
-	cur := planes
+	n := w * h
+	return pf.residual(w, h, func(c, y int, row []float32) {
+		copy(row, planes[c*n+y*w:c*n+y*w+w])
+	})
+}
+
+// residual runs the network on the input planes that fill writes, one row
+// y of plane c at a time, and returns the output plane (h x w). Every layer
+// reads and writes planes with a one-pixel zero border (conv3Padded), so
+// no layer copies its input or output; the two buffers come from a pool.
+func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []float32 {
+	pw := w + 2
+	pn := pw * (h + 2)
+	width := max(InputPlanes, pf.Config.Channels)
+	a, b := getPlanes(width*pn), getPlanes(width*pn)
+	defer putPlanes(a)
+	defer putPlanes(b)
+	src, dst := *a, *b
+	// Pooled buffers hold the last call's planes: the borders must be 0.
+	clear(src)
+	clear(dst)
+	for c := range InputPlanes {
+		for y := range h {
+			fill(c, y, src[c*pn+(y+1)*pw+1:c*pn+(y+1)*pw+1+w])
+		}
+	}
+	leak := float32(pf.Config.Leak)
 	for l, s := range pf.Config.Shapes() {
-		cur = conv3(cur, pf.W[l], pf.B[l], s[0], s[1], w, h)
+		conv3Padded(src, dst, pf.W[l], pf.B[l], s[0], s[1], w, h)
 		if l < pf.Config.Layers-1 {
-			leak := float32(pf.Config.Leak)
-			for i, v := range cur {
-				if v < 0 {
-					cur[i] = v * leak
+			// The span each output plane was written over (rows 1..h,
+			// with the border columns between rows, which collected
+			// values that are dropped): leaky ReLU, then the border
+			// columns are zeroed again for the next layer.
+			span := (h-1)*pw + w
+			for o := range s[1] {
+				acc := dst[o*pn+pw+1 : o*pn+pw+1+span]
+				for i, v := range acc {
+					if v < 0 {
+						acc[i] = v * leak
+					}
+				}
+				for y := range h - 1 {
+					acc[y*pw+w], acc[y*pw+w+1] = 0, 0
 				}
 			}
 		}
+		src, dst = dst, src
 	}
-	return cur
+	out := make([]float32, w*h)
+	for y := range h {
+		copy(out[y*w:y*w+w], src[(y+1)*pw+1:])
+	}
+	return out
 }
+
+// planePool holds the post-filter's layer buffers between calls, so a
+// decode does not allocate (and collect) a plane stack per layer.
+var planePool sync.Pool // *[]float32
+
+func getPlanes(n int) *[]float32 {
+	if p, ok := planePool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putPlanes(p *[]float32) { planePool.Put(p) }
 
 // Apply refines a decoded image x (0..255 scale, step index s).
 func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
-	r := pf.Residual(Planes(x, s), w, h)
+	sv := float32(float64(s-StepRef) / 256)
+	r := pf.residual(w, h, func(c, y int, row []float32) {
+		if c == 1 {
+			for i := range row {
+				row[i] = sv
+			}
+			return
+		}
+		for i, v := range x[y*w : y*w+w] {
+			row[i] = float32(v/255 - 0.5) // as Planes
+		}
+	})
 	out := make([]float64, len(x))
 	for i := range x {
 		// The product is rounded on its own (an explicit conversion), so no
@@ -186,14 +254,9 @@ func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
 }
 
 // conv3 is a 3x3 convolution with zero padding (cross-correlation, as in
-// gorgonia's Conv2d) of in (cin x h x w) with wt (cout x cin x 3 x 3).
-//
-// The input planes are copied into planes with a one-pixel zero border, so
-// each tap is one shifted multiply-add over the whole plane (gonum's
-// Saxpy: SIMD multiply, then add, rounding as the scalar loop does); the
-// border columns collect values that are dropped. Every output pixel
-// receives bias + the taps in the same order (input plane, then ky, then
-// kx) as a direct loop, so the result is bit-identical to one.
+// gorgonia's Conv2d) of in (cin x h x w) with wt (cout x cin x 3 x 3): the
+// planes are copied into planes with a one-pixel zero border, convolved by
+// conv3Padded and cropped.
 func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 	n := w * h
 	pw := w + 2
@@ -204,12 +267,33 @@ func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 			copy(pad[c*pn+(y+1)*pw+1:], in[c*n+y*w:c*n+y*w+w])
 		}
 	}
-	// Outputs at padded positions pw+1 .. pw+1+span-1: rows 1..h, with
-	// the border columns between rows in the span.
-	span := (h-1)*pw + w
-	acc := make([]float32, span)
+	dst := make([]float32, cout*pn)
+	conv3Padded(pad, dst, wt, bias, cin, cout, w, h)
 	out := make([]float32, cout*n)
 	for o := 0; o < cout; o++ {
+		for y := 0; y < h; y++ {
+			copy(out[o*n+y*w:o*n+y*w+w], dst[o*pn+(y+1)*pw+1:])
+		}
+	}
+	return out
+}
+
+// conv3Padded convolves the cin planes of pad, each (h+2) x (w+2) with a
+// zero border, with wt (cout x cin x 3 x 3) into the cout planes of dst,
+// laid out the same way. It writes each output plane's span, rows 1..h
+// with the border columns between rows (which collect values to be
+// dropped); dst's other border pixels are left as they are.
+//
+// Each tap is one shifted multiply-add over the whole span (Saxpy: SIMD
+// multiply, then add, rounding as the scalar loop does). Every output
+// pixel receives bias + the taps in the same order (input plane, then ky,
+// then kx) as a direct loop, so the result is bit-identical to one.
+func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
+	pw := w + 2
+	pn := pw * (h + 2)
+	span := (h-1)*pw + w
+	for o := 0; o < cout; o++ {
+		acc := dst[o*pn+pw+1 : o*pn+pw+1+span]
 		for i := range acc {
 			acc[i] = bias[o]
 		}
@@ -227,11 +311,7 @@ func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 				}
 			}
 		}
-		for y := 0; y < h; y++ {
-			copy(out[o*n+y*w:o*n+y*w+w], acc[y*pw:y*pw+w])
-		}
 	}
-	return out
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

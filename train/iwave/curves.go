@@ -9,9 +9,6 @@ import (
 	"github.com/medqr/medqr/train/internal/runio"
 )
 
-// writeCSV writes rows to path atomically (the run folder's CSV files).
-func writeCSV(path string, rows [][]string) error { return runio.WriteCSV(path, rows) }
-
 // writeCurves writes losses.{csv,json}, validation.{csv,json}, loss.png and
 // validation.png into dir.
 func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
@@ -26,7 +23,7 @@ func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
 	for _, p := range losses {
 		rows = append(rows, []string{strconv.Itoa(p.Step), f(p.LR), f(p.Loss), f(p.PSNR), f(p.Norm), f(p.Secs)})
 	}
-	if err := writeCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
+	if err := runio.WriteCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
 		return err
 	}
 	vrows := [][]string{{"step", "budget", "psnr", "ssim", "base_psnr", "base_ssim"}}
@@ -35,7 +32,7 @@ func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
 			vrows = append(vrows, []string{strconv.Itoa(v.Step), strconv.Itoa(l.Budget), f(l.PSNR), f(l.SSIM), f(l.BasePSNR), f(l.BaseSSIM)})
 		}
 	}
-	if err := writeCSV(filepath.Join(dir, "validation.csv"), vrows); err != nil {
+	if err := runio.WriteCSV(filepath.Join(dir, "validation.csv"), vrows); err != nil {
 		return err
 	}
 	if len(losses) > 1 {
@@ -99,7 +96,7 @@ func writeLiftCurves(dir string, r LiftReport) error {
 			p.Series = append(p.Series, s)
 		}
 	}
-	if err := writeCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
+	if err := runio.WriteCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
 		return err
 	}
 	return p.Save(filepath.Join(dir, "loss.png"))

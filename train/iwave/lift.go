@@ -1,6 +1,7 @@
 package iwave
 
 import (
+	"bytes"
 	"context"
 	"encoding/gob"
 	"fmt"
@@ -18,10 +19,10 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/model/iwave"
 	"github.com/medqr/medqr/train"
 	"github.com/medqr/medqr/train/internal/nnops"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // LiftTrain configures the first stage of `train-iwave`: the learned
@@ -344,7 +345,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 		}
 	}
 	ck.Report.Config, ck.Report.CodeVersion = lt, train.CodeVersion()
-	if err := writeJSON(filepath.Join(ldir, "run.json"), map[string]any{"config": lt, "code_version": train.CodeVersion(), "seed": cfg.Seed, "data": cfg.Data, "resumed": resume}); err != nil {
+	if err := runio.WriteJSON(filepath.Join(ldir, "run.json"), map[string]any{"config": lt, "code_version": train.CodeVersion(), "seed": cfg.Seed, "data": cfg.Data, "resumed": resume}); err != nil {
 		return nil, err
 	}
 	imgs := pick(trainImgs, lt.Images, cfg.Seed+2)
@@ -438,10 +439,10 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	if lf, err = iwave.DecodeLift(wb); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(ldir, "lift.iwl"), wb); err != nil {
+	if err := runio.WriteAtomic(filepath.Join(ldir, "lift.iwl"), wb); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(lt.Export, wb); err != nil {
+	if err := runio.WriteAtomic(lt.Export, wb); err != nil {
 		return nil, err
 	}
 	// The codec's own measure: validation PSNR without post-filter at every
@@ -458,7 +459,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	for i := range ck.Report.Plain {
 		log.Infof("train/iwave: lift: budget %d: val PSNR %.3f dB plain, %.3f dB lifted", ck.Report.Plain[i].Budget, ck.Report.Plain[i].PSNR, ck.Report.Lifted[i].PSNR)
 	}
-	if err := writeJSON(filepath.Join(ldir, "report.json"), ck.Report); err != nil {
+	if err := runio.WriteJSON(filepath.Join(ldir, "report.json"), ck.Report); err != nil {
 		return nil, err
 	}
 	if err := writeLiftMarkdown(filepath.Join(ldir, "report.md"), ck.Report); err != nil {
@@ -470,19 +471,14 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	return lf, nil
 }
 
+// saveGob writes v gob-encoded (runio.WriteAtomic). It has no checksum
+// trailer (runio.WriteGob's), so the checkpoints of earlier runs resume.
 func saveGob(path string, v any) error {
-	f, err := os.Create(path + ".tmp")
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
 		return err
 	}
-	if err := gob.NewEncoder(f).Encode(v); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
+	return runio.WriteAtomic(path, buf.Bytes())
 }
 
 // scoreCodec codes imgs at every budget and returns the mean PSNR and SSIM
@@ -495,21 +491,7 @@ func scoreCodec(c *iwave.Codec, imgs []*image.Gray, budgets []int) ([]LevelScore
 	var out []LevelScore
 	for _, b := range budgets {
 		ls := LevelScore{Budget: b}
-		k := 0
-		for _, p := range pairs {
-			if p.Budget != b {
-				continue
-			}
-			orig := &image.Gray{Pix: p.Orig, Stride: p.W, Rect: image.Rect(0, 0, p.W, p.H)}
-			dec := iwave.ToGray(p.Dec, p.W, p.H)
-			ls.PSNR += eval.PSNR(orig, dec)
-			ls.SSIM += eval.SSIM(orig, dec)
-			k++
-		}
-		if k > 0 {
-			ls.PSNR /= float64(k)
-			ls.SSIM /= float64(k)
-		}
+		ls.PSNR, ls.SSIM = meanScore(pairs, b, decoded)
 		ls.BasePSNR, ls.BaseSSIM = ls.PSNR, ls.SSIM
 		out = append(out, ls)
 	}
@@ -530,5 +512,5 @@ func writeLiftMarkdown(path string, r LiftReport) error {
 		p, l := r.Plain[i], r.Lifted[i]
 		s += fmt.Sprintf("| %d | %.3f dB / %.4f | %.3f dB / %.4f | %+.3f dB |\n", p.Budget, p.PSNR, p.SSIM, l.PSNR, l.SSIM, l.PSNR-p.PSNR)
 	}
-	return writeAtomic(path, []byte(s))
+	return runio.WriteAtomic(path, []byte(s))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/medqr/medqr/eval/rd"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/train"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // RDRow summarises one codec at one QR level.
@@ -95,7 +96,7 @@ func WriteRD(dir string, r RDReport) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, "rd.json"), r); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "rd.json"), r); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -111,8 +112,8 @@ func WriteRD(dir string, r RDReport) error {
 			row.Level, row.Budget, row.Codec, row.MeanBytes, row.MeanPSNR, row.MedianPSNR, row.MeanSSIM, row.MedianSSIM, row.Fails)
 		rows = append(rows, []string{row.Level, strconv.Itoa(row.Budget), row.Codec, f(row.MeanBytes, 1), f(row.MeanPSNR, 3), f(row.MedianPSNR, 3), f(row.MeanSSIM, 5), f(row.MedianSSIM, 5), strconv.Itoa(row.Fails)})
 	}
-	if err := writeAtomic(filepath.Join(dir, "rd.md"), []byte(b.String())); err != nil {
+	if err := runio.WriteAtomic(filepath.Join(dir, "rd.md"), []byte(b.String())); err != nil {
 		return err
 	}
-	return writeCSV(filepath.Join(dir, "rd.csv"), rows)
+	return runio.WriteCSV(filepath.Join(dir, "rd.csv"), rows)
 }

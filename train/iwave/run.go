@@ -23,6 +23,7 @@ import (
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/model/iwave"
 	"github.com/medqr/medqr/train"
+	"github.com/medqr/medqr/train/internal/runio"
 )
 
 // Options are the run's non-config settings.
@@ -154,22 +155,6 @@ func pick(imgs []*image.Gray, n int, seed uint64) []*image.Gray {
 	return out
 }
 
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, append(b, '\n'))
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // Run trains the post-filter and returns the run folder.
 func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	log := opt.Log
@@ -244,7 +229,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	info := RunInfo{cfg, train.CodeVersion(), time.Now().UTC().Format(time.RFC3339), opt.Resume, len(trainPairs), len(valPairs)}
 	cj, _ := json.Marshal(info)
 	log.WithField("config", string(cj)).Info("train/iwave: effective config")
-	if err := writeJSON(filepath.Join(dir, "run.json"), info); err != nil {
+	if err := runio.WriteJSON(filepath.Join(dir, "run.json"), info); err != nil {
 		return dir, err
 	}
 	log.Infof("train/iwave: pairs ready in %.0f s", time.Since(start).Seconds())
@@ -277,11 +262,11 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		log.Infof("train/iwave: step %d: val PSNR %.3f dB (mean over budgets)", step, vp.Mean)
 		if vp.Mean > ck.Best {
 			ck.Best = vp.Mean
-			if err := writeAtomic(filepath.Join(dir, "best.iwq"), wb); err != nil {
+			if err := runio.WriteAtomic(filepath.Join(dir, "best.iwq"), wb); err != nil {
 				return err
 			}
 			if cfg.Export != "" {
-				if err := writeAtomic(cfg.Export, wb); err != nil {
+				if err := runio.WriteAtomic(cfg.Export, wb); err != nil {
 					return err
 				}
 			}
@@ -373,26 +358,36 @@ func Validate(pf *iwave.PostFilter, pairs []Pair, budgets []int) ValPoint {
 	var vp ValPoint
 	for _, b := range budgets {
 		ls := LevelScore{Budget: b}
-		k := 0
-		for _, p := range pairs {
-			if p.Budget != b {
-				continue
-			}
-			orig := &image.Gray{Pix: p.Orig, Stride: p.W, Rect: image.Rect(0, 0, p.W, p.H)}
-			base := iwave.ToGray(p.Dec, p.W, p.H)
-			ref := iwave.ToGray(pf.Apply(p.Dec, p.W, p.H, p.Step), p.W, p.H)
-			ls.PSNR += eval.PSNR(orig, ref)
-			ls.SSIM += eval.SSIM(orig, ref)
-			ls.BasePSNR += eval.PSNR(orig, base)
-			ls.BaseSSIM += eval.SSIM(orig, base)
-			k++
-		}
-		if k > 0 {
-			f := float64(k)
-			ls.PSNR, ls.SSIM, ls.BasePSNR, ls.BaseSSIM = ls.PSNR/f, ls.SSIM/f, ls.BasePSNR/f, ls.BaseSSIM/f
-		}
+		ls.PSNR, ls.SSIM = meanScore(pairs, b, func(p Pair) *image.Gray {
+			return iwave.ToGray(pf.Apply(p.Dec, p.W, p.H, p.Step), p.W, p.H)
+		})
+		ls.BasePSNR, ls.BaseSSIM = meanScore(pairs, b, decoded)
 		vp.Levels = append(vp.Levels, ls)
 		vp.Mean += ls.PSNR / float64(len(budgets))
 	}
 	return vp
+}
+
+// decoded is a pair's decoding without the post-filter.
+func decoded(p Pair) *image.Gray { return iwave.ToGray(p.Dec, p.W, p.H) }
+
+// meanScore returns the mean PSNR and SSIM over the pairs at budget b of
+// each pair's original against dec(p), the image made from its decoding
+// (0, 0 when no pair is at b).
+func meanScore(pairs []Pair, b int, dec func(Pair) *image.Gray) (psnr, ssim float64) {
+	k := 0
+	for _, p := range pairs {
+		if p.Budget != b {
+			continue
+		}
+		orig := &image.Gray{Pix: p.Orig, Stride: p.W, Rect: image.Rect(0, 0, p.W, p.H)}
+		d := dec(p)
+		psnr += eval.PSNR(orig, d)
+		ssim += eval.SSIM(orig, d)
+		k++
+	}
+	if k > 0 {
+		psnr, ssim = psnr/float64(k), ssim/float64(k)
+	}
+	return psnr, ssim
 }

@@ -38,7 +38,7 @@ func conv3Direct(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 func TestConv3MatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct{ cin, cout, w, h int }{
-		{1, 1, 1, 1}, {2, 3, 1, 5}, {2, 4, 7, 1}, {3, 2, 13, 9}, {12, 12, 33, 17}, {12, 1, 64, 64},
+		{1, 1, 1, 1}, {2, 3, 1, 5}, {2, 4, 7, 1}, {3, 2, 13, 9}, {12, 12, 33, 17}, {12, 1, 64, 64}, {5, 3, 300, 7},
 	} {
 		in := make([]float32, tc.cin*tc.w*tc.h)
 		for i := range in {

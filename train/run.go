@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -47,14 +46,7 @@ type RunInfo struct {
 }
 
 // Options are the run-time switches that are not part of the experiment.
-type Options struct {
-	Resume   bool      // continue from the run folder's checkpoint
-	Progress io.Writer // progress bar destination (nil: none)
-	Log      *logrus.Logger
-	// StopAt, when positive, ends the run after that step as if it were
-	// interrupted (checkpoint saved, ErrStopped returned).
-	StopAt int
-}
+type Options = runio.Options
 
 // ErrStopped is returned when Options.StopAt ends a run early.
 var ErrStopped = errors.New("train: stopped at the requested step")
@@ -103,11 +95,7 @@ type checkpoint struct {
 
 // Run trains according to cfg. It returns the run folder.
 func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
-	log := opt.Log
-	if log == nil {
-		log = logrus.New()
-		log.SetOutput(io.Discard)
-	}
+	log := opt.Logger()
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}

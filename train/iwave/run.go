@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval"
@@ -27,14 +25,7 @@ import (
 )
 
 // Options are the run's non-config settings.
-type Options struct {
-	Resume   bool
-	Log      logrus.FieldLogger
-	Progress io.Writer // nil: no progress bar
-	// StopAt > 0 stops after that step as if interrupted (a checkpoint is
-	// written; resume continues).
-	StopAt int
-}
+type Options = runio.Options
 
 // ErrStopped is returned when Options.StopAt ends the run early.
 var ErrStopped = errors.New("train/iwave: stopped before the last step")
@@ -157,12 +148,7 @@ func pick(imgs []*image.Gray, n int, seed uint64) []*image.Gray {
 
 // Run trains the post-filter and returns the run folder.
 func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
-	log := opt.Log
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = l
-	}
+	log := opt.Logger()
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}

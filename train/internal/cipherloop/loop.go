@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,14 +84,7 @@ type GroupScaler interface {
 }
 
 // Options are the run's non-config settings.
-type Options struct {
-	Resume   bool
-	Log      logrus.FieldLogger
-	Progress io.Writer // nil: no progress bar
-	// StopAt > 0 stops after that step as if interrupted (a checkpoint is
-	// written; resume continues).
-	StopAt int
-}
+type Options = runio.Options
 
 // ErrStopped is returned when Options.StopAt ends the run early.
 var ErrStopped = errors.New("cipherloop: stopped before the last step")
@@ -125,12 +117,7 @@ type checkpoint struct {
 
 // Execute trains tr and returns the run folder's weights file path.
 func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error) {
-	log := opt.Log
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = l
-	}
+	log := opt.Logger()
 	if err := r.Sched.Validate(); err != nil {
 		return "", err
 	}

@@ -202,7 +202,7 @@ func newPlane(w, h, levels int) *plane {
 
 // at returns |q| at band-relative (x, y) of band j, clamped into the band.
 func (p *plane) at(j, x, y int) int32 {
-	b := p.bands[j]
+	b := &p.bands[j]
 	if b.W == 0 || b.H == 0 {
 		return 0
 	}
@@ -217,7 +217,7 @@ type cx struct{ sig, sign, gt1, unary int }
 // ctx computes the contexts of the coefficient at band-relative (x, y) of
 // band i under the rules of m's payload version.
 func (p *plane) ctx(m *models, i, x, y int) cx {
-	b := p.bands[i]
+	b := &p.bands[i]
 	base := (b.Y0+y)*p.w + b.X0 + x
 	var l, u, ul, ur int32
 	if x > 0 {
@@ -251,15 +251,15 @@ func (p *plane) ctx(m *models, i, x, y int) cx {
 			far += iabs(p.q[base-2*p.w])
 		}
 		// 0: nothing near, 1: only the far pair, then as versions 1-2.
-		nb := bucket(s, nbEdges) + 1
+		nb := nbBuckets.of(s) + 1
 		if s == 0 && far == 0 {
 			nb = 0
 		}
-		sc = nb*parCtx3 + bucket(par, parEdges3)
+		sc = nb*parCtx3 + parBuckets3.of(par)
 		t := s + par
-		mc, uc = bucket(t, magEdges3), bucket(t, unaryEdges3)
+		mc, uc = magBuckets3.of(t), unaryBuckets3.of(t)
 	} else {
-		nb := bucket(s, nbEdges)
+		nb := nbBuckets.of(s)
 		pc := min(int(par), 2)
 		sc = nb*parCtx + pc
 		mc = min(nb, 3)
@@ -281,6 +281,36 @@ var (
 	parEdges3   = []int32{0, 2, 4}                // 0, 1-2, 3-4, >4
 	magEdges3   = []int32{0, 2, 4, 7, 12, 20, 40} // 0, 1-2, 3-4, 5-7, 8-12, 13-20, 21-40, >40
 	unaryEdges3 = []int32{6, 20}                  // <=6, 7-20, >20
+)
+
+// buckets is bucket for one set of edges with the answers for 0..63 in a
+// table (every edge here is below 63, so larger values are counted).
+type buckets struct {
+	edges []int32
+	tab   [64]uint8
+}
+
+func newBuckets(edges []int32) *buckets {
+	b := &buckets{edges: edges}
+	for v := range b.tab {
+		b.tab[v] = uint8(bucket(int32(v), edges))
+	}
+	return b
+}
+
+// of returns bucket(v, edges).
+func (b *buckets) of(v int32) int {
+	if uint32(v) < uint32(len(b.tab)) {
+		return int(b.tab[v])
+	}
+	return bucket(v, b.edges)
+}
+
+var (
+	nbBuckets     = newBuckets(nbEdges)
+	parBuckets3   = newBuckets(parEdges3)
+	magBuckets3   = newBuckets(magEdges3)
+	unaryBuckets3 = newBuckets(unaryEdges3)
 )
 
 // bucket returns how many of the ascending edges are below v.

@@ -2,6 +2,7 @@ package iwave
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/medqr/medqr/internal/entropy"
 )
@@ -80,7 +81,14 @@ func magBits(m *models, c cx, a int32) float64 {
 	if j < maxUnary {
 		return bits + bitCost(&m.unary[c.unary+j], 0)
 	}
-	return bits + 2*math.Floor(math.Log2(float64(k-maxUnary+1))) + 1
+	return bits + escapeBits(k-maxUnary)
+}
+
+// escapeBits is 2*floor(log2(n+1)) + 1 for n >= 0, about what the
+// exp-Golomb escape of n costs, counted with bits.Len (the same values as
+// through math.Log2: TestEscapeBits).
+func escapeBits(n int) float64 {
+	return float64(2*(bits.Len(uint(n+1))-1) + 1)
 }
 
 // rdoChoose sets p.q[k], a detail coefficient with contexts c, to the value

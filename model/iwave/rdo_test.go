@@ -1,6 +1,7 @@
 package iwave
 
 import (
+	"math"
 	"testing"
 
 	"github.com/medqr/medqr/internal/entropy"
@@ -78,6 +79,36 @@ func TestRDOBeatsDeadzone(t *testing.T) {
 		t.Logf("budget %d: deadzone %.3f dB, rate-distortion %.3f dB", budget, got[0], got[1])
 		if got[1] <= got[0] {
 			t.Errorf("budget %d: rate-distortion choices %.3f dB, deadzone %.3f dB", budget, got[1], got[0])
+		}
+	}
+}
+
+// TestBucketsMatchLoop: the context classes' lookup tables give bucket's
+// answer for every value, inside the table, past it and negative.
+func TestBucketsMatchLoop(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    *buckets
+	}{{"nb", nbBuckets}, {"par3", parBuckets3}, {"mag3", magBuckets3}, {"unary3", unaryBuckets3}} {
+		for _, v := range []int32{-1 << 31, -5, -1, 0, 1, 2, 39, 40, 41, 62, 63, 64, 65, 1000, maxMag * 6} {
+			if got, want := tc.b.of(v), bucket(v, tc.b.edges); got != want {
+				t.Errorf("%s: of(%d) = %d, bucket %d", tc.name, v, got, want)
+			}
+		}
+		for v := range int32(200) {
+			if got, want := tc.b.of(v), bucket(v, tc.b.edges); got != want {
+				t.Errorf("%s: of(%d) = %d, bucket %d", tc.name, v, got, want)
+			}
+		}
+	}
+}
+
+// TestEscapeBits: escapeBits equals the math.Log2 form it replaced for every
+// escape an encoder can code (magnitudes up to maxMag) and a margin past it.
+func TestEscapeBits(t *testing.T) {
+	for n := 0; n <= 2*maxMag; n++ {
+		if got, want := escapeBits(n), 2*math.Floor(math.Log2(float64(n+1)))+1; got != want {
+			t.Fatalf("escapeBits(%d) = %v, want %v", n, got, want)
 		}
 	}
 }

@@ -11,19 +11,10 @@ import (
 // writeCurves writes losses.{csv,json}, validation.{csv,json} and the plots
 // loss.png and validation.png into dir.
 func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
-	if err := runio.WriteJSON(filepath.Join(dir, "losses.json"), losses); err != nil {
-		return err
-	}
-	if err := runio.WriteJSON(filepath.Join(dir, "validation.json"), vals); err != nil {
-		return err
-	}
 	rows := [][]string{{"step", "lr", "loss", "mse", "psnr_noisy", "ssim", "rate_bpp", "decor", "grad_norm", "elapsed_s"}}
 	f := runio.Float
 	for _, p := range losses {
 		rows = append(rows, []string{strconv.Itoa(p.Step), f(p.LR), f(p.Loss), f(p.MSE), f(p.PSNR), f(p.SSIM), f(p.Rate), f(p.Decor), f(p.Norm), f(p.Secs)})
-	}
-	if err := runio.WriteCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
-		return err
 	}
 	vrows := [][]string{{"step", "level", "budget", "mean_bytes", "psnr", "ssim", "fails"}}
 	for _, v := range vals {
@@ -32,7 +23,7 @@ func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
 			vrows = append(vrows, []string{strconv.Itoa(v.Step), string(l), strconv.Itoa(r.Budget), f(r.Bytes), f(r.PSNR), f(r.SSIM), strconv.Itoa(r.Fails)})
 		}
 	}
-	if err := runio.WriteCSV(filepath.Join(dir, "validation.csv"), vrows); err != nil {
+	if err := runio.WriteCurves(dir, losses, vals, rows, vrows); err != nil {
 		return err
 	}
 	if len(losses) > 1 {

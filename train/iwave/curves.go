@@ -12,19 +12,10 @@ import (
 // writeCurves writes losses.{csv,json}, validation.{csv,json}, loss.png and
 // validation.png into dir.
 func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
-	if err := runio.WriteJSON(filepath.Join(dir, "losses.json"), losses); err != nil {
-		return err
-	}
-	if err := runio.WriteJSON(filepath.Join(dir, "validation.json"), vals); err != nil {
-		return err
-	}
 	f := runio.Float
 	rows := [][]string{{"step", "lr", "loss", "psnr_crops", "grad_norm", "elapsed_s"}}
 	for _, p := range losses {
 		rows = append(rows, []string{strconv.Itoa(p.Step), f(p.LR), f(p.Loss), f(p.PSNR), f(p.Norm), f(p.Secs)})
-	}
-	if err := runio.WriteCSV(filepath.Join(dir, "losses.csv"), rows); err != nil {
-		return err
 	}
 	vrows := [][]string{{"step", "budget", "psnr", "ssim", "base_psnr", "base_ssim"}}
 	for _, v := range vals {
@@ -32,7 +23,7 @@ func writeCurves(dir string, losses []LossPoint, vals []ValPoint) error {
 			vrows = append(vrows, []string{strconv.Itoa(v.Step), strconv.Itoa(l.Budget), f(l.PSNR), f(l.SSIM), f(l.BasePSNR), f(l.BaseSSIM)})
 		}
 	}
-	if err := runio.WriteCSV(filepath.Join(dir, "validation.csv"), vrows); err != nil {
+	if err := runio.WriteCurves(dir, losses, vals, rows, vrows); err != nil {
 		return err
 	}
 	if len(losses) > 1 {

@@ -94,3 +94,20 @@ func DecodeGob(b []byte, v any) error {
 	}
 	return gob.NewDecoder(bytes.NewReader(body)).Decode(v)
 }
+
+// WriteCurves writes a run's training and validation curves into dir:
+// losses and vals as losses.json and validation.json (WriteJSON), and
+// lossRows and valRows, each a header row and then a row per point, as
+// losses.csv and validation.csv (WriteCSV).
+func WriteCurves(dir string, losses, vals any, lossRows, valRows [][]string) error {
+	if err := WriteJSON(filepath.Join(dir, "losses.json"), losses); err != nil {
+		return err
+	}
+	if err := WriteJSON(filepath.Join(dir, "validation.json"), vals); err != nil {
+		return err
+	}
+	if err := WriteCSV(filepath.Join(dir, "losses.csv"), lossRows); err != nil {
+		return err
+	}
+	return WriteCSV(filepath.Join(dir, "validation.csv"), valRows)
+}

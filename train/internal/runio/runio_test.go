@@ -203,3 +203,34 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCurves: the four curve files hold the points as JSON and the
+// rows as CSV.
+func TestWriteCurves(t *testing.T) {
+	dir := t.TempDir()
+	type point struct {
+		Step int     `json:"step"`
+		Loss float64 `json:"loss"`
+	}
+	losses := []point{{1, 0.5}, {2, 0.25}}
+	vals := []point{{2, 30}}
+	rows := [][]string{{"step", "loss"}, {"1", "0.5"}, {"2", "0.25"}}
+	vrows := [][]string{{"step", "psnr"}, {"2", "30"}}
+	if err := WriteCurves(dir, losses, vals, rows, vrows); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{"losses.json", "[\n  {\n    \"step\": 1,\n    \"loss\": 0.5\n  },\n  {\n    \"step\": 2,\n    \"loss\": 0.25\n  }\n]\n"},
+		{"validation.json", "[\n  {\n    \"step\": 2,\n    \"loss\": 30\n  }\n]\n"},
+		{"losses.csv", "step,loss\n1,0.5\n2,0.25\n"},
+		{"validation.csv", "step,psnr\n2,30\n"},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("%s = %q, want %q", tc.file, b, tc.want)
+		}
+	}
+}

@@ -189,18 +189,27 @@ func BandGains(w, h, levels int) []float64 {
 	return append([]float64(nil), bandGains(w, h, levels)...)
 }
 
-// weightMap returns per-coefficient gains in the Mallat layout.
-func weightMap(w, h, levels int) []float64 {
+// scaleBands multiplies (div false) or divides (div true) every
+// coefficient of x (Mallat layout) by its band's gain (bandGains), band by
+// band; the bands tile the plane (TestBandsTile), so every coefficient is
+// scaled once, with no per-coefficient map to build.
+func scaleBands(x []float64, w, h, levels int, div bool) {
 	gains := bandGains(w, h, levels)
-	m := make([]float64, w*h)
 	for i, b := range Bands(w, h, levels) {
+		g := gains[i]
 		for y := b.Y0; y < b.Y0+b.H; y++ {
-			for x := b.X0; x < b.X0+b.W; x++ {
-				m[y*w+x] = gains[i]
+			row := x[y*w+b.X0 : y*w+b.X0+b.W]
+			if div {
+				for k := range row {
+					row[k] /= g
+				}
+			} else {
+				for k := range row {
+					row[k] *= g
+				}
 			}
 		}
 	}
-	return m
 }
 
 func checkSize(w, h int) error {
@@ -235,10 +244,7 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	}
 	levels := Levels(w, h)
 	ForwardLift(x, w, h, levels, c.lift)
-	wm := weightMap(w, h, levels)
-	for i := range x {
-		x[i] *= wm[i]
-	}
+	scaleBands(x, w, h, levels, false)
 	return &Analysis{w: w, h: h, levels: levels, wc: x}, nil
 }
 
@@ -253,9 +259,11 @@ func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 // nil), with the rate-distortion choices or (rdoOn false, for tests) the
 // plain deadzone quantiser.
 func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn bool) []byte {
-	p := newPlane(a.w, a.h, a.levels)
+	p := encPlane(a.w, a.h, a.levels)
+	defer encPlanes.Put(p)
 	step := StepSize(s)
 	p.quantise(a.wc, step)
+	p.rdo = nil
 	if rdoOn {
 		p.rdo = &rdo{wc: a.wc, inv: 1 / step}
 	}
@@ -269,6 +277,18 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	binary.BigEndian.PutUint16(out[5:], uint16(s))
 	out[7], out[8] = c.id[0], c.id[1]
 	return append(out, body...)
+}
+
+// encPlanes holds encodeStep's coefficient planes between calls: rate
+// control codes one image at several steps, and quantise rewrites every
+// coefficient, so a plane of the same geometry is reused as it is.
+var encPlanes sync.Pool // *plane
+
+func encPlane(w, h, levels int) *plane {
+	if p, ok := encPlanes.Get().(*plane); ok && p.w == w && len(p.q) == w*h && p.levels == levels {
+		return p
+	}
+	return newPlane(w, h, levels)
 }
 
 // Encode codes g at the finest step whose payload fits budget bytes
@@ -392,10 +412,7 @@ func (c *Codec) decodeRaw(payload []byte) ([]float64, Header, *Codec, error) {
 	p := newPlane(h.Width, h.Height, levels)
 	p.decode(entropy.NewDecoder(payload[HeaderSize:]), h.Version)
 	x := p.dequantise(StepSize(h.Step))
-	wm := weightMap(h.Width, h.Height, levels)
-	for i := range x {
-		x[i] /= wm[i]
-	}
+	scaleBands(x, h.Width, h.Height, levels, true)
 	InverseLift(x, h.Width, h.Height, levels, m.lift)
 	for i := range x {
 		x[i] += 128

@@ -249,3 +249,26 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// TestBandsTile: the bands of every size and depth cover each coefficient
+// exactly once, so scaleBands scales every coefficient by one gain.
+func TestBandsTile(t *testing.T) {
+	for _, sz := range [][2]int{{256, 256}, {224, 224}, {255, 257}, {1, 1}, {2, 3}, {9, 8}, {100, 37}, {17, 64}, {1024, 768}} {
+		w, h := sz[0], sz[1]
+		for levels := 0; levels <= Levels(w, h); levels++ {
+			n := make([]int, w*h)
+			for _, b := range Bands(w, h, levels) {
+				for y := b.Y0; y < b.Y0+b.H; y++ {
+					for x := b.X0; x < b.X0+b.W; x++ {
+						n[y*w+x]++
+					}
+				}
+			}
+			for i, c := range n {
+				if c != 1 {
+					t.Fatalf("%dx%d, %d levels: coefficient (%d, %d) is in %d bands", w, h, levels, i%w, i/w, c)
+				}
+			}
+		}
+	}
+}

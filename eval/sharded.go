@@ -229,11 +229,20 @@ func WritePartial(dir string, p *Partial) error {
 	if err := ensureDir(dir); err != nil {
 		return err
 	}
+	b, err := encodePartial(p)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, FilePartial), b)
+}
+
+// encodePartial is the contents of partial.json: p as JSON and a newline.
+func encodePartial(p *Partial) ([]byte, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("failed to encode partial results: %w", err)
+		return nil, fmt.Errorf("failed to encode partial results: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, FilePartial), append(b, '\n'))
+	return append(b, '\n'), nil
 }
 
 // ReadPartial reads dir/partial.json and checks its schema and shape.
@@ -478,42 +487,19 @@ func (c *CacheSource) Close() error { return c.cache.Close() }
 // WriteShard writes a shard's folder: partial.json and shard.json (the
 // shard, the config hash, the code version and the wall time).
 func WriteShard(dir string, p *Partial, s shard.Spec, code string, seconds float64) error {
-	hash, err := shard.ConfigHash(p.Config)
+	b, err := encodePartial(p)
 	if err != nil {
 		return err
 	}
-	if err := WritePartial(dir, p); err != nil {
-		return err
-	}
-	m := shard.NewMeta(ShardKind, s, hash, code)
-	m.Units, m.Total, m.Seconds = len(p.Owned), len(p.Images), seconds
-	return shard.WriteMeta(dir, m)
+	return shard.Write(dir, ShardKind, s, p.Config, code, len(p.Owned), len(p.Images), seconds, map[string][]byte{FilePartial: b})
 }
 
 // MergeShards reads the shard folders of one run, checks them (package
 // shard: same config and code version, every shard once) and merges their
 // partials. It returns the shards' metas in shard order.
 func MergeShards(dirs []string) (*Results, []shard.Meta, error) {
-	dirs, metas, err := shard.ReadAll(ShardKind, dirs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("eval: %w", err)
-	}
-	parts := make([]*Partial, len(dirs))
-	for k, d := range dirs {
-		if parts[k], err = ReadPartial(d); err != nil {
-			return nil, nil, err
-		}
-		hash, err := shard.ConfigHash(parts[k].Config)
-		if err != nil {
-			return nil, nil, err
-		}
-		if hash != metas[k].Config || len(parts[k].Owned) != metas[k].Units {
-			return nil, nil, fmt.Errorf("eval: %s: %s does not match its %s", d, FilePartial, shard.FileMeta)
-		}
-	}
-	res, err := Merge(parts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return res, metas, nil
+	return shard.Merge(ShardKind, dirs, ReadPartial, Merge)
 }
+
+// ShardConfig is the config the shards of p's run agree on (shard.Partial).
+func (p *Partial) ShardConfig() any { return p.Config }

@@ -290,19 +290,8 @@ func Merge(parts []*Partial) (*Report, error) {
 // shard: same config and code version, every shard once) and merges their
 // partials. It returns the shards' metas in shard order.
 func MergeShards(dirs []string) (*Report, []shard.Meta, error) {
-	parts, metas, err := shard.Load(ShardKind, dirs, func(d string) (*Partial, any, int, error) {
-		p, err := ReadPartial(d)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		return p, p.Config, len(p.Owned), nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := Merge(parts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rep, metas, nil
+	return shard.Merge(ShardKind, dirs, ReadPartial, Merge)
 }
+
+// ShardConfig is the config the shards of p's run agree on (shard.Partial).
+func (p *Partial) ShardConfig() any { return p.Config }

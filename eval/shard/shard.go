@@ -406,6 +406,37 @@ func Load[P any](kind string, dirs []string, read func(dir string) (P, any, int,
 	return parts, metas, nil
 }
 
+// Partial is what Merge needs of a shard's partial results: the config its
+// run was made with (hashed with ConfigHash) and the number of units it
+// holds (Units provides ShardUnits).
+type Partial interface {
+	ShardConfig() any
+	ShardUnits() int
+}
+
+// Merge reads the shard folders of one run of kind (Load, each partial
+// read with read) and merges the partials, in shard order, with merge. It
+// returns the merged result and the metas in shard order.
+func Merge[P Partial, R any](kind string, dirs []string, read func(dir string) (P, error), merge func([]P) (R, error)) (R, []Meta, error) {
+	var zero R
+	parts, metas, err := Load(kind, dirs, func(d string) (P, any, int, error) {
+		p, err := read(d)
+		if err != nil {
+			var none P
+			return none, nil, 0, err
+		}
+		return p, p.ShardConfig(), p.ShardUnits(), nil
+	})
+	if err != nil {
+		return zero, nil, err
+	}
+	r, err := merge(parts)
+	if err != nil {
+		return zero, nil, err
+	}
+	return r, metas, nil
+}
+
 // Write writes a shard's folder: each of files (name -> contents, written
 // through WriteFileAtomic in sorted order) and then the Meta of shard s of
 // a run of kind, with the hash of cfg, the code version, the units it ran
@@ -476,6 +507,9 @@ type Units struct {
 	Images []string `json:"images"` // every unit of the run, in order
 	Owned  []int    `json:"owned"`  // the shard's: indices into Images, ascending
 }
+
+// ShardUnits is the number of units the shard holds, len(Owned).
+func (u Units) ShardUnits() int { return len(u.Owned) }
 
 // CheckIndices reports the first of idx that is outside [0, n) or not above
 // the one before it; what names the indices in the error.

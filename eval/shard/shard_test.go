@@ -221,3 +221,77 @@ func FuzzParseMeta(f *testing.F) {
 		}
 	})
 }
+
+// toyPartial is a minimal shard.Partial for TestMerge.
+type toyPartial struct {
+	Config string `json:"config"`
+	Units
+}
+
+func (p *toyPartial) ShardConfig() any { return p.Config }
+
+// TestMerge: Merge hands the partials to merge in shard order, and refuses
+// a partial that does not match its meta and a missing shard.
+func TestMerge(t *testing.T) {
+	images := []string{"a", "b", "c"}
+	// write makes shard i of 2 owning owned, run with config cfg; its meta
+	// says config "cfg".
+	write := func(t *testing.T, i int, owned []int, cfg string) string {
+		dir := t.TempDir()
+		b, err := json.Marshal(toyPartial{Config: cfg, Units: Units{Images: images, Owned: owned}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(dir, "toy", Spec{i, 2}, "cfg", "v1", len(owned), len(images), 1, map[string][]byte{"part.json": b}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	read := func(dir string) (*toyPartial, error) {
+		b, err := os.ReadFile(filepath.Join(dir, "part.json"))
+		if err != nil {
+			return nil, err
+		}
+		var p toyPartial
+		return &p, json.Unmarshal(b, &p)
+	}
+	merge := func(ps []*toyPartial) ([]int, error) {
+		var all []int
+		for _, p := range ps {
+			all = append(all, p.Owned...)
+		}
+		return all, nil
+	}
+	for _, tc := range []struct {
+		name  string
+		dirs  func(t *testing.T) []string
+		want  []int
+		error string
+	}{
+		{"two shards, given in reverse", func(t *testing.T) []string {
+			return []string{write(t, 1, []int{1}, "cfg"), write(t, 0, []int{0, 2}, "cfg")}
+		}, []int{0, 2, 1}, ""},
+		{"partial's config differs from the meta's", func(t *testing.T) []string {
+			return []string{write(t, 0, []int{0, 2}, "cfg"), write(t, 1, []int{1}, "other")}
+		}, nil, "do not match"},
+		{"missing shard", func(t *testing.T) []string {
+			return []string{write(t, 0, []int{0, 2}, "cfg")}
+		}, nil, "missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, metas, err := Merge("toy", tc.dirs(t), read, merge)
+			if tc.error != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.error) || got != nil {
+					t.Fatalf("Merge = %v, %v; want no result and an error with %q", got, err, tc.error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || len(metas) != 2 || metas[0].Shard != 0 || metas[1].Shard != 1 {
+				t.Fatalf("Merge = %v, metas %+v; want %v in shard order", got, metas, tc.want)
+			}
+		})
+	}
+}

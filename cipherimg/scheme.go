@@ -82,6 +82,19 @@ func (i SchemeInfo) DepthText() string {
 	return t + "-bit"
 }
 
+// CheckPixels is the check a Scheme's Encrypt and Decrypt can start with:
+// px must hold the w*h pixels of an image of at least 1x1, and depth must
+// be one of info.Depths (else an error wrapping ErrUnsupported).
+func CheckPixels(info SchemeInfo, px []uint16, w, h, depth int) error {
+	if len(px) != w*h || w < 1 || h < 1 {
+		return fmt.Errorf("%d pixels for %dx%d", len(px), w, h)
+	}
+	if !slices.Contains(info.Depths, depth) {
+		return fmt.Errorf("%w: %d-bit images (the paper covers %s)", ErrUnsupported, depth, info.DepthText())
+	}
+	return nil
+}
+
 // Keying is everything a scheme's parameters are derived from.
 type Keying struct {
 	Key   seal.Key

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"strings"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -94,5 +95,38 @@ func TestDepthText(t *testing.T) {
 		if got := (cipherimg.SchemeInfo{Depths: tt.d}).DepthText(); got != tt.want {
 			t.Errorf("DepthText(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestCheckPixels(t *testing.T) {
+	only8 := cipherimg.SchemeInfo{Depths: []int{8}}
+	both := cipherimg.SchemeInfo{Depths: []int{8, 16}}
+	tests := []struct {
+		name        string
+		info        cipherimg.SchemeInfo
+		n, w, h, d  int
+		want        string // "" for no error
+		unsupported bool
+	}{
+		{"1x1 8-bit", only8, 1, 1, 1, 8, "", false},
+		{"3x2 16-bit", both, 6, 3, 2, 16, "", false},
+		{"one pixel short", only8, 5, 3, 2, 8, "5 pixels for 3x2", false},
+		{"one pixel over", only8, 7, 3, 2, 8, "7 pixels for 3x2", false},
+		{"zero width", only8, 0, 0, 4, 8, "0 pixels for 0x4", false},
+		{"16-bit where the paper covers 8-bit", only8, 4, 2, 2, 16, "16-bit images (the paper covers 8-bit)", true},
+		{"12-bit", both, 4, 2, 2, 12, "12-bit images (the paper covers 8- and 16-bit)", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := cipherimg.CheckPixels(tt.info, make([]uint16, tt.n), tt.w, tt.h, tt.d)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("CheckPixels: %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("CheckPixels: %v, want an error with %q", err, tt.want)
+			case errors.Is(err, cipherimg.ErrUnsupported) != tt.unsupported:
+				t.Fatalf("CheckPixels: %v: wraps ErrUnsupported %v, want %v", err, !tt.unsupported, tt.unsupported)
+			}
+		})
 	}
 }

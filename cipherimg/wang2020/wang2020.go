@@ -50,7 +50,6 @@ package wang2020
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -221,13 +220,7 @@ func (sc *schedule) chainStart() (prev [4]uint8) {
 }
 
 func check(px []uint16, w, h, depth int) error {
-	if len(px) != w*h || w < 1 || h < 1 {
-		return fmt.Errorf("%d pixels for %dx%d", len(px), w, h)
-	}
-	if depth != 8 {
-		return fmt.Errorf("%w: %d-bit images (the paper covers 8-bit)", cipherimg.ErrUnsupported, depth)
-	}
-	return nil
+	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
 }
 
 func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {

@@ -170,13 +170,7 @@ func Josephus(n, s, k int) []int32 {
 }
 
 func check(px []uint16, w, h, depth int) error {
-	if len(px) != w*h || w < 1 || h < 1 {
-		return fmt.Errorf("%d pixels for %dx%d", len(px), w, h)
-	}
-	if depth != 8 {
-		return fmt.Errorf("%w: %d-bit images (the paper covers 8-bit)", cipherimg.ErrUnsupported, depth)
-	}
-	return nil
+	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
 }
 
 // Hash returns the SHA-512 of the 8-bit pixels, the scheme's aux data.

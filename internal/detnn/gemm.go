@@ -177,3 +177,49 @@ func saxpyGeneric(alpha float32, x, y []float32) {
 		y[i] += float32(alpha * v)
 	}
 }
+
+// SaxpyTaps adds, for every i < len(y) and for each tap t in order,
+// alpha[t]*x[off[t]+i] to y[i], each product rounded to float32 before its
+// addition: the bits of one Saxpy(alpha[t], x[off[t]:off[t]+len(y)], y)
+// per tap in turn (taps with alpha 0 are skipped, as Saxpy does), with y
+// read and written once (a NaN result may carry another NaN's bits). It panics if alpha and off differ in length, an
+// offset is negative or a tap reads past x.
+func SaxpyTaps(alpha []float32, off []int, x, y []float32) {
+	if len(alpha) != len(off) {
+		panic("detnn: SaxpyTaps with as many alphas as offsets")
+	}
+	var a [maxTaps]float32
+	var o [maxTaps]int
+	taps := 0
+	for t, v := range alpha {
+		if off[t] < 0 || off[t]+len(y) > len(x) {
+			panic("detnn: SaxpyTaps tap outside x")
+		}
+		if v == 0 {
+			continue
+		}
+		if taps == maxTaps {
+			saxpyTaps(a[:taps], o[:taps], x, y)
+			taps = 0
+		}
+		a[taps], o[taps] = v, off[t]
+		taps++
+	}
+	if taps > 0 && len(y) > 0 {
+		saxpyTaps(a[:taps], o[:taps], x, y)
+	}
+}
+
+// maxTaps is how many taps one pass of SaxpyTaps applies (more run as
+// further passes over y, which keeps each value's order of sums).
+const maxTaps = 16
+
+func saxpyTapsGeneric(alpha []float32, off []int, x, y []float32) {
+	for i := range y {
+		v := y[i]
+		for t, a := range alpha {
+			v += float32(a * x[off[t]+i])
+		}
+		y[i] = v
+	}
+}

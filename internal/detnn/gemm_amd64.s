@@ -424,3 +424,51 @@ axpy:
 
 	VZEROUPPER
 	RET
+
+// func saxpyTapsAVX(alpha *float32, off *int, taps int, x, y *float32, n int)
+// 32 values of y a block, in four registers; for each tap in order, y +=
+// alpha*x[off+i], the product rounded (VMULPS), then added with the
+// product as first operand, as saxpyAVX adds.
+TEXT ·saxpyTapsAVX(SB), NOSPLIT, $0-48
+	MOVQ alpha+0(FP), R8
+	MOVQ off+8(FP), R9
+	MOVQ taps+16(FP), R10
+	MOVQ x+24(FP), SI
+	MOVQ y+32(FP), DI
+	MOVQ n+40(FP), CX
+	SHRQ $5, CX
+
+tapsblock:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	XORQ    R11, R11
+
+tapsnext:
+	VBROADCASTSS (R8)(R11*4), Y4
+	MOVQ         (R9)(R11*8), R12
+	LEAQ         (SI)(R12*4), R12
+	VMULPS       (R12), Y4, Y5
+	VADDPS       Y0, Y5, Y0
+	VMULPS       32(R12), Y4, Y6
+	VADDPS       Y1, Y6, Y1
+	VMULPS       64(R12), Y4, Y7
+	VADDPS       Y2, Y7, Y2
+	VMULPS       96(R12), Y4, Y8
+	VADDPS       Y3, Y8, Y3
+	INCQ         R11
+	CMPQ         R11, R10
+	JLT          tapsnext
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     tapsblock
+
+	VZEROUPPER
+	RET

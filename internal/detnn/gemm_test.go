@@ -338,3 +338,54 @@ func BenchmarkSaxpy(b *testing.B) {
 		}
 	})
 }
+
+// TestSaxpyTaps: SaxpyTaps gives the bits of one Saxpy per tap in turn, for
+// lengths around the kernel's 32-value blocks, zero and repeated taps, more
+// taps than one pass holds, and signed zeros, infinities and NaNs (any NaN
+// for a NaN).
+func TestSaxpyTaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 9))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
+	for n := 0; n < 300; n++ {
+		size := rng.IntN(140)
+		if n%7 == 0 {
+			size = 1024 + rng.IntN(40)
+		}
+		taps := rng.IntN(20)
+		alpha, off := make([]float32, taps), make([]int, taps)
+		spread := rng.IntN(300)
+		x := make([]float32, size+spread)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 1e3)
+			if rng.IntN(50) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		for k := range alpha {
+			alpha[k], off[k] = float32(rng.NormFloat64()), rng.IntN(spread+1)
+			if rng.IntN(4) == 0 {
+				alpha[k] = 0
+			}
+		}
+		y := make([]float32, size)
+		for i := range y {
+			y[i] = float32(rng.NormFloat64())
+			if rng.IntN(20) == 0 {
+				y[i] = special[rng.IntN(len(special))]
+			}
+		}
+		got, want := append([]float32(nil), y...), append([]float32(nil), y...)
+		SaxpyTaps(alpha, off, x, got)
+		for k, a := range alpha {
+			Saxpy(a, x[off[k]:off[k]+size], want)
+		}
+		for i := range want {
+			// Go leaves a NaN's payload and sign unspecified: pure Go
+			// may order a commutative add's operands either way.
+			bothNaN := got[i] != got[i] && want[i] != want[i]
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !bothNaN {
+				t.Fatalf("case %d (%d values, %d taps): y[%d] = %v, Saxpy per tap %v", n, size, taps, i, got[i], want[i])
+			}
+		}
+	}
+}

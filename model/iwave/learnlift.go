@@ -345,22 +345,6 @@ func (l *Lift) evalBatch(n int, b *liftBatch, rows int) []float64 {
 
 func blocks(n int) int { return (n + gemmBlock - 1) / gemmBlock }
 
-// gemm serves the post-filter's convolutions (postfilter.go) with the BLAS
-// call they make, Saxpy, through detnn.Saxpy: each product rounded before
-// its addition, the bits of gonum's amd64 assembly that the post-filter
-// first ran on, on every processor (gonum's pure-Go loop may fuse them).
-var gemm saxpyBLAS
-
-type saxpyBLAS struct{}
-
-// Saxpy adds alpha*x[i] to y[i] for i < n; only unit increments occur.
-func (saxpyBLAS) Saxpy(n int, alpha float32, x []float32, incX int, y []float32, incY int) {
-	if incX != 1 || incY != 1 {
-		panic("iwave: Saxpy with increments other than 1")
-	}
-	detnn.Saxpy(alpha, x[:n], y[:n])
-}
-
 // Lifting weights file: the container of wfile.go with magic
 // "MEDQRIL\x00", the JSON LiftConfig and the 9 tensors of LiftTensorNames.
 const (

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/medqr/medqr/internal/detnn"
 )
 
 // PostFilter is the decoder-side refinement network: a fully convolutional
@@ -284,14 +286,24 @@ func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 // with the border columns between rows (which collect values to be
 // dropped); dst's other border pixels are left as they are.
 //
-// Each tap is one shifted multiply-add over the whole span (Saxpy: SIMD
-// multiply, then add, rounding as the scalar loop does). Every output
-// pixel receives bias + the taps in the same order (input plane, then ky,
+// Each tap is one shifted multiply-add (detnn.SaxpyTaps: a product
+// rounded, then added, as Saxpy and the scalar loop round), every output
+// pixel receiving bias + the taps in the same order (input plane, then ky,
 // then kx) as a direct loop, so the result is bit-identical to one.
 func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
 	pw := w + 2
 	pn := pw * (h + 2)
 	span := (h-1)*pw + w
+	// Tap t = c*9 + (ky+1)*3 + kx+1 of every output reads input plane c
+	// shifted by off[t] (zero weights are skipped by SaxpyTaps).
+	off := make([]int, cin*9)
+	for c := 0; c < cin; c++ {
+		for ky := -1; ky <= 1; ky++ {
+			for kx := -1; kx <= 1; kx++ {
+				off[c*9+(ky+1)*3+kx+1] = c*pn + pw + 1 + ky*pw + kx
+			}
+		}
+	}
 	// The span is worked through in blocks of convBlock outputs, every
 	// output plane's block before the next block, so a block's
 	// accumulators stay in the first-level cache and its input rows in the
@@ -304,20 +316,7 @@ func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
 			for i := range acc {
 				acc[i] = bias[o]
 			}
-			for c := 0; c < cin; c++ {
-				ip := pad[c*pn+j0 : (c+1)*pn]
-				k := wt[(o*cin+c)*9 : (o*cin+c)*9+9]
-				for ky := -1; ky <= 1; ky++ {
-					for kx := -1; kx <= 1; kx++ {
-						kv := k[(ky+1)*3+kx+1]
-						if kv == 0 {
-							continue
-						}
-						off := pw + 1 + ky*pw + kx
-						gemm.Saxpy(n, kv, ip[off:off+n], 1, acc, 1)
-					}
-				}
-			}
+			detnn.SaxpyTaps(wt[o*cin*9:(o+1)*cin*9], off, pad[j0:cin*pn], acc)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package iwave
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -59,6 +60,30 @@ func TestConv3MatchesDirect(t *testing.T) {
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("%+v: output %d is %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestLeakyReLU32: the branch-free leaky ReLU gives the bits of the
+// branching one for signed zeros, infinities, subnormals, random values and
+// the slopes 0, 0.1 (shipped), 0.5 and 0.99.
+func TestLeakyReLU32(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, -2 * math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32, -1e-38}
+	for range 10000 {
+		vals = append(vals, float32(r.NormFloat64()*math.Pow(10, float64(r.IntN(60)-30))))
+	}
+	for _, leak := range []float32{0, 0.1, 0.5, 0.99} {
+		got := append([]float32(nil), vals...)
+		leakyReLU32(got, leak)
+		for i, v := range vals {
+			want := v
+			if v < 0 {
+				want = v * leak
+			}
+			if math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Fatalf("leak %v: leakyReLU32(%v) = %v, want %v", leak, v, got[i], want)
 			}
 		}
 	}

@@ -198,11 +198,7 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 			span := (h-1)*pw + w
 			for o := range s[1] {
 				acc := dst[o*pn+pw+1 : o*pn+pw+1+span]
-				for i, v := range acc {
-					if v < 0 {
-						acc[i] = v * leak
-					}
-				}
+				leakyReLU32(acc, leak)
 				for y := range h - 1 {
 					acc[y*pw+w], acc[y*pw+w+1] = 0, 0
 				}
@@ -215,6 +211,25 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 		copy(out[y*w:y*w+w], src[(y+1)*pw+1:])
 	}
 	return out
+}
+
+// leakyReLU32 sets every v[i] < 0 to v[i]*leak. For 0 < leak < 1 it takes
+// max(v, v*leak) without a branch: v*leak is below v exactly when v < 0
+// (and equal to it, same bits, when the product rounds back to v), and
+// for v = +-0 and +-Inf both give v; only a NaN may come out as another
+// NaN (TestLeakyReLU32).
+func leakyReLU32(v []float32, leak float32) {
+	if !(leak > 0 && leak < 1) {
+		for i, x := range v {
+			if x < 0 {
+				v[i] = x * leak
+			}
+		}
+		return
+	}
+	for i, x := range v {
+		v[i] = max(x, x*leak)
+	}
 }
 
 // planePool holds the post-filter's layer buffers between calls, so a

@@ -519,14 +519,28 @@ func (p *plane) decode(d *entropy.Decoder, version int) {
 func (p *plane) quantise(wc []float64, step float64) {
 	inv := 1 / step
 	for i, v := range wc {
-		a := math.Floor(math.Abs(v)*inv + quantRound)
-		a = min(a, maxMag)
-		if v < 0 {
-			a = -a
-		}
-		p.q[i] = int32(a)
+		p.q[i] = quantOne(v, inv)
 	}
-	// The LL band is coded by DPCM on rounded values (no deadzone).
+	p.quantiseLL(wc, inv)
+}
+
+// quantOne is the deadzone quantiser of one weighted coefficient, inv =
+// 1/step. The product is rounded on its own (an explicit conversion), so
+// no processor fuses it with the addition.
+func quantOne(v, inv float64) int32 {
+	a := math.Floor(float64(math.Abs(v)*inv) + quantRound)
+	a = min(a, maxMag)
+	if v < 0 {
+		a = -a
+	}
+	return int32(a)
+}
+
+// quantiseLL fills the LL band of p.q, which is coded by DPCM on rounded
+// values (no deadzone), inv = 1/step. With rate-distortion choices on,
+// encode sets every other coefficient before any context reads it
+// (rdoChoose), so encodeStep quantises only this band.
+func (p *plane) quantiseLL(wc []float64, inv float64) {
 	ll := p.bands[0]
 	for y := 0; y < ll.H; y++ {
 		for x := 0; x < ll.W; x++ {

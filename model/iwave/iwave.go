@@ -262,10 +262,14 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	p := encPlane(a.w, a.h, a.levels)
 	defer encPlanes.Put(p)
 	step := StepSize(s)
-	p.quantise(a.wc, step)
 	p.rdo = nil
 	if rdoOn {
+		// rdoChoose sets every detail coefficient before a context reads
+		// it, so only the LL band is quantised here.
 		p.rdo = &rdo{wc: a.wc, inv: 1 / step}
+		p.quantiseLL(a.wc, p.rdo.inv)
+	} else {
+		p.quantise(a.wc, step)
 	}
 	e := entropy.NewEncoder()
 	p.encode(e, newModels(version, priors))

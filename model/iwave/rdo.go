@@ -104,6 +104,7 @@ func (p *plane) rdoChoose(k int, m *models, c cx) {
 	}
 	af := math.Floor(av)
 	if af >= maxMag-1 {
+		p.q[k] = quantOne(v, p.rdo.inv) // the deadzone quantiser's value
 		return
 	}
 	sb := 0

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -369,12 +368,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 			return nil, err
 		}
 		opt := newAdam(ln.params, 1)
-		var bar *progressbar.ProgressBar
-		if progress != nil {
-			bar = progressbar.NewOptions(lt.Steps, progressbar.OptionSetWriter(progress),
-				progressbar.OptionSetDescription("train-iwave lift "+liftNetNames[net]), progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
-		}
+		bar := runio.NewBar(progress, "train-iwave lift "+liftNetNames[net], lt.Steps, 0)
 		x := make([]float32, lt.Batch*iwave.LiftFeatures)
 		t := make([]float32, lt.Batch)
 		sched := Config{LR: lt.LR, LRMin: lt.LRMin, Warmup: lt.Warmup, Steps: lt.Steps}
@@ -402,14 +396,9 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 				curve = append(curve, run/liftLogEvery)
 				run = 0
 			}
-			if bar != nil {
-				bar.Add(1)
-			}
+			bar.Add()
 		}
-		if bar != nil {
-			bar.Finish()
-			fmt.Fprintln(progress)
-		}
+		bar.Finish()
 		ft := ln.fileTensors()
 		for k := 0; k < 3; k++ {
 			ck.Tensors[iwave.LiftTensorNames()[net*3+k]] = ft[k]

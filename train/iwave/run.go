@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/model/iwave"
@@ -264,13 +262,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 			return dir, err
 		}
 	}
-	var bar *progressbar.ProgressBar
-	if opt.Progress != nil {
-		bar = progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(opt.Progress),
-			progressbar.OptionSetDescription("train-iwave"), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
-		bar.Set(ck.Step)
-	}
+	bar := runio.NewBar(opt.Progress, "train-iwave", cfg.Steps, ck.Step)
 	n := cfg.Crop * cfg.Crop
 	x := make([]float32, cfg.Batch*iwave.InputPlanes*n)
 	t := make([]float32, cfg.Batch*n)
@@ -308,9 +300,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		}
 		ck.Step++
 		ck.Losses = append(ck.Losses, LossPoint{Step: ck.Step, LR: lr, Loss: loss, PSNR: 10 * math.Log10(1/loss), Norm: norm, Secs: ck.Secs + time.Since(t0).Seconds()})
-		if bar != nil {
-			bar.Add(1)
-		}
+		bar.Add()
 		if ck.Step%cfg.ValEvery == 0 || ck.Step == cfg.Steps {
 			if err := validate(ck.Step); err != nil {
 				return dir, err
@@ -330,10 +320,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 			return dir, ErrStopped
 		}
 	}
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(opt.Progress)
-	}
+	bar.Finish()
 	log.Infof("train/iwave: done in %.0f s of training; best val PSNR %.3f dB", ck.Secs, ck.Best)
 	return dir, nil
 }

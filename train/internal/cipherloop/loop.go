@@ -26,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/train"
@@ -178,13 +177,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 		}
 		return runio.WriteAtomic(filepath.Join(r.Dir, "losses.csv"), []byte(strings.Join(ck.Rows, "\n")+"\n"))
 	}
-	var bar *progressbar.ProgressBar
-	if opt.Progress != nil {
-		bar = progressbar.NewOptions(r.Sched.Steps, progressbar.OptionSetWriter(opt.Progress),
-			progressbar.OptionSetDescription(r.Name), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
-		bar.Set(ck.Step)
-	}
+	bar := runio.NewBar(opt.Progress, r.Name, r.Sched.Steps, ck.Step)
 	t0 := time.Now()
 	sc := r.Sched
 	for ck.Step < sc.Steps {
@@ -214,9 +207,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 		}
 		row = append(row, strconv.FormatFloat(ck.Secs+time.Since(t0).Seconds(), 'f', 2, 64))
 		ck.Rows = append(ck.Rows, strings.Join(row, ","))
-		if bar != nil {
-			bar.Add(1)
-		}
+		bar.Add()
 		if ck.Step%sc.LogEvery == 0 || ck.Step == sc.Steps {
 			f := logrus.Fields{"step": ck.Step, "lr": lr}
 			for i, n := range tr.LossNames() {
@@ -235,10 +226,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 			return "", ErrStopped
 		}
 	}
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(opt.Progress)
-	}
+	bar.Finish()
 	wb, err := tr.Export()
 	if err != nil {
 		return "", err

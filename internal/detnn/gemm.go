@@ -188,25 +188,23 @@ func SaxpyTaps(alpha []float32, off []int, x, y []float32) {
 	if len(alpha) != len(off) {
 		panic("detnn: SaxpyTaps with as many alphas as offsets")
 	}
-	var a [maxTaps]float32
-	var o [maxTaps]int
-	taps := 0
-	for t, v := range alpha {
-		if off[t] < 0 || off[t]+len(y) > len(x) {
+	var t tapList
+	for k, v := range alpha {
+		if off[k] < 0 || off[k]+len(y) > len(x) {
 			panic("detnn: SaxpyTaps tap outside x")
 		}
 		if v == 0 {
 			continue
 		}
-		if taps == maxTaps {
-			saxpyTaps(a[:taps], o[:taps], x, y)
-			taps = 0
+		if t.n == maxTaps {
+			saxpyTaps(&t, x, y)
+			t.n = 0
 		}
-		a[taps], o[taps] = v, off[t]
-		taps++
+		t.alpha[t.n], t.off[t.n] = v, off[k]
+		t.n++
 	}
-	if taps > 0 && len(y) > 0 {
-		saxpyTaps(a[:taps], o[:taps], x, y)
+	if t.n > 0 && len(y) > 0 {
+		saxpyTaps(&t, x, y)
 	}
 }
 
@@ -214,11 +212,19 @@ func SaxpyTaps(alpha []float32, off []int, x, y []float32) {
 // further passes over y, which keeps each value's order of sums).
 const maxTaps = 16
 
-func saxpyTapsGeneric(alpha []float32, off []int, x, y []float32) {
+// tapList is one pass of SaxpyTaps: n taps (alpha, offset into x); the
+// AVX kernel reads it by these offsets (alpha at 0, off at 64, n at 192).
+type tapList struct {
+	alpha [maxTaps]float32
+	off   [maxTaps]int
+	n     int
+}
+
+func saxpyTapsGeneric(t *tapList, x, y []float32) {
 	for i := range y {
 		v := y[i]
-		for t, a := range alpha {
-			v += float32(a * x[off[t]+i])
+		for k, a := range t.alpha[:t.n] {
+			v += float32(a * x[t.off[k]+i])
 		}
 		y[i] = v
 	}

@@ -88,24 +88,19 @@ func leakyReLU(v []float64, leak float64) {
 	}
 }
 
-// saxpyTapsAVX is SaxpyTaps on the first 32*(n/32) values of y, taps > 0.
+// saxpyTapsAVX is one pass of SaxpyTaps (t.n > 0) on the first 32*(n/32)
+// values of y.
 //
 //go:noescape
-func saxpyTapsAVX(alpha *float32, off *int, taps int, x, y *float32, n int)
+func saxpyTapsAVX(t *tapList, x, y *float32, n int)
 
-func saxpyTaps(alpha []float32, off []int, x, y []float32) {
+func saxpyTaps(t *tapList, x, y []float32) {
 	n := 0
 	if useAVX {
 		n = len(y) &^ 31
 		if n > 0 {
-			saxpyTapsAVX(&alpha[0], &off[0], len(alpha), &x[0], &y[0], n)
+			saxpyTapsAVX(t, &x[0], &y[0], n)
 		}
 	}
-	if n < len(y) {
-		var o [maxTaps]int
-		for t := range off {
-			o[t] = off[t] + n
-		}
-		saxpyTapsGeneric(alpha, o[:len(off)], x, y[n:])
-	}
+	saxpyTapsGeneric(t, x[n:], y[n:])
 }

@@ -2,6 +2,21 @@
 
 #include "textflag.h"
 
+// XYN loads the arguments x (SI), y (DI) and n (CX, shifted right by
+// shift: the count of blocks) that saxpyAVX and saxpyTapsAVX share.
+#define XYN(shift) \
+	MOVQ x+8(FP), SI \
+	MOVQ y+16(FP), DI \
+	MOVQ n+24(FP), CX \
+	SHRQ $shift, CX
+
+// TAP adds the product of the broadcast alpha Y4 and the x values at
+// off(R12) to the accumulator acc, the product rounded (VMULPS) and then
+// added as the first operand, as saxpyAVX adds.
+#define TAP(off, acc, tmp) \
+	VMULPS off(R12), Y4, tmp \
+	VADDPS acc, tmp, acc
+
 // STEP multiplies the input at off(R11) by the 8 weights of its row of wt
 // (R12), adds the products to the partial sums lo and hi (4 lanes each)
 // and moves R12 to the next row.
@@ -408,10 +423,7 @@ relu:
 // func saxpyAVX(alpha float32, x, y *float32, n int)
 TEXT ·saxpyAVX(SB), NOSPLIT, $0-32
 	VBROADCASTSS alpha+0(FP), Y0
-	MOVQ         x+8(FP), SI
-	MOVQ         y+16(FP), DI
-	MOVQ         n+24(FP), CX
-	SHRQ         $3, CX
+	XYN(3)
 
 axpy:
 	VMULPS  (SI), Y0, Y1    // alpha * x, rounded
@@ -425,18 +437,14 @@ axpy:
 	VZEROUPPER
 	RET
 
-// func saxpyTapsAVX(alpha *float32, off *int, taps int, x, y *float32, n int)
-// 32 values of y a block, in four registers; for each tap in order, y +=
-// alpha*x[off+i], the product rounded (VMULPS), then added with the
-// product as first operand, as saxpyAVX adds.
-TEXT ·saxpyTapsAVX(SB), NOSPLIT, $0-48
-	MOVQ alpha+0(FP), R8
-	MOVQ off+8(FP), R9
-	MOVQ taps+16(FP), R10
-	MOVQ x+24(FP), SI
-	MOVQ y+32(FP), DI
-	MOVQ n+40(FP), CX
-	SHRQ $5, CX
+// func saxpyTapsAVX(t *tapList, x, y *float32, n int)
+// 32 values of y a block, in Y0-Y3; for each tap in order, y +=
+// alpha*x[off+i]. t: alpha at 0, off at 64, n at 192.
+TEXT ·saxpyTapsAVX(SB), NOSPLIT, $0-32
+	MOVQ t+0(FP), R8
+	XYN(5)
+	MOVQ 192(R8), R10
+	LEAQ 64(R8), R9
 
 tapsblock:
 	VMOVUPS (DI), Y0
@@ -449,14 +457,10 @@ tapsnext:
 	VBROADCASTSS (R8)(R11*4), Y4
 	MOVQ         (R9)(R11*8), R12
 	LEAQ         (SI)(R12*4), R12
-	VMULPS       (R12), Y4, Y5
-	VADDPS       Y0, Y5, Y0
-	VMULPS       32(R12), Y4, Y6
-	VADDPS       Y1, Y6, Y1
-	VMULPS       64(R12), Y4, Y7
-	VADDPS       Y2, Y7, Y2
-	VMULPS       96(R12), Y4, Y8
-	VADDPS       Y3, Y8, Y3
+	TAP(0, Y0, Y5)
+	TAP(32, Y1, Y6)
+	TAP(64, Y2, Y7)
+	TAP(96, Y3, Y8)
 	INCQ         R11
 	CMPQ         R11, R10
 	JLT          tapsnext

@@ -12,4 +12,4 @@ func saxpy(alpha float32, x, y []float32) { saxpyGeneric(alpha, x, y) }
 
 func dotRows2Pairs(y, a []float64, lda int, x []float64) bool { return false }
 
-func saxpyTaps(alpha []float32, off []int, x, y []float32) { saxpyTapsGeneric(alpha, off, x, y) }
+func saxpyTaps(t *tapList, x, y []float32) { saxpyTapsGeneric(t, x, y) }

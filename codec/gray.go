@@ -39,9 +39,11 @@ func resizeGray(g *image.Gray, w, h int) *image.Gray {
 	return out
 }
 
-// psnrGray is the PSNR in dB between two 8-bit images of the same size
-// (+Inf when identical).
-func psnrGray(a, b *image.Gray) float64 {
+// PSNRGray is the PSNR in dB between two 8-bit images of the same size
+// (+Inf when identical): what the codecs use to choose between their own
+// candidates, and the pipeline to report a lossy set's fidelity (package
+// eval holds the research metrics, and imports the pipeline).
+func PSNRGray(a, b *image.Gray) float64 {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
 	var se float64
 	for y := 0; y < h; y++ {

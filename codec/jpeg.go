@@ -95,7 +95,7 @@ func (JPEG) Encode(img image.Image, budget int) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("codec: jpeg: own payload does not decode: %w", err)
 		}
-		if v := psnrGray(g, dec.(*image.Gray)); v > bestPSNR {
+		if v := PSNRGray(g, dec.(*image.Gray)); v > bestPSNR {
 			best, bestPSNR = p, v
 		}
 	}

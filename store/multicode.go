@@ -189,32 +189,19 @@ func codeMulti(c codec.Codec, src *image.Gray, o Options, level qr.Level, s seal
 	return nil, best
 }
 
-// psnrGray is the PSNR in dB of rec against ref (same size; +Inf when
-// equal). Package eval has the reference implementation; store cannot
-// import it (eval measures store).
+// psnrGray is codec.PSNRGray of rec against ref for any decoded image
+// type (-Inf when the sizes differ). Package eval has the research
+// metrics; store cannot import it (eval measures store).
 func psnrGray(ref *image.Gray, rec image.Image) float64 {
 	g, ok := rec.(*image.Gray)
 	if !ok {
 		g = image.NewGray(rec.Bounds())
 		draw.Draw(g, g.Rect, rec, rec.Bounds().Min, draw.Src)
 	}
-	w, h := ref.Rect.Dx(), ref.Rect.Dy()
-	if g.Rect.Dx() != w || g.Rect.Dy() != h {
+	if g.Rect.Dx() != ref.Rect.Dx() || g.Rect.Dy() != ref.Rect.Dy() {
 		return math.Inf(-1)
 	}
-	var sse float64
-	for y := range h {
-		a := ref.Pix[y*ref.Stride : y*ref.Stride+w]
-		b := g.Pix[y*g.Stride : y*g.Stride+w]
-		for x := range w {
-			d := float64(a[x]) - float64(b[x])
-			sse += d * d
-		}
-	}
-	if sse == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255*float64(w*h)/sse)
+	return codec.PSNRGray(ref, g)
 }
 
 // checkMultiOptions refuses lossy multi-code options that contradict each

@@ -214,41 +214,88 @@ func (p *plane) at(j, x, y int) int32 {
 // significance, sign, ">1" and unary (first bit) probabilities.
 type cx struct{ sig, sign, gt1, unary int }
 
-// ctx computes the contexts of the coefficient at band-relative (x, y) of
-// band i under the rules of m's payload version.
-func (p *plane) ctx(m *models, i, x, y int) cx {
+// bandCx is what the contexts of one detail band's coefficients share
+// under one payload version: the band's place, the bases of its
+// probabilities and where its parent and cousin bands lie. encode and
+// decode compute it once per band (bandCtx) instead of per coefficient.
+type bandCx struct {
+	x0, y0, w             int
+	sig, sign, gt1, unary int
+	v3                    bool
+	par, cos              region
+}
+
+// region is a band seen from a child's contexts: the offset of its origin
+// in the plane and its size; ok is false when there is no such band or it
+// is empty (the context then counts 0).
+type region struct {
+	off, w, h int
+	ok        bool
+}
+
+// at returns the plane index of band-relative (x, y) of r clamped into r,
+// in a plane of width pw.
+func (r *region) at(x, y, pw int) int {
+	return r.off + min(y, r.h-1)*pw + min(x, r.w-1)
+}
+
+// bandCtx returns the shared contexts of band i under m's payload version.
+func (p *plane) bandCtx(m *models, i int) bandCx {
 	b := &p.bands[i]
-	base := (b.Y0+y)*p.w + b.X0 + x
+	lc, hh := levelClass(b.Level), hhIdx(b.Orient)
+	reg := func(j int) region {
+		if j < 0 {
+			return region{}
+		}
+		c := &p.bands[j]
+		return region{off: c.Y0*p.w + c.X0, w: c.W, h: c.H, ok: c.W > 0 && c.H > 0}
+	}
+	return bandCx{
+		x0: b.X0, y0: b.Y0, w: b.W,
+		sig:   (lc*2 + hh) * m.lay.sigPerBand,
+		sign:  b.Orient * 9,
+		gt1:   lc * m.lay.gt1,
+		unary: lc * m.lay.unaryCls * maxUnary,
+		v3:    m.version >= 3,
+		par:   reg(p.parent[i]),
+		cos:   reg(p.cousin[i]),
+	}
+}
+
+// ctx computes the contexts of the coefficient at band-relative (x, y) of
+// the band bc describes.
+func (p *plane) ctx(bc *bandCx, x, y int) cx {
+	q, w := p.q, p.w
+	base := (bc.y0+y)*w + bc.x0 + x
 	var l, u, ul, ur int32
 	if x > 0 {
-		l = p.q[base-1]
+		l = q[base-1]
 	}
 	if y > 0 {
-		u = p.q[base-p.w]
+		u = q[base-w]
 		if x > 0 {
-			ul = p.q[base-p.w-1]
+			ul = q[base-w-1]
 		}
-		if x+1 < b.W {
-			ur = p.q[base-p.w+1]
+		if x+1 < bc.w {
+			ur = q[base-w+1]
 		}
 	}
 	s := 2*(iabs(l)+iabs(u)) + iabs(ul) + iabs(ur)
 	var par int32
-	if j := p.parent[i]; j >= 0 {
-		par += 2 * p.at(j, x/2, y/2)
+	if bc.par.ok {
+		par += 2 * iabs(q[bc.par.at(x/2, y/2, w)])
 	}
-	if j := p.cousin[i]; j >= 0 {
-		par += p.at(j, x, y)
+	if bc.cos.ok {
+		par += iabs(q[bc.cos.at(x, y, w)])
 	}
-	lc, hh := levelClass(b.Level), hhIdx(b.Orient)
 	var sc, mc, uc int
-	if m.version >= 3 {
+	if bc.v3 {
 		var far int32
 		if x > 1 {
-			far += iabs(p.q[base-2])
+			far += iabs(q[base-2])
 		}
 		if y > 1 {
-			far += iabs(p.q[base-2*p.w])
+			far += iabs(q[base-2*w])
 		}
 		// 0: nothing near, 1: only the far pair, then as versions 1-2.
 		nb := nbBuckets.of(s) + 1
@@ -268,10 +315,10 @@ func (p *plane) ctx(m *models, i, x, y int) cx {
 		}
 	}
 	return cx{
-		sig:   (lc*2+hh)*m.lay.sigPerBand + sc,
-		sign:  b.Orient*9 + sgn3(l)*3 + sgn3(u),
-		gt1:   lc*m.lay.gt1 + mc,
-		unary: (lc*m.lay.unaryCls + uc) * maxUnary,
+		sig:   bc.sig + sc,
+		sign:  bc.sign + sgn3(l)*3 + sgn3(u),
+		gt1:   bc.gt1 + mc,
+		unary: bc.unary + uc*maxUnary,
 	}
 }
 
@@ -422,10 +469,11 @@ func (p *plane) encode(e *entropy.Encoder, m *models) {
 	}
 	for i := 1; i < len(p.bands); i++ {
 		b := p.bands[i]
+		bc := p.bandCtx(m, i)
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
 				k := (b.Y0+y)*w + b.X0 + x
-				c := p.ctx(m, i, x, y)
+				c := p.ctx(&bc, x, y)
 				if p.rdo != nil {
 					p.rdoChoose(k, m, c)
 				}
@@ -486,9 +534,10 @@ func (p *plane) decode(d *entropy.Decoder, version int) {
 	}
 	for i := 1; i < len(p.bands); i++ {
 		b := p.bands[i]
+		bc := p.bandCtx(m, i)
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
-				c := p.ctx(m, i, x, y)
+				c := p.ctx(&bc, x, y)
 				if d.Bit(&m.sig[c.sig]) == 0 {
 					continue
 				}

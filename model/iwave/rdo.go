@@ -84,6 +84,31 @@ func magBits(m *models, c cx, a int32) float64 {
 	return bits + escapeBits(k-maxUnary)
 }
 
+// magBitsPair returns magBits(m, c, a) and magBits(m, c, a+1) for a >= 1,
+// summing the bits the two share once: the same additions in the same
+// order as two magBits calls, hence the same values (TestMagBitsPair).
+func magBitsPair(m *models, c cx, a int32) (float64, float64) {
+	if a == 1 {
+		return bitCost(&m.gt1[c.gt1], 0), magBits(m, c, 2)
+	}
+	bits := bitCost(&m.gt1[c.gt1], 1)
+	un := m.unary[c.unary : c.unary+maxUnary]
+	k := int(a - 2)
+	j := 0
+	for ; j < maxUnary && j < k; j++ {
+		bits += bitCost(&un[j], 1)
+	}
+	if j == maxUnary {
+		return bits + escapeBits(k-maxUnary), bits + escapeBits(k+1-maxUnary)
+	}
+	ba := bits + bitCost(&un[j], 0)
+	bits += bitCost(&un[j], 1)
+	if j++; j < maxUnary {
+		return ba, bits + bitCost(&un[j], 0)
+	}
+	return ba, bits + escapeBits(k+1-maxUnary)
+}
+
 // escapeBits is 2*floor(log2(n+1)) + 1 for n >= 0, about what the
 // exp-Golomb escape of n costs, counted with bits.Len (the same values as
 // through math.Log2: TestEscapeBits).
@@ -114,9 +139,17 @@ func (p *plane) rdoChoose(k int, m *models, c cx) {
 	best := int32(0)
 	bestJ := float64(av*av) + float64(rdoLambda*bitCost(&m.sig[c.sig], 0))
 	sig := bitCost(&m.sig[c.sig], 1) + bitCost(&m.sign[c.sign], sb)
-	for a := max(int32(af), 1); a <= int32(af)+1; a++ {
+	// The candidates 1 (af = 0), or af and af+1, in that order.
+	lo := max(int32(af), 1)
+	mb := [2]float64{}
+	if lo == int32(af) {
+		mb[0], mb[1] = magBitsPair(m, c, lo)
+	} else {
+		mb[0] = magBits(m, c, lo)
+	}
+	for a := lo; a <= int32(af)+1; a++ {
 		d := av - (float64(a) + reconBias)
-		j := float64(d*d) + float64(rdoLambda*(sig+magBits(m, c, a)))
+		j := float64(d*d) + float64(rdoLambda*(sig+mb[a-lo]))
 		if j < bestJ {
 			best, bestJ = a, j
 		}

@@ -2,6 +2,7 @@ package iwave
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/medqr/medqr/internal/entropy"
@@ -109,6 +110,36 @@ func TestEscapeBits(t *testing.T) {
 	for n := 0; n <= 2*maxMag; n++ {
 		if got, want := escapeBits(n), 2*math.Floor(math.Log2(float64(n+1)))+1; got != want {
 			t.Fatalf("escapeBits(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestMagBitsPair: magBitsPair returns the bits of two magBits calls, to
+// the last bit, for every magnitude through the unary codes and into the
+// escape, under several seeded sets of probabilities (every context of
+// each version).
+func TestMagBitsPair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 2))
+	for _, version := range []int{1, 2, 3} {
+		for trial := range 4 {
+			m := newModels(version, priorsOf(version))
+			if trial > 0 {
+				for _, p := range m.all() {
+					p.InitP(uint16(1 + rng.IntN(1<<15-1)))
+				}
+			}
+			for gt1 := 0; gt1 < len(m.gt1); gt1++ {
+				for un := 0; un < len(m.unary); un += maxUnary {
+					c := cx{gt1: gt1, unary: un}
+					for a := int32(1); a <= 3*maxUnary; a++ {
+						got0, got1 := magBitsPair(m, c, a)
+						want0, want1 := magBits(m, c, a), magBits(m, c, a+1)
+						if math.Float64bits(got0) != math.Float64bits(want0) || math.Float64bits(got1) != math.Float64bits(want1) {
+							t.Fatalf("v%d trial %d %+v a=%d: magBitsPair = %v, %v; magBits %v, %v", version, trial, c, a, got0, got1, want0, want1)
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -331,7 +331,8 @@ var (
 )
 
 // buckets is bucket for one set of edges with the answers for 0..63 in a
-// table (every edge here is below 63, so larger values are counted).
+// table. Every edge is below 63 (newBuckets panics otherwise), so every
+// value from 63 up has the table's last answer: all edges are below it.
 type buckets struct {
 	edges []int32
 	tab   [64]uint8
@@ -339,6 +340,11 @@ type buckets struct {
 
 func newBuckets(edges []int32) *buckets {
 	b := &buckets{edges: edges}
+	for _, e := range edges {
+		if e >= int32(len(b.tab)-1) {
+			panic("iwave: context class edge past the lookup table")
+		}
+	}
 	for v := range b.tab {
 		b.tab[v] = uint8(bucket(int32(v), edges))
 	}
@@ -347,10 +353,10 @@ func newBuckets(edges []int32) *buckets {
 
 // of returns bucket(v, edges).
 func (b *buckets) of(v int32) int {
-	if uint32(v) < uint32(len(b.tab)) {
-		return int(b.tab[v])
+	if v < 0 {
+		return bucket(v, b.edges)
 	}
-	return bucket(v, b.edges)
+	return int(b.tab[min(v, int32(len(b.tab)-1))])
 }
 
 var (

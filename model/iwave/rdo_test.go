@@ -91,7 +91,7 @@ func TestBucketsMatchLoop(t *testing.T) {
 		name string
 		b    *buckets
 	}{{"nb", nbBuckets}, {"par3", parBuckets3}, {"mag3", magBuckets3}, {"unary3", unaryBuckets3}} {
-		for _, v := range []int32{-1 << 31, -5, -1, 0, 1, 2, 39, 40, 41, 62, 63, 64, 65, 1000, maxMag * 6} {
+		for _, v := range []int32{-1 << 31, -5, -1, 0, 1, 2, 39, 40, 41, 62, 63, 64, 65, 1000, maxMag * 6, 1<<31 - 1} {
 			if got, want := tc.b.of(v), bucket(v, tc.b.edges); got != want {
 				t.Errorf("%s: of(%d) = %d, bucket %d", tc.name, v, got, want)
 			}

@@ -151,21 +151,24 @@ const (
 	numProbs3 = levelCls*2*nbCtx3*parCtx3 + 4*9 + levelCls*magCtx3 + levelCls*unaryCls3*maxUnary + 2*(maxGamma+1) + llZeroCtx + 1
 )
 
+// iabs is |v| (MinInt32 for MinInt32, as -v), without a data-dependent
+// branch: neighbour magnitudes are unpredictable.
 func iabs(v int32) int32 {
-	if v < 0 {
-		return -v
-	}
-	return v
+	m := v >> 31
+	return (v ^ m) - m
 }
 
+// sgn3 is 0, 1 or 2 for v negative, zero or positive, written so the
+// compiler selects without branching.
 func sgn3(v int32) int {
-	switch {
-	case v < 0:
-		return 0
-	case v == 0:
-		return 1
+	n := 1
+	if v > 0 {
+		n = 2
 	}
-	return 2
+	if v < 0 {
+		n = 0
+	}
+	return n
 }
 
 // plane is the quantised coefficient plane with its band geometry.

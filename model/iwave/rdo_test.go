@@ -143,3 +143,29 @@ func TestMagBitsPair(t *testing.T) {
 		}
 	}
 }
+
+// TestIabsSgn3: the branch-free iabs and sgn3 give the branching forms'
+// answers (-v for negative v, 0/1/2 by sign) at the int32 extremes and
+// over every value a decoded plane can hold (|q| <= 4*maxMag) and past it.
+func TestIabsSgn3(t *testing.T) {
+	check := func(v int32) {
+		wantAbs, wantSgn := v, 1
+		if v < 0 {
+			wantAbs, wantSgn = -v, 0
+		} else if v > 0 {
+			wantSgn = 2
+		}
+		if got := iabs(v); got != wantAbs {
+			t.Fatalf("iabs(%d) = %d, want %d", v, got, wantAbs)
+		}
+		if got := sgn3(v); got != wantSgn {
+			t.Fatalf("sgn3(%d) = %d, want %d", v, got, wantSgn)
+		}
+	}
+	for _, v := range []int32{math.MinInt32, math.MinInt32 + 1, math.MaxInt32 - 1, math.MaxInt32} {
+		check(v)
+	}
+	for v := int32(-5 * maxMag); v <= 5*maxMag; v++ {
+		check(v)
+	}
+}

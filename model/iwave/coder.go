@@ -265,9 +265,16 @@ func (p *plane) bandCtx(m *models, i int) bandCx {
 	}
 }
 
-// ctx computes the contexts of the coefficient at band-relative (x, y) of
-// the band bc describes.
-func (p *plane) ctx(bc *bandCx, x, y int) cx {
+// near is what the contexts past significance of one coefficient need
+// from its neighbourhood: the left and upper values and the two magnitude
+// sums. Most coefficients are zero, so encode and decode derive the sign,
+// ">1" and unary contexts from it (full) only for the others.
+type near struct{ l, u, s, par int32 }
+
+// ctx computes the significance context of the coefficient at
+// band-relative (x, y) of the band bc describes, and its neighbourhood
+// for full.
+func (p *plane) ctx(bc *bandCx, x, y int) (int, near) {
 	q, w := p.q, p.w
 	base := (bc.y0+y)*w + bc.x0 + x
 	var l, u, ul, ur int32
@@ -291,7 +298,7 @@ func (p *plane) ctx(bc *bandCx, x, y int) cx {
 	if bc.cos.ok {
 		par += iabs(q[bc.cos.at(x, y, w)])
 	}
-	var sc, mc, uc int
+	var sc int
 	if bc.v3 {
 		var far int32
 		if x > 1 {
@@ -306,20 +313,28 @@ func (p *plane) ctx(bc *bandCx, x, y int) cx {
 			nb = 0
 		}
 		sc = nb*parCtx3 + parBuckets3.of(par)
-		t := s + par
+	} else {
+		sc = nbBuckets.of(s)*parCtx + min(int(par), 2)
+	}
+	return bc.sig + sc, near{l: l, u: u, s: s, par: par}
+}
+
+// full returns every context of a coefficient of the band bc describes
+// whose significance context is sig and neighbourhood n (ctx).
+func (bc *bandCx) full(sig int, n near) cx {
+	var mc, uc int
+	if bc.v3 {
+		t := n.s + n.par
 		mc, uc = magBuckets3.of(t), unaryBuckets3.of(t)
 	} else {
-		nb := nbBuckets.of(s)
-		pc := min(int(par), 2)
-		sc = nb*parCtx + pc
-		mc = min(nb, 3)
-		if par > 2 && mc < 3 {
+		mc = min(nbBuckets.of(n.s), 3)
+		if n.par > 2 && mc < 3 {
 			mc++
 		}
 	}
 	return cx{
-		sig:   bc.sig + sc,
-		sign:  bc.sign + sgn3(l)*3 + sgn3(u),
+		sig:   sig,
+		sign:  bc.sign + sgn3(n.l)*3 + sgn3(n.u),
 		gt1:   bc.gt1 + mc,
 		unary: bc.unary + uc*maxUnary,
 	}
@@ -482,16 +497,17 @@ func (p *plane) encode(e *entropy.Encoder, m *models) {
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
 				k := (b.Y0+y)*w + b.X0 + x
-				c := p.ctx(&bc, x, y)
+				sig, n := p.ctx(&bc, x, y)
 				if p.rdo != nil {
-					p.rdoChoose(k, m, c)
+					p.rdoChoose(k, m, &bc, sig, n)
 				}
 				v := p.q[k]
 				if v == 0 {
-					e.Bit(&m.sig[c.sig], 0)
+					e.Bit(&m.sig[sig], 0)
 					continue
 				}
-				e.Bit(&m.sig[c.sig], 1)
+				e.Bit(&m.sig[sig], 1)
+				c := bc.full(sig, n)
 				sb := 0
 				if v < 0 {
 					sb = 1
@@ -546,10 +562,11 @@ func (p *plane) decode(d *entropy.Decoder, version int) {
 		bc := p.bandCtx(m, i)
 		for y := 0; y < b.H; y++ {
 			for x := 0; x < b.W; x++ {
-				c := p.ctx(&bc, x, y)
-				if d.Bit(&m.sig[c.sig]) == 0 {
+				sig, n := p.ctx(&bc, x, y)
+				if d.Bit(&m.sig[sig]) == 0 {
 					continue
 				}
+				c := bc.full(sig, n)
 				neg := d.Bit(&m.sign[c.sign]) == 1
 				a := uint32(1)
 				if d.Bit(&m.gt1[c.gt1]) == 1 {

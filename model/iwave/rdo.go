@@ -116,11 +116,12 @@ func escapeBits(n int) float64 {
 	return float64(2*(bits.Len(uint(n+1))-1) + 1)
 }
 
-// rdoChoose sets p.q[k], a detail coefficient with contexts c, to the value
-// of least rate-distortion cost under the models m. Products are wrapped in
-// float64() so no platform fuses them into FMAs and the choice, hence the
-// payload, is the same everywhere.
-func (p *plane) rdoChoose(k int, m *models, c cx) {
+// rdoChoose sets p.q[k], a detail coefficient of the band bc describes
+// with significance context sig and neighbourhood n (plane.ctx), to the
+// value of least rate-distortion cost under the models m. Products are
+// wrapped in float64() so no platform fuses them into FMAs and the choice,
+// hence the payload, is the same everywhere.
+func (p *plane) rdoChoose(k int, m *models, bc *bandCx, sig int, n near) {
 	v := p.rdo.wc[k]
 	av := math.Abs(v) * p.rdo.inv
 	if av < rdoZeroBelow {
@@ -132,13 +133,14 @@ func (p *plane) rdoChoose(k int, m *models, c cx) {
 		p.q[k] = quantOne(v, p.rdo.inv) // the deadzone quantiser's value
 		return
 	}
+	c := bc.full(sig, n)
 	sb := 0
 	if v < 0 {
 		sb = 1
 	}
 	best := int32(0)
 	bestJ := float64(av*av) + float64(rdoLambda*bitCost(&m.sig[c.sig], 0))
-	sig := bitCost(&m.sig[c.sig], 1) + bitCost(&m.sign[c.sign], sb)
+	sigBits := bitCost(&m.sig[c.sig], 1) + bitCost(&m.sign[c.sign], sb)
 	// The candidates 1 (af = 0), or af and af+1, in that order.
 	lo := max(int32(af), 1)
 	mb := [2]float64{}
@@ -149,7 +151,7 @@ func (p *plane) rdoChoose(k int, m *models, c cx) {
 	}
 	for a := lo; a <= int32(af)+1; a++ {
 		d := av - (float64(a) + reconBias)
-		j := float64(d*d) + float64(rdoLambda*(sig+mb[a-lo]))
+		j := float64(d*d) + float64(rdoLambda*(sigBits+mb[a-lo]))
 		if j < bestJ {
 			best, bestJ = a, j
 		}

@@ -2,7 +2,6 @@ package attacks
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/internal/jsonconfig"
@@ -267,5 +266,3 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -100,13 +100,6 @@ func atoi(t *testing.T, s string) int {
 	return n
 }
 
-// gdcmReference decodes path with GDCM to native explicit little endian
-// and returns the stored values of the first frame.
-func gdcmReference(t *testing.T, path string) refPixels {
-	r, _ := gdcmReferenceRaw(t, path)
-	return r
-}
-
 // gdcmReferenceRaw also returns the path of GDCM's native (decompressed)
 // copy of the file, which DCMTK's dcm2pnm can render whatever the original
 // transfer syntax.

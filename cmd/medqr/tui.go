@@ -48,8 +48,6 @@ type authError struct{ err error }
 func (a authError) Error() string { return a.err.Error() }
 func (a authError) Unwrap() error { return a.err }
 
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
 // keyLike matches what could be the body of a key or identity string: a
 // "1" and 50 or more characters of the bech32 alphabet (a key's body has
 // 58). redactKeys replaces each with a placeholder, so that no error path,

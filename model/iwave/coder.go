@@ -203,16 +203,6 @@ func newPlane(w, h, levels int) *plane {
 	return p
 }
 
-// at returns |q| at band-relative (x, y) of band j, clamped into the band.
-func (p *plane) at(j, x, y int) int32 {
-	b := &p.bands[j]
-	if b.W == 0 || b.H == 0 {
-		return 0
-	}
-	x, y = min(x, b.W-1), min(y, b.H-1)
-	return iabs(p.q[(b.Y0+y)*p.w+b.X0+x])
-}
-
 // cx is the context of one detail coefficient: indices into the models'
 // significance, sign, ">1" and unary (first bit) probabilities.
 type cx struct{ sig, sign, gt1, unary int }

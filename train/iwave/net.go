@@ -200,15 +200,3 @@ func (a *adam) step(params []*G.Node, lr float64) (float64, error) {
 	}
 	return norm, nil
 }
-
-// setTensors overwrites the parameter values (resume).
-func (n *Net) setTensors(m map[string][]float32) error {
-	for i, name := range n.Cfg.TensorNames() {
-		w := n.Params[i].Value().Data().([]float32)
-		if len(m[name]) != len(w) {
-			return fmt.Errorf("train/iwave: checkpoint tensor %s has %d values, want %d", name, len(m[name]), len(w))
-		}
-		copy(w, m[name])
-	}
-	return nil
-}

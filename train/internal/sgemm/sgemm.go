@@ -59,42 +59,27 @@ func Gemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, 
 	p := Workers(m * n * k)
 	if p > 1 {
 		// split the larger of m and n into p parts on tile boundaries
-		var wg sync.WaitGroup
 		if n >= m {
-			parts := split(n, nr, p)
-			for i := 0; i+1 < len(parts); i++ {
-				j0, j1 := parts[i], parts[i+1]
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var bs []float32
-					cs := c[j0:]
-					if tb {
-						bs = b[j0*ldb:]
-					} else {
-						bs = b[j0:]
-					}
-					serial(ta, tb, m, j1-j0, k, a, lda, bs, ldb, acc, cs, ldc)
-				}()
-			}
+			parallel(split(n, nr, p), func(j0, j1 int) {
+				var bs []float32
+				if tb {
+					bs = b[j0*ldb:]
+				} else {
+					bs = b[j0:]
+				}
+				serial(ta, tb, m, j1-j0, k, a, lda, bs, ldb, acc, c[j0:], ldc)
+			})
 		} else {
-			parts := split(m, mr, p)
-			for i := 0; i+1 < len(parts); i++ {
-				i0, i1 := parts[i], parts[i+1]
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var as []float32
-					if ta {
-						as = a[i0:]
-					} else {
-						as = a[i0*lda:]
-					}
-					serial(ta, tb, i1-i0, n, k, as, lda, b, ldb, acc, c[i0*ldc:], ldc)
-				}()
-			}
+			parallel(split(m, mr, p), func(i0, i1 int) {
+				var as []float32
+				if ta {
+					as = a[i0:]
+				} else {
+					as = a[i0*lda:]
+				}
+				serial(ta, tb, i1-i0, n, k, as, lda, b, ldb, acc, c[i0*ldc:], ldc)
+			})
 		}
-		wg.Wait()
 		return
 	}
 	serial(ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc)
@@ -111,6 +96,16 @@ func Workers(work int) int {
 		return p
 	}
 	return 1
+}
+
+// parallel runs f(parts[i], parts[i+1]) for every consecutive pair of
+// boundaries, each on its own goroutine, and waits for all of them.
+func parallel(parts []int, f func(lo, hi int)) {
+	var wg sync.WaitGroup
+	for i := 0; i+1 < len(parts); i++ {
+		wg.Go(func() { f(parts[i], parts[i+1]) })
+	}
+	wg.Wait()
 }
 
 // split cuts [0, n) into at most p parts whose inner boundaries are

@@ -280,35 +280,31 @@ func FuzzDecodeWeights(f *testing.F) {
 	})
 }
 
-func BenchmarkAnalyze256(b *testing.B) {
+// benchModel times the default model on a seeded 256x256 input: its
+// analysis, or with synth the synthesis of that input's code.
+func benchModel(b *testing.B, synth bool) {
 	m, err := Default()
 	if err != nil {
 		b.Fatal(err)
 	}
 	x := randomTensor(rand.New(rand.NewPCG(1, 1)), 1, 256, 256, 0.2)
+	run := m.Analyze
+	if synth {
+		y, err := m.Analyze(x)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run, x = m.Synthesize, y
+	}
 	for b.Loop() {
-		if _, err := m.Analyze(x); err != nil {
+		if _, err := run(x); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkSynthesize256(b *testing.B) {
-	m, err := Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := randomTensor(rand.New(rand.NewPCG(1, 1)), 1, 256, 256, 0.2)
-	y, err := m.Analyze(x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, err := m.Synthesize(y); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkAnalyze256(b *testing.B)    { benchModel(b, false) }
+func BenchmarkSynthesize256(b *testing.B) { benchModel(b, true) }
 
 // TestDefaultWeights loads the embedded weights: a broken file fails here
 // with the regeneration hint.

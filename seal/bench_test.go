@@ -12,8 +12,7 @@ func BenchmarkSealOpen(b *testing.B) {
 	payload := randBytes(256 * 256)
 	capacity := capacities['M']
 	k, _ := GenerateKey()
-	idX, _ := GenerateIdentity(SuiteX25519)
-	idPQ, _ := GenerateIdentity(SuiteMLKEM768X25519)
+	idX, idPQ := newIdentity(b, SuiteX25519), newIdentity(b, SuiteMLKEM768X25519)
 	for _, a := range []AEAD{ChaCha20Poly1305, AES256GCM} {
 		for _, p := range []pair{
 			{"key", NewKeySealer(k), KeyOpener(k)},

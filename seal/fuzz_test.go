@@ -134,7 +134,7 @@ func checkParse[V interface {
 
 func FuzzParseRecipient(f *testing.F) {
 	for _, s := range []Suite{SuiteX25519, SuiteMLKEM768X25519} {
-		id, _ := GenerateIdentity(s)
+		id := newIdentity(f, s)
 		f.Add(id.Recipient().String())
 		f.Add(id.String())
 	}

@@ -3,8 +3,6 @@ package seal
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,10 +17,7 @@ func TestIdentityStrings(t *testing.T) {
 		{SuiteMLKEM768X25519, "MEDQR-PQ-IDENTITY-1", "medqrpq1", 8 + (1216*8+4)/5 + 6},
 	} {
 		t.Run(tc.suite.String(), func(t *testing.T) {
-			id, err := GenerateIdentity(tc.suite)
-			if err != nil {
-				t.Fatal(err)
-			}
+			id := newIdentity(t, tc.suite)
 			s := id.String()
 			r := id.Recipient().String()
 			if !strings.HasPrefix(s, tc.idPrefix) || s != strings.ToUpper(s) {
@@ -58,7 +53,7 @@ func TestIdentityStrings(t *testing.T) {
 }
 
 func TestParseRecipientErrors(t *testing.T) {
-	id, _ := GenerateIdentity(SuiteX25519)
+	id := newIdentity(t, SuiteX25519)
 	r := id.Recipient().String()
 	k, _ := GenerateKey()
 	for _, tc := range []struct{ in, want string }{
@@ -93,35 +88,6 @@ func TestParseRecipientErrors(t *testing.T) {
 	}
 }
 
-func TestIdentityFile(t *testing.T) {
-	dir := t.TempDir()
-	id, _ := GenerateIdentity(SuiteMLKEM768X25519)
-	p := filepath.Join(dir, "id.txt")
-	if err := WriteIdentityFile(p, id, "dr lee"); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(p)
-	if !strings.Contains(string(data), "# public key: "+id.Recipient().String()+"\n") {
-		t.Fatal("no public key comment")
-	}
-	got, err := ReadIdentityFile(p)
-	if err != nil || got.String() != id.String() {
-		t.Fatalf("ReadIdentityFile: %v", err)
-	}
-	if err := WriteIdentityFile(p, id, ""); !errors.Is(err, os.ErrExist) {
-		t.Fatalf("overwrite: %v", err)
-	}
-	os.Chmod(p, 0o640)
-	got, err = ReadIdentityFile(p)
-	var w *PermissionWarning
-	if !errors.As(err, &w) || got == nil {
-		t.Fatalf("group-readable identity: %v", err)
-	}
-	if _, err := ReadKeyFile(p); !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "identity") {
-		t.Fatalf("identity file read as key file: %v", err)
-	}
-}
-
 func TestSuiteAndModeNames(t *testing.T) {
 	for _, s := range []string{"x25519", "mlkem768x25519", "pq", "X25519"} {
 		if _, err := ParseSuite(s); err != nil {
@@ -134,6 +100,16 @@ func TestSuiteAndModeNames(t *testing.T) {
 	if SuiteX25519.encSize() != 32 || SuiteMLKEM768X25519.encSize() != 1120 {
 		t.Error("enc sizes")
 	}
+}
+
+// newIdentity returns a fresh identity of suite s.
+func newIdentity(t testing.TB, s Suite) *Identity {
+	t.Helper()
+	id, err := GenerateIdentity(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func mustEncode(t *testing.T, hrp string, data []byte) string {

@@ -31,14 +31,7 @@ func sealersWith(t testing.TB, pass string) []pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idX, err := GenerateIdentity(SuiteX25519)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idPQ, err := GenerateIdentity(SuiteMLKEM768X25519)
-	if err != nil {
-		t.Fatal(err)
-	}
+	idX, idPQ := newIdentity(t, SuiteX25519), newIdentity(t, SuiteMLKEM768X25519)
 	return []pair{
 		{"key-chacha", NewKeySealer(k), KeyOpener(k)},
 		{"key-aesgcm", WithAEAD(NewKeySealer(k), AES256GCM), KeyOpener(k)},

@@ -101,11 +101,7 @@ func (op *convOp) String() string {
 }
 
 func (op *convOp) Do(inputs ...G.Value) (G.Value, error) {
-	x, err := f32(inputs[0], op.b*op.cin*op.h*op.w)
-	if err != nil {
-		return nil, err
-	}
-	w, err := f32(inputs[1], op.cout*op.kk)
+	x, w, err := f32Pair(inputs[0], inputs[1], op.b*op.cin*op.h*op.w, op.cout*op.kk)
 	if err != nil {
 		return nil, err
 	}

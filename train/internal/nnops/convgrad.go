@@ -54,7 +54,7 @@ func (op *convGradOp) String() string {
 
 func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	f := op.fwd
-	dy, err := f32(inputs[len(inputs)-1], f.b*f.cout*f.n)
+	y, dy, err := f32Pair(inputs[len(inputs)-2], inputs[len(inputs)-1], f.b*f.cout*f.n, f.b*f.cout*f.n)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +65,6 @@ func (op *convGradOp) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	out := op.out.Data().([]float32)
-	y, err := f32(inputs[len(inputs)-2], f.b*f.cout*f.n)
-	if err != nil {
-		return nil, err
-	}
 	dyc, err := f.regroup(dy, y)
 	if err != nil {
 		return nil, err

@@ -60,11 +60,7 @@ func (op *denseOp) String() string {
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.wantDX, true} }
 
 func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
-	x, err := f32(inputs[0], op.b*op.in)
-	if err != nil {
-		return nil, err
-	}
-	w, err := f32(inputs[1], op.in*op.out)
+	x, w, err := f32Pair(inputs[0], inputs[1], op.b*op.in, op.in*op.out)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +130,7 @@ func (op *denseGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if f.run == 0 {
 		return nil, fmt.Errorf("nnops: gradient before the forward pass")
 	}
-	y, err := f32(inputs[1], f.b*f.out)
-	if err != nil {
-		return nil, err
-	}
-	dy, err := f32(inputs[2], f.b*f.out)
+	y, dy, err := f32Pair(inputs[1], inputs[2], f.b*f.out, f.b*f.out)
 	if err != nil {
 		return nil, err
 	}

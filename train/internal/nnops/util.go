@@ -78,6 +78,19 @@ func f32(v G.Value, n int) ([]float32, error) {
 	return d, nil
 }
 
+// f32Pair is f32 of two values: u of nu elements and v of nv.
+func f32Pair(u, v G.Value, nu, nv int) ([]float32, []float32, error) {
+	a, err := f32(u, nu)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := f32(v, nv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
 // forImages runs fn for every image index in [0, b), spread over
 // goroutines when the per-image work is large enough.
 func forImages(b, perImage int, fn func(i int)) {

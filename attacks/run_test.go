@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/eval/shard/shardtest"
 )
 
 func repoPath(parts ...string) string {
@@ -228,27 +229,7 @@ func compareRuns(t *testing.T, a, b string) {
 	if ma, mb := untimedMarkdown(t, filepath.Join(a, "report.json")), untimedMarkdown(t, filepath.Join(b, "report.json")); ma != mb {
 		t.Errorf("report.md differs between runs beyond the timings: %s", firstDiff(ma, mb))
 	}
-	n := 0
-	err := filepath.WalkDir(a, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".png") {
-			return err
-		}
-		rel, _ := filepath.Rel(a, path)
-		pa, _ := os.ReadFile(path)
-		pb, err := os.ReadFile(filepath.Join(b, rel))
-		if err != nil {
-			t.Errorf("second run has no %s", rel)
-			return nil
-		}
-		if !bytes.Equal(pa, pb) {
-			t.Errorf("%s differs between runs", rel)
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := shardtest.SameFiles(t, a, b, func(rel string) bool { return strings.HasSuffix(rel, ".png") })
 	if n < 10 {
 		t.Errorf("compared only %d PNG files", n)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/medqr/medqr/attacks/baselines"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/eval/shard"
+	"github.com/medqr/medqr/eval/shard/shardtest"
 )
 
 // TestQuick runs the quick setting on the shipped sample images, once
@@ -86,7 +86,7 @@ func TestQuick(t *testing.T) {
 		t.Fatal("the merged report.json is not the merged report")
 	}
 	for _, d := range []string{baselines.DirStats, baselines.DirSamples} {
-		sameFiles(t, filepath.Join(whole, d), filepath.Join(merged, d))
+		shardtest.SameFiles(t, filepath.Join(whole, d), filepath.Join(merged, d), nil)
 	}
 	var miss *shard.MissingError
 	if _, _, err := baselines.MergeShards(t.TempDir(), dirs[:2]); !errors.As(err, &miss) {
@@ -120,37 +120,6 @@ func TestQuick(t *testing.T) {
 		if s.Stats == nil || s.Stats.Exact != len(images) {
 			t.Errorf("%s: not every image round-trips exactly", s.Name)
 		}
-	}
-}
-
-// sameFiles fails unless folders a and b hold the same files with the same
-// bytes.
-func sameFiles(t *testing.T, a, b string) {
-	t.Helper()
-	read := func(root string) map[string]string {
-		out := map[string]string{}
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			c, err := os.ReadFile(p)
-			rel, _ := filepath.Rel(root, p)
-			out[rel] = string(c)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	fa, fb := read(a), read(b)
-	for f, c := range fa {
-		if fb[f] != c {
-			t.Errorf("%s: %s differs (or is missing) after the merge", filepath.Base(a), f)
-		}
-	}
-	if len(fa) != len(fb) {
-		t.Errorf("%s: %d files whole, %d merged", filepath.Base(a), len(fa), len(fb))
 	}
 }
 

@@ -217,10 +217,22 @@ func writeRDRunInfo(out string, rep *rd.Report, command []string, code string, w
 	ri := rdReportRunInfo{Command: command, CodeVersion: code, Data: rep.Data, Split: rep.Split,
 		Images: len(rep.Images), Codecs: rep.Codecs, Subset: rep.Subset, Levels: rep.Levels, Workers: workers,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Started: start.UTC().Format(time.RFC3339), WallSeconds: wall.Seconds(),
-		CodecSecs: map[string]string{}}
-	for c, d := range rep.Timing {
-		ri.CodecSecs[c] = strconv.FormatFloat(d.Seconds(), 'f', 1, 64)
+		CodecSecs: codecSeconds(rep.Timing)}
+	return writeRunJSON(out, ri)
+}
+
+// codecSeconds is a report's time per codec in seconds, as run.json
+// records it (one decimal).
+func codecSeconds(timing map[string]time.Duration) map[string]string {
+	secs := map[string]string{}
+	for c, d := range timing {
+		secs[c] = strconv.FormatFloat(d.Seconds(), 'f', 1, 64)
 	}
+	return secs
+}
+
+// writeRunJSON writes ri, indented, to out/run.json.
+func writeRunJSON(out string, ri any) error {
 	b, err := json.MarshalIndent(ri, "", "  ")
 	if err != nil {
 		return err

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -70,18 +66,10 @@ func runRDMulticode(ctx context.Context, e *env, cfg rd.Config, list, levels str
 		Started: start.UTC().Format(time.RFC3339), WallSeconds: wall.Seconds(), CodecSecs: map[string]map[string]string{}}
 	for _, t := range mr.Tables {
 		ri.Codecs = t.Report.Codecs
-		secs := map[string]string{}
-		for c, d := range t.Report.Timing {
-			secs[c] = strconv.FormatFloat(d.Seconds(), 'f', 1, 64)
-		}
-		ri.CodecSecs[t.MultiPoint.String()] = secs
+		ri.CodecSecs[t.MultiPoint.String()] = codecSeconds(t.Report.Timing)
 	}
-	b, err := json.MarshalIndent(ri, "", "  ")
-	if err != nil {
+	if err := writeRunJSON(out, ri); err != nil {
 		return err
-	}
-	if err := os.WriteFile(filepath.Join(out, "run.json"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("failed to write run.json: %w", err)
 	}
 	for _, r := range rd.MultiRows(mr) {
 		fmt.Fprintf(e.stdout, "%4d px %2d codes %s %6d B  %d img  %s %6.2f dB %.4f  %s %6.2f dB %.4f  diff %+.2f dB (%+.2f..%+.2f) %+.4f\n",

@@ -398,12 +398,7 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name   string
-		parts  []part
-		status int
-		field  string
-	}{
+	checkRefusals(t, s, "/api/decrypt", []refusal{
 		{"wrong key", []part{file("qr", "a.png", qrPNG), field("key", other.String())}, 422, "key"},
 		{"mistyped key", []part{file("qr", "a.png", qrPNG), field("key", r.Key[:len(r.Key)-1]+"x")}, 400, "key"},
 		{"key file with two keys", []part{file("qr", "a.png", qrPNG), file("key", "k.txt", []byte(r.Key+"\n"+r.Key+"\n"))}, 400, "key"},
@@ -417,10 +412,33 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 		{"blank image", []part{file("qr", "a.png", blankPNG(t)), field("key", r.Key)}, 422, "qr"},
 		{"unknown field", []part{file("qr", "a.png", qrPNG), field("key", r.Key), field("colour", "red")}, 400, "colour"},
 		{"bad identity", []part{file("qr", "a.png", qrPNG), file("identity", "id.txt", []byte("# nothing\n"))}, 400, "identity"},
-	}
+	}, func(t *testing.T, tt refusal, w *httptest.ResponseRecorder, e errorBody) {
+		if tt.name == "wrong key" && e.Error != seal.ErrAuth.Error() {
+			t.Errorf("wrong key: %q, want the CLI's %q", e.Error, seal.ErrAuth.Error())
+		}
+		if strings.Contains(w.Body.String(), r.Key[12:]) {
+			t.Fatal("the answer quotes the key")
+		}
+	})
+}
+
+// refusal is a form that the API must refuse with status, in an error
+// answer that names field.
+type refusal struct {
+	name   string
+	parts  []part
+	status int
+	field  string
+}
+
+// checkRefusals posts each form to path and requires its status and an
+// error answer naming its field, with a hint; then check, if not nil,
+// looks further at the answer.
+func checkRefusals(t *testing.T, s http.Handler, path string, tests []refusal, check func(t *testing.T, tt refusal, w *httptest.ResponseRecorder, e errorBody)) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := apiPost(t, s, "/api/decrypt", tt.parts...)
+			w := apiPost(t, s, path, tt.parts...)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body.String())
 			}
@@ -428,11 +446,8 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 			if e.Field != tt.field || e.Hint == "" {
 				t.Fatalf("error %+v, want field %q and a hint", e, tt.field)
 			}
-			if tt.name == "wrong key" && e.Error != seal.ErrAuth.Error() {
-				t.Errorf("wrong key: %q, want the CLI's %q", e.Error, seal.ErrAuth.Error())
-			}
-			if strings.Contains(w.Body.String(), r.Key[12:]) {
-				t.Fatal("the answer quotes the key")
+			if check != nil {
+				check(t, tt, w, e)
 			}
 		})
 	}
@@ -553,12 +568,7 @@ func TestEncryptRefusals(t *testing.T) {
 	s := newServer(t, Config{MaxUpload: 1 << 20})
 	img := readFile(t, sampleJPEG)
 	big := bytes.Repeat([]byte{0}, 2<<20)
-	tests := []struct {
-		name   string
-		parts  []part
-		status int
-		field  string
-	}{
+	checkRefusals(t, s, "/api/encrypt", []refusal{
 		{"no image", []part{field("level", "M")}, 400, "image"},
 		{"two images", []part{file("image", "a.jpeg", img), file("image", "b.jpeg", img)}, 400, "image"},
 		{"not an image", []part{file("image", "notes.txt", []byte("hello"))}, 400, "image"},
@@ -573,18 +583,7 @@ func TestEncryptRefusals(t *testing.T) {
 		{"bad recipient", []part{file("image", "a.jpeg", img), field("recipient", "medqr1notakey")}, 400, "recipient"},
 		{"long field", []part{file("image", "a.jpeg", img), field("passphrase", strings.Repeat("p", maxFieldBytes+1))}, 400, "passphrase"},
 		{"too large", []part{file("image", "big.png", big)}, 413, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := apiPost(t, s, "/api/encrypt", tt.parts...)
-			if w.Code != tt.status {
-				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body.String())
-			}
-			if e := decodeError(t, w); e.Field != tt.field || e.Hint == "" {
-				t.Fatalf("error %+v, want field %q and a hint", e, tt.field)
-			}
-		})
-	}
+	}, nil)
 	// Like the CLI, a message about the image names the file.
 	w := apiPost(t, s, "/api/encrypt", file("image", `C:\scans\notes.txt`, []byte("hello")))
 	if e := decodeError(t, w); !strings.HasPrefix(e.Error, "notes.txt: ") {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/medqr/medqr/eval/shard"
 )
 
 // ReportVersion is the version of report.json's layout.
@@ -254,10 +256,10 @@ func (r *Report) write(dir string, example *image.Gray) error {
 	if b, err = json.MarshalIndent(r, "", "  "); err != nil {
 		return fmt.Errorf("attacks: failed to encode report: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "report.json"), append(b, '\n')); err != nil {
+	if err := shard.WriteFileAtomic(filepath.Join(dir, "report.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(stored.Markdown()))
+	return shard.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(stored.Markdown()))
 }
 
 func writePNG(path string, g *image.Gray) error {
@@ -269,28 +271,6 @@ func writePNG(path string, g *image.Gray) error {
 	if err := png.Encode(f, g); err != nil {
 		f.Close()
 		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// writeFileAtomic writes through a temporary file in the same folder and a
-// rename, so a failure leaves no half-written report.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
@@ -319,7 +299,7 @@ func Render(dir string) error {
 	if err := r.drawPlots(dir); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "report.md"), []byte(r.Markdown()))
+	return shard.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(r.Markdown()))
 }
 
 // drawPlots renders every plot of the report into dir and lists them in

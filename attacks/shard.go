@@ -113,7 +113,7 @@ func RunShard(ctx context.Context, cfg Config, o Options, s shard.Spec) (*Report
 	if err != nil {
 		return nil, fmt.Errorf("attacks: failed to encode partial report: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(out, FilePartial), append(b, '\n')); err != nil {
+	if err := shard.WriteFileAtomic(filepath.Join(out, FilePartial), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	meta := shard.NewMeta(ShardKind, s, hash, o.Code)

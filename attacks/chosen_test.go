@@ -55,12 +55,7 @@ func TestChosenPlaintext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exact := 0
-			for i := range got.Pix {
-				if got.Pix[i] == secret.Pix[i] {
-					exact++
-				}
-			}
+			exact := matching(got.Pix, secret.Pix)
 			full := exact == len(got.Pix)
 			if full != tc.expect {
 				t.Fatalf("full recovery = %v (%d/%d pixels, bijective %.3f, perm valid %v), want %v",
@@ -86,12 +81,7 @@ func TestSchemesRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		same := 0
-		for i := range p.Pix {
-			if p.Pix[i] == c.Image.Pix[i] {
-				same++
-			}
-		}
+		same := matching(p.Pix, c.Image.Pix)
 		if same > len(p.Pix)/8 {
 			t.Errorf("%s: %d of %d pixels unchanged by encryption", s.Name(), same, len(p.Pix))
 		}

@@ -3,6 +3,7 @@ package attacks
 import (
 	"errors"
 	"image"
+	"slices"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -126,12 +127,7 @@ func TestCouplingAttack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exact := 0
-			for i := range got {
-				if got[i] == secret[i] {
-					exact++
-				}
-			}
+			exact := matching(got, secret)
 			n := tc.w * tc.h
 			full := exact == n
 			t.Logf("%d queries, %d/%d placed, complete %v, %d/%d pixels exact", co.Queries, co.Located, n, co.Complete, exact, n)
@@ -139,7 +135,7 @@ func TestCouplingAttack(t *testing.T) {
 				t.Fatalf("full recovery %v, complete %v (%d/%d pixels, %d placed), want %v", full, co.Complete, exact, n, co.Located, tc.expect)
 			}
 			if tc.expect {
-				if want := truePerm(t, tc.w, tc.h, key, nonce, tc.o.Keystream); !equalInts(co.Perm, want) {
+				if want := truePerm(t, tc.w, tc.h, key, nonce, tc.o.Keystream); !slices.Equal(co.Perm, want) {
 					t.Fatal("recovered permutation differs from cipherimg's")
 				}
 				return
@@ -149,18 +145,6 @@ func TestCouplingAttack(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCouplingAttackErrors(t *testing.T) {

@@ -93,3 +93,15 @@ func (s *imageSet) crops(rng *rand.Rand, n, side, base int, frac float64, perIma
 	}
 	return out, nil
 }
+
+// matching counts the positions i of a where b[i] == a[i] (b is at least
+// as long as a): the exactly recovered pixels of a candidate plaintext.
+func matching[T comparable](a, b []T) int {
+	n := 0
+	for i, v := range a {
+		if v == b[i] {
+			n++
+		}
+	}
+	return n
+}

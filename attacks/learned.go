@@ -218,11 +218,9 @@ func LearnedAttack(ctx context.Context, rng *rand.Rand, train, test []Pair, epoc
 		img := image.NewGray(p.Plain.Rect)
 		for i, v := range pred {
 			img.Pix[i] = clamp8(float64(v) * 255)
-			if img.Pix[i] == p.Plain.Pix[i] {
-				exact++
-			}
-			total++
 		}
+		exact += matching(img.Pix, p.Plain.Pix)
+		total += len(img.Pix)
 		np += capPSNR(eval.PSNR(p.Plain, img))
 		ns += eval.SSIM(p.Plain, img)
 		bp += capPSNR(eval.PSNR(p.Plain, meanImg))

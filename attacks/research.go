@@ -361,11 +361,7 @@ func runChosen(ctx context.Context, rng *rand.Rand, schemes []Scheme, targets []
 					if err != nil {
 						return nil, err
 					}
-					for i := range got.Pix {
-						if got.Pix[i] == p.Pix[i] {
-							exact++
-						}
-					}
+					exact += matching(got.Pix, p.Pix)
 					total += len(got.Pix)
 					v := eval.PSNR(p, got)
 					if !math.IsInf(v, 1) {

@@ -28,13 +28,8 @@ type Config struct {
 	Crop int `json:"crop"`
 	// Batch is the number of crops per step.
 	Batch int `json:"batch"`
-	// Steps is the total number of optimiser steps.
-	Steps int `json:"steps"`
-	// LR is the peak learning rate, reached after Warmup steps and decayed
-	// with a cosine to LRMin at Steps.
-	LR     float64 `json:"lr"`
-	LRMin  float64 `json:"lr_min"`
-	Warmup int     `json:"warmup"`
+	// Schedule is the learning-rate schedule: steps, lr, lr_min, warmup.
+	Schedule
 	// Clip bounds the global L2 norm of the gradient (0: no clipping).
 	Clip float64 `json:"clip"`
 	// Loss holds the loss weights (see docs/training.md, "Losses", for the table).
@@ -56,6 +51,30 @@ type Config struct {
 	Export string `json:"export"`
 	// Model is the network architecture.
 	Model model.Config `json:"model"`
+}
+
+// Schedule is a run's optimiser steps and learning-rate schedule (LR): a
+// linear warm-up over Warmup steps to LR, then a cosine decay to LRMin at
+// Steps. Trainer configs embed it, so its fields are theirs in JSON.
+type Schedule struct {
+	// Steps is the total number of optimiser steps.
+	Steps int `json:"steps"`
+	// LR is the peak learning rate, reached after Warmup steps and decayed
+	// with a cosine to LRMin at Steps.
+	LR     float64 `json:"lr"`
+	LRMin  float64 `json:"lr_min"`
+	Warmup int     `json:"warmup"`
+}
+
+// At is the learning rate at step s (0-based).
+func (c Schedule) At(s int) float64 { return LR(s, c.Warmup, c.Steps, c.LR, c.LRMin) }
+
+// Validate reports a schedule that cannot run.
+func (c Schedule) Validate() error {
+	if c.Steps < 1 || !(c.LR > 0) || c.LRMin < 0 || c.LRMin > c.LR || c.Warmup < 0 {
+		return fmt.Errorf("steps %d, lr %v, lr_min %v, warmup %d: need steps >= 1, 0 <= lr_min <= lr, lr > 0", c.Steps, c.LR, c.LRMin, c.Warmup)
+	}
+	return nil
 }
 
 // UnmarshalJSON for LossWeights keeps JSON names lowercase.
@@ -90,10 +109,7 @@ func DefaultConfig() Config {
 		Size:      256,
 		Crop:      64,
 		Batch:     8,
-		Steps:     4500,
-		LR:        5e-4,
-		LRMin:     1e-5,
-		Warmup:    200,
+		Schedule:  Schedule{Steps: 4500, LR: 5e-4, LRMin: 1e-5, Warmup: 200},
 		Clip:      1,
 		Loss:      LossWeights{MSE: 1, SSIM: 0.01, Rate: 0.002, Decor: 0.001},
 		Erase:     0.01,
@@ -122,16 +138,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: crop %d must be a multiple of %d and at most size %d", c.Crop, model.Downsampling, c.Size)
 	case c.Size <= 0 || c.Size%model.Downsampling != 0:
 		return fmt.Errorf("train: size %d must be a positive multiple of %d", c.Size, model.Downsampling)
-	case c.Batch <= 0 || c.Steps <= 0:
-		return fmt.Errorf("train: batch %d and steps %d must be positive", c.Batch, c.Steps)
-	case !(c.LR > 0) || c.LRMin < 0 || c.LRMin > c.LR || c.Warmup < 0:
-		return fmt.Errorf("train: learning rate schedule lr=%v lr_min=%v warmup=%d invalid", c.LR, c.LRMin, c.Warmup)
+	case c.Batch <= 0:
+		return fmt.Errorf("train: batch %d must be positive", c.Batch)
 	case c.Clip < 0 || c.Erase < 0 || c.Erase >= 1:
 		return fmt.Errorf("train: clip %v / erase %v out of range", c.Clip, c.Erase)
 	case c.Loss.MSE < 0 || c.Loss.SSIM < 0 || c.Loss.Rate < 0 || c.Loss.Decor < 0:
 		return fmt.Errorf("train: loss weights must be non-negative")
 	case c.CkptEvery <= 0 || c.LogEvery <= 0 || c.ValEvery < 0 || c.ValImages < 0:
 		return fmt.Errorf("train: ckpt_every, log_every must be positive, val_every, val_images non-negative")
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	return c.Model.Validate()
 }

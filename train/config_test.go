@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,42 @@ func TestLRSchedule(t *testing.T) {
 	}
 	if got := LR(55, 10, 100, 1, 0.1); got < 0.54 || got > 0.56 {
 		t.Fatalf("midpoint %v, want 0.55", got)
+	}
+}
+
+// TestScheduleValidate: Schedule.Validate refuses each field out of range,
+// and Config.Validate and At use the embedded schedule.
+func TestScheduleValidate(t *testing.T) {
+	good := Schedule{Steps: 100, LR: 1, LRMin: 0.1, Warmup: 10}
+	for _, tc := range []struct {
+		name string
+		edit func(*Schedule)
+	}{
+		{"steps 0", func(s *Schedule) { s.Steps = 0 }},
+		{"lr 0", func(s *Schedule) { s.LR = 0 }},
+		{"lr NaN", func(s *Schedule) { s.LR = math.NaN() }},
+		{"lr_min negative", func(s *Schedule) { s.LRMin = -1e-9 }},
+		{"lr_min above lr", func(s *Schedule) { s.LRMin = 1.5 }},
+		{"warmup negative", func(s *Schedule) { s.Warmup = -1 }},
+	} {
+		s := good
+		tc.edit(&s)
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+		c := DefaultConfig()
+		c.Schedule = s
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "train: steps") {
+			t.Errorf("%s: config error %v, want the schedule's", tc.name, err)
+		}
+	}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []int{0, 9, 55, 99} {
+		if got, want := good.At(s), LR(s, 10, 100, 1, 0.1); got != want {
+			t.Errorf("At(%d) = %v, LR %v", s, got, want)
+		}
 	}
 }
 

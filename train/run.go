@@ -231,7 +231,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		if err != nil {
 			return dir, err
 		}
-		lr := LR(ck.Step, cfg.Warmup, cfg.Steps, cfg.LR, cfg.LRMin)
+		lr := cfg.Schedule.At(ck.Step)
 		norm := adam.Update(live, grads, lr)
 		ck.Step++
 		acc.Loss += res.Loss

@@ -24,6 +24,7 @@ import (
 	"fmt"
 
 	"github.com/medqr/medqr/model/iwave"
+	"github.com/medqr/medqr/train"
 	"github.com/medqr/medqr/train/internal/runio"
 )
 
@@ -50,12 +51,9 @@ type Config struct {
 	// Crop is the side of the square training crops; Batch the crops per step.
 	Crop  int `json:"crop"`
 	Batch int `json:"batch"`
-	// Steps is the number of Adam steps; LR the peak learning rate, reached
-	// after Warmup steps, then a cosine decay to LRMin.
-	Steps  int     `json:"steps"`
-	LR     float64 `json:"lr"`
-	LRMin  float64 `json:"lr_min"`
-	Warmup int     `json:"warmup"`
+	// Schedule is the Adam steps and learning-rate schedule: steps, lr,
+	// lr_min, warmup.
+	train.Schedule
 	// Clip bounds the global L2 norm of the gradient.
 	Clip float64 `json:"clip"`
 	// ValEvery and CkptEvery are the validation and checkpoint periods.
@@ -73,7 +71,7 @@ func DefaultConfig() Config {
 		Name: "iwave", Out: "results/iwave", Data: "data/samples/kermany_cxr_224",
 		Seed: 1, TrainImages: 32, ValImages: 8,
 		Budgets: []int{2905, 2283, 1615, 1225},
-		Crop:    32, Batch: 8, Steps: 4000, LR: 1e-3, LRMin: 5e-5, Warmup: 30, Clip: 1,
+		Crop:    32, Batch: 8, Schedule: train.Schedule{Steps: 4000, LR: 1e-3, LRMin: 5e-5, Warmup: 30}, Clip: 1,
 		ValEvery: 500, CkptEvery: 250,
 		Filter: iwave.FilterConfig{Channels: 16, Layers: 3, Leak: 0.1},
 		Lift: LiftTrain{Hidden: 16, Leak: 0.1, Images: 64, Samples: 400000, Batch: 256, Steps: 3000,
@@ -93,8 +91,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train/iwave: budgets is empty")
 	case c.Crop < 8 || c.Crop > 256 || c.Batch < 1 || c.Batch > 256:
 		return fmt.Errorf("train/iwave: crop %d (8..256) or batch %d (1..256) out of range", c.Crop, c.Batch)
-	case c.Steps < 1 || c.LR <= 0 || c.LRMin < 0 || c.LRMin > c.LR || c.Warmup < 0:
-		return fmt.Errorf("train/iwave: steps %d, lr %v, lr_min %v, warmup %d: need steps >= 1, 0 <= lr_min <= lr, lr > 0", c.Steps, c.LR, c.LRMin, c.Warmup)
 	case c.Clip <= 0 || c.ValEvery < 1 || c.CkptEvery < 1:
 		return fmt.Errorf("train/iwave: clip, val_every and ckpt_every must be positive")
 	case c.TrainImages < 0 || c.ValImages < 0:
@@ -104,6 +100,9 @@ func (c Config) Validate() error {
 		if b <= iwave.HeaderSize {
 			return fmt.Errorf("train/iwave: budget %d does not exceed the %d-byte header", b, iwave.HeaderSize)
 		}
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return fmt.Errorf("train/iwave: %w", err)
 	}
 	if err := c.Lift.validate(); err != nil {
 		return err

@@ -65,12 +65,18 @@ func (l LiftTrain) validate() error {
 		return fmt.Errorf("train/iwave: lift: images %d must be >= 0 and samples %d >= 1000", l.Images, l.Samples)
 	case l.Batch < 1 || l.Batch > l.Samples || l.Steps < 1:
 		return fmt.Errorf("train/iwave: lift: batch %d (1..samples) or steps %d (>= 1) out of range", l.Batch, l.Steps)
-	case l.LR <= 0 || l.LRMin < 0 || l.LRMin > l.LR || l.Warmup < 0:
-		return fmt.Errorf("train/iwave: lift: lr %v, lr_min %v, warmup %d: need 0 <= lr_min <= lr, lr > 0", l.LR, l.LRMin, l.Warmup)
 	case l.StepIndex < 0 || l.StepIndex >= iwave.StepCount || l.Spread < 0 || l.Spread > l.StepIndex:
 		return fmt.Errorf("train/iwave: lift: step_index %d or spread %d out of range", l.StepIndex, l.Spread)
 	}
+	if err := l.schedule().Validate(); err != nil {
+		return fmt.Errorf("train/iwave: lift: %w", err)
+	}
 	return nil
+}
+
+// schedule is the learning-rate schedule of each lifting network.
+func (l LiftTrain) schedule() train.Schedule {
+	return train.Schedule{Steps: l.Steps, LR: l.LR, LRMin: l.LRMin, Warmup: l.Warmup}
 }
 
 // liftSamples holds one network's training samples: features and targets
@@ -371,7 +377,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 		bar := runio.NewBar(progress, "train-iwave lift "+liftNetNames[net], lt.Steps, 0)
 		x := make([]float32, lt.Batch*iwave.LiftFeatures)
 		t := make([]float32, lt.Batch)
-		sched := Config{LR: lt.LR, LRMin: lt.LRMin, Warmup: lt.Warmup, Steps: lt.Steps}
+		sched := lt.schedule()
 		var curve []float64
 		var run float64
 		for step := 0; step < lt.Steps; step++ {
@@ -388,7 +394,7 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 			if err != nil {
 				return nil, err
 			}
-			if _, err := opt.step(ln.params, lrAt(sched, step)); err != nil {
+			if _, err := opt.step(ln.params, sched.At(step)); err != nil {
 				return nil, err
 			}
 			run += loss

@@ -114,13 +114,13 @@ func TestConfig(t *testing.T) {
 func TestLRSchedule(t *testing.T) {
 	c := DefaultConfig()
 	c.Steps, c.Warmup, c.LR, c.LRMin = 100, 10, 1, 0.1
-	if v := lrAt(c, 0); math.Abs(v-0.1) > 1e-12 {
+	if v := c.Schedule.At(0); math.Abs(v-0.1) > 1e-12 {
 		t.Errorf("step 0: %v", v)
 	}
-	if v := lrAt(c, 10); math.Abs(v-1) > 1e-12 {
+	if v := c.Schedule.At(10); math.Abs(v-1) > 1e-12 {
 		t.Errorf("end of warm-up: %v", v)
 	}
-	if v := lrAt(c, 100); math.Abs(v-0.1) > 1e-12 {
+	if v := c.Schedule.At(100); math.Abs(v-0.1) > 1e-12 {
 		t.Errorf("last step: %v", v)
 	}
 }

@@ -124,14 +124,6 @@ type RunInfo struct {
 	ValPairs    int    `json:"val_pairs"`
 }
 
-func lrAt(c Config, step int) float64 {
-	if step < c.Warmup {
-		return c.LR * float64(step+1) / float64(c.Warmup)
-	}
-	t := float64(step-c.Warmup) / float64(max(1, c.Steps-c.Warmup))
-	return c.LRMin + 0.5*(c.LR-c.LRMin)*(1+math.Cos(math.Pi*min(1, t)))
-}
-
 func pick(imgs []*image.Gray, n int, seed uint64) []*image.Gray {
 	idx := rand.New(rand.NewPCG(seed, 7)).Perm(len(imgs))
 	if n == 0 || n > len(imgs) {
@@ -293,7 +285,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		if err != nil {
 			return dir, err
 		}
-		lr := lrAt(cfg, step)
+		lr := cfg.Schedule.At(step)
 		norm, err := opt2.step(net.Params, lr)
 		if err != nil {
 			return dir, err

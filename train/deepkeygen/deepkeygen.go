@@ -45,7 +45,6 @@ import (
 
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
 	"github.com/medqr/medqr/data"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -348,15 +347,10 @@ func (n *Nets) DiscStep(real, fake []float32) (float64, error) {
 	return float64(n.lossDV.Data().(float32)), nil
 }
 
-// GenTensors returns the generator's current weights by name (biases
-// flattened), the shipped file's tensors.
-func (n *Nets) GenTensors() map[string][]float32 {
-	m := map[string][]float32{}
-	for i, l := range n.Cfg.Arch.Layers() {
-		m[l.Name+".w"] = append([]float32(nil), nnops.Values(n.GParams)[2*i]...)
-		m[l.Name+".b"] = append([]float32(nil), nnops.Values(n.GParams)[2*i+1]...)
-	}
-	return m
+// WeightsFile encodes the generator's current weights as the shipped
+// weights file (the discriminator is not shipped).
+func (n *Nets) WeightsFile() ([]byte, error) {
+	return cipherloop.WeightsFile(deepkeygen.Name, n.Cfg.Arch, n.GParams)
 }
 
 // Batch draws step s's generator inputs and real images.
@@ -423,9 +417,7 @@ func (tr *trainer) Step(s int) ([]float64, [][][]float32, error) {
 	return []float64{lg, ld}, [][][]float32{gg, dg}, nil
 }
 
-func (tr *trainer) Export() ([]byte, error) {
-	return detnn.EncodeWeights(deepkeygen.Name, tr.c.Arch, tr.nets.GenTensors())
-}
+func (tr *trainer) Export() ([]byte, error) { return tr.nets.WeightsFile() }
 
 // Train runs (or resumes) the training and returns the weights file written
 // in the run folder.

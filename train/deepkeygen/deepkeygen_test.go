@@ -3,11 +3,9 @@ package deepkeygen
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 	"github.com/medqr/medqr/train/internal/nnops"
 )
@@ -82,20 +80,10 @@ func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	c.Batch, c.Crop, c.DiversityWeight = 1, 16, 0
 	gen, disc := InitTensors(c)
-	b, err := os.ReadFile("../../cipherimg/deepkeygen/weights/deepkeygen.mlw")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var arch deepkeygen.Config
-	shipped, err := detnn.DecodeWeights(b, deepkeygen.Name, deepkeygen.Hint, &arch)
-	if err != nil || arch != c.Arch {
-		t.Fatalf("shipped weights: %v (%+v)", err, arch)
-	}
-	fromFile := map[string][]float32{}
-	for k, v := range shipped {
-		for _, x := range v {
-			fromFile[k] = append(fromFile[k], float32(x))
-		}
+	fromFile := looptest.Shipped(t, "../../cipherimg/deepkeygen/weights/deepkeygen.mlw", deepkeygen.Name, deepkeygen.Hint, &arch)
+	if arch != c.Arch {
+		t.Fatalf("shipped weights: architecture %+v, config %+v", arch, c.Arch)
 	}
 	for _, g := range []map[string][]float32{gen, fromFile} {
 		graphMatchesInference(t, c, g, disc)
@@ -118,14 +106,7 @@ func graphMatchesInference(t *testing.T, c Config, gen, disc map[string][]float3
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb, err := detnn.EncodeWeights(deepkeygen.Name, c.Arch, n.GenTensors())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := deepkeygen.Decode(wb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := looptest.Reload(t, n.WeightsFile, deepkeygen.Decode)
 	y := m.Forward(x64, c.Crop)
 	for i := range y {
 		if d := math.Abs(y[i] - float64(fake[i])); d > 1e-4 {

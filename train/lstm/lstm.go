@@ -190,13 +190,9 @@ func (n *Net) Run(xs, ts [][]float32) (float64, [][]float32, error) {
 	return float64(n.lossV.Data().(float32)), ys, nil
 }
 
-// Tensors returns the current weights by name.
-func (n *Net) Tensors() map[string][]float32 {
-	m := map[string][]float32{}
-	for i, s := range (lstm.Config{Hidden: n.Cfg.Hidden}).Specs() {
-		m[s.Name] = append([]float32(nil), n.Params[i].Value().Data().([]float32)...)
-	}
-	return m
+// WeightsFile encodes the current weights as the shipped weights file.
+func (n *Net) WeightsFile() ([]byte, error) {
+	return cipherloop.WeightsFile(lstm.Name, lstm.Config{Hidden: n.Cfg.Hidden}, n.Params)
 }
 
 // Batch draws step s's sequences: inputs xs[t][b] and targets ts[t][b].
@@ -237,9 +233,7 @@ func Train(ctx context.Context, c Config, opt Options) (string, error) {
 			loss, _, err := net.Run(xs, ts)
 			return loss, err
 		},
-		Encode: func() ([]byte, error) {
-			return detnn.EncodeWeights(lstm.Name, lstm.Config{Hidden: c.Hidden}, net.Tensors())
-		}}
+		Encode: net.WeightsFile}
 	return cipherloop.Start(ctx, "lstm", c.Folder, c, c.Schedule, tr, opt)
 }
 

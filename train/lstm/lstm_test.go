@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg/lstm"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 )
 
@@ -22,24 +21,13 @@ func tinyConfig(t *testing.T) Config {
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	var arch lstm.Config
-	shipped, err := detnn.DecodeWeights(looptest.Read(t, "../../cipherimg/lstm/weights/lstm.mlw"), lstm.Name, lstm.Hint, &arch)
-	if err != nil || arch.Hidden != c.Hidden {
-		t.Fatalf("shipped weights: %v (hidden %d)", err, arch.Hidden)
+	shipped := looptest.Shipped(t, "../../cipherimg/lstm/weights/lstm.mlw", lstm.Name, lstm.Hint, &arch)
+	if arch.Hidden != c.Hidden {
+		t.Fatalf("shipped weights: hidden %d, config %d", arch.Hidden, c.Hidden)
 	}
-	for _, init := range []map[string][]float32{InitTensors(c), narrow(shipped)} {
+	for _, init := range []map[string][]float32{InitTensors(c), shipped} {
 		graphMatchesInference(t, c, init)
 	}
-}
-
-// narrow converts decoded weights back to the graph's float32.
-func narrow(m map[string][]float64) map[string][]float32 {
-	out := map[string][]float32{}
-	for k, v := range m {
-		for _, x := range v {
-			out[k] = append(out[k], float32(x))
-		}
-	}
-	return out
 }
 
 func graphMatchesInference(t *testing.T, c Config, init map[string][]float32) {
@@ -52,14 +40,7 @@ func graphMatchesInference(t *testing.T, c Config, init map[string][]float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb, err := detnn.EncodeWeights(lstm.Name, lstm.Config{Hidden: c.Hidden}, n.Tensors())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := lstm.Decode(wb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := looptest.Reload(t, n.WeightsFile, lstm.Decode)
 	for b := 0; b < c.Batch; b++ {
 		s := m.NewState()
 		z := make([]float64, 4*c.Hidden)

@@ -158,14 +158,10 @@ func (n *Net) Run(x []float32) (float64, []float32, error) {
 	return float64(n.lossV.Data().(float32)), append([]float32(nil), n.codeV.Data().([]float32)...), nil
 }
 
-// EncoderTensors returns the encoder's current weights by name (the
-// shipped file's tensors).
-func (n *Net) EncoderTensors() map[string][]float32 {
-	m := map[string][]float32{}
-	for i, s := range n.Cfg.Arch.Specs() {
-		m[s.Name] = append([]float32(nil), n.Params[i].Value().Data().([]float32)...)
-	}
-	return m
+// WeightsFile encodes the encoder's current weights as the shipped weights
+// file (the decoder is not shipped).
+func (n *Net) WeightsFile() ([]byte, error) {
+	return cipherloop.WeightsFile(sae.Name, n.Cfg.Arch, n.Params)
 }
 
 // Batch draws step s's windows (Batch x Input, row-major).
@@ -201,7 +197,7 @@ func Train(ctx context.Context, c Config, opt Options) (string, error) {
 			loss, _, err := net.Run(Batch(c, s))
 			return loss, err
 		},
-		Encode: func() ([]byte, error) { return detnn.EncodeWeights(sae.Name, c.Arch, net.EncoderTensors()) }}
+		Encode: net.WeightsFile}
 	return cipherloop.Start(ctx, "sae", c.Folder, c, c.Schedule, tr, opt)
 }
 

@@ -2,6 +2,7 @@ package sae
 
 import (
 	"context"
+	"maps"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg/sae"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop/looptest"
 )
 
@@ -24,18 +24,10 @@ func tinyConfig(t *testing.T) Config {
 func TestGraphMatchesInference(t *testing.T) {
 	c := tinyConfig(t)
 	var arch sae.Config
-	shipped, err := detnn.DecodeWeights(looptest.Read(t, "../../cipherimg/sae/weights/sae.mlw"), sae.Name, sae.Hint, &arch)
-	if err != nil {
-		t.Fatalf("shipped weights: %v", err)
-	}
+	shipped := looptest.Shipped(t, "../../cipherimg/sae/weights/sae.mlw", sae.Name, sae.Hint, &arch)
 	c.Arch = arch
 	withShipped := InitTensors(c) // the decoder is not shipped
-	for k, v := range shipped {
-		withShipped[k] = nil
-		for _, x := range v {
-			withShipped[k] = append(withShipped[k], float32(x))
-		}
-	}
+	maps.Copy(withShipped, shipped)
 	for _, init := range []map[string][]float32{InitTensors(c), withShipped} {
 		graphMatchesInference(t, c, init)
 	}
@@ -51,14 +43,7 @@ func graphMatchesInference(t *testing.T, c Config, init map[string][]float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb, err := detnn.EncodeWeights(sae.Name, c.Arch, n.EncoderTensors())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sae.Decode(wb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := looptest.Reload(t, n.WeightsFile, sae.Decode)
 	out := c.Arch.Hidden[len(c.Arch.Hidden)-1]
 	for b := 0; b < c.Batch; b++ {
 		in := make([]float64, c.Arch.Input)

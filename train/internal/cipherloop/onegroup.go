@@ -7,6 +7,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
 )
@@ -44,6 +45,19 @@ func (o *OneGroup) Step(s int) ([]float64, [][][]float32, error) {
 
 // Export runs Encode.
 func (o *OneGroup) Export() ([]byte, error) { return o.Encode() }
+
+// WeightsFile encodes the current values of params as the weights file of
+// scheme with architecture arch: params start with the tensors arch.Specs()
+// lists, in that order (further parameters, such as sae's decoder, are not
+// written).
+func WeightsFile(scheme string, arch detnn.Arch, params []*G.Node) ([]byte, error) {
+	vals := nnops.Values(params)
+	ts := map[string][]float32{}
+	for i, s := range arch.Specs() {
+		ts[s.Name] = vals[i]
+	}
+	return detnn.EncodeWeights(scheme, arch, ts)
+}
 
 // Folder is the part of a trainer's config that places its run: the run
 // folder Out/Name and the copy of the weights file at Export.

@@ -2,7 +2,10 @@
 // (train/deepkeygen, train/sae, train/lstm) share: a run stopped and
 // resumed ends with the same weights file as an uninterrupted run, a second
 // fresh run into a used folder is refused, and bad config overrides are
-// refused while the shipped config loads. Only tests import it.
+// refused while the shipped config loads; and the two ends of their
+// graph-against-inference checks: the shipped weights as the graph's
+// tensors, and the graph's weights as the cipher's model. Only tests
+// import it.
 package looptest
 
 import (
@@ -12,6 +15,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 )
 
@@ -80,4 +84,38 @@ func Read(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Shipped decodes the shipped weights file at path (scheme name, hint as
+// in detnn.DecodeWeights) into arch and returns its tensors narrowed to
+// float32, the training graph's type, or fails t.
+func Shipped(t *testing.T, path, name, hint string, arch detnn.Arch) map[string][]float32 {
+	t.Helper()
+	ts, err := detnn.DecodeWeights(Read(t, path), name, hint, arch)
+	if err != nil {
+		t.Fatalf("shipped weights: %v", err)
+	}
+	out := map[string][]float32{}
+	for k, v := range ts {
+		for _, x := range v {
+			out[k] = append(out[k], float32(x))
+		}
+	}
+	return out
+}
+
+// Reload returns the cipher's model of the weights file encode writes (a
+// trainer's WeightsFile), decoded by decode, or fails t: the model
+// inference would run on what the trainer exports.
+func Reload[M any](t *testing.T, encode func() ([]byte, error), decode func([]byte) (M, error)) M {
+	t.Helper()
+	b, err := encode()
+	if err != nil {
+		t.Fatalf("encoding the weights file: %v", err)
+	}
+	m, err := decode(b)
+	if err != nil {
+		t.Fatalf("the cipher's decoder refused the trainer's weights file: %v", err)
+	}
+	return m
 }

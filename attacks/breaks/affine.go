@@ -3,7 +3,6 @@ package breaks
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"slices"
 
@@ -52,18 +51,10 @@ func (AffineCCA) Break(ctx context.Context, o oracle.Oracle, target Target) (ima
 		}
 		out := make([]uint16, len(t))
 		for _, q := range [][]uint16{qa, qb, qc} {
-			if err := ctx.Err(); err != nil {
-				return nil, "", err
-			}
-			c := &cipherimg.Cipher{Image: cipherimg.ToImage(q, w, h, depth), Header: target.Header}
-			p, err := o.Decrypt(c)
+			pp, err := decryptQuery(ctx, o, q, target)
 			if errors.Is(err, oracle.ErrNoDecryption) {
-				return nil, "no decryption oracle: the chosen-ciphertext model is not granted", nil
+				return nil, noDecryption, nil
 			}
-			if err != nil {
-				return nil, "", fmt.Errorf("decryption query: %w", err)
-			}
-			pp, _, _, _, err := cipherimg.Pixels(p)
 			if err != nil {
 				return nil, "", err
 			}

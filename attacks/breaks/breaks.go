@@ -194,3 +194,23 @@ func knownPair(o oracle.Oracle, i int, t Target) (p, c []uint16, ok bool, err er
 	}
 	return p, c, true, nil
 }
+
+// noDecryption is the note of a chosen-ciphertext attack whose oracle
+// grants no decryption.
+const noDecryption = "no decryption oracle: the chosen-ciphertext model is not granted"
+
+// decryptQuery has the oracle decrypt the pixels q, of the target's size,
+// under the target's header (a chosen-ciphertext query) and returns the
+// plaintext's pixels; the oracle's errors, oracle.ErrNoDecryption among
+// them, come back wrapped.
+func decryptQuery(ctx context.Context, o oracle.Oracle, q []uint16, t Target) ([]uint16, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := o.Decrypt(&cipherimg.Cipher{Image: cipherimg.ToImage(q, t.W, t.H, t.Depth), Header: t.Header})
+	if err != nil {
+		return nil, fmt.Errorf("decryption query: %w", err)
+	}
+	px, _, _, _, err := cipherimg.Pixels(p)
+	return px, err
+}

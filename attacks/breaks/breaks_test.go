@@ -120,3 +120,34 @@ func TestKeystreamReuse(t *testing.T) {
 		})
 	}
 }
+
+// TestChosenCiphertextNotGranted: without a decryption oracle the
+// chosen-ciphertext attacks produce nothing, say so, and spend no
+// decryption query.
+func TestChosenCiphertextNotGranted(t *testing.T) {
+	var key seal.Key
+	key[0] = 3
+	s, err := cipherimg.Lookup("xortest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := cipherimg.EncryptWith(s, randomGray(3, 13, 7), key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []breaks.Attack{breaks.AffineCCA{}, breaks.MalleabilityCCA{}} {
+		t.Run(a.Name(), func(t *testing.T) {
+			o, err := keyed.New(s, key, keyed.Policy{Target: target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := breaks.Run(context.Background(), a, o, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Produced || r.Full || !strings.Contains(r.Note, "no decryption oracle") || r.Queries.Decryptions != 0 {
+				t.Errorf("produced %v, full %v, %d decryptions, note %q", r.Produced, r.Full, r.Queries.Decryptions, r.Note)
+			}
+		})
+	}
+}

@@ -37,24 +37,19 @@ func (MalleabilityCCA) Break(ctx context.Context, o oracle.Oracle, target Target
 	n := len(t)
 	var answers [3][]uint16
 	for k := range answers {
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
-		}
 		q := append([]uint16(nil), t...)
 		q[k*n/3] ^= 1
-		p, err := o.Decrypt(&cipherimg.Cipher{Image: cipherimg.ToImage(q, w, h, depth), Header: target.Header})
+		p, err := decryptQuery(ctx, o, q, target)
 		if errors.Is(err, oracle.ErrNoDecryption) {
-			return nil, "no decryption oracle: the chosen-ciphertext model is not granted", nil
+			return nil, noDecryption, nil
 		}
 		if errors.Is(err, oracle.ErrTarget) {
 			return nil, "an altered image equals the target (1 pixel image)", nil
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("decryption query: %w", err)
-		}
-		if answers[k], _, _, _, err = cipherimg.Pixels(p); err != nil {
 			return nil, "", err
 		}
+		answers[k] = p
 	}
 	out := make([]uint16, n)
 	agree := 0

@@ -56,19 +56,28 @@ func convGraph(t *testing.T, ours bool, x0, w, b, r *tensor.Dense, stride, pad i
 }
 
 // lossGrads differentiates l = sum(y * r) with respect to wrt, runs the
-// graph runs times (gradients zeroed before each run, so later runs reuse
-// the ops' buffers) and returns the last run's loss and copies of the
-// gradients.
+// graph runs times (runGrads) and returns the last run's loss and copies
+// of the gradients.
 func lossGrads(t *testing.T, g *G.ExprGraph, y, r *G.Node, runs int, wrt ...*G.Node) (float32, [][]float32) {
 	t.Helper()
 	l := G.Must(G.Sum(G.Must(G.HadamardProd(y, r))))
 	var lv G.Value
 	G.Read(l, &lv)
+	grads := runGrads(t, g, l, runs, wrt...)
+	return lv.Data().(float32), grads
+}
+
+// runGrads differentiates l with respect to wrt, runs the graph runs times
+// (gradients zeroed before each run, so later runs reuse the ops' buffers)
+// and returns copies of the last run's gradients. The machine is closed
+// when the test ends, so the graph's values stay readable until then.
+func runGrads(t *testing.T, g *G.ExprGraph, l *G.Node, runs int, wrt ...*G.Node) [][]float32 {
+	t.Helper()
 	if _, err := G.Grad(l, wrt...); err != nil {
 		t.Fatal(err)
 	}
 	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
-	defer vm.Close()
+	t.Cleanup(func() { vm.Close() })
 	for run := 0; run < runs; run++ {
 		if err := RunTape(vm, wrt); err != nil {
 			t.Fatal(err)
@@ -79,7 +88,7 @@ func lossGrads(t *testing.T, g *G.ExprGraph, y, r *G.Node, runs int, wrt ...*G.N
 		gv, _ := p.Grad()
 		grads = append(grads, append([]float32(nil), gv.Data().([]float32)...))
 	}
-	return lv.Data().(float32), grads
+	return grads
 }
 
 func TestConv2dMatchesGorgonia(t *testing.T) {
@@ -154,19 +163,8 @@ func TestBlurMatchesConv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
-			var lv G.Value
-			G.Read(l, &lv)
-			if _, err := G.Grad(l, xn); err != nil {
-				t.Fatal(err)
-			}
-			vm := G.NewTapeMachine(g, G.BindDualValues(xn))
-			if err := vm.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			gv, _ := xn.Grad()
-			res[k].l, res[k].g = lv.Data().(float32), append([]float32(nil), gv.Data().([]float32)...)
-			vm.Close()
+			l, grads := lossGrads(t, g, y, rn, 1, xn)
+			res[k].l, res[k].g = l, grads[0]
 		}
 		if d := math.Abs(float64(res[0].l - res[1].l)); d > 1e-4 {
 			t.Fatalf("%v: loss %v (ours) vs %v (gorgonia)", sz, res[1].l, res[0].l)
@@ -201,21 +199,13 @@ func TestScalar(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := G.Must(G.Mul(sn, G.NewConstant(float32(3))))
-	if _, err := G.Grad(l, xn); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(xn))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	dx := runGrads(t, g, l, 1, xn)[0]
 	want, _ := sumsq(x0.Data().([]float32))
 	if math.Abs(val.Value()-want) > 1e-9*want {
 		t.Fatalf("value %v, want %v", val.Value(), want)
 	}
-	gv, _ := xn.Grad()
 	for i, e := range x0.Data().([]float32) {
-		if got := gv.Data().([]float32)[i]; math.Abs(float64(got-6*e)) > 1e-6 {
+		if got := dx[i]; math.Abs(float64(got-6*e)) > 1e-6 {
 			t.Fatalf("dx[%d] = %v, want %v", i, got, 6*e)
 		}
 	}

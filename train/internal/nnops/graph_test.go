@@ -46,3 +46,22 @@ func TestRunTape(t *testing.T) {
 		t.Fatalf("ZeroGrads left %v", gs[0])
 	}
 }
+
+// TestGorgoniaGraphRuns proves the pinned gorgonia builds a graph, runs it
+// forward and computes a gradient on this Go version.
+func TestGorgoniaGraphRuns(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))))
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 0, 0, 1}))))
+	loss := G.Must(G.Sum(G.Must(G.Square(G.Must(G.Mul(x, w))))))
+	gw := runGrads(t, g, loss, 1, w)[0]
+	if got := loss.Value().Data().(float32); got != 30 {
+		t.Fatalf("loss = %v, want 30", got)
+	}
+	// d/dW sum((XW)^2) = 2 X^T (XW) = 2 X^T X at W=I: [[20,28],[28,40]]
+	if want := []float32{20, 28, 28, 40}; !slices.Equal(gw, want) {
+		t.Fatalf("grad = %v, want %v", gw, want)
+	}
+}

@@ -1,6 +1,7 @@
 package cipherimg
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -93,6 +94,34 @@ func CheckPixels(info SchemeInfo, px []uint16, w, h, depth int) error {
 		return fmt.Errorf("%w: %d-bit images (the paper covers %s)", ErrUnsupported, depth, info.DepthText())
 	}
 	return nil
+}
+
+// SortOrder returns the positions 0..len(keys)-1 in increasing order of
+// their keys, ties by position: the permutation that the sort-based
+// schemes (logistic, sae, wang2020) draw from a chaotic sequence.
+func SortOrder[K cmp.Ordered](keys []K) []int32 {
+	items := make([]sortItem[K], len(keys))
+	for i, k := range keys {
+		items[i] = sortItem[K]{k, int32(i)}
+	}
+	slices.SortFunc(items, func(a, b sortItem[K]) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	pi := make([]int32, len(keys))
+	for i, it := range items {
+		pi[i] = it.pos
+	}
+	return pi
+}
+
+// sortItem keeps a key beside its position, so that SortOrder's sort reads
+// contiguous memory (sorting positions by keys[pos] was twice as slow).
+type sortItem[K cmp.Ordered] struct {
+	key K
+	pos int32
 }
 
 // Keying is everything a scheme's parameters are derived from.

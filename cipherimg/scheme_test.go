@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,26 @@ func TestCheckPixels(t *testing.T) {
 				t.Fatalf("CheckPixels: %v: wraps ErrUnsupported %v, want %v", err, !tt.unsupported, tt.unsupported)
 			}
 		})
+	}
+}
+
+func TestSortOrder(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []uint32
+		want []int32
+	}{
+		{"empty", nil, []int32{}},
+		{"one", []uint32{7}, []int32{0}},
+		{"sorted", []uint32{1, 2, 3}, []int32{0, 1, 2}},
+		{"reversed", []uint32{3, 2, 1}, []int32{2, 1, 0}},
+		{"ties by position", []uint32{5, 1, 5, 1}, []int32{1, 3, 0, 2}},
+		{"all equal", []uint32{4, 4, 4}, []int32{0, 1, 2}},
+		{"extremes", []uint32{1<<32 - 1, 0, 1 << 31}, []int32{1, 2, 0}},
+	}
+	for _, tt := range tests {
+		if got := cipherimg.SortOrder(tt.keys); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: SortOrder(%v) = %v, want %v", tt.name, tt.keys, got, tt.want)
+		}
 	}
 }

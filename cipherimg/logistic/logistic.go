@@ -32,10 +32,8 @@
 package logistic
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/keystream"
@@ -80,25 +78,11 @@ func order(r, x float64, n int) []int32 {
 	for range discard {
 		m.Next()
 	}
-	type item struct {
-		v uint64
-		i int32
+	keys := make([]uint64, n)
+	for i := range keys {
+		keys[i] = math.Float64bits(m.Next()) // x > 0: bits sort as values
 	}
-	items := make([]item, n)
-	for i := range items {
-		items[i] = item{math.Float64bits(m.Next()), int32(i)} // x > 0: bits sort as values
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if c := cmp.Compare(a.v, b.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	out := make([]int32, n)
-	for i, it := range items {
-		out[i] = it.i
-	}
-	return out
+	return cipherimg.SortOrder(keys)
 }
 
 func keystreamOf(r, x float64, n int, mask uint16) []uint16 {

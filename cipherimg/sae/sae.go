@@ -53,7 +53,6 @@ package sae
 import (
 	_ "embed"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -214,21 +213,7 @@ func (m *Model) Words(l Logistic, n int) []uint32 {
 // Permutation returns pi for n pixels: positions sorted by their words,
 // ties by position.
 func (m *Model) Permutation(p Params, n int) []int32 {
-	r := m.Words(p.Perm, n)
-	pi := make([]int32, n)
-	for i := range pi {
-		pi[i] = int32(i)
-	}
-	slices.SortFunc(pi, func(a, b int32) int {
-		switch {
-		case r[a] < r[b]:
-			return -1
-		case r[a] > r[b]:
-			return 1
-		}
-		return int(a - b)
-	})
-	return pi
+	return cipherimg.SortOrder(m.Words(p.Perm, n))
 }
 
 // DiffusionBytes returns the n diffusion keystream bytes.

@@ -49,7 +49,6 @@
 package wang2020
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -142,25 +141,11 @@ func newSchedule(k cipherimg.Keying, w, h int) schedule {
 
 // sortOrder returns the indices 0..n-1 sorted by n words (ties by index).
 func sortOrder(n int, next func() uint32) []int32 {
-	type item struct {
-		v uint32
-		i int32
+	words := make([]uint32, n)
+	for i := range words {
+		words[i] = next()
 	}
-	items := make([]item, n)
-	for i := range items {
-		items[i] = item{next(), int32(i)}
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if c := cmp.Compare(a.v, b.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	out := make([]int32, n)
-	for i, it := range items {
-		out[i] = it.i
-	}
-	return out
+	return cipherimg.SortOrder(words)
 }
 
 // pixel word fields

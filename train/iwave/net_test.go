@@ -36,11 +36,7 @@ func TestGraphMatchesInference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb, err := iwave.EncodeWeights(cfg, init)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := iwave.DecodeWeights(wb)
+	_, pf, err := exportFilter(cfg, init)
 	if err != nil {
 		t.Fatal(err)
 	}

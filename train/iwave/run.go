@@ -224,11 +224,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		return saveGob(ckptPath, &ck)
 	}
 	validate := func(step int) error {
-		wb, err := iwave.EncodeWeights(cfg.Filter, net.Tensors())
-		if err != nil {
-			return err
-		}
-		pf, err := iwave.DecodeWeights(wb)
+		wb, pf, err := exportFilter(cfg.Filter, net.Tensors())
 		if err != nil {
 			return err
 		}
@@ -315,6 +311,21 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	bar.Finish()
 	log.Infof("train/iwave: done in %.0f s of training; best val PSNR %.3f dB", ck.Secs, ck.Best)
 	return dir, nil
+}
+
+// exportFilter encodes the post-filter tensors ts as a weights file and
+// decodes it again: the file's bytes and the inference filter a user of
+// the file gets.
+func exportFilter(cfg iwave.FilterConfig, ts map[string][]float32) ([]byte, *iwave.PostFilter, error) {
+	wb, err := iwave.EncodeWeights(cfg, ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	pf, err := iwave.DecodeWeights(wb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wb, pf, nil
 }
 
 // Validate scores pf on whole decoded images: mean PSNR and SSIM per budget

@@ -9,7 +9,9 @@
 // with image.RegisterFormat. JPEG allows decoders some IDCT freedom
 // (ISO/IEC 10918-2), so image/jpeg differs from libjpeg by one grey level on
 // a few percent of pixels; medical images decoded here match the reference
-// toolkits exactly, which lets tests compare pixel for pixel.
+// toolkits exactly, which lets tests compare pixel for pixel. Apart from
+// those changes, reader.go, scan.go and huffman.go stay line for line as in
+// image/jpeg, repeated blocks included, so upstream fixes apply by diff.
 //
 // Like image/jpeg, Decode reads baseline and progressive 8-bit JPEG; 12-bit
 // and lossless JPEG give it an UnsupportedError. DecodeSamples reads those:

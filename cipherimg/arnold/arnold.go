@@ -25,8 +25,6 @@
 package arnold
 
 import (
-	"fmt"
-
 	"github.com/medqr/medqr/cipherimg"
 )
 
@@ -60,8 +58,8 @@ func DeriveParams(k cipherimg.Keying) Params {
 }
 
 func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if len(px) != w*h {
-		return fmt.Errorf("arnold: %d pixels for %dx%d", len(px), w, h)
+	if err := cipherimg.CheckPixels(s.Info(), px, w, h, depth); err != nil {
+		return err
 	}
 	pr := DeriveParams(*k)
 	Forward(px, w, h, pr.P, pr.Q, pr.N)
@@ -69,8 +67,8 @@ func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error
 }
 
 func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if len(px) != w*h {
-		return fmt.Errorf("arnold: %d pixels for %dx%d", len(px), w, h)
+	if err := cipherimg.CheckPixels(s.Info(), px, w, h, depth); err != nil {
+		return err
 	}
 	pr := DeriveParams(k)
 	Inverse(px, w, h, pr.P, pr.Q, pr.N)

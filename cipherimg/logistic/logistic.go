@@ -32,7 +32,6 @@
 package logistic
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -98,13 +97,7 @@ func keystreamOf(r, x float64, n int, mask uint16) []uint16 {
 }
 
 func check(px []uint16, w, h, depth int) error {
-	if len(px) != w*h {
-		return fmt.Errorf("logistic: %d pixels for %dx%d", len(px), w, h)
-	}
-	if depth != 8 && depth != 16 {
-		return fmt.Errorf("logistic: depth %d", depth)
-	}
-	return nil
+	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
 }
 
 func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {

@@ -1,7 +1,8 @@
 // Package schemetest holds the checks every cipherimg.Scheme must pass:
 // exact round trips on odd and large sizes at every depth it covers, a
-// clear refusal of the depths it does not, key dependence, and the PNG
-// container round trip. Each scheme's test calls Run.
+// clear refusal of the depths it does not, key dependence, the PNG
+// container round trip and, called directly, the refusal of a pixel count
+// that does not match the size. Each scheme's test calls Run.
 package schemetest
 
 import (
@@ -68,6 +69,25 @@ func ThroughPNG(t testing.TB, c *cipherimg.Cipher) *cipherimg.Cipher {
 // Run checks scheme s.
 func Run(t *testing.T, s cipherimg.Scheme) {
 	info := s.Info()
+	t.Run("refuses", func(t *testing.T) {
+		for _, c := range []struct {
+			name           string
+			n, w, h, depth int
+		}{
+			{"short buffer", 5, 3, 2, info.Depths[0]},
+			{"long buffer", 7, 3, 2, info.Depths[0]},
+			{"zero width", 0, 0, 2, info.Depths[0]},
+			{"12-bit", 4, 2, 2, 12},
+		} {
+			k := cipherimg.Keying{Key: Key(1)}
+			if err := s.Encrypt(&k, make([]uint16, c.n), c.w, c.h, c.depth); err == nil {
+				t.Errorf("%s: encrypt accepted it", c.name)
+			}
+			if err := s.Decrypt(k, make([]uint16, c.n), c.w, c.h, c.depth); err == nil {
+				t.Errorf("%s: decrypt accepted it", c.name)
+			}
+		}
+	})
 	for _, depth := range []int{8, 16} {
 		covered := slices.Contains(info.Depths, depth)
 		for _, sz := range Sizes {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,14 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *logrus.Logger
+}
+
+// printJSON prints v as a command's --json output: indented by two
+// spaces, with a final newline.
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // command is one subcommand ("medqr keygen") or a subcommand of one

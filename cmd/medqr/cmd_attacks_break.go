@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -180,11 +179,9 @@ func runAttacksBreak(ctx context.Context, e *env, o attacksBreakOptions, _ []str
 		rep.Output = o.output
 	}
 	if o.json {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+		if err := e.printJSON(rep); err != nil {
 			return fmt.Errorf("failed to encode the outcome: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
 	} else {
 		fmt.Fprintf(e.stdout, "attack: %s (%s)\nqueries: %d chosen plaintexts, %d chosen ciphertexts, %d known pairs\ntime: %.3f s\nfull recovery claimed: %v\nnote: %s\n",
 			r.Attack, r.Model, r.Queries.Encryptions, r.Queries.Decryptions, r.Queries.Known, r.Seconds, r.Full, r.Note)

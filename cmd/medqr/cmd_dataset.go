@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -165,9 +164,7 @@ func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, args []st
 		s.Manifest = o.output
 	}
 	if o.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return e.printJSON(s)
 	}
 	fmt.Fprintf(e.stdout, "dataset:  %s (%s, %d images)\n", src, m.Kind, len(m.Samples))
 	fmt.Fprintf(e.stdout, "classes:  %v\n", m.Classes)

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -242,9 +241,7 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 		sum.Bytes = int(fi.Size())
 	}
 	if o.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return e.printJSON(sum)
 	}
 	fmt.Fprintf(e.stdout, "decrypted %d QR code(s): %dx%d %d-bit, codec %s, level %s\n", sum.Symbols, sum.Width, sum.Height, sum.Depth, sum.Codec, sum.Level)
 	fmt.Fprintf(e.stdout, "image:  %s (%d bytes)\n", out, sum.Bytes)

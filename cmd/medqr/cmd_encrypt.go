@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -285,9 +284,7 @@ func runEncrypt(_ context.Context, e *env, o encryptOptions, args []string) erro
 		if o.printKey {
 			out.Key = res.Key.String()
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return e.printJSON(out)
 	}
 	w := e.stdout
 	plural := "code"

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -120,9 +119,7 @@ func runInfo(_ context.Context, e *env, o infoOptions, args []string) error {
 		}
 	}
 	if o.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return e.printJSON(r)
 	}
 	printInfo(e, r)
 	return nil

@@ -119,13 +119,11 @@ func conv3(in plane, wt, bias []float64, out, stride int) plane {
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for o := range next {
 				work(o)
 			}
-		}()
+		})
 	}
 	for o := 0; o < out; o++ {
 		next <- o

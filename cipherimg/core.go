@@ -569,7 +569,9 @@ func encryptPixels(px []uint16, p params, stream streamFunc) error {
 	return nil
 }
 
-// decryptPixels is the exact inverse of encryptPixels.
+// decryptPixels is the exact inverse of encryptPixels: its steps mirror
+// encryptPixels' in reverse order, kept side by side so that each can be
+// checked against the step it undoes.
 func decryptPixels(px []uint16, p params, stream streamFunc) error {
 	n := len(px)
 	tmp := make([]uint16, n)

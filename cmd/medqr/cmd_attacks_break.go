@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/png"
-	"os"
 	"strings"
 
 	"github.com/medqr/medqr/attacks/breaks"
@@ -126,14 +124,9 @@ func runAttacksBreak(ctx context.Context, e *env, o attacksBreakOptions, _ []str
 	if err := cipherCheckOutput(o.target, o.output, o.force); err != nil {
 		return err
 	}
-	f, err := os.Open(o.target)
+	target, err := readCipherImage(o.target)
 	if err != nil {
-		return withHint(fmt.Errorf("failed to open target: %w", err), "pass a cipher image written by \"medqr cipher encrypt\"")
-	}
-	target, err := cipherimg.ReadPNG(f)
-	f.Close()
-	if err != nil {
-		return withHint(fmt.Errorf("failed to read %s: %w", o.target, err), "pass the PNG written by \"medqr cipher encrypt\", unchanged")
+		return err
 	}
 	if got := target.Header.SchemeName(); got != s.Name() {
 		return withHint(fmt.Errorf("%s is a %s cipher image, not %s", o.target, got, s.Name()), "pass --scheme %s", got)
@@ -172,8 +165,7 @@ func runAttacksBreak(ctx context.Context, e *env, o attacksBreakOptions, _ []str
 		rep.Oracle.Nonce = "fresh"
 	}
 	if r.Full {
-		err := cipherWriteFile(o.output, o.force, func(f *os.File) error { return png.Encode(f, r.Recovered) })
-		if err != nil {
+		if err := cipherWritePNG(o.output, o.force, r.Recovered); err != nil {
 			return err
 		}
 		rep.Output = o.output

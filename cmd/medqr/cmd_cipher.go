@@ -321,23 +321,16 @@ func runCipherDecrypt(_ context.Context, e *env, o cipherOptions, args []string)
 	if err := cipherCheckOutput(in, o.output, o.force); err != nil {
 		return err
 	}
-	f, err := os.Open(in)
+	c, err := readCipherImage(in)
 	if err != nil {
-		return fmt.Errorf("failed to open cipher image: %w", err)
-	}
-	c, err := cipherimg.ReadPNG(f)
-	f.Close()
-	if err != nil {
-		return withHint(fmt.Errorf("failed to read %s: %w", in, err),
-			"pass the PNG written by \"medqr cipher encrypt\", unchanged")
+		return err
 	}
 	img, err := cipherimg.Decrypt(c, key)
 	if err != nil {
 		return fmt.Errorf("failed to decrypt %s: %w", in, err)
 	}
 	e.log.Infof("scheme %s (from the header)", c.Header.SchemeName())
-	err = cipherWriteFile(o.output, o.force, func(f *os.File) error { return png.Encode(f, img) })
-	if err != nil {
+	if err := cipherWritePNG(o.output, o.force, img); err != nil {
 		return err
 	}
 	e.log.Infof("wrote %s (no authentication: a wrong key gives noise, not an error)", o.output)
@@ -405,6 +398,27 @@ func cipherCheckOutput(in, out string, force bool) error {
 		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
 	}
 	return nil
+}
+
+// readCipherImage reads the cipher image at path, a PNG written by "medqr
+// cipher encrypt" (cipher decrypt and attacks break read one).
+func readCipherImage(path string) (*cipherimg.Cipher, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("failed to open cipher image: %w", err), "pass a cipher image written by \"medqr cipher encrypt\"")
+	}
+	defer f.Close()
+	c, err := cipherimg.ReadPNG(f)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("failed to read %s: %w", path, err), "pass the PNG written by \"medqr cipher encrypt\", unchanged")
+	}
+	return c, nil
+}
+
+// cipherWritePNG writes img, a decrypted or recovered plaintext, as an
+// ordinary PNG through cipherWriteFile.
+func cipherWritePNG(path string, force bool, img image.Image) error {
+	return cipherWriteFile(path, force, func(f *os.File) error { return png.Encode(f, img) })
 }
 
 // cipherWriteFile writes through a temporary file in the same directory and

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/medqr/medqr/internal/weightsfile"
@@ -83,19 +82,6 @@ func DecodeWeights(b []byte) (Config, map[string][]float32, error) {
 		return cfg, nil, weightsErr("%v", err)
 	}
 	return cfg, ts, nil
-}
-
-// Load reads a weights file from disk and builds the model.
-func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("model: failed to read weights: %w", err)
-	}
-	m, err := FromBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
 }
 
 // FromBytes parses a weights file held in memory and builds the model.

@@ -115,12 +115,13 @@ func newModels(version int, priors []uint16) *models {
 }
 
 // priorsOf returns the priors a payload of the given version starts from:
-// none (version 1), priors_v2.go or priors_v3.go.
+// none (version 1), priors_v2.go or priors_v3.go (versions 3 and 4, whose
+// coefficient streams are the same).
 func priorsOf(version int) []uint16 {
 	switch version {
 	case 2:
 		return priorsV2[:]
-	case 3:
+	case 3, 4:
 		return priorsV3[:]
 	}
 	return nil

@@ -91,7 +91,7 @@ func TestEncodeGolden(t *testing.T) {
 			}
 			ps, ds := sha256.Sum256(p), sha256.Sum256(d.Pix)
 			h, _ := ParseHeader(p)
-			lines = append(lines, fmt.Sprintf("%s %d step %d bytes %d payload %x pixels %x", names[i], budget, h.Step, len(p), ps[:8], ds[:8]))
+			lines = append(lines, fmt.Sprintf("%s %d step %d gain %d bytes %d payload %x pixels %x", names[i], budget, h.Step, h.Gain, len(p), ps[:8], ds[:8]))
 		}
 	}
 	text := strings.Join(lines, "\n") + "\n"

@@ -22,14 +22,23 @@
 // cannot parse. Decode reads payloads of every version and of every
 // shipped weights pair (WithEarlier, Default).
 //
-// Payload layout, versions 1 to 3 (integers big-endian):
+// Payload layout, versions 1 to 4 (integers big-endian):
 //
 //	offset 0  1 byte   version: 1 (context models start at 1/2), 2 (they
-//	                   start from the priors of priors_v2.go) or 3 (richer
+//	                   start from the priors of priors_v2.go), 3 (richer
 //	                   contexts, coder.go, from the priors of priors_v3.go)
+//	                   or 4 (version 3's coefficient stream, and a
+//	                   post-filter gain in the step field)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
-//	offset 5  2 bytes  step index s, 0..StepCount-1: step = 2^((s-1024)/256)
+//	offset 5  2 bytes  step field. Versions 1-3: the step index s,
+//	                   0..StepCount-1, step = 2^((s-1024)/256). Version 4:
+//	                   bits 0-11 the step index s, bits 12-15 the
+//	                   post-filter gain index g, 0..GainCount-1: the
+//	                   decoder adds g/8 times the post-filter's residual
+//	                   (g = 0: no filter; versions 1-3 add it whole,
+//	                   g = 8), the gain the encoder found best for this
+//	                   image (chooseGain)
 //	offset 7  2 bytes  model id: identifies the weights files the payload
 //	                   was made with (NewLifted; 0000 for the plain CDF
 //	                   9/7 codec): a payload is decoded with the weights
@@ -51,15 +60,25 @@ import (
 )
 
 const (
-	// Version is the payload format version Encode writes: 3, with the
-	// richer contexts of coder.go starting from the priors of
-	// priors_v3.go. Versions 1 (every model starting at 1/2) and 2 (the
-	// first contexts, priors_v2.go) still decode.
-	Version = 3
+	// Version is the payload format version Encode writes: 4, version
+	// 3's coefficient stream (the richer contexts of coder.go starting
+	// from the priors of priors_v3.go) with the post-filter gain the
+	// encoder chose in the step field's high bits. Versions 1 (every
+	// model starting at 1/2), 2 (the first contexts, priors_v2.go) and 3
+	// still decode.
+	Version = 4
 	// HeaderSize is the payload header length in bytes.
 	HeaderSize = 9
-	// StepCount is the number of quantiser steps rate control chooses from.
+	// StepCount is the number of quantiser steps rate control chooses from:
+	// the low 12 bits of the step field.
 	StepCount = 4096
+	// GainCount is the number of post-filter gains a version-4 payload
+	// can name (the step field's high 4 bits): gain index g scales the
+	// residual by g/GainUnit, from 0 (no filter) to 15/8.
+	GainCount = 16
+	// GainUnit is the gain index of the whole residual, what versions 1-3
+	// add.
+	GainUnit = 8
 	// MaxSide bounds the width and height the codec accepts.
 	MaxSide = 4096
 )
@@ -249,7 +268,9 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 }
 
 // EncodeStep codes a at step index s (0..StepCount-1), each detail
-// coefficient's value chosen by rate and distortion (rdo.go).
+// coefficient's value chosen by rate and distortion (rdo.go), with the
+// post-filter gain index GainUnit (the whole residual; Encode chooses the
+// gain for the image).
 func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 	return c.encodeStep(a, s, Version, priorsOf(Version), true)
 }
@@ -257,7 +278,7 @@ func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 // encodeStep codes a at step index s as a payload of the given version
 // whose context models start from priors (the priors generator passes
 // nil), with the rate-distortion choices or (rdoOn false, for tests) the
-// plain deadzone quantiser.
+// plain deadzone quantiser. A version-4 payload names gain GainUnit.
 func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn bool) []byte {
 	p := encPlane(a.w, a.h, a.levels)
 	defer encPlanes.Put(p)
@@ -278,7 +299,11 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	out[0] = byte(version)
 	binary.BigEndian.PutUint16(out[1:], uint16(a.w))
 	binary.BigEndian.PutUint16(out[3:], uint16(a.h))
-	binary.BigEndian.PutUint16(out[5:], uint16(s))
+	field := uint16(s)
+	if version >= 4 {
+		field |= GainUnit << 12
+	}
+	binary.BigEndian.PutUint16(out[5:], field)
 	out[7], out[8] = c.id[0], c.id[1]
 	return append(out, body...)
 }
@@ -297,21 +322,91 @@ func encPlane(w, h, levels int) *plane {
 
 // Encode codes g at the finest step whose payload fits budget bytes
 // (budget <= 0: step index 0, the finest). Payload size falls as the step
-// grows; searchStep finds the smallest fitting step index.
+// grows; searchStep finds the smallest fitting step index. With a
+// post-filter, the payload names the filter gain that decodes it closest
+// to g (chooseGain).
 func (c *Codec) Encode(g *image.Gray, budget int) ([]byte, error) {
+	p, _, err := c.encode(g, budget, false)
+	return p, err
+}
+
+// EncodeDecoded is Encode that also returns the image Decode gives for the
+// payload, which choosing the filter gain computes anyway: a caller that
+// shows the decoded image (encrypt's fidelity report) need not decode it
+// again.
+func (c *Codec) EncodeDecoded(g *image.Gray, budget int) ([]byte, *image.Gray, error) {
+	return c.encode(g, budget, true)
+}
+
+// encode is Encode; with decoded set (or a post-filter, whose gain needs
+// it) it also returns the payload's decoded image.
+func (c *Codec) encode(g *image.Gray, budget int, decoded bool) ([]byte, *image.Gray, error) {
 	a, err := c.Analyze(g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	fine := c.EncodeStep(a, 0)
-	if budget <= 0 || len(fine) <= budget {
-		return fine, nil
+	best := c.EncodeStep(a, 0)
+	if budget > 0 && len(best) > budget {
+		var n int
+		best, n = searchStep(func(s int) []byte { return c.EncodeStep(a, s) }, len(best), budget)
+		if best == nil {
+			return nil, nil, fmt.Errorf("%w: %d bytes at the coarsest step, budget %d", ErrBudget, n, budget)
+		}
 	}
-	best, n := searchStep(func(s int) []byte { return c.EncodeStep(a, s) }, len(fine), budget)
-	if best == nil {
-		return nil, fmt.Errorf("%w: %d bytes at the coarsest step, budget %d", ErrBudget, n, budget)
+	if c.pf == nil && !decoded {
+		return best, nil, nil
 	}
-	return best, nil
+	x, h, _, err := c.decodeRaw(best)
+	if err != nil {
+		return nil, nil, fmt.Errorf("iwave: decoding its own payload: %w", err)
+	}
+	if c.pf != nil {
+		r := c.pf.Residual255(x, h.Width, h.Height, h.Step)
+		gain := chooseGain(x, r, g)
+		binary.BigEndian.PutUint16(best[5:], uint16(h.Step)|uint16(gain)<<12)
+		x = addResidual(x, r, gain)
+	}
+	return best, ToGray(x, h.Width, h.Height), nil
+}
+
+// chooseGain returns the gain index whose decoded image (x plus gain/8
+// times the residual r, rounded and clamped as ToGray does) has the least
+// squared error against g; ties go to the smaller gain.
+func chooseGain(x []float64, r []float64, g *image.Gray) int {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	best, bestSE := 0, int64(math.MaxInt64)
+	for gain := range GainCount {
+		a := gainOf(gain)
+		var se int64
+		for y := range h {
+			src := g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):][:w]
+			xr, rr := x[y*w:y*w+w], r[y*w:y*w+w]
+			for i, s := range src {
+				d := int64(toPixel(xr[i]+float64(a*rr[i]))) - int64(s)
+				se += d * d
+			}
+		}
+		if se < bestSE {
+			best, bestSE = gain, se
+		}
+	}
+	return best
+}
+
+// gainOf is the residual scale of gain index g.
+func gainOf(g int) float64 { return float64(g) / GainUnit }
+
+// addResidual returns x plus gainOf(gain) times r (r in grey levels, from
+// PostFilter.Residual255). The product is rounded on its own (an explicit
+// conversion), so no processor fuses it with the addition; at GainUnit it
+// is r itself, so versions 1-3 decode to the same bits as before gains.
+func addResidual(x, r []float64, gain int) []float64 {
+	a := gainOf(gain)
+	out := make([]float64, len(x))
+	for i := range x {
+		out[i] = x[i] + float64(a*r[i])
+	}
+	return out
 }
 
 // stepsPerHalving is about how many step indices halve an X-ray payload
@@ -368,7 +463,10 @@ func searchStep(encode func(s int) []byte, fine, budget int) ([]byte, int) {
 type Header struct {
 	Version             int
 	Width, Height, Step int
-	FilterID            [2]byte
+	// Gain is the post-filter gain index, 0..GainCount-1 (versions 1-3:
+	// GainUnit, the whole residual).
+	Gain     int
+	FilterID [2]byte
 }
 
 // ParseHeader checks and parses the payload header.
@@ -386,7 +484,11 @@ func ParseHeader(payload []byte) (Header, error) {
 	if err := checkSize(h.Width, h.Height); err != nil {
 		return h, formatErr("declared %v", err)
 	}
-	h.Step = int(binary.BigEndian.Uint16(payload[5:]))
+	field := int(binary.BigEndian.Uint16(payload[5:]))
+	h.Step, h.Gain = field, GainUnit
+	if h.Version >= 4 {
+		h.Step, h.Gain = field%StepCount, field/StepCount
+	}
 	if h.Step >= StepCount {
 		return h, formatErr("step index %d out of range 0..%d", h.Step, StepCount-1)
 	}
@@ -427,15 +529,15 @@ func (c *Codec) decodeRaw(payload []byte) ([]float64, Header, *Codec, error) {
 	return x, h, m, nil
 }
 
-// Decode reconstructs the image, applying the post-filter of the
-// payload's model if it has one.
+// Decode reconstructs the image, adding the post-filter residual of the
+// payload's model, if it has one, at the payload's gain.
 func (c *Codec) Decode(payload []byte) (*image.Gray, error) {
 	x, h, m, err := c.decodeRaw(payload)
 	if err != nil {
 		return nil, err
 	}
-	if m.pf != nil {
-		x = m.pf.Apply(x, h.Width, h.Height, h.Step)
+	if m.pf != nil && h.Gain != 0 {
+		x = addResidual(x, m.pf.Residual255(x, h.Width, h.Height, h.Step), h.Gain)
 	}
 	return ToGray(x, h.Width, h.Height), nil
 }
@@ -444,10 +546,13 @@ func (c *Codec) Decode(payload []byte) (*image.Gray, error) {
 func ToGray(x []float64, w, h int) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, w, h))
 	for i, v := range x {
-		g.Pix[i] = uint8(max(0, min(255, math.Round(v))))
+		g.Pix[i] = toPixel(v)
 	}
 	return g
 }
+
+// toPixel rounds and clamps one float pixel.
+func toPixel(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
 
 func sha2(b []byte) [2]byte {
 	s := sha256.Sum256(b)

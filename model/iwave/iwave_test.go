@@ -172,7 +172,7 @@ func TestBadPayloads(t *testing.T) {
 		"version":   bad(func(b []byte) []byte { b[0] = 9; return b }),
 		"zero-size": bad(func(b []byte) []byte { b[1], b[2] = 0, 0; return b }),
 		"huge":      bad(func(b []byte) []byte { b[1], b[2] = 0xff, 0xff; return b }),
-		"step":      bad(func(b []byte) []byte { b[5], b[6] = 0xff, 0xff; return b }),
+		"step v3":   bad(func(b []byte) []byte { b[0], b[5], b[6] = 3, 0xff, 0xff; return b }),
 		"filter":    bad(func(b []byte) []byte { b[7] ^= 1; return b }),
 	} {
 		if _, err := c.Decode(b); !errors.Is(err, ErrFormat) {

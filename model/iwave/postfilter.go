@@ -247,8 +247,16 @@ func getPlanes(n int) *[]float32 {
 
 func putPlanes(p *[]float32) { planePool.Put(p) }
 
-// Apply refines a decoded image x (0..255 scale, step index s).
+// Apply refines a decoded image x (0..255 scale, step index s): x plus
+// the whole residual (Residual255).
 func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
+	return addResidual(x, pf.Residual255(x, w, h, s), GainUnit)
+}
+
+// Residual255 runs the network on a decoded image x (0..255 scale, step
+// index s) and returns its output in grey levels (255 times the network's
+// units): what Apply adds to x, and what a version-4 payload's gain scales.
+func (pf *PostFilter) Residual255(x []float64, w, h, s int) []float64 {
 	sv := float32(float64(s-StepRef) / 256)
 	r := pf.residual(w, h, func(c, y int, row []float32) {
 		if c == 1 {
@@ -262,10 +270,11 @@ func (pf *PostFilter) Apply(x []float64, w, h, s int) []float64 {
 		}
 	})
 	out := make([]float64, len(x))
-	for i := range x {
+	for i, v := range r {
 		// The product is rounded on its own (an explicit conversion), so no
-		// processor fuses it with the addition: the same bits everywhere.
-		out[i] = x[i] + float64(255*float64(r[i]))
+		// processor fuses it with the addition in addResidual: the same
+		// bits everywhere.
+		out[i] = float64(255 * float64(v))
 	}
 	return out
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
 )
@@ -94,8 +95,8 @@ func run(dir string, n, size int) error {
 		if err != nil {
 			return nil, err
 		}
-		if !same(img, back) {
-			return nil, fmt.Errorf("lossless round trip is not exact")
+		if err := testimg.SamePixels(img, back); err != nil {
+			return nil, fmt.Errorf("lossless round trip is not exact: %w", err)
 		}
 		out[methods[0]] = len(p)
 		var buf bytes.Buffer
@@ -190,34 +191,4 @@ func median(rows []row, m string) int {
 	}
 	sort.Ints(v)
 	return v[len(v)/2]
-}
-
-func same(a, b image.Image) bool {
-	switch x := a.(type) {
-	case *image.Gray:
-		y, ok := b.(*image.Gray)
-		if !ok || x.Rect.Size() != y.Rect.Size() {
-			return false
-		}
-		w := x.Rect.Dx()
-		for r := 0; r < x.Rect.Dy(); r++ {
-			if !bytes.Equal(x.Pix[r*x.Stride:r*x.Stride+w], y.Pix[r*y.Stride:r*y.Stride+w]) {
-				return false
-			}
-		}
-		return true
-	case *image.Gray16:
-		y, ok := b.(*image.Gray16)
-		if !ok || x.Rect.Size() != y.Rect.Size() {
-			return false
-		}
-		w := 2 * x.Rect.Dx()
-		for r := 0; r < x.Rect.Dy(); r++ {
-			if !bytes.Equal(x.Pix[r*x.Stride:r*x.Stride+w], y.Pix[r*y.Stride:r*y.Stride+w]) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -84,47 +82,44 @@ func runMerge(ctx context.Context, e *env, o mergeOptions, dirs []string) error 
 		}
 		return err
 	}
-	switch meta.Kind {
-	case eval.ShardKind:
-		if err := checkMergeOut(filepath.Join(o.out, eval.FileJSON), o.force); err != nil {
-			return err
-		}
-		return mergeEval(e, o, dirs, hint)
-	case attacks.ShardKind:
-		if err := checkMergeOut(filepath.Join(o.out, "report.json"), o.force); err != nil {
-			return err
-		}
-		rep, err := attacks.MergeShards(o.out, dirs)
-		if err != nil {
-			return hint(err)
-		}
-		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, "report.md"))
-		fmt.Fprintf(e.stdout, "runtime: %.1f s over the shards\n", rep.RuntimeSeconds)
-		return nil
-	case baselines.ShardKind:
-		if err := checkMergeOut(filepath.Join(o.out, baselines.FileJSON), o.force); err != nil {
-			return err
-		}
-		if _, _, err := baselines.MergeShards(o.out, dirs); err != nil {
-			return hint(err)
-		}
-		fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, baselines.FileMarkdown))
-		return nil
-	case rd.ShardKind:
-		if err := checkMergeOut(filepath.Join(o.out, rd.Files[0]), o.force); err != nil {
-			return err
-		}
-		return mergeRD(e, o, dirs, hint)
+	m, ok := mergers[meta.Kind]
+	if !ok {
+		return fmt.Errorf("%s: shards of a %q run cannot be merged by this medqr", dirs[0], meta.Kind)
 	}
-	return fmt.Errorf("%s: shards of a %q run cannot be merged by this medqr", dirs[0], meta.Kind)
+	if err := refuseReplace(o.out, m.results, "results", o.force); err != nil {
+		return err
+	}
+	return m.merge(e, o, dirs, hint)
 }
 
-func checkMergeOut(p string, force bool) error {
-	if _, err := os.Stat(p); err == nil && !force {
-		return withHint(fmt.Errorf("%s already holds results", filepath.Dir(p)), "pass --force to replace them, or -o another folder")
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("failed to check %s: %w", p, err)
+// mergers are the kinds of sharded run that merge combines: the results
+// file a merged folder must not already hold (without --force), and the
+// merge, whose errors go through hint.
+var mergers = map[string]struct {
+	results string
+	merge   func(e *env, o mergeOptions, dirs []string, hint func(error) error) error
+}{
+	eval.ShardKind:      {eval.FileJSON, mergeEval},
+	attacks.ShardKind:   {"report.json", mergeAttacks},
+	baselines.ShardKind: {baselines.FileJSON, mergeBaselines},
+	rd.ShardKind:        {rd.Files[0], mergeRD},
+}
+
+func mergeAttacks(e *env, o mergeOptions, dirs []string, hint func(error) error) error {
+	rep, err := attacks.MergeShards(o.out, dirs)
+	if err != nil {
+		return hint(err)
 	}
+	fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, "report.md"))
+	fmt.Fprintf(e.stdout, "runtime: %.1f s over the shards\n", rep.RuntimeSeconds)
+	return nil
+}
+
+func mergeBaselines(e *env, o mergeOptions, dirs []string, hint func(error) error) error {
+	if _, _, err := baselines.MergeShards(o.out, dirs); err != nil {
+		return hint(err)
+	}
+	fmt.Fprintf(e.stdout, "report: %s\n", filepath.Join(o.out, baselines.FileMarkdown))
 	return nil
 }
 

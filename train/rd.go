@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -72,11 +71,9 @@ func CompareRD(codecs []codec.Codec, imgs []*image.Gray, workers int) ([]RDRow, 
 	return rows, nil
 }
 
-// WriteRD writes base.json, base.md and base.png into dir.
+// WriteRD writes base.json, base.md and base.png into dir (created if
+// needed).
 func WriteRD(dir, base string, r RDReport) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	if err := runio.WriteJSON(filepath.Join(dir, base+".json"), r); err != nil {
 		return err
 	}

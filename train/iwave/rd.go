@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -91,11 +90,8 @@ func RD(imgs []*image.Gray, ext bool, log logrus.FieldLogger) (RDReport, error) 
 	return rep, nil
 }
 
-// WriteRD writes rd.json, rd.md and rd.csv into dir.
+// WriteRD writes rd.json, rd.md and rd.csv into dir (created if needed).
 func WriteRD(dir string, r RDReport) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	if err := runio.WriteJSON(filepath.Join(dir, "rd.json"), r); err != nil {
 		return err
 	}

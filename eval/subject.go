@@ -125,11 +125,6 @@ func init() {
 	registerSubject("aes-ecb", 12, func(SubjectEnv) (Subject, error) { return AESECBControl(), nil })
 }
 
-func grayBytes(img *image.Gray) ([]byte, int, int) {
-	pix, w, h := gray8(img)
-	return pix, w, h
-}
-
 func grayFrom(pix []byte, w, h int) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, w, h))
 	copy(g.Pix, pix)
@@ -145,7 +140,7 @@ func AESGCMControl() Subject {
 		Name: "aes-256-gcm", Group: "control", ImageShaped: true, FreshNonce: true, Deterministic: true,
 		Note: "sound: AES-256-GCM, fresh random nonce per encryption (tag excluded from the statistics)",
 		Encrypt: func(img *image.Gray, key Key, _ []byte, rnd io.Reader) (Output, error) {
-			pix, w, h := grayBytes(img)
+			pix, w, h := gray8(img)
 			aead, err := newGCM(key)
 			if err != nil {
 				return Output{}, err
@@ -191,7 +186,7 @@ func AESCTRReusedControl() Subject {
 		Name: "aes-ctr-reused-iv", Group: "control", ImageShaped: true, Deterministic: true,
 		Note: "broken: AES-256-CTR with the IV reused across encryptions",
 		Encrypt: func(img *image.Gray, key Key, nonce []byte, _ io.Reader) (Output, error) {
-			pix, w, h := grayBytes(img)
+			pix, w, h := gray8(img)
 			blk := aesBlock(key)
 			out := make([]byte, len(pix))
 			cipher.NewCTR(blk, nonce[:aes.BlockSize]).XORKeyStream(out, pix)
@@ -214,7 +209,7 @@ func AESECBControl() Subject {
 		Name: "aes-ecb", Group: "control", ImageShaped: true, Deterministic: true,
 		Note: "broken: AES-256-ECB (no IV, equal blocks encrypt equally)",
 		Encrypt: func(img *image.Gray, key Key, _ []byte, _ io.Reader) (Output, error) {
-			pix, w, h := grayBytes(img)
+			pix, w, h := gray8(img)
 			blk := aesBlock(key)
 			pad := aes.BlockSize - len(pix)%aes.BlockSize
 			buf := make([]byte, len(pix)+pad)

@@ -306,6 +306,12 @@ func refuseReplace(dir, file, what string, force bool) error {
 	return nil
 }
 
+// outputExists is the refusal to write over the -o file out without
+// --force.
+func outputExists(out string) error {
+	return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+}
+
 // noOptions are the options of a command without flags.
 type noOptions struct{}
 

@@ -389,13 +389,11 @@ func gray16To8(g *image.Gray16) *image.Gray {
 // cipherCheckOutput refuses to overwrite the input or an existing file without
 // --force.
 func cipherCheckOutput(in, out string, force bool) error {
-	ai, err1 := filepath.Abs(in)
-	ao, err2 := filepath.Abs(out)
-	if err1 == nil && err2 == nil && ai == ao {
+	if sameFile(in, out) {
 		return usageError{fmt.Sprintf("output %s is the input file", out)}
 	}
 	if _, err := os.Stat(out); err == nil && !force {
-		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+		return outputExists(out)
 	}
 	return nil
 }

@@ -119,7 +119,7 @@ func runConvert(_ context.Context, e *env, o convertOptions, args []string) erro
 	}
 	if err := store.WriteFileAtomic(o.output, out, 0o600, o.force); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return withHint(fmt.Errorf("output %s already exists", o.output), "pass --force to overwrite it, or choose another -o")
+			return outputExists(o.output)
 		}
 		return fmt.Errorf("failed to write %s: %w", o.output, err)
 	}

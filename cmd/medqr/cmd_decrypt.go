@@ -206,7 +206,7 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 		return err
 	}
 	if _, err := os.Lstat(out); err == nil && !o.force {
-		return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+		return outputExists(out)
 	}
 	opener, err := decryptOpener(e, o)
 	if err != nil {
@@ -233,7 +233,7 @@ func runDecrypt(_ context.Context, e *env, o decryptOptions, inputs []string) er
 	}
 	if err := store.WritePNG(out, dec.Image, o.force); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return withHint(fmt.Errorf("output %s already exists", out), "pass --force to overwrite it, or choose another -o")
+			return outputExists(out)
 		}
 		return fmt.Errorf("failed to write %s: %w", out, err)
 	}

@@ -230,9 +230,7 @@ func (n *liftNet) run(x, t []float32) (float64, error) {
 	if err := G.Let(n.t, tensor.New(tensor.WithShape(n.t.Shape()...), tensor.WithBacking(t))); err != nil {
 		return 0, err
 	}
-	zeroGrads(n.params)
-	n.vm.Reset()
-	if err := n.vm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.vm, n.params); err != nil {
 		return 0, fmt.Errorf("train/iwave: lifting graph run failed: %w", err)
 	}
 	return float64(n.lossV.Data().(float32)), nil

@@ -89,26 +89,12 @@ func (n *Net) Run(x, t []float32) (float64, []float32, error) {
 	if err := G.Let(n.T, tensor.New(tensor.WithShape(n.T.Shape()...), tensor.WithBacking(t))); err != nil {
 		return 0, nil, err
 	}
-	zeroGrads(n.Params)
-	n.vm.Reset()
-	if err := n.vm.RunAll(); err != nil {
+	if err := nnops.RunTape(n.vm, n.Params); err != nil {
 		return 0, nil, fmt.Errorf("train/iwave: graph run failed: %w", err)
 	}
 	loss := float64(n.lossV.Data().(float32))
 	out := append([]float32(nil), n.outV.Data().([]float32)...)
 	return loss, out, nil
-}
-
-// zeroGrads clears the parameters' gradient buffers: gorgonia accumulates
-// into them, so every pass must start from zero.
-func zeroGrads(params []*G.Node) {
-	for _, p := range params {
-		if g, err := p.Grad(); err == nil {
-			if t, ok := g.(tensor.Tensor); ok {
-				t.Zero()
-			}
-		}
-	}
 }
 
 // Tensors returns the current parameter values keyed by tensor name (biases

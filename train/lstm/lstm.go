@@ -23,7 +23,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/lstm"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -203,15 +202,9 @@ func Batch(c Config, s int) (xs, ts [][]float32) {
 		xs[t], ts[t] = make([]float32, c.Batch), make([]float32, c.Batch)
 	}
 	for b := 0; b < c.Batch; b++ {
-		mu := lstm.MuMin + rng.Float64()*(lstm.MuMax-lstm.MuMin)
-		x := detnn.Unit(rng.Uint64())
-		for i := 0; i < lstm.ChaosWarmup; i++ {
-			x = detnn.Logistic(mu, x)
-		}
-		for t := 0; t < c.Window; t++ {
-			x = detnn.Logistic(mu, x)
-			xs[t][b] = float32(x)
-			ts[t][b] = float32(detnn.Logistic(mu, x))
+		o := cipherloop.LogisticOrbit(rng, lstm.MuMin, lstm.MuMax-lstm.MuMin, lstm.ChaosWarmup, c.Window+1)
+		for t := range xs {
+			xs[t][b], ts[t][b] = float32(o[t]), float32(o[t+1])
 		}
 	}
 	return xs, ts

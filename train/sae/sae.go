@@ -21,7 +21,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/sae"
-	"github.com/medqr/medqr/internal/detnn"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -169,13 +168,7 @@ func Batch(c Config, s int) []float32 {
 	rng := rand.New(rand.NewPCG(c.Seed, uint64(s)+1))
 	x := make([]float32, c.Batch*c.Arch.Input)
 	for b := 0; b < c.Batch; b++ {
-		mu := sae.MuMin + rng.Float64()*(sae.MuMax-sae.MuMin)
-		v := detnn.Unit(rng.Uint64())
-		for i := 0; i < sae.ChaosWarmup; i++ {
-			v = detnn.Logistic(mu, v)
-		}
-		for i := 0; i < c.Arch.Input; i++ {
-			v = detnn.Logistic(mu, v)
+		for i, v := range cipherloop.LogisticOrbit(rng, sae.MuMin, sae.MuMax-sae.MuMin, sae.ChaosWarmup, c.Arch.Input) {
 			x[b*c.Arch.Input+i] = float32(v)
 		}
 	}

@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/detnn"
 )
 
 // quad is a Trainer minimising sum (w - target)^2 over two groups, the
@@ -143,6 +146,39 @@ func TestScheduleValidate(t *testing.T) {
 	} {
 		if s.Validate() == nil {
 			t.Errorf("%+v accepted", s)
+		}
+	}
+}
+
+func TestLogisticOrbit(t *testing.T) {
+	for _, c := range []struct {
+		seed         uint64
+		muMin, width float64
+		warmup, n    int
+	}{
+		{1, 3.99, 4 - 3.99, 200, 17},
+		{2, 3.99, 0.01, 0, 1},
+		{3, 3.6, 0.1, 5, 0},
+	} {
+		got := LogisticOrbit(rand.New(rand.NewPCG(c.seed, 9)), c.muMin, c.width, c.warmup, c.n)
+		// The same draws and iterations written out: mu, x0, warmup, n.
+		rng := rand.New(rand.NewPCG(c.seed, 9))
+		mu := c.muMin + rng.Float64()*c.width
+		x := detnn.Unit(rng.Uint64())
+		if mu < c.muMin || mu >= c.muMin+c.width || !(x > 0 && x < 1) {
+			t.Fatalf("seed %d: mu %v or x0 %v out of range", c.seed, mu, x)
+		}
+		for i := 0; i < c.warmup; i++ {
+			x = detnn.Logistic(mu, x)
+		}
+		if len(got) != c.n {
+			t.Fatalf("seed %d: %d values, want %d", c.seed, len(got), c.n)
+		}
+		for i := range got {
+			x = detnn.Logistic(mu, x)
+			if got[i] != x || !(x > 0 && x < 1) {
+				t.Fatalf("seed %d: value %d is %v, want %v in (0, 1)", c.seed, i, got[i], x)
+			}
 		}
 	}
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -16,6 +17,7 @@ import (
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/keystream"
 	"github.com/medqr/medqr/seal"
+	"github.com/medqr/medqr/store"
 )
 
 const cipherUsage = `Usage:
@@ -298,7 +300,7 @@ func (o *cipherEncryptOptions) input(e *env, in string) (seal.Key, image.Image, 
 // write writes the cipher image c of scheme (named in the log line unless
 // it is "") to the output.
 func (o *cipherEncryptOptions) write(e *env, c *cipherimg.Cipher, scheme string) error {
-	err := cipherWriteFile(o.output, o.force, func(f *os.File) error { return cipherimg.WritePNG(f, c) })
+	err := cipherWriteFile(o.output, o.force, func(w io.Writer) error { return cipherimg.WritePNG(w, c) })
 	if err != nil {
 		return err
 	}
@@ -416,32 +418,20 @@ func readCipherImage(path string) (*cipherimg.Cipher, error) {
 // cipherWritePNG writes img, a decrypted or recovered plaintext, as an
 // ordinary PNG through cipherWriteFile.
 func cipherWritePNG(path string, force bool, img image.Image) error {
-	return cipherWriteFile(path, force, func(f *os.File) error { return png.Encode(f, img) })
+	return cipherWriteFile(path, force, func(w io.Writer) error { return png.Encode(w, img) })
 }
 
-// cipherWriteFile writes through a temporary file in the same directory and
-// renames it, so a failure leaves no partial output.
-func cipherWriteFile(path string, force bool, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("failed to create output: %w", err)
-	}
-	name := tmp.Name()
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && !force {
-		if _, serr := os.Stat(path); serr == nil {
-			err = fmt.Errorf("output %s appeared while writing", path)
-		}
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
+// cipherWriteFile writes what write makes to path, mode 0600, with
+// store.WriteFileAtomic: a failure leaves no partial output, and a file
+// that appeared at path meanwhile is replaced only with force.
+func cipherWriteFile(path string, force bool, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
-	return nil
+	err := store.WriteFileAtomic(path, buf.Bytes(), 0o600, force)
+	if errors.Is(err, store.ErrExists) {
+		return outputExists(path)
+	}
+	return err
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/medqr/medqr/data"
 	"github.com/medqr/medqr/eval"
 	"github.com/medqr/medqr/eval/shard"
+	"github.com/medqr/medqr/store"
 )
 
 const datasetUsage = `Usage:
@@ -158,7 +158,7 @@ func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, args []st
 		if err := m.WriteManifest(&buf); err != nil {
 			return err
 		}
-		if err := writeDatasetFile(o.output, buf.Bytes(), 0o644); err != nil {
+		if err := store.WriteFileAtomic(o.output, buf.Bytes(), 0o644, true); err != nil {
 			return fmt.Errorf("failed to write manifest: %w", err)
 		}
 		s.Manifest = o.output
@@ -243,27 +243,4 @@ func runDatasetCache(_ context.Context, e *env, o datasetCacheOptions, args []st
 	fmt.Fprintln(e.stdout, ")")
 	e.log.WithField("elapsed", time.Since(start).Round(time.Millisecond)).Info("dataset cache ready")
 	return nil
-}
-
-// writeDatasetFile writes b to a temporary file beside path and renames it.
-func writeDatasetFile(path string, b []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
@@ -389,12 +388,8 @@ func Open(containers [][]byte, o seal.Opener) (*Decrypted, error) {
 // sizes match and the codec is lossless, else Display and Preprocess to the
 // decrypted size (square images only).
 func Reference(path string, dec *Decrypted) (image.Image, error) {
-	d, err := data.Load(path)
+	d, err := load(path, data.LoadOptions{})
 	if err != nil {
-		// data.Load's errors name the file; name it once.
-		if !strings.Contains(err.Error(), path) {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
 		return nil, err
 	}
 	b := d.Image.Bounds()

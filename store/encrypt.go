@@ -157,15 +157,24 @@ var ErrOptions = errors.New("store: conflicting options")
 // Encrypt encrypts the image file input into the folder dir (created if
 // needed) as described in the package documentation.
 func Encrypt(input, dir string, o Options) (*Result, error) {
-	d, err := data.LoadWith(input, data.LoadOptions{Frame: o.Frame})
+	d, err := load(input, data.LoadOptions{Frame: o.Frame})
 	if err != nil {
-		// data.Load's errors name the file; name it once.
-		if !strings.Contains(err.Error(), input) {
-			err = fmt.Errorf("%s: %w", input, err)
-		}
 		return nil, err
 	}
 	return EncryptDecoded(d, dir, o)
+}
+
+// load reads the image file path with data.LoadWith; its error names the
+// file once (data's errors mostly name it already).
+func load(path string, o data.LoadOptions) (*data.Decoded, error) {
+	d, err := data.LoadWith(path, o)
+	if err != nil {
+		if !strings.Contains(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err
+	}
+	return d, nil
 }
 
 // prepared is an image made ready for sealing, before any file is written.

@@ -25,7 +25,6 @@ import (
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
 	"github.com/medqr/medqr/train/internal/runio"
-	"github.com/schollz/progressbar/v3"
 	"github.com/sirupsen/logrus"
 )
 
@@ -163,19 +162,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		adam.Step, adam.M, adam.V = ck.Adam.Step, ck.Adam.M, ck.Adam.V
 	}
 
-	var bar *progressbar.ProgressBar
-	if opt.Progress != nil {
-		bar = progressbar.NewOptions(cfg.Steps,
-			progressbar.OptionSetWriter(opt.Progress),
-			progressbar.OptionSetDescription("training "+cfg.Name),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("step"),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(500*time.Millisecond),
-			progressbar.OptionSetWidth(30))
-		_ = bar.Set(ck.Step)
-	}
+	bar := runio.NewBar(opt.Progress, "training "+cfg.Name, cfg.Steps, ck.Step)
 	start := time.Now()
 	base := ck.Elapsed
 	var acc LossPoint
@@ -241,9 +228,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		acc.Decor += res.Decor
 		acc.Norm += norm
 		nacc++
-		if bar != nil {
-			_ = bar.Set(ck.Step)
-		}
+		bar.Add()
 		if ck.Step%cfg.LogEvery == 0 || ck.Step == cfg.Steps {
 			k := float64(nacc)
 			p := LossPoint{Step: ck.Step, LR: lr, Loss: acc.Loss / k, MSE: acc.MSE / k, SSIM: acc.SSIM / k,
@@ -280,10 +265,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	if err := save(); err != nil {
 		return dir, err
 	}
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(opt.Progress)
-	}
+	bar.Finish()
 	// the final weights too, whatever their score
 	if b, err := model.EncodeWeights(cfg.Model, net.ParamValues()); err == nil {
 		if err := runio.WriteAtomic(filepath.Join(dir, "final.mqw"), b); err != nil {

@@ -8,8 +8,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// Bar is a trainer's progress bar (schollz/progressbar: count, ETA, at
-// most two redraws a second). A nil *Bar draws nothing, so a run without a
+// Bar is a trainer's progress bar (schollz/progressbar: count, steps per
+// second, ETA, at most two redraws a second). A nil *Bar draws nothing, so a run without a
 // progress writer needs no checks.
 type Bar struct {
 	bar *progressbar.ProgressBar
@@ -24,6 +24,7 @@ func NewBar(w io.Writer, desc string, steps, done int) *Bar {
 	}
 	b := progressbar.NewOptions(steps, progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("step"),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
 	b.Set(done)
 	return &Bar{bar: b, w: w}

@@ -73,11 +73,7 @@ func otsu(g *image.Gray) *image.Gray {
 	if g == nil { // a filter before it declined the image
 		return nil
 	}
-	var hist [256]int
-	for _, v := range g.Pix {
-		hist[v]++
-	}
-	t := otsuThreshold(hist[:], len(g.Pix))
+	t := otsuLevel(g)
 	out := image.NewGray(g.Rect)
 	for i, v := range g.Pix {
 		if v > t {
@@ -85,6 +81,15 @@ func otsu(g *image.Gray) *image.Gray {
 		}
 	}
 	return out
+}
+
+// otsuLevel is g's Otsu threshold: pixels above it are light.
+func otsuLevel(g *image.Gray) uint8 {
+	var hist [256]int
+	for _, v := range g.Pix {
+		hist[v]++
+	}
+	return otsuThreshold(hist[:], len(g.Pix))
 }
 
 func otsuThreshold(hist []int, total int) uint8 {

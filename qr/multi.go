@@ -173,11 +173,7 @@ func splitRegions(g *image.Gray) []image.Rectangle {
 
 func xyCut(g *image.Gray) []image.Rectangle {
 	w := g.Rect.Dx()
-	var hist [256]int
-	for _, v := range g.Pix {
-		hist[v]++
-	}
-	t := otsuThreshold(hist[:], len(g.Pix))
+	t := otsuLevel(g)
 	dark := make([]bool, len(g.Pix))
 	for i, v := range g.Pix {
 		dark[i] = v <= t

@@ -10,7 +10,7 @@ seal-vectors:
 	$(GO) generate ./seal ./keystream
 
 fuzz-seal:
-	for f in FuzzParseKey FuzzParseRecipient FuzzParseIdentity FuzzParseHeader FuzzOpenMessage; do \
+	for f in FuzzParseKey FuzzParseRecipient FuzzParseIdentity FuzzSecretLine FuzzParseHeader FuzzOpenMessage; do \
 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./seal || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./seal/internal/bech32
 

@@ -6,7 +6,7 @@
 #   make serve-screenshots   drive the page in headless Chromium (the browser
 #                            test) and save results/serve/encrypt.png, decrypt.png
 #                            and encrypt-phone.png
-#   make serve-fuzz          fuzz the API forms and the key-file parser (SERVE_FUZZTIME each)
+#   make serve-fuzz          fuzz the API forms (SERVE_FUZZTIME)
 #   make serve-bench         one encryption and one decryption through the API beside
 #                            the CLI's path (store), interleaved 3 times
 #                            -> results/serve/bench.txt
@@ -33,7 +33,6 @@ serve-screenshots:
 
 serve-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAPIForms$$' -fuzztime $(SERVE_FUZZTIME) ./serve
-	$(GO) test -run '^$$' -fuzz '^FuzzSecretLine$$' -fuzztime $(SERVE_FUZZTIME) ./serve
 
 serve-bench:
 	mkdir -p results/serve

@@ -167,3 +167,32 @@ func mustParseRecipient(t *testing.T, s string) *Recipient {
 	}
 	return r
 }
+
+// FuzzSecretLine: SecretLine gives one trimmed, non-comment line of the
+// text, or an error that quotes none of it.
+func FuzzSecretLine(f *testing.F) {
+	for _, s := range []string{
+		"", "\n", "# created: 2026-01-02T03:04:05Z\n# purpose: x\nMEDQR-KEY-1ABC\n",
+		"  MEDQR-KEY-1ABC  ", "a\nb", "#only\n#comments", "\r\n\tkey\r\n", "# c\n\n  \nk\n# d\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, err := SecretLine(text)
+		if err != nil {
+			if got != "" {
+				t.Fatalf("error %v with a result", err)
+			}
+			if strings.Contains(err.Error(), strings.TrimSpace(text)) && strings.TrimSpace(text) != "" {
+				t.Fatalf("error %q quotes the input", err)
+			}
+			return
+		}
+		if got == "" || got != strings.TrimSpace(got) || strings.HasPrefix(got, "#") || strings.ContainsAny(got, "\r\n") {
+			t.Fatalf("SecretLine(%q) = %q", text, got)
+		}
+		if !strings.Contains(text, got) {
+			t.Fatalf("SecretLine(%q) = %q, not in the input", text, got)
+		}
+	})
+}

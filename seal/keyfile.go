@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -132,19 +131,7 @@ func readSecretFile(path string) (string, *PermissionWarning, error) {
 	if len(data) > maxKeyFileSize {
 		return "", nil, fmt.Errorf("seal: key file %s is larger than %d bytes: not a key file", path, maxKeyFileSize)
 	}
-	var found []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxKeyFileSize)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		found = append(found, l)
-	}
-	if err := sc.Err(); err != nil {
-		return "", nil, fmt.Errorf("seal: failed to read key file %s: %w", path, err)
-	}
+	found := secretLines(string(data))
 	switch len(found) {
 	case 0:
 		return "", nil, fmt.Errorf("seal: key file %s holds no key", path)
@@ -152,4 +139,39 @@ func readSecretFile(path string) (string, *PermissionWarning, error) {
 		return found[0], warn, nil
 	}
 	return "", nil, fmt.Errorf("seal: key file %s holds %d non-comment lines, want exactly one key", path, len(found))
+}
+
+// Errors of SecretLine. They never quote the text, which holds a secret.
+var (
+	ErrNoSecret    = errors.New("seal: no key in it (only comments or blank lines)")
+	ErrManySecrets = errors.New("seal: more than one line besides comments")
+)
+
+// SecretLine returns the secret in the text of a key or identity file (as
+// WriteKeyFile and WriteIdentityFile write it) or in a bare key string: the
+// one line that is neither blank nor a comment ('#'), trimmed, for
+// ParseKey or ParseIdentity. ReadKeyFile and ReadIdentityFile apply the
+// same rule to a file.
+func SecretLine(text string) (string, error) {
+	found := secretLines(text)
+	switch len(found) {
+	case 0:
+		return "", ErrNoSecret
+	case 1:
+		return found[0], nil
+	}
+	return "", ErrManySecrets
+}
+
+// secretLines returns the lines of text that are neither blank nor
+// comments, trimmed.
+func secretLines(text string) []string {
+	var found []string
+	for l := range strings.Lines(text) {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			found = append(found, l)
+		}
+	}
+	return found
 }

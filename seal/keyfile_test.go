@@ -146,3 +146,23 @@ func TestReadKeyFileErrors(t *testing.T) {
 		t.Error("directory accepted as key file")
 	}
 }
+
+func TestSecretLine(t *testing.T) {
+	k, _ := GenerateKey()
+	for _, tc := range []struct {
+		name, text, want string
+		err              error
+	}{
+		{"bare key", k.String(), k.String(), nil},
+		{"padded", "  " + k.String() + " \r\n", k.String(), nil},
+		{"key file", "# created: 2026-01-02T03:04:05Z\n# purpose: scan 1\n\n" + k.String() + "\n", k.String(), nil},
+		{"empty", "", "", ErrNoSecret},
+		{"comments only", "# created: x\n\n  # y\n", "", ErrNoSecret},
+		{"two lines", k.String() + "\n" + k.String(), "", ErrManySecrets},
+	} {
+		got, err := SecretLine(tc.text)
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("%s: SecretLine = %q, %v; want %q, %v", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -381,7 +381,7 @@ func decryptOpener(f *form) (seal.Opener, string, *apiError) {
 	}
 	switch {
 	case key != "":
-		s, err := secretLine(key)
+		s, err := seal.SecretLine(key)
 		if err == nil {
 			var k seal.Key
 			if k, err = seal.ParseKey(s); err == nil {
@@ -392,7 +392,7 @@ func decryptOpener(f *form) (seal.Opener, string, *apiError) {
 	case pass != "":
 		return seal.PassphraseOpener(strings.TrimRight(pass, "\r\n")), "passphrase", nil
 	default:
-		s, err := secretLine(ident)
+		s, err := seal.SecretLine(ident)
 		if err == nil {
 			var id *seal.Identity
 			if id, err = seal.ParseIdentity(s); err == nil {

@@ -287,7 +287,7 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	if rdoOn {
 		// rdoChoose sets every detail coefficient before a context reads
 		// it, so only the LL band is quantised here.
-		p.rdo = &rdo{wc: a.wc, inv: 1 / step}
+		p.rdo = newRDO(a.wc, s)
 		p.quantiseLL(a.wc, p.rdo.inv)
 	} else {
 		p.quantise(a.wc, step)

@@ -70,7 +70,7 @@ func genPriorsTable(t *testing.T, version int) []uint16 {
 			step := StepSize(h.Step)
 			p := newPlane(a.w, a.h, a.levels)
 			p.quantise(a.wc, step)
-			p.rdo = &rdo{wc: a.wc, inv: 1 / step}
+			p.rdo = newRDO(a.wc, h.Step)
 			m := newModels(version, nil)
 			p.encode(entropy.NewEncoder(), m)
 			all := m.all()

@@ -14,7 +14,7 @@ import (
 // order, the value among 0, floor(|v|/step) and floor(|v|/step)+1 (same
 // sign) that minimises
 //
-//	J = (|v|/step - r(a))^2 + rdoLambda * bits(a)
+//	J = (|v|/step - r(a))^2 + lambda * bits(a)
 //
 // where r(a) is the decoder's reconstruction of magnitude a (0, or
 // a + reconBias) and bits(a) what coding a costs with the context models
@@ -29,13 +29,46 @@ import (
 // rdoLambda was chosen on 10 validation images at the four QR budgets
 // (docs/codec.md): 0.03 +0.04-0.05 dB, 0.045-0.07 +0.07-0.11 dB, 0.1
 // +0.02-0.07 dB, 0.2 -0.2-0.5 dB against the deadzone quantiser with
-// isolated-coefficient zeroing that it replaces.
-const rdoLambda = 0.06
+// isolated-coefficient zeroing that it replaces. It holds at the steps of
+// one 256x256 X-ray in one QR code (step index 1900 and coarser); at finer
+// steps (several codes, larger images) the lambda rises linearly to
+// rdoLambdaFine at rdoFineStep and below (rdoLambdaAt): there the
+// post-filter, trained on the coarser steps' output, adds little, and the
+// higher lambda gained 0.03-0.08 dB on real DICOMs at 512-1024 px without
+// moving the validation images (docs/codec.md).
+const (
+	rdoLambda       = 0.06
+	rdoLambdaFine   = 0.10
+	rdoCoarseStep   = 1900
+	rdoFineStep     = 1600
+	rdoLambdaSpread = rdoLambdaFine - rdoLambda
+)
+
+// rdoLambdaAt returns the lambda of step index s.
+func rdoLambdaAt(s int) float64 {
+	f := min(1, max(0, float64(rdoCoarseStep-s)/(rdoCoarseStep-rdoFineStep)))
+	return rdoLambda + float64(f*rdoLambdaSpread)
+}
 
 // rdo is the encoder's view of the unquantised coefficients.
 type rdo struct {
-	wc  []float64 // gain-weighted coefficients
-	inv float64   // 1/step
+	wc        []float64 // gain-weighted coefficients
+	inv       float64   // 1/step
+	lambda    float64
+	zeroBelow float64 // |v|/step under which zero always wins (rdoFor)
+}
+
+// newRDO returns the rate-distortion choices of step index s.
+func newRDO(wc []float64, s int) *rdo { return rdoFor(wc, 1/StepSize(s), rdoLambdaAt(s)) }
+
+// rdoFor returns the rate-distortion choices at 1/step inv with lambda.
+// Its zeroBelow is the |v|/step under which zero always wins: coding
+// magnitude 1 instead adds (1+reconBias-a)^2 - a^2 of distortion and can
+// save at most the dearest bit of costBits (the significance bit of 0) of
+// rate. Below it rdoChoose skips the cost lookups.
+func rdoFor(wc []float64, inv, lambda float64) *rdo {
+	zero := (float64((1+reconBias)*(1+reconBias)) - float64(lambda*costBits[0])) / (2 * (1 + reconBias))
+	return &rdo{wc: wc, inv: inv, lambda: lambda, zeroBelow: zero}
 }
 
 // costBits[p >> costShift] is -log2 of probability p/2^15, rounded to
@@ -58,12 +91,6 @@ func bitCost(p *entropy.Prob, bit int) float64 {
 	}
 	return costBits[min(p0>>costShift, uint32(len(costBits)-1))]
 }
-
-// rdoZeroBelow is the |v|/step under which zero always wins: coding
-// magnitude 1 instead adds (1+reconBias-a)^2 - a^2 of distortion and can
-// save at most the dearest bit of costBits (the significance bit of 0) of
-// rate. Below it rdoChoose skips the cost lookups.
-var rdoZeroBelow = ((1+reconBias)*(1+reconBias) - rdoLambda*costBits[0]) / (2 * (1 + reconBias))
 
 // magBits returns the bits of magnitude a >= 1 after the significance and
 // sign bits: the ">1" bit, the unary bits and, past maxUnary, about what
@@ -124,7 +151,7 @@ func escapeBits(n int) float64 {
 func (p *plane) rdoChoose(k int, m *models, bc *bandCx, sig int, n near) {
 	v := p.rdo.wc[k]
 	av := math.Abs(v) * p.rdo.inv
-	if av < rdoZeroBelow {
+	if av < p.rdo.zeroBelow {
 		p.q[k] = 0
 		return
 	}
@@ -139,7 +166,7 @@ func (p *plane) rdoChoose(k int, m *models, bc *bandCx, sig int, n near) {
 		sb = 1
 	}
 	best := int32(0)
-	bestJ := float64(av*av) + float64(rdoLambda*bitCost(&m.sig[c.sig], 0))
+	bestJ := float64(av*av) + float64(p.rdo.lambda*bitCost(&m.sig[c.sig], 0))
 	sigBits := bitCost(&m.sig[c.sig], 1) + bitCost(&m.sign[c.sign], sb)
 	// The candidates 1 (af = 0), or af and af+1, in that order.
 	lo := max(int32(af), 1)
@@ -151,7 +178,7 @@ func (p *plane) rdoChoose(k int, m *models, bc *bandCx, sig int, n near) {
 	}
 	for a := lo; a <= int32(af)+1; a++ {
 		d := av - (float64(a) + reconBias)
-		j := float64(d*d) + float64(rdoLambda*(sigBits+mb[a-lo]))
+		j := float64(d*d) + float64(p.rdo.lambda*(sigBits+mb[a-lo]))
 		if j < bestJ {
 			best, bestJ = a, j
 		}

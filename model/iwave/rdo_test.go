@@ -35,7 +35,7 @@ func TestRDOChoose(t *testing.T) {
 			}
 			p := newPlane(w, h, levels)
 			p.quantise(wc, 1)
-			p.rdo = &rdo{wc: wc, inv: 1}
+			p.rdo = rdoFor(wc, 1, rdoLambda)
 			m := newModels(Version, priorsOf(Version))
 			p.encode(entropy.NewEncoder(), m)
 			if got := p.q[tc.probe[1]*w+tc.probe[0]]; got != tc.want {
@@ -167,5 +167,31 @@ func TestIabsSgn3(t *testing.T) {
 	}
 	for v := int32(-5 * maxMag); v <= 5*maxMag; v++ {
 		check(v)
+	}
+}
+
+// TestRDOLambdaAt: the lambda is rdoLambda at one code's steps, rises
+// linearly over finer steps and stays at rdoLambdaFine below them.
+func TestRDOLambdaAt(t *testing.T) {
+	for _, tc := range []struct {
+		s    int
+		want float64
+	}{
+		{StepCount - 1, rdoLambda},
+		{2240, rdoLambda},
+		{rdoCoarseStep, rdoLambda},
+		{(rdoCoarseStep + rdoFineStep) / 2, (rdoLambda + rdoLambdaFine) / 2},
+		{rdoFineStep, rdoLambdaFine},
+		{1024, rdoLambdaFine},
+		{0, rdoLambdaFine},
+	} {
+		if got := rdoLambdaAt(tc.s); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("step index %d: lambda %v, want %v", tc.s, got, tc.want)
+		}
+	}
+	for s := 1; s < StepCount; s++ {
+		if rdoLambdaAt(s) > rdoLambdaAt(s-1) {
+			t.Fatalf("lambda rises from step index %d to %d", s-1, s)
+		}
 	}
 }

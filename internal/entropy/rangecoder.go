@@ -194,9 +194,6 @@ func (e *Encoder) Bytes() []byte {
 	return out
 }
 
-// Len is an upper bound on the number of bytes Bytes will return.
-func (e *Encoder) Len() int { return len(e.out) + int(e.cacheSize) + 4 }
-
 // Decoder is a binary range decoder.
 type Decoder struct {
 	code, rng uint32

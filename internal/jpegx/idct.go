@@ -68,9 +68,6 @@ func newIDCTConfig(bits, pass1 uint) *idctConfig {
 	return c
 }
 
-// rangeLimit is the 8-bit range limit (see idctConfig).
-func rangeLimit(x int64) int32 { return islow8.limit[x&islow8.mask] }
-
 // idct is libjpeg's jpeg_idct_islow on an already dequantized block in
 // natural order. It leaves in b the output samples minus 128.
 func idct(b *block) { idctWith(b, islow8) }

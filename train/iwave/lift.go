@@ -224,13 +224,7 @@ func rateProxy(v []float32) (float64, []float32) {
 }
 
 func (n *liftNet) run(x, t []float32) (float64, error) {
-	if err := G.Let(n.x, tensor.New(tensor.WithShape(n.x.Shape()...), tensor.WithBacking(x))); err != nil {
-		return 0, err
-	}
-	if err := G.Let(n.t, tensor.New(tensor.WithShape(n.t.Shape()...), tensor.WithBacking(t))); err != nil {
-		return 0, err
-	}
-	if err := nnops.RunTape(n.vm, n.params); err != nil {
+	if err := nnops.RunInputs(n.vm, n.params, []*G.Node{n.x, n.t}, x, t); err != nil {
 		return 0, fmt.Errorf("train/iwave: lifting graph run failed: %w", err)
 	}
 	return float64(n.lossV.Data().(float32)), nil

@@ -83,13 +83,7 @@ func NewNet(cfg iwave.FilterConfig, batch, size int, init map[string][]float32, 
 // Run sets the inputs, runs the graph (forward, and backward if built with
 // gradients) and returns the loss and the output residual.
 func (n *Net) Run(x, t []float32) (float64, []float32, error) {
-	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
-		return 0, nil, err
-	}
-	if err := G.Let(n.T, tensor.New(tensor.WithShape(n.T.Shape()...), tensor.WithBacking(t))); err != nil {
-		return 0, nil, err
-	}
-	if err := nnops.RunTape(n.vm, n.Params); err != nil {
+	if err := nnops.RunInputs(n.vm, n.Params, []*G.Node{n.X, n.T}, x, t); err != nil {
 		return 0, nil, fmt.Errorf("train/iwave: graph run failed: %w", err)
 	}
 	loss := float64(n.lossV.Data().(float32))

@@ -29,6 +29,21 @@ func RunTape(vm G.VM, params []*G.Node) error {
 	return vm.RunAll()
 }
 
+// RunInputs sets each node of inputs to a tensor of its shape backed by
+// the matching slice of data (gorgonia.Let, no copy), then runs one pass
+// of vm (RunTape). It panics when the counts differ (a programmer mistake).
+func RunInputs(vm G.VM, params, inputs []*G.Node, data ...[]float32) error {
+	if len(inputs) != len(data) {
+		panic(fmt.Sprintf("nnops: %d input nodes, %d slices", len(inputs), len(data)))
+	}
+	for i, in := range inputs {
+		if err := G.Let(in, tensor.New(tensor.WithShape(in.Shape()...), tensor.WithBacking(data[i]))); err != nil {
+			return fmt.Errorf("failed to set %s: %w", in.Name(), err)
+		}
+	}
+	return RunTape(vm, params)
+}
+
 // Values returns the float32 slices backing params' values, the slices an
 // optimiser updates in place.
 func Values(params []*G.Node) [][]float32 {

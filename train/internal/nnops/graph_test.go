@@ -47,6 +47,34 @@ func TestRunTape(t *testing.T) {
 	}
 }
 
+// TestRunInputs: each run sees the slices it is given (gradient of
+// sum(w x) with respect to w is x), and a count mismatch panics.
+func TestRunInputs(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("w"), G.WithInit(G.Ones()))
+	x := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("x"), G.WithInit(G.Zeroes()))
+	params := []*G.Node{w}
+	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(w, x)))), params...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	defer vm.Close()
+	for _, in := range [][]float32{{3, -1}, {0.5, 7}} {
+		if err := RunInputs(vm, params, []*G.Node{x}, in); err != nil {
+			t.Fatal(err)
+		}
+		if gs, _ := Grads(params); !slices.Equal(gs[0], in) {
+			t.Fatalf("input %v: gradient %v", in, gs[0])
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("one node with two slices did not panic")
+		}
+	}()
+	RunInputs(vm, params, []*G.Node{x}, []float32{1, 1}, []float32{2, 2})
+}
+
 // TestGorgoniaGraphRuns proves the pinned gorgonia builds a graph, runs it
 // forward and computes a gradient on this Go version.
 func TestGorgoniaGraphRuns(t *testing.T) {

@@ -138,33 +138,30 @@ func (l *Lift) Eval(n int, f *[LiftFeatures]float64) float64 {
 	var buf [2 * 128]float64
 	h1, h2 := buf[:h], buf[h:2*h]
 	w := &l.W[n]
-	for o := 0; o < h; o++ {
-		r := w[0][o*LiftFeatures : (o+1)*LiftFeatures]
-		var s float64
-		for k, v := range f {
-			s += r[k] * v
-		}
-		if s < 0 {
-			s *= l.Config.Leak
-		}
-		h1[o] = s
-	}
-	for o := 0; o < h; o++ {
-		r := w[1][o*h : (o+1)*h]
-		var s float64
-		for k, v := range h1 {
-			s += r[k] * v
-		}
-		if s < 0 {
-			s *= l.Config.Leak
-		}
-		h2[o] = s
-	}
+	leakyLayer(h1, w[0], f[:], l.Config.Leak)
+	leakyLayer(h2, w[1], h1, l.Config.Leak)
 	var out float64
 	for k, v := range h2 {
 		out += w[2][k] * v
 	}
 	return out
+}
+
+// leakyLayer sets out[o] to the leaky ReLU (slope leak) of row o of w (a
+// len(out) x len(in) matrix, row-major) times in, each sum taken in input
+// order.
+func leakyLayer(out, w, in []float64, leak float64) {
+	for o := range out {
+		r := w[o*len(in) : (o+1)*len(in)]
+		var s float64
+		for k, v := range in {
+			s += r[k] * v
+		}
+		if s < 0 {
+			s *= leak
+		}
+		out[o] = s
+	}
 }
 
 // LiftGeom locates one learned predict step in the plane: the low-pass

@@ -173,8 +173,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	}
 
 	// losses
-	diff := must(G.Sub(n.Xhat, n.X))
-	n.MSE = must(G.Mean(must(G.Square(diff))))
+	n.MSE = must(nnops.MSE(n.Xhat, n.X))
 	loss := must(G.Mul(n.MSE, G.NewConstant(float32(w.MSE))))
 	// rate proxy: bits ~ log2(1 + |g y|), summed, per image pixel
 	gy := must(G.Mul(y, n.Gain))

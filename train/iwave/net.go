@@ -63,7 +63,7 @@ func NewNet(cfg iwave.FilterConfig, batch, size int, init map[string][]float32, 
 		}
 	}
 	n.Out = h
-	n.Loss = must(G.Mean(must(G.Square(must(G.Sub(h, n.T))))))
+	n.Loss = must(nnops.MSE(h, n.T))
 	if err != nil {
 		return nil, fmt.Errorf("train/iwave: failed to build the graph: %w", err)
 	}

@@ -16,8 +16,10 @@
 //     inside the graph.
 //
 // graph.go holds the glue every trainer's loop needs around a tape
-// machine: RunTape (zero the gradient buffers, reset, run), Values and
-// Grads (the slices an optimiser reads and updates in place).
+// machine: RunTape (zero the gradient buffers, reset, run), RunInputs (set
+// the input nodes from slices, then RunTape), Values and Grads (the slices
+// an optimiser reads and updates in place), and MSE, the reconstruction
+// loss built from gorgonia's own ops.
 //
 // Every op owns its output buffers and reuses them from one run of the
 // graph to the next (gorgonia allocates and clears a fresh tensor per op

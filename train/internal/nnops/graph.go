@@ -44,6 +44,20 @@ func RunInputs(vm G.VM, params, inputs []*G.Node, data ...[]float32) error {
 	return RunTape(vm, params)
 }
 
+// MSE returns the node of the mean over all elements of (a - b)^2, built
+// from gorgonia's Sub, Square and Mean (the trainers' reconstruction loss).
+func MSE(a, b *G.Node) (*G.Node, error) {
+	d, err := G.Sub(a, b)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(sq)
+}
+
 // Values returns the float32 slices backing params' values, the slices an
 // optimiser updates in place.
 func Values(params []*G.Node) [][]float32 {

@@ -1,6 +1,7 @@
 package nnops
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -73,6 +74,36 @@ func TestRunInputs(t *testing.T) {
 		}
 	}()
 	RunInputs(vm, params, []*G.Node{x}, []float32{1, 1}, []float32{2, 2})
+}
+
+// TestMSE: the mean of the squared differences, for vectors and matrices.
+func TestMSE(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		a, b  []float32
+		want  float32
+	}{
+		{[]int{3}, []float32{1, 2, 3}, []float32{1, 0, 0}, 13.0 / 3},
+		{[]int{2, 2}, []float32{0.5, -1, 2, 0}, []float32{0, 1, 2, -1}, (0.25 + 4 + 0 + 1) / 4},
+	} {
+		g := G.NewGraph()
+		node := func(name string, v []float32) *G.Node {
+			return G.NewTensor(g, tensor.Float32, len(c.shape), G.WithShape(c.shape...), G.WithName(name),
+				G.WithValue(tensor.New(tensor.WithShape(c.shape...), tensor.WithBacking(v))))
+		}
+		l, err := MSE(node("a", c.a), node("b", c.b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.Value().Data().(float32); math.Abs(float64(got-c.want)) > 1e-6 {
+			t.Errorf("%v: MSE %v, want %v", c.shape, got, c.want)
+		}
+		vm.Close()
+	}
 }
 
 // TestGorgoniaGraphRuns proves the pinned gorgonia builds a graph, runs it

@@ -21,6 +21,19 @@ func randomLiftTensors(cfg LiftConfig, seed uint64, sd float64) map[string][]flo
 	return m
 }
 
+// liftTensors returns l's weights as EncodeLift takes them.
+func liftTensors(l *Lift) map[string][]float32 {
+	m := map[string][]float32{}
+	for i, n := range LiftTensorNames() {
+		v := make([]float32, len(l.W[i/3][i%3]))
+		for j, x := range l.W[i/3][i%3] {
+			v[j] = float32(x)
+		}
+		m[n] = v
+	}
+	return m
+}
+
 func randomLift(t testing.TB, cfg LiftConfig, sd float64) (*Lift, []byte) {
 	t.Helper()
 	b, err := EncodeLift(cfg, randomLiftTensors(cfg, 3, sd))
@@ -108,15 +121,7 @@ func TestLiftHomogeneous(t *testing.T) {
 func TestLiftWeightsRoundTripAndErrors(t *testing.T) {
 	cfg := LiftConfig{Hidden: 4, Leak: 0.1}
 	lf, b := randomLift(t, cfg, 0.1)
-	m := map[string][]float32{}
-	for i, n := range LiftTensorNames() {
-		v := make([]float32, len(lf.W[i/3][i%3]))
-		for j, x := range lf.W[i/3][i%3] {
-			v[j] = float32(x)
-		}
-		m[n] = v
-	}
-	if b2, err := EncodeLift(cfg, m); err != nil || string(b2) != string(b) {
+	if b2, err := EncodeLift(cfg, liftTensors(lf)); err != nil || string(b2) != string(b) {
 		t.Fatalf("re-encoding differs (err %v)", err)
 	}
 	mut := func(f func([]byte) []byte) []byte { return f(append([]byte(nil), b...)) }
@@ -207,15 +212,7 @@ func FuzzDecodeLift(f *testing.F) {
 			}
 			return
 		}
-		m := map[string][]float32{}
-		for i, n := range LiftTensorNames() {
-			v := make([]float32, len(l.W[i/3][i%3]))
-			for j, x := range l.W[i/3][i%3] {
-				v[j] = float32(x)
-			}
-			m[n] = v
-		}
-		b2, err := EncodeLift(l.Config, m)
+		b2, err := EncodeLift(l.Config, liftTensors(l))
 		if err != nil {
 			t.Fatal(err)
 		}

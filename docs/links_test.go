@@ -4,9 +4,12 @@
 package docs
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,23 +56,12 @@ func anchors(text string) map[string]bool {
 	for _, m := range headingRE.FindAllStringSubmatch(prose.String(), -1) {
 		s := slug(m[1])
 		if n := seen[s]; n > 0 {
-			out[s+"-"+itoa(n)] = true
+			out[s+"-"+strconv.Itoa(n)] = true
 		}
 		seen[s]++
 		out[s] = true
 	}
 	return out
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var d []byte
-	for ; n > 0; n /= 10 {
-		d = append([]byte{byte('0' + n%10)}, d...)
-	}
-	return string(d)
 }
 
 func pages(t *testing.T) []string {
@@ -138,15 +130,23 @@ func TestREADMEIsAFrontDoor(t *testing.T) {
 	}
 }
 
-func TestSlug(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"Security model", "security-model"},
-		{"Keys and sealing (`seal`, `keystream`, `medqr keygen`)", "keys-and-sealing-seal-keystream-medqr-keygen"},
-		{"iwave: a lifting-wavelet codec", "iwave-a-lifting-wavelet-codec"},
-		{"Results (104 test images, 256x256, seed 20260101)", "results-104-test-images-256x256-seed-20260101"},
+// TestAnchors: anchors are GitHub's (lowercase, punctuation other than '-'
+// and '_' dropped, spaces to '-'), numbered from the second heading of the
+// same text, and never made from lines in fenced code.
+func TestAnchors(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want []string // sorted
+	}{
+		{"# Security model", []string{"security-model"}},
+		{"## Keys and sealing (`seal`, `keystream`, `medqr keygen`)", []string{"keys-and-sealing-seal-keystream-medqr-keygen"}},
+		{"### iwave: a lifting-wavelet codec", []string{"iwave-a-lifting-wavelet-codec"}},
+		{"# Results (104 test images, 256x256, seed 20260101)", []string{"results-104-test-images-256x256-seed-20260101"}},
+		{"# Run\n\n## Run\ntext\n# Run\n", []string{"run", "run-1", "run-2"}},
+		{"# Top\n```sh\n# not a heading\n```\n#not a heading either\n", []string{"top"}},
 	} {
-		if got := slug(c.in); got != c.want {
-			t.Errorf("slug(%q) = %q, want %q", c.in, got, c.want)
+		if got := slices.Sorted(maps.Keys(anchors(c.text))); !slices.Equal(got, c.want) {
+			t.Errorf("anchors(%q) = %q, want %q", c.text, got, c.want)
 		}
 	}
 }

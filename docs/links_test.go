@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,7 +135,7 @@ func TestREADMEIsAFrontDoor(t *testing.T) {
 func TestAnchors(t *testing.T) {
 	for _, c := range []struct {
 		text string
-		want []string // sorted
+		want []string
 	}{
 		{"# Security model", []string{"security-model"}},
 		{"## Keys and sealing (`seal`, `keystream`, `medqr keygen`)", []string{"keys-and-sealing-seal-keystream-medqr-keygen"}},
@@ -145,8 +144,12 @@ func TestAnchors(t *testing.T) {
 		{"# Run\n\n## Run\ntext\n# Run\n", []string{"run", "run-1", "run-2"}},
 		{"# Top\n```sh\n# not a heading\n```\n#not a heading either\n", []string{"top"}},
 	} {
-		if got := slices.Sorted(maps.Keys(anchors(c.text))); !slices.Equal(got, c.want) {
-			t.Errorf("anchors(%q) = %q, want %q", c.text, got, c.want)
+		want := map[string]bool{}
+		for _, a := range c.want {
+			want[a] = true
+		}
+		if got := anchors(c.text); !maps.Equal(got, want) {
+			t.Errorf("anchors(%q) = %v, want %q", c.text, got, c.want)
 		}
 	}
 }

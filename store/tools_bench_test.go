@@ -30,11 +30,11 @@ import (
 // toolCPU runs one command and returns the CPU time the child used.
 func toolCPU(b *testing.B, name string, args ...string) time.Duration {
 	b.Helper()
-	cmd := exec.Command(name, args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("%s: %v: %s", name, err, out)
+	d, err := cputime.Child(exec.Command(name, args...))
+	if err != nil {
+		b.Fatal(err)
 	}
-	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return d
 }
 
 func needTool(b *testing.B, name string) {

@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -116,11 +115,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	}
 	// the effective config, seed and code version travel with the run
 	eff := RunInfo{cfg, CodeVersion(), time.Now().UTC().Format(time.RFC3339), resumed}
-	if err := runio.WriteJSON(filepath.Join(dir, "config.json"), eff); err != nil {
+	if err := runio.WriteRunInfo(filepath.Join(dir, "config.json"), eff, log, "train"); err != nil {
 		return "", err
 	}
-	cj, _ := json.Marshal(cfg)
-	log.WithField("config", string(cj)).WithField("code", eff.CodeVersion).Info("train: effective config")
 
 	trainImgs, err := data.LoadSplit(cfg.Data, data.SplitTrain, cfg.Size)
 	if err != nil {

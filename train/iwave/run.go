@@ -3,7 +3,6 @@ package iwave
 import (
 	"context"
 	"encoding/gob"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -203,9 +202,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		return dir, err
 	}
 	info := RunInfo{cfg, train.CodeVersion(), time.Now().UTC().Format(time.RFC3339), opt.Resume, len(trainPairs), len(valPairs)}
-	cj, _ := json.Marshal(info)
-	log.WithField("config", string(cj)).Info("train/iwave: effective config")
-	if err := runio.WriteJSON(filepath.Join(dir, "run.json"), info); err != nil {
+	if err := runio.WriteRunInfo(filepath.Join(dir, "run.json"), info, log, "train/iwave"); err != nil {
 		return dir, err
 	}
 	log.Infof("train/iwave: pairs ready in %.0f s", time.Since(start).Seconds())

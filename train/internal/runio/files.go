@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sirupsen/logrus"
 )
 
 // WriteAtomic writes b to path through a temporary file in the same folder
@@ -45,6 +47,17 @@ func WriteJSON(path string, v any) error {
 		return err
 	}
 	return WriteAtomic(path, append(b, '\n'))
+}
+
+// WriteRunInfo writes info, a run's effective config and code version, to
+// path (WriteJSON) after logging it on one line, "prefix: effective config".
+func WriteRunInfo(path string, info any, log logrus.FieldLogger, prefix string) error {
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	log.WithField("config", string(b)).Infof("%s: effective config", prefix)
+	return WriteJSON(path, info)
 }
 
 // WriteCSV writes rows as CSV (WriteAtomic).

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	logtest "github.com/sirupsen/logrus/hooks/test"
 )
 
 type testConfig struct {
@@ -232,5 +234,27 @@ func TestWriteCurves(t *testing.T) {
 		if string(b) != tc.want {
 			t.Errorf("%s = %q, want %q", tc.file, b, tc.want)
 		}
+	}
+}
+
+// TestWriteRunInfo: the file holds WriteJSON's bytes and one log line
+// carries the same config as compact JSON.
+func TestWriteRunInfo(t *testing.T) {
+	log, hook := logtest.NewNullLogger()
+	info := testConfig{Name: "run", Steps: 3}
+	path := filepath.Join(t.TempDir(), "sub", "run.json")
+	if err := WriteRunInfo(path, info, log, "train/x"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"name\": \"run\",\n  \"steps\": 3,\n  \"inner\": {\n    \"rate\": 0\n  }\n}\n"; string(got) != want {
+		t.Errorf("file %q, want %q", got, want)
+	}
+	e := hook.LastEntry()
+	if len(hook.AllEntries()) != 1 || e.Message != "train/x: effective config" || e.Data["config"] != `{"name":"run","steps":3,"inner":{"rate":0}}` {
+		t.Errorf("log entries %d, last %q %v", len(hook.AllEntries()), e.Message, e.Data)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/gob"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -319,9 +317,11 @@ const liftLogEvery = 50
 // TrainLift trains the three predict networks in transform order (each on
 // samples from the transform with the networks before it in place), writes
 // dir/lift/ (run.json, report.json, report.md, losses.csv, checkpoint) and
-// exports the weights. With resume, networks finished by an interrupted
-// run are kept.
-func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs []*image.Gray, resume bool, log logrus.FieldLogger, progress io.Writer) (*iwave.Lift, error) {
+// exports the weights. With opt.Resume, networks finished by an
+// interrupted run are kept; opt.StopAt applies to the post-filter stage
+// only.
+func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs []*image.Gray, opt Options) (*iwave.Lift, error) {
+	log, resume, progress := opt.Logger(), opt.Resume, opt.Progress
 	lt := cfg.Lift
 	ldir := filepath.Join(dir, "lift")
 	if err := os.MkdirAll(ldir, 0o755); err != nil {

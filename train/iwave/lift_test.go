@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"image"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/sirupsen/logrus"
 
 	"github.com/medqr/medqr/model/iwave"
 )
@@ -99,9 +96,7 @@ func TestTrainLiftLowersRate(t *testing.T) {
 	cfg.Lift = testLiftTrain()
 	cfg.Lift.Export = filepath.Join(dir, "lift.iwl")
 	cfg.Budgets = []int{900, 500}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	lf, err := TrainLift(context.Background(), cfg, dir, smoothImages(6, 1), smoothImages(2, 2), false, log, nil)
+	lf, err := TrainLift(context.Background(), cfg, dir, smoothImages(6, 1), smoothImages(2, 2), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +122,7 @@ func TestTrainLiftLowersRate(t *testing.T) {
 			t.Errorf("%s: rate proxy %v -> %v, want lower", n.Net, n.Before, n.After)
 		}
 	}
-	lf2, err := TrainLift(context.Background(), cfg, dir, smoothImages(6, 1), smoothImages(2, 2), true, log, nil)
+	lf2, err := TrainLift(context.Background(), cfg, dir, smoothImages(6, 1), smoothImages(2, 2), Options{Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}

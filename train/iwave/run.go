@@ -187,7 +187,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		if err != nil {
 			return dir, err
 		}
-		if lift, err = TrainLift(ctx, cfg, dir, all, valImgs, opt.Resume, log, opt.Progress); err != nil {
+		if lift, err = TrainLift(ctx, cfg, dir, all, valImgs, opt); err != nil {
 			return dir, err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -122,4 +124,27 @@ func grayFloats(g *image.Gray) []float64 {
 		}
 	}
 	return x
+}
+
+// TestToPixel: toPixel gives the clamped math.Round of every value: at and
+// one or two ulps around every half-integer and integer from -3 to 259,
+// zeros, infinities, huge values and 100,000 random ones.
+func TestToPixel(t *testing.T) {
+	ref := func(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
+	vals := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.MaxFloat64, -math.MaxFloat64, 1e300, -1e300, math.SmallestNonzeroFloat64, 0.49999999999999994}
+	for k := -6; k <= 518; k++ {
+		v := float64(k) / 2
+		for _, u := range []float64{v, math.Nextafter(v, 1000), math.Nextafter(v, -1000)} {
+			vals = append(vals, u, math.Nextafter(u, 1000), math.Nextafter(u, -1000))
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 100000 {
+		vals = append(vals, rng.Float64()*280-12)
+	}
+	for _, v := range vals {
+		if got, want := toPixel(v), ref(v); got != want {
+			t.Fatalf("toPixel(%v) = %d, want %d", v, got, want)
+		}
+	}
 }

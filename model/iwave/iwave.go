@@ -551,8 +551,27 @@ func ToGray(x []float64, w, h int) *image.Gray {
 	return g
 }
 
-// toPixel rounds and clamps one float pixel.
-func toPixel(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
+// toPixel rounds (half away from zero, as math.Round) and clamps one
+// float pixel: the same answer as uint8(max(0, min(255, math.Round(v))))
+// for every v (TestToPixel), without math.Round's call, since
+// chooseGain runs it GainCount times per pixel.
+func toPixel(v float64) uint8 {
+	switch {
+	case v >= 254.5: // rounds to 255 or more, +Inf included
+		return 255
+	case v > 0:
+		// v < 254.5: the conversion truncates, which is the floor here,
+		// and v - k is exact (Sterbenz: k <= v < 2k for k >= 1).
+		k := int(v)
+		if v-float64(k) >= 0.5 {
+			k++
+		}
+		return uint8(k)
+	case v <= 0: // rounds to 0 or less, -Inf included
+		return 0
+	}
+	return uint8(max(0, min(255, math.Round(v)))) // NaN, as before
+}
 
 func sha2(b []byte) [2]byte {
 	s := sha256.Sum256(b)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -331,14 +332,11 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	arch := iwave.LiftConfig{Hidden: lt.Hidden, Leak: lt.Leak}
 	ck := liftCheckpoint{Tensors: arch.ZeroTensors()}
 	if resume {
-		if f, err := os.Open(ckPath); err == nil {
-			var c liftCheckpoint
-			err = gob.NewDecoder(f).Decode(&c)
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("train/iwave: failed to read lifting checkpoint %s: %w", ckPath, err)
-			}
+		var c liftCheckpoint
+		if err := loadGob(ckPath, &c); err == nil {
 			ck = c
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("train/iwave: failed to read lifting checkpoint %s: %w", ckPath, err)
 		}
 	}
 	ck.Report.Config, ck.Report.CodeVersion = lt, train.CodeVersion()
@@ -466,6 +464,16 @@ func saveGob(path string, v any) error {
 		return err
 	}
 	return runio.WriteAtomic(path, buf.Bytes())
+}
+
+// loadGob decodes into v a file saveGob wrote; a missing file gives an
+// error matching os.ErrNotExist.
+func loadGob(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
 }
 
 // scoreCodec codes imgs at every budget and returns the mean PSNR and SSIM

@@ -2,7 +2,6 @@ package iwave
 
 import (
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"image"
@@ -153,13 +152,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		liftOnly = errF != nil && errL == nil
 	}
 	if opt.Resume && !liftOnly {
-		f, err := os.Open(ckptPath)
-		if err != nil {
+		if err := loadGob(ckptPath, &ck); errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("train/iwave: no checkpoint to resume: %w", err)
-		}
-		err = gob.NewDecoder(f).Decode(&ck)
-		f.Close()
-		if err != nil {
+		} else if err != nil {
 			return "", fmt.Errorf("train/iwave: failed to read checkpoint %s: %w", ckptPath, err)
 		}
 	} else {

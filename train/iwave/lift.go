@@ -1,10 +1,7 @@
 package iwave
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
-	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -333,10 +330,10 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	ck := liftCheckpoint{Tensors: arch.ZeroTensors()}
 	if resume {
 		var c liftCheckpoint
-		if err := loadGob(ckPath, &c); err == nil {
-			ck = c
-		} else if !errors.Is(err, os.ErrNotExist) {
+		if found, err := loadGob(ckPath, &c); err != nil {
 			return nil, fmt.Errorf("train/iwave: failed to read lifting checkpoint %s: %w", ckPath, err)
+		} else if found {
+			ck = c
 		}
 	}
 	ck.Report.Config, ck.Report.CodeVersion = lt, train.CodeVersion()
@@ -454,26 +451,6 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 		return nil, err
 	}
 	return lf, nil
-}
-
-// saveGob writes v gob-encoded (runio.WriteAtomic). It has no checksum
-// trailer (runio.WriteGob's), so the checkpoints of earlier runs resume.
-func saveGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return err
-	}
-	return runio.WriteAtomic(path, buf.Bytes())
-}
-
-// loadGob decodes into v a file saveGob wrote; a missing file gives an
-// error matching os.ErrNotExist.
-func loadGob(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
 }
 
 // scoreCodec codes imgs at every budget and returns the mean PSNR and SSIM

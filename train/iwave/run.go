@@ -1,7 +1,9 @@
 package iwave
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"image"
@@ -152,10 +154,10 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		liftOnly = errF != nil && errL == nil
 	}
 	if opt.Resume && !liftOnly {
-		if err := loadGob(ckptPath, &ck); errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("train/iwave: no checkpoint to resume: %w", err)
-		} else if err != nil {
+		if found, err := loadGob(ckptPath, &ck); err != nil {
 			return "", fmt.Errorf("train/iwave: failed to read checkpoint %s: %w", ckptPath, err)
+		} else if !found {
+			return "", fmt.Errorf("train/iwave: no checkpoint to resume in %s", dir)
 		}
 	} else {
 		if _, err := os.Stat(ckptPath); err == nil {
@@ -318,6 +320,28 @@ func exportFilter(cfg iwave.FilterConfig, ts map[string][]float32) ([]byte, *iwa
 		return nil, nil, err
 	}
 	return wb, pf, nil
+}
+
+// saveGob writes v gob-encoded (runio.WriteAtomic). It has no checksum
+// trailer (runio.WriteGob's), so the checkpoints of earlier runs resume.
+func saveGob(path string, v any) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	return runio.WriteAtomic(path, buf.Bytes())
+}
+
+// loadGob decodes into v the file saveGob wrote at path and reports
+// whether there was one (a missing file is not an error).
+func loadGob(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, gob.NewDecoder(bytes.NewReader(b)).Decode(v)
 }
 
 // Validate scores pf on whole decoded images: mean PSNR and SSIM per budget

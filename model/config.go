@@ -107,7 +107,9 @@ type Param struct {
 
 // Params lists the learnable tensors of the architecture in a fixed order.
 // Convolution kernels have shape (out, in, 3, 3) and biases (out). The
-// training graph and the pure-Go inference both build from this list.
+// training graph and the pure-Go inference both build from this list;
+// learned_params in train/torchref/twins.py mirrors it line for line, on
+// purpose, for the PyTorch twin.
 func (c Config) Params() []Param {
 	var ps []Param
 	conv := func(name string, out, in int) {

@@ -23,14 +23,7 @@ func TestEarlierWeights(t *testing.T) {
 	bare := *def
 	bare.earlier = nil
 	for _, e := range earlier {
-		p, err := e.Encode(g, 1225)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := e.Decode(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, want := roundTrip(t, e, g, 1225)
 		got, err := def.Decode(p)
 		if err != nil {
 			t.Fatalf("model %x: %v", e.ID(), err)

@@ -17,6 +17,20 @@ func loadGray(t testing.TB, name string) *image.Gray {
 
 func psnr(a, b *image.Gray) float64 { return testimg.PSNR(a, b) }
 
+// roundTrip encodes g with c at budget and decodes the payload.
+func roundTrip(t testing.TB, c *Codec, g *image.Gray, budget int) ([]byte, *image.Gray) {
+	t.Helper()
+	p, err := c.Encode(g, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, d
+}
+
 // TestLiftingInverse: the lifting stack is an additive-coupling network, so
 // Inverse(Forward(x)) recovers x up to float rounding, for every size
 // (odd, even, tiny) and depth.
@@ -84,10 +98,7 @@ func TestBudgets(t *testing.T) {
 		budget  int
 		minPSNR float64
 	}{{2905, 36}, {2283, 35}, {1615, 33}, {1225, 31}, {300, 22}} {
-		p, err := c.Encode(g, tc.budget)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, d := roundTrip(t, c, g, tc.budget)
 		if len(p) > tc.budget {
 			t.Fatalf("budget %d: %d bytes", tc.budget, len(p))
 		}
@@ -97,10 +108,6 @@ func TestBudgets(t *testing.T) {
 		a, _ := Analyze(g)
 		if h.Step > 0 && len(c.EncodeStep(a, h.Step-1)) <= tc.budget {
 			t.Errorf("budget %d: step %d chosen but step %d also fits", tc.budget, h.Step, h.Step-1)
-		}
-		d, err := c.Decode(p)
-		if err != nil {
-			t.Fatal(err)
 		}
 		if q := psnr(g, d); q < tc.minPSNR {
 			t.Errorf("budget %d: PSNR %.2f dB, want >= %.1f", tc.budget, q, tc.minPSNR)
@@ -117,15 +124,7 @@ func TestBudgets(t *testing.T) {
 // pixel comes back.
 func TestFineStep(t *testing.T) {
 	g := loadGray(t, "cxr256.png")
-	c := New(nil)
-	p, err := c.Encode(g, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.Decode(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := roundTrip(t, New(nil), g, 0)
 	for i := range g.Pix {
 		if g.Pix[i] != d.Pix[i] {
 			t.Fatalf("pixel %d: got %d, want %d", i, d.Pix[i], g.Pix[i])
@@ -141,14 +140,7 @@ func TestOddSizes(t *testing.T) {
 		for i := range g.Pix {
 			g.Pix[i] = uint8(100 + rng.IntN(40))
 		}
-		p, err := c.Encode(g, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := c.Decode(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, d := roundTrip(t, c, g, 0)
 		if d.Rect != g.Rect {
 			t.Fatalf("%v: decoded %v", g.Rect, d.Rect)
 		}

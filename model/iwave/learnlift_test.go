@@ -163,13 +163,7 @@ func TestLiftedCodecID(t *testing.T) {
 	}
 	g := loadGray(t, "cxr256.png")
 	a, b := NewLifted(l1, nil), NewLifted(l2, nil)
-	p, err := a.Encode(g, 2283)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Decode(p); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := roundTrip(t, a, g, 2283)
 	if _, err := b.Decode(p); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "model") {
 		t.Fatalf("decoding another model's payload: err %v", err)
 	}

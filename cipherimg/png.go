@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medqr/medqr/internal/pngchunk"
 	"github.com/medqr/medqr/keystream"
 )
 
@@ -226,36 +227,19 @@ func WritePNG(w io.Writer, c *Cipher) error {
 		return fmt.Errorf("cipherimg: failed to encode PNG: %w", err)
 	}
 	p := buf.Bytes()
-	const afterIHDR = 8 + 8 + 13 + 4
-	if len(p) < afterIHDR || string(p[12:16]) != "IHDR" {
+	if len(p) < pngchunk.IHDREnd || string(p[12:16]) != "IHDR" {
 		return fmt.Errorf("cipherimg: unexpected PNG encoder output")
 	}
-	var out bytes.Buffer
-	out.Grow(len(p) + len(text) + 200)
-	out.Write(p[:afterIHDR])
-	writeChunk(&out, "tEXt", append([]byte(HeaderKeyword+"\x00"), text...))
-	writeChunk(&out, "tEXt", []byte("Comment\x00"+commentText))
-	out.Write(p[afterIHDR:])
-	if _, err := w.Write(out.Bytes()); err != nil {
+	out := make([]byte, 0, len(p)+len(text)+200)
+	out = append(out, p[:pngchunk.IHDREnd]...)
+	out = pngchunk.Append(out, "tEXt", pngchunk.Text(HeaderKeyword, string(text)))
+	out = pngchunk.Append(out, "tEXt", pngchunk.Text("Comment", commentText))
+	out = append(out, p[pngchunk.IHDREnd:]...)
+	if _, err := w.Write(out); err != nil {
 		return fmt.Errorf("cipherimg: failed to write PNG: %w", err)
 	}
 	return nil
 }
-
-func writeChunk(w *bytes.Buffer, typ string, data []byte) {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-	w.Write(n[:])
-	crc := crc32.NewIEEE()
-	crc.Write([]byte(typ))
-	crc.Write(data)
-	w.WriteString(typ)
-	w.Write(data)
-	binary.BigEndian.PutUint32(n[:], crc.Sum32())
-	w.Write(n[:])
-}
-
-const pngSignature = "\x89PNG\r\n\x1a\n"
 
 // ReadPNG reads a cipher image written by WritePNG. It checks the header
 // chunk (present once, CRC, every field valid) and that the PNG's size and
@@ -269,12 +253,12 @@ func ReadPNG(r io.Reader) (*Cipher, error) {
 	if len(data) > maxPNGBytes {
 		return nil, fmt.Errorf("%w: file larger than %d bytes", ErrInvalid, maxPNGBytes)
 	}
-	if len(data) < len(pngSignature) || string(data[:len(pngSignature)]) != pngSignature {
+	if len(data) < len(pngchunk.Signature) || string(data[:len(pngchunk.Signature)]) != pngchunk.Signature {
 		return nil, fmt.Errorf("%w: not a PNG file", ErrInvalid)
 	}
 	var text []byte
 	found := false
-	for rest := data[len(pngSignature):]; ; {
+	for rest := data[len(pngchunk.Signature):]; ; {
 		if len(rest) < 12 {
 			return nil, fmt.Errorf("%w: PNG truncated (no IEND chunk)", ErrInvalid)
 		}

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/pngchunk"
 )
 
 func encodePNG(t testing.TB, img image.Image) []byte {
@@ -165,20 +167,7 @@ func TestStoredValueMapping(t *testing.T) {
 // pngIHDR builds a PNG whose header claims w x h gray 8-bit, with valid
 // CRCs but no image data.
 func pngIHDR(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.Write(pngMagic)
-	chunk := func(typ string, data []byte) {
-		var l [4]byte
-		l[0], l[1], l[2], l[3] = byte(len(data)>>24), byte(len(data)>>16), byte(len(data)>>8), byte(len(data))
-		b.Write(l[:])
-		crc := crc32IEEE(append([]byte(typ), data...))
-		b.WriteString(typ)
-		b.Write(data)
-		b.Write([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	}
-	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 0, 0, 0, 0}
-	chunk("IHDR", ihdr)
-	return b.Bytes()
+	return pngchunk.Append([]byte(pngchunk.Signature), "IHDR", pngchunk.IHDR(w, h, 8, 0))
 }
 
 func TestBadInput(t *testing.T) {

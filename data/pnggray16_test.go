@@ -3,15 +3,15 @@ package data
 import (
 	"bytes"
 	"compress/zlib"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/medqr/medqr/internal/pngchunk"
 )
 
 // pngFile writes a non-interlaced PNG of the given colour type and depth
@@ -19,15 +19,6 @@ import (
 // that every filter is exercised; extra chunks go before the IDAT.
 func pngFile(t testing.TB, w, h int, depth, ct byte, raw [][]byte, extra ...[]byte) []byte {
 	t.Helper()
-	chunk := func(buf *bytes.Buffer, typ string, body []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(body)))
-		buf.Write(n[:])
-		c := append([]byte(typ), body...)
-		buf.Write(c)
-		binary.BigEndian.PutUint32(n[:], crc32.ChecksumIEEE(c))
-		buf.Write(n[:])
-	}
 	channels := map[byte]int{0: 1, 2: 3, 4: 2, 6: 4}[ct]
 	bpp := max(1, channels*int(depth)/8)
 	var z bytes.Buffer
@@ -60,21 +51,14 @@ func pngFile(t testing.TB, w, h int, depth, ct byte, raw [][]byte, extra ...[]by
 		prev = row
 	}
 	zw.Close()
-	var buf bytes.Buffer
-	buf.Write(pngMagic)
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr, uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = depth, ct
-	chunk(&buf, "IHDR", ihdr)
+	b := pngchunk.Append([]byte(pngchunk.Signature), "IHDR", pngchunk.IHDR(uint32(w), uint32(h), depth, ct))
 	for _, e := range extra {
-		chunk(&buf, string(e[:4]), e[4:])
+		b = pngchunk.Append(b, string(e[:4]), e[4:])
 	}
 	zb := z.Bytes()
-	chunk(&buf, "IDAT", zb[:len(zb)/2]) // two IDAT chunks
-	chunk(&buf, "IDAT", zb[len(zb)/2:])
-	chunk(&buf, "IEND", nil)
-	return buf.Bytes()
+	b = pngchunk.Append(b, "IDAT", zb[:len(zb)/2]) // two IDAT chunks
+	b = pngchunk.Append(b, "IDAT", zb[len(zb)/2:])
+	return pngchunk.Append(b, "IEND", nil)
 }
 
 func randomRows(seed uint64, w, h, bytesPerPixel int, opaque bool) [][]byte {
@@ -134,8 +118,9 @@ func TestDecodePNGGray16(t *testing.T) {
 	trns := pngFile(t, 5, 5, 16, 2, rows, []byte("tRNS\x00\x01\x00\x02\x00\x03"))
 	good := pngFile(t, 5, 5, 16, 2, rows)
 	interlaced := bytes.Clone(good)
-	interlaced[len(pngMagic)+8+12] = 1
-	binary.BigEndian.PutUint32(interlaced[len(pngMagic)+8+13:], crc32.ChecksumIEEE(interlaced[len(pngMagic)+4:len(pngMagic)+8+13]))
+	ihdr := pngchunk.IHDR(5, 5, 16, 2)
+	ihdr[12] = 1 // interlace method 1, Adam7
+	copy(interlaced[len(pngchunk.Signature):], pngchunk.Append(nil, "IHDR", ihdr))
 	badCRC := bytes.Clone(good)
 	badCRC[len(badCRC)-20] ^= 1
 	for name, b := range map[string][]byte{

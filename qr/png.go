@@ -3,12 +3,12 @@ package qr
 import (
 	"bytes"
 	"compress/zlib"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/png"
 	"sync"
+
+	"github.com/medqr/medqr/internal/pngchunk"
 )
 
 // PNG encodes img as a PNG file. A gray image whose pixels are all 0 or
@@ -75,24 +75,11 @@ func bilevelPNG(g *image.Gray) ([]byte, bool) {
 	zw.Write(raw)
 	zw.Close()
 	zlibWriters.Put(zw)
-	var out bytes.Buffer
-	out.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
-	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
-	ihdr = append(ihdr, 1, 0, 0, 0, 0) // 1 bit, grayscale, deflate, no filter set, not interlaced
-	for _, c := range []struct {
-		typ  string
-		data []byte
-	}{{"IHDR", ihdr}, {"IDAT", z.Bytes()}, {"IEND", nil}} {
-		out.Write(binary.BigEndian.AppendUint32(nil, uint32(len(c.data))))
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(c.typ))
-		crc.Write(c.data)
-		out.WriteString(c.typ)
-		out.Write(c.data)
-		out.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
-	}
-	return out.Bytes(), true
+	out := make([]byte, 0, len(pngchunk.Signature)+3*12+13+z.Len())
+	out = append(out, pngchunk.Signature...)
+	out = pngchunk.Append(out, "IHDR", pngchunk.IHDR(uint32(w), uint32(h), 1, 0)) // 1 bit, grayscale
+	out = pngchunk.Append(out, "IDAT", z.Bytes())
+	return pngchunk.Append(out, "IEND", nil), true
 }
 
 // EncodePNG is Encode followed by PNG: the PNG file of one symbol.

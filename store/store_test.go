@@ -3,11 +3,9 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/draw"
 	"math/rand/v2"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/medqr/medqr/codec"
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/internal/pngchunk"
 	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
@@ -390,19 +389,9 @@ func TestEncryptBadInput(t *testing.T) {
 // hugePNG is a PNG header declaring a w x h 8-bit gray image, with no
 // pixel data: it must be refused from its header alone.
 func hugePNG(w, h uint32) []byte {
-	chunk := func(typ string, body []byte) []byte {
-		b := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
-		b = append(b, typ...)
-		b = append(b, body...)
-		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), body...)))
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, w)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 0, 0, 0, 0)
-	b := []byte("\x89PNG\r\n\x1a\n")
-	b = append(b, chunk("IHDR", ihdr)...)
-	b = append(b, chunk("IDAT", nil)...)
-	return append(b, chunk("IEND", nil)...)
+	b := pngchunk.Append([]byte(pngchunk.Signature), "IHDR", pngchunk.IHDR(w, h, 8, 0))
+	b = pngchunk.Append(b, "IDAT", nil)
+	return pngchunk.Append(b, "IEND", nil)
 }
 
 // TestNoOverwrite checks that a name collision fails, removes what it

@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/png"
 
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/internal/pngchunk"
 	"github.com/medqr/medqr/store"
 )
 
@@ -193,15 +192,8 @@ func storedImage(d *data.Decoded) (image.Image, string) {
 
 // withPNGText inserts a tEXt chunk (PNG spec 11.3.4.3) after IHDR.
 func withPNGText(p []byte, keyword, text string) []byte {
-	const ihdrEnd = 8 + 4 + 4 + 13 + 4
-	body := append([]byte(keyword+"\x00"), text...)
-	chunk := make([]byte, 0, len(body)+12)
-	chunk = binary.BigEndian.AppendUint32(chunk, uint32(len(body)))
-	chunk = append(chunk, "tEXt"...)
-	chunk = append(chunk, body...)
-	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
-	out := make([]byte, 0, len(p)+len(chunk))
-	out = append(out, p[:ihdrEnd]...)
-	out = append(out, chunk...)
-	return append(out, p[ihdrEnd:]...)
+	out := make([]byte, 0, len(p)+12+len(keyword)+1+len(text))
+	out = append(out, p[:pngchunk.IHDREnd]...)
+	out = pngchunk.Append(out, "tEXt", pngchunk.Text(keyword, text))
+	return append(out, p[pngchunk.IHDREnd:]...)
 }

@@ -54,33 +54,25 @@ func randomLift(t testing.TB, cfg LiftConfig, sd float64) (*Lift, []byte) {
 // otherwise).
 func TestLearnedLiftInverse(t *testing.T) {
 	lf, _ := randomLift(t, LiftConfig{Hidden: 8, Leak: 0.1}, 0.5)
-	rng := rand.New(rand.NewPCG(1, 3))
-	for _, sz := range [][2]int{{256, 256}, {255, 257}, {1, 1}, {2, 3}, {9, 8}, {100, 37}, {17, 64}} {
-		w, h := sz[0], sz[1]
-		for levels := 0; levels <= max(Levels(w, h), 1); levels++ {
-			x := make([]float64, w*h)
-			for i := range x {
-				x[i] = rng.Float64()*255 - 128
-			}
-			plain := append([]float64(nil), x...)
-			Forward(plain, w, h, levels)
-			y := append([]float64(nil), x...)
-			ForwardLift(y, w, h, levels, lf)
-			changed := false
-			for i := range y {
-				changed = changed || math.Abs(y[i]-plain[i]) > 1e-6
-			}
-			if levels > 0 && w >= 2 && h >= 2 && !changed {
-				t.Fatalf("%dx%d, %d levels: learned steps left the coefficients unchanged", w, h, levels)
-			}
-			InverseLift(y, w, h, levels, lf)
-			for i := range x {
-				if math.Abs(x[i]-y[i]) > 1e-8 {
-					t.Fatalf("%dx%d, %d levels: sample %d: got %v, want %v", w, h, levels, i, y[i], x[i])
-				}
+	eachPlane(rand.New(rand.NewPCG(1, 3)), func(w, h, levels int, x []float64) {
+		plain := append([]float64(nil), x...)
+		Forward(plain, w, h, levels)
+		y := append([]float64(nil), x...)
+		ForwardLift(y, w, h, levels, lf)
+		changed := false
+		for i := range y {
+			changed = changed || math.Abs(y[i]-plain[i]) > 1e-6
+		}
+		if levels > 0 && w >= 2 && h >= 2 && !changed {
+			t.Fatalf("%dx%d, %d levels: learned steps left the coefficients unchanged", w, h, levels)
+		}
+		InverseLift(y, w, h, levels, lf)
+		for i := range x {
+			if math.Abs(x[i]-y[i]) > 1e-8 {
+				t.Fatalf("%dx%d, %d levels: sample %d: got %v, want %v", w, h, levels, i, y[i], x[i])
 			}
 		}
-	}
+	})
 }
 
 // TestLiftHomogeneous: the networks have no biases, so a constant offset

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/png"
 	"log"
@@ -27,6 +26,7 @@ import (
 	"github.com/medqr/medqr/cipherimg/logistic"
 	"github.com/medqr/medqr/cipherimg/wang2020"
 	"github.com/medqr/medqr/cipherimg/yang2023"
+	"github.com/medqr/medqr/internal/pngchunk"
 	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/keystream"
 	"github.com/medqr/medqr/seal"
@@ -206,7 +206,7 @@ func writePNGs(dir string, key seal.Key) {
 	must(png.Encode(&b, rgba))
 	hdr := chunkOf(valid8, cipherimg.HeaderKeyword)
 	p := b.Bytes()
-	write("invalid-resaved-rgba.png", append(append(append([]byte{}, p[:33]...), hdr...), p[33:]...))
+	write("invalid-resaved-rgba.png", append(append(append([]byte{}, p[:pngchunk.IHDREnd]...), hdr...), p[pngchunk.IHDREnd:]...))
 	// The literature baselines: one valid file each, and broken headers.
 	for _, name := range []string{arnold.Name, logistic.Name, wang2020.Name, yang2023.Name} {
 		s, err := cipherimg.Lookup(name)
@@ -248,12 +248,7 @@ func replaceHeader(p []byte, from, to string) []byte {
 	if bytes.Equal(text, old[8:len(old)-4]) {
 		panic("header edit " + from + " matched nothing")
 	}
-	var c bytes.Buffer
-	binary.Write(&c, binary.BigEndian, uint32(len(text)))
-	c.WriteString("tEXt")
-	c.Write(text)
-	binary.Write(&c, binary.BigEndian, crc32.ChecksumIEEE(append([]byte("tEXt"), text...)))
-	return bytes.Replace(p, old, c.Bytes(), 1)
+	return bytes.Replace(p, old, pngchunk.Append(nil, "tEXt", text), 1)
 }
 
 func must(err error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/medqr/medqr/internal/cputime"
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // benchCR writes a 2048x2560 12-bit CR to dir (the shipped 1024x1024 SIIM
@@ -48,9 +49,7 @@ func benchCR(b *testing.B, dir string, tool string, args ...string) string {
 		b.Fatal(err)
 	}
 	out := filepath.Join(dir, "cr-compressed.dcm")
-	if msg, err := exec.Command(tool, append(args, native, out)...).CombinedOutput(); err != nil {
-		b.Fatalf("%s: %v\n%s", tool, err, msg)
-	}
+	testimg.Run(b, tool, append(args, native, out)...)
 	return out
 }
 
@@ -98,11 +97,11 @@ func benchAgainstGDCM(b *testing.B, files []benchFile) {
 			for b.Loop() {
 				out := filepath.Join(dir, "raw.dcm")
 				os.Remove(out)
-				cmd := exec.Command("gdcmconv", "--raw", in, out)
-				if msg, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("gdcmconv --raw: %v\n%s", err, msg)
+				d, err := cputime.Child(exec.Command("gdcmconv", "--raw", in, out))
+				if err != nil {
+					b.Fatal(err)
 				}
-				cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				cpu += d
 				i++
 			}
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(i), "cpu-ns/op")

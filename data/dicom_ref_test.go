@@ -49,18 +49,6 @@ var debianPackage = map[string]string{
 	"ojph_compress": "openjph-tools", "ojph_expand": "openjph-tools",
 }
 
-func runTool(t *testing.T, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return out
-}
-
 // refPixels is what GDCM/DCMTK report for a file.
 type refPixels struct {
 	uid                                   string
@@ -73,7 +61,7 @@ var dumpLine = regexp.MustCompile(`^\((\w{4}),(\w{4})\) \w\w (.*?)\s+#`)
 
 // dcmdumpAttrs returns selected attributes as text, keyed "gggg,eeee".
 func dcmdumpAttrs(t *testing.T, path string) map[string]string {
-	out := runTool(t, "dcmdump", "-Un", "+P", "0002,0010", "+P", "0028,0010", "+P", "0028,0011",
+	out := testimg.Run(t, "dcmdump", "-Un", "+P", "0002,0010", "+P", "0028,0010", "+P", "0028,0011",
 		"+P", "0028,0100", "+P", "0028,0101", "+P", "0028,0102", "+P", "0028,0103", "+P", "0028,0004", path)
 	attrs := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -107,9 +95,9 @@ func gdcmReferenceRaw(t *testing.T, path string) (refPixels, string) {
 	t.Helper()
 	dir := t.TempDir()
 	rawDCM := filepath.Join(dir, "raw.dcm")
-	runTool(t, "gdcmconv", "--raw", path, rawDCM)
+	testimg.Run(t, "gdcmconv", "--raw", path, rawDCM)
 	rawBin := filepath.Join(dir, "pixels.bin")
-	runTool(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
+	testimg.Run(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
 	a := dcmdumpAttrs(t, rawDCM)
 	r := refPixels{
 		uid:         dcmdumpAttrs(t, path)["0002,0010"],
@@ -160,7 +148,7 @@ func dcm2pnmDisplay(t *testing.T, path string, fileWindow bool) []byte {
 	if fileWindow {
 		win = []string{"+Wi", "1"}
 	}
-	runTool(t, "dcm2pnm", append(append([]string{"--quiet"}, win...), "+op", path, out)...)
+	testimg.Run(t, "dcm2pnm", append(append([]string{"--quiet"}, win...), "+op", path, out)...)
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testimg"
 )
 
 // TestDICOMSyntaxMatrix checks the decoders on files they were not tuned
@@ -74,12 +76,12 @@ func TestDICOMSyntaxMatrix(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				out := filepath.Join(dir, fmt.Sprintf("%s-%d.dcm", c.g.name, i))
-				runTool(t, cv.tool, append(append([]string{}, cv.args...), native, out)...)
+				testimg.Run(t, cv.tool, append(append([]string{}, cv.args...), native, out)...)
 				ref, _ := gdcmReferenceRaw(t, out) // attributes of GDCM's copy
 				rawDCM := filepath.Join(t.TempDir(), "raw.dcm")
-				runTool(t, "gdcmconv", "--raw", out, rawDCM)
+				testimg.Run(t, "gdcmconv", "--raw", out, rawDCM)
 				rawBin := filepath.Join(t.TempDir(), "raw.bin")
-				runTool(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
+				testimg.Run(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
 				want, err := os.ReadFile(rawBin)
 				if err != nil {
 					t.Fatal(err)
@@ -386,7 +388,7 @@ func TestDICOMLUTsAgainstDCMTK(t *testing.T) {
 				t.Fatal(err)
 			}
 			pgm := filepath.Join(t.TempDir(), "d.pgm")
-			runTool(t, "dcm2pnm", append(append([]string{"--quiet"}, c.args...), "+op", path, pgm)...)
+			testimg.Run(t, "dcm2pnm", append(append([]string{"--quiet"}, c.args...), "+op", path, pgm)...)
 			b, err := os.ReadFile(pgm)
 			if err != nil {
 				t.Fatal(err)
@@ -485,9 +487,9 @@ func TestHTJ2KAgainstOpenJPH(t *testing.T) {
 				t.Skipf("built without cgo: no %s decoder", TransferSyntaxName(c.uid))
 			}
 			j2c := filepath.Join(dir, c.uid+".j2c")
-			runTool(t, "ojph_compress", append([]string{"-i", in, "-o", j2c}, c.args...)...)
+			testimg.Run(t, "ojph_compress", append([]string{"-i", in, "-o", j2c}, c.args...)...)
 			dec := filepath.Join(dir, c.uid+".pgm")
-			runTool(t, "ojph_expand", "-i", j2c, "-o", dec)
+			testimg.Run(t, "ojph_expand", "-i", j2c, "-o", dec)
 			cs, err := os.ReadFile(j2c)
 			if err != nil {
 				t.Fatal(err)

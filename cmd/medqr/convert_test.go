@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,8 +47,8 @@ func TestConvertRawAgainstGDCM(t *testing.T) {
 				t.Fatal(err)
 			}
 			rawDCM, rawBin := filepath.Join(tmp, "gdcm.dcm"), filepath.Join(tmp, "gdcm.bin")
-			tool(t, "gdcmconv", "--raw", f, rawDCM)
-			tool(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
+			testimg.Run(t, "gdcmconv", "--raw", f, rawDCM)
+			testimg.Run(t, "gdcmraw", "-i", rawDCM, "-o", rawBin, "-t", "7fe0,0010")
 			want, err := os.ReadFile(rawBin)
 			if err != nil {
 				t.Fatal(err)
@@ -78,22 +77,10 @@ func TestConvertRawAgainstGDCM(t *testing.T) {
 	}
 }
 
-func tool(t *testing.T, name string, args ...string) []byte {
-	t.Helper()
-	var stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return out
-}
-
 // transferSyntaxOf reads (0002,0010) with dcmdump; a file without File
 // Meta is implicit VR little endian.
 func transferSyntaxOf(t *testing.T, path string) string {
-	out := tool(t, "dcmdump", "-Un", "+P", "0002,0010", path)
+	out := testimg.Run(t, "dcmdump", "-Un", "+P", "0002,0010", path)
 	s := string(out)
 	if i := strings.Index(s, "["); i >= 0 {
 		if j := strings.Index(s[i:], "]"); j > 0 {
@@ -104,7 +91,7 @@ func transferSyntaxOf(t *testing.T, path string) string {
 }
 
 func bitsAllocated(t *testing.T, path string) int {
-	out := string(tool(t, "dcmdump", "-Un", "+P", "0028,0100", path))
+	out := string(testimg.Run(t, "dcmdump", "-Un", "+P", "0028,0100", path))
 	if strings.Contains(out, "US 8") {
 		return 8
 	}

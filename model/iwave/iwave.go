@@ -17,7 +17,10 @@
 // pure Go. See docs/codec.md ("What is trained", under iwave).
 //
 // Contract: Encode returns at most budget bytes at the finest step its
-// search finds to fit (searchStep); Decode never panics on any input and
+// search finds to fit (searchStep), naming the post-filter gain whose
+// decode is closest to the image (chooseGain); EncodeDecoded also returns
+// exactly the image Decode gives for that payload. Decode never panics on
+// any input and
 // returns a *FormatError-style error (wrapping ErrFormat) for payloads it
 // cannot parse. Decode reads payloads of every version and of every
 // shipped weights pair (WithEarlier, Default).

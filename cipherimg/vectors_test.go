@@ -1,7 +1,6 @@
 package cipherimg_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,29 +18,20 @@ import (
 	_ "github.com/medqr/medqr/cipherimg/wang2020"
 	_ "github.com/medqr/medqr/cipherimg/yang2023"
 	"github.com/medqr/medqr/internal/testimg"
+	"github.com/medqr/medqr/internal/testvec"
 	"github.com/medqr/medqr/seal"
 )
 
 // readVector parses one "key: value" vector file.
-func readVector(t *testing.T, path string) map[string]string {
+func readVector(t testing.TB, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	v := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		k, val, ok := strings.Cut(sc.Text(), ": ")
-		if !ok {
-			t.Fatalf("%s: bad line %q", path, sc.Text())
-		}
-		v[k] = val
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	v, err := testvec.ParseMap(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return v
 }
@@ -301,11 +291,8 @@ func FuzzReadPNG(f *testing.F) {
 func FuzzHeaderText(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "vectors", "*.txt"))
 	for _, p := range files {
-		b, _ := os.ReadFile(p)
-		for _, line := range strings.Split(string(b), "\n") {
-			if h, ok := strings.CutPrefix(line, "header: "); ok {
-				f.Add(h)
-			}
+		if h, ok := readVector(f, p)["header"]; ok {
+			f.Add(h)
 		}
 	}
 	f.Add("version=1")

@@ -1,21 +1,19 @@
 package qr
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"errors"
 	"flag"
-	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/medqr/medqr/internal/testimg"
+	"github.com/medqr/medqr/internal/testvec"
 	"github.com/medqr/medqr/qr/internal/distort"
 )
 
@@ -97,33 +95,30 @@ func writeVector(t *testing.T, v vector) {
 	if err := os.WriteFile(filepath.Join("testdata", v.name+".png"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var txt strings.Builder
-	fmt.Fprintf(&txt, "comment: %s\nexpect: %s\n", v.comment, v.expect)
+	fields := []testvec.Field{{Key: "comment", Value: v.comment}, {Key: "expect", Value: v.expect}}
 	for _, p := range v.payloads {
-		fmt.Fprintf(&txt, "payload: %s\n", hex.EncodeToString(p))
+		fields = append(fields, testvec.Field{Key: "payload", Value: hex.EncodeToString(p)})
 	}
-	if err := os.WriteFile(filepath.Join("testdata", v.name+".txt"), []byte(txt.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("testdata", v.name+".txt"), testvec.Format(fields), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func readVector(t *testing.T, name string) (expect string, payloads [][]byte) {
-	f, err := os.Open(filepath.Join("testdata", name+".txt"))
+	b, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ": ")
-		if !ok {
-			t.Fatalf("%s.txt: bad line %q", name, sc.Text())
-		}
-		switch k {
+	fields, err := testvec.Parse(b)
+	if err != nil {
+		t.Fatalf("%s.txt: %v", name, err)
+	}
+	for _, f := range fields {
+		switch f.Key {
 		case "expect":
-			expect = v
+			expect = f.Value
 		case "payload":
-			b, err := hex.DecodeString(v)
+			b, err := hex.DecodeString(f.Value)
 			if err != nil {
 				t.Fatalf("%s.txt: %v", name, err)
 			}

@@ -1,8 +1,6 @@
 package seal
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medqr/medqr/internal/testvec"
 )
 
 // A vector file: "key: value" header lines, a blank line, then one
@@ -41,44 +41,33 @@ func (v *vector) set(k, val string) {
 }
 
 func (v *vector) marshal() []byte {
-	var b bytes.Buffer
-	for _, k := range v.order {
-		fmt.Fprintf(&b, "%s: %s\n", k, v.fields[k])
+	fields := make([]testvec.Field, len(v.order))
+	for i, k := range v.order {
+		fields[i] = testvec.Field{Key: k, Value: v.fields[k]}
 	}
-	b.WriteByte('\n')
+	b := append(testvec.Format(fields), '\n')
 	for _, s := range v.symbols {
-		fmt.Fprintf(&b, "%x\n", s)
+		b = fmt.Appendf(b, "%x\n", s)
 	}
-	return b.Bytes()
+	return b
 }
 
 func parseVector(name string, data []byte) (*vector, error) {
 	v := &vector{name: name, fields: map[string]string{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	header := true
-	for sc.Scan() {
-		line := sc.Text()
-		if header {
-			if line == "" {
-				header = false
-				continue
-			}
-			k, val, ok := strings.Cut(line, ": ")
-			if !ok {
-				return nil, fmt.Errorf("%s: bad header line %q", name, line)
-			}
-			v.set(k, val)
-			continue
-		}
+	head, body := testvec.Cut(data)
+	fields, err := testvec.Parse(head)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	for _, f := range fields {
+		v.set(f.Key, f.Value)
+	}
+	for line := range testvec.Lines(body) {
 		b, err := hex.DecodeString(line)
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad container hex: %v", name, err)
 		}
 		v.symbols = append(v.symbols, b)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	for _, k := range []string{"expect", "error", "comment"} {
 		if v.fields[k] == "" {

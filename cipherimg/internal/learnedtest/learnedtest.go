@@ -3,7 +3,7 @@
 // known-answer vector format written by cipherimg/internal/genlearned,
 // exact round trips over a table of sizes, and refusals.
 //
-// A vector file is "key: value" lines:
+// A vector file is "key: value" lines (read and written by internal/testvec):
 //
 //	comment: what the vector covers
 //	scheme:  registry name
@@ -14,7 +14,6 @@
 package learnedtest
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,11 +24,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/internal/testvec"
 	"github.com/medqr/medqr/seal"
 )
 
@@ -87,41 +86,6 @@ type Vector struct {
 	Name   string
 }
 
-// Parse reads a vector file's "key: value" lines; duplicate or malformed
-// lines are errors.
-func Parse(b []byte) (map[string]string, error) {
-	m := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, ": ")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("malformed line %q", line)
-		}
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("duplicate field %q", k)
-		}
-		m[k] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// Format writes fields in the given order.
-func Format(fields [][2]string) []byte {
-	var b bytes.Buffer
-	for _, f := range fields {
-		fmt.Fprintf(&b, "%s: %s\n", f[0], f[1])
-	}
-	return b.Bytes()
-}
-
 // Case is one vector's inputs.
 type Case struct {
 	Comment string
@@ -139,21 +103,21 @@ func Make(s cipherimg.Scheme, c Case) ([]byte, error) {
 		return nil, err
 	}
 	key := TestKey()
-	f := [][2]string{{"comment", c.Comment}, {"scheme", s.Name()}, {"key", hex.EncodeToString(key[:])},
-		{"width", strconv.Itoa(c.W)}, {"height", strconv.Itoa(c.H)}, {"depth", "8"}}
+	f := []testvec.Field{{Key: "comment", Value: c.Comment}, {Key: "scheme", Value: s.Name()}, {Key: "key", Value: hex.EncodeToString(key[:])},
+		{Key: "width", Value: strconv.Itoa(c.W)}, {Key: "height", Value: strconv.Itoa(c.H)}, {Key: "depth", Value: "8"}}
 	if c.Full {
-		f = append(f, [2]string{"plain", hex.EncodeToString(plain)}, [2]string{"cipher", hex.EncodeToString(Bytes(px))})
+		f = append(f, testvec.Field{Key: "plain", Value: hex.EncodeToString(plain)}, testvec.Field{Key: "cipher", Value: hex.EncodeToString(Bytes(px))})
 	} else {
 		sum := sha256.Sum256(Bytes(px))
-		f = append(f, [2]string{"plain-seed", strconv.FormatUint(c.Seed, 10)}, [2]string{"cipher-sha256", hex.EncodeToString(sum[:])})
+		f = append(f, testvec.Field{Key: "plain-seed", Value: strconv.FormatUint(c.Seed, 10)}, testvec.Field{Key: "cipher-sha256", Value: hex.EncodeToString(sum[:])})
 	}
-	return Format(f), nil
+	return testvec.Format(f), nil
 }
 
 // Check runs one vector file against s: the cipher must match and decrypt
 // back to the plaintext.
 func Check(s cipherimg.Scheme, b []byte) error {
-	f, err := Parse(b)
+	f, err := testvec.ParseMap(b)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,8 @@
 // decode is closest to the image (chooseGain); EncodeDecoded also returns
 // exactly the image Decode gives for that payload. Decode never panics on
 // any input and returns a *FormatError-style error (wrapping ErrFormat)
-// for payloads it cannot parse. Decode reads payloads of every version and of every
-// shipped weights pair (WithEarlier, Default).
+// for payloads it cannot parse. Decode reads payloads of every version
+// and of every shipped weights pair (WithEarlier, Default).
 //
 // Payload layout, versions 1 to 4 (integers big-endian):
 //

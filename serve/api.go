@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -287,19 +286,18 @@ func encryptOptions(f *form) (store.Options, *apiError) {
 
 // measure compares the coded image with what decryption gives back.
 func measure(coded, decoded image.Image) (fidelity, error) {
-	p, err := eval.PSNRE(coded, decoded)
+	s, err := eval.MeasureShown(coded, decoded)
+	if err == nil {
+		err = s.SSIMErr
+	}
 	if err != nil {
 		return fidelity{}, err
 	}
-	if math.IsInf(p, 1) {
-		return fidelity{Exact: true, SSIM: 1}, nil
+	f := fidelity{Exact: s.Exact, SSIM: s.SSIM}
+	if !s.Exact {
+		f.PSNR = &s.PSNR
 	}
-	ssim, err := eval.SSIME(coded, decoded)
-	if err != nil {
-		return fidelity{}, err
-	}
-	p = math.Round(p*100) / 100
-	return fidelity{PSNR: &p, SSIM: math.Round(ssim*10000) / 10000}, nil
+	return f, nil
 }
 
 func dataURL(img image.Image) (string, error) {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"math"
 	"os"
 	"strings"
 
@@ -142,22 +141,16 @@ type fidelitySummary struct {
 }
 
 func fidelity(ref, got image.Image, against string) *fidelitySummary {
-	f := &fidelitySummary{Against: against}
-	p, err := eval.PSNRE(ref, got)
+	s, err := eval.MeasureShown(ref, got)
 	if err != nil {
 		return nil
 	}
-	if math.IsInf(p, 1) {
-		f.Exact = true
-		one := 1.0
-		f.SSIM = &one
-		return f
+	f := &fidelitySummary{Against: against, Exact: s.Exact}
+	if !s.Exact {
+		f.PSNR = &s.PSNR
 	}
-	p = math.Round(p*100) / 100
-	f.PSNR = &p
-	if s, err := eval.SSIME(ref, got); err == nil {
-		s = math.Round(s*10000) / 10000
-		f.SSIM = &s
+	if s.SSIMErr == nil {
+		f.SSIM = &s.SSIM
 	}
 	return f
 }

@@ -45,6 +45,7 @@ import (
 
 	"github.com/medqr/medqr/cipherimg/deepkeygen"
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/train"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -90,7 +91,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Folder: cipherloop.Folder{Name: "deepkeygen", Out: "results/learnedciphers"}, Data: "data/samples/kermany_cxr_224", Seed: 1,
 		Arch: deepkeygen.Config{Channels: 8, Blocks: 2}, DChannels: 8, Crop: 32, Batch: 8, NoiseFrac: 0.5, DLRScale: 0.1, RealLabel: 0.9, MomentWeight: 1, AdvWeight: 1, DiversityWeight: 0.5,
-		Schedule: cipherloop.Schedule{Steps: 1500, LR: 2e-3, LRMin: 1e-4, Warmup: 20, Clip: 5, LogEvery: 100, CkptEvery: 250}}
+		Schedule: cipherloop.Schedule{Schedule: train.Schedule{Steps: 1500, LR: 2e-3, LRMin: 1e-4, Warmup: 20}, Clip: 5, LogEvery: 100, CkptEvery: 250}}
 }
 
 // Validate checks the fields.

@@ -23,6 +23,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/lstm"
+	"github.com/medqr/medqr/train"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -43,7 +44,7 @@ type Config struct {
 // DefaultConfig returns the defaults every config file starts from.
 func DefaultConfig() Config {
 	return Config{Folder: cipherloop.Folder{Name: "lstm", Out: "results/learnedciphers"}, Seed: 1, Hidden: 8, Window: 16, Batch: 32,
-		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
+		Schedule: cipherloop.Schedule{Schedule: train.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50}, Clip: 1, LogEvery: 250, CkptEvery: 500}}
 }
 
 // Validate checks the fields.

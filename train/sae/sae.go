@@ -21,6 +21,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/medqr/medqr/cipherimg/sae"
+	"github.com/medqr/medqr/train"
 	"github.com/medqr/medqr/train/internal/cipherloop"
 	"github.com/medqr/medqr/train/internal/nnops"
 	"github.com/medqr/medqr/train/internal/runio"
@@ -40,7 +41,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Folder: cipherloop.Folder{Name: "sae", Out: "results/learnedciphers"}, Seed: 1,
 		Arch: sae.Config{Input: 16, Hidden: []int{12, 8}}, Batch: 64,
-		Schedule: cipherloop.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50, Clip: 1, LogEvery: 250, CkptEvery: 500}}
+		Schedule: cipherloop.Schedule{Schedule: train.Schedule{Steps: 3000, LR: 1e-2, LRMin: 1e-4, Warmup: 50}, Clip: 1, LogEvery: 250, CkptEvery: 500}}
 }
 
 // Validate checks the fields.

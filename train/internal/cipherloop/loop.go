@@ -35,12 +35,9 @@ import (
 
 // Schedule is the optimiser settings every trainer's config embeds.
 type Schedule struct {
-	// Steps is the number of Adam steps; LR the peak learning rate reached
-	// after Warmup steps, then a cosine decay to LRMin.
-	Steps  int     `json:"steps"`
-	LR     float64 `json:"lr"`
-	LRMin  float64 `json:"lr_min"`
-	Warmup int     `json:"warmup"`
+	// Schedule is the number of Adam steps and the learning rate at each
+	// (At): steps, lr, lr_min, warmup, as every trainer in train/ has them.
+	train.Schedule
 	// Clip bounds each group's global gradient L2 norm (0: no clipping).
 	Clip float64 `json:"clip"`
 	// LogEvery and CkptEvery are the periods of log lines and checkpoints.
@@ -50,13 +47,12 @@ type Schedule struct {
 
 // Validate checks the schedule.
 func (s Schedule) Validate() error {
+	if err := s.Schedule.Validate(); err != nil {
+		return err
+	}
 	switch {
-	case s.Steps < 1:
-		return fmt.Errorf("steps %d must be at least 1", s.Steps)
-	case !(s.LR > 0) || s.LRMin < 0 || s.LRMin > s.LR:
-		return fmt.Errorf("learning rates lr=%g lr_min=%g must satisfy 0 <= lr_min <= lr, lr > 0", s.LR, s.LRMin)
-	case s.Warmup < 0 || s.Clip < 0:
-		return fmt.Errorf("warmup and clip must not be negative")
+	case s.Clip < 0:
+		return fmt.Errorf("clip %g must not be negative", s.Clip)
 	case s.LogEvery < 1 || s.CkptEvery < 1:
 		return fmt.Errorf("log_every and ckpt_every must be at least 1")
 	}
@@ -193,7 +189,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 		if err != nil {
 			return "", fmt.Errorf("%s: step %d: %w", r.Name, ck.Step, err)
 		}
-		lr := train.LR(ck.Step, sc.Warmup, sc.Steps, sc.LR, sc.LRMin)
+		lr := sc.At(ck.Step)
 		for g := range groups {
 			glr := lr
 			if gs, ok := tr.(GroupScaler); ok {

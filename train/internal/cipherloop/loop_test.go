@@ -3,6 +3,7 @@ package cipherloop
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/medqr/medqr/internal/detnn"
+	"github.com/medqr/medqr/internal/jsonconfig"
+	"github.com/medqr/medqr/train"
 )
 
 // quad is a Trainer minimising sum (w - target)^2 over two groups, the
@@ -62,7 +65,7 @@ func (q *quad) Export() ([]byte, error) {
 func run(t *testing.T, dir string, opt Options, q *quad) (string, error) {
 	t.Helper()
 	r := Run{Name: "test", Dir: dir, File: "w.bin", Config: map[string]int{"x": 1},
-		Sched: Schedule{Steps: 40, LR: 0.05, LRMin: 0.01, Warmup: 3, Clip: 1, LogEvery: 5, CkptEvery: 7}}
+		Sched: Schedule{Schedule: train.Schedule{Steps: 40, LR: 0.05, LRMin: 0.01, Warmup: 3}, Clip: 1, LogEvery: 5, CkptEvery: 7}}
 	return Execute(context.Background(), r, q, opt)
 }
 
@@ -132,20 +135,69 @@ func TestResumeRefusesDamage(t *testing.T) {
 }
 
 func TestScheduleValidate(t *testing.T) {
-	good := Schedule{Steps: 1, LR: 1e-3, LogEvery: 1, CkptEvery: 1}
+	good := Schedule{Schedule: train.Schedule{Steps: 1, LR: 1e-3}, LogEvery: 1, CkptEvery: 1}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []Schedule{
-		{Steps: 0, LR: 1e-3, LogEvery: 1, CkptEvery: 1},
-		{Steps: 1, LR: 0, LogEvery: 1, CkptEvery: 1},
-		{Steps: 1, LR: 1e-3, LRMin: 1, LogEvery: 1, CkptEvery: 1},
-		{Steps: 1, LR: 1e-3, Warmup: -1, LogEvery: 1, CkptEvery: 1},
-		{Steps: 1, LR: 1e-3, LogEvery: 0, CkptEvery: 1},
-		{Steps: 1, LR: math.NaN(), LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 0, LR: 1e-3}, LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 0}, LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 1e-3, LRMin: 1}, LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 1e-3, Warmup: -1}, LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 1e-3}, Clip: -1, LogEvery: 1, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 1e-3}, LogEvery: 0, CkptEvery: 1},
+		{Schedule: train.Schedule{Steps: 1, LR: 1e-3}, LogEvery: 1, CkptEvery: 0},
+		{Schedule: train.Schedule{Steps: 1, LR: math.NaN()}, LogEvery: 1, CkptEvery: 1},
 	} {
 		if s.Validate() == nil {
 			t.Errorf("%+v accepted", s)
+		}
+	}
+}
+
+// TestScheduleAsBefore: Schedule, which embeds train.Schedule, reads and
+// writes the same JSON as the struct it replaced (its fields written out
+// here), and its learning rate at every step has the same bits as the
+// loop's former expression, for the shipped trainers' schedules and short
+// ones with and without a warm-up.
+func TestScheduleAsBefore(t *testing.T) {
+	type before struct {
+		Steps     int     `json:"steps"`
+		LR        float64 `json:"lr"`
+		LRMin     float64 `json:"lr_min"`
+		Warmup    int     `json:"warmup"`
+		Clip      float64 `json:"clip"`
+		LogEvery  int     `json:"log_every"`
+		CkptEvery int     `json:"ckpt_every"`
+	}
+	for _, b := range []before{
+		{3000, 1e-2, 1e-4, 50, 1, 250, 500},    // lstm
+		{20000, 0.03, 1e-4, 50, 1, 2000, 5000}, // sae
+		{1500, 2e-3, 1e-4, 20, 5, 100, 250},    // deepkeygen
+		{6, 0.01, 0.0001, 2, 1, 2, 4},          // the 6-step check runs
+		{40, 0.05, 0.01, 0, 0, 5, 7},           // no warm-up
+		{5, 0.05, 0.05, 9, 0, 1, 1},            // warm-up longer than the run
+	} {
+		want, err := json.MarshalIndent(b, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Schedule
+		if err := jsonconfig.DecodeStrict(want, &s); err != nil {
+			t.Fatalf("%s: %v", want, err)
+		}
+		got, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("re-marshalled\n%s\nwant\n%s", got, want)
+		}
+		for step := range b.Steps + 2 {
+			old := train.LR(step, b.Warmup, b.Steps, b.LR, b.LRMin)
+			if lr := s.At(step); math.Float64bits(lr) != math.Float64bits(old) {
+				t.Fatalf("%+v: step %d: lr %v, before %v", b, step, lr, old)
+			}
 		}
 	}
 }

@@ -18,7 +18,6 @@ package cipherloop
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -155,9 +154,7 @@ func Execute(ctx context.Context, r Run, tr Trainer, opt Options) (string, error
 		return "", err
 	}
 	info := RunInfo{Config: r.Config, CodeVersion: train.CodeVersion(), Started: time.Now().UTC().Format(time.RFC3339), Resumed: opt.Resume}
-	cj, _ := json.Marshal(info)
-	log.WithField("config", string(cj)).Infof("%s: effective config", r.Name)
-	if err := runio.WriteJSON(filepath.Join(r.Dir, "run.json"), info); err != nil {
+	if err := runio.WriteRunInfo(filepath.Join(r.Dir, "run.json"), info, log, r.Name); err != nil {
 		return "", err
 	}
 	save := func() error {

@@ -235,8 +235,7 @@ func (b *builder) discriminator(x *G.Node, ch int, ps []*G.Node) *G.Node {
 }
 
 func (b *builder) lsq(score *G.Node, target float32) *G.Node {
-	d := b.n(G.Sub(score, G.NewConstant(target)))
-	return b.n(G.Mean(b.n(G.Square(d))))
+	return b.n(nnops.MSE(score, G.NewConstant(target)))
 }
 
 // Nets are the two training graphs.
@@ -283,8 +282,8 @@ func NewNets(c Config, gen, disc map[string][]float32) (*Nets, error) {
 		flat := b.n(G.Reshape(n.Fake, tensor.Shape{c.Batch, px}))
 		m1 := b.n(G.Mul(flat, avg))
 		m2 := b.n(G.Mul(b.n(G.Square(flat)), avg))
-		d1 := b.n(G.Mean(b.n(G.Square(b.n(G.Sub(m1, G.NewConstant(float32(0))))))))
-		d2 := b.n(G.Mean(b.n(G.Square(b.n(G.Sub(m2, G.NewConstant(float32(UniformMeanSquare))))))))
+		d1 := b.n(nnops.MSE(m1, G.NewConstant(float32(0))))
+		d2 := b.n(nnops.MSE(m2, G.NewConstant(float32(UniformMeanSquare))))
 		mom := b.n(G.Mul(b.n(G.Add(d1, d2)), G.NewConstant(float32(c.MomentWeight))))
 		n.LG = b.n(G.Add(n.LG, mom))
 	}
@@ -325,10 +324,7 @@ func (n *Nets) GenForward(x []float32) ([]float32, float64, error) {
 	for i, v := range nnops.Values(n.DParams) {
 		copy(gd[i], v)
 	}
-	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
-		return nil, 0, err
-	}
-	if err := nnops.RunTape(n.gvm, n.GParams); err != nil {
+	if err := nnops.RunInputs(n.gvm, n.GParams, []*G.Node{n.X}, x); err != nil {
 		return nil, 0, fmt.Errorf("train/deepkeygen: generator graph failed: %w", err)
 	}
 	return append([]float32(nil), n.fakeV.Data().([]float32)...), float64(n.lossGV.Data().(float32)), nil
@@ -336,13 +332,7 @@ func (n *Nets) GenForward(x []float32) ([]float32, float64, error) {
 
 // DiscStep runs the discriminator graph and returns loss_D.
 func (n *Nets) DiscStep(real, fake []float32) (float64, error) {
-	if err := G.Let(n.R, tensor.New(tensor.WithShape(n.R.Shape()...), tensor.WithBacking(real))); err != nil {
-		return 0, err
-	}
-	if err := G.Let(n.F, tensor.New(tensor.WithShape(n.F.Shape()...), tensor.WithBacking(fake))); err != nil {
-		return 0, err
-	}
-	if err := nnops.RunTape(n.dvm, n.DParams); err != nil {
+	if err := nnops.RunInputs(n.dvm, n.DParams, []*G.Node{n.R, n.F}, real, fake); err != nil {
 		return 0, fmt.Errorf("train/deepkeygen: discriminator graph failed: %w", err)
 	}
 	return float64(n.lossDV.Data().(float32)), nil

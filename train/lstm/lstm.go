@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -147,7 +148,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		hs = must(G.HadamardProd(og, must(G.Tanh(cs))))
 		y := must(G.BroadcastAdd(must(G.Mul(hs, wy)), by, nil, []byte{0}))
 		n.Xs, n.Ts, n.Ys = append(n.Xs, x), append(n.Ts, tg), append(n.Ys, y)
-		sq = append(sq, must(G.Mean(must(G.Square(must(G.Sub(y, tg)))))))
+		sq = append(sq, must(nnops.MSE(y, tg)))
 	}
 	loss := sq[0]
 	for _, s := range sq[1:] {
@@ -172,15 +173,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 // Run sets the inputs xs[t][batch] and targets, runs forward and backward
 // passes and returns the loss and the outputs ys[t][batch].
 func (n *Net) Run(xs, ts [][]float32) (float64, [][]float32, error) {
-	for t := range n.Xs {
-		if err := G.Let(n.Xs[t], tensor.New(tensor.WithShape(n.Cfg.Batch, 1), tensor.WithBacking(xs[t]))); err != nil {
-			return 0, nil, err
-		}
-		if err := G.Let(n.Ts[t], tensor.New(tensor.WithShape(n.Cfg.Batch, 1), tensor.WithBacking(ts[t]))); err != nil {
-			return 0, nil, err
-		}
-	}
-	if err := nnops.RunTape(n.vm, n.Params); err != nil {
+	if err := nnops.RunInputs(n.vm, n.Params, slices.Concat(n.Xs, n.Ts), slices.Concat(xs, ts)...); err != nil {
 		return 0, nil, fmt.Errorf("train/lstm: graph run failed: %w", err)
 	}
 	ys := make([][]float32, len(n.ysV))

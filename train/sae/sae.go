@@ -133,7 +133,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 			n.Code = h
 		}
 	}
-	n.Loss = must(G.Mean(must(G.Square(must(G.Sub(h, n.X))))))
+	n.Loss = must(nnops.MSE(h, n.X))
 	if err != nil {
 		return nil, fmt.Errorf("train/sae: failed to build the graph: %w", err)
 	}
@@ -149,10 +149,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 // Run sets the input (Batch x Input, row-major), runs forward and backward
 // passes and returns the loss and the code (Batch x Hidden[last]).
 func (n *Net) Run(x []float32) (float64, []float32, error) {
-	if err := G.Let(n.X, tensor.New(tensor.WithShape(n.X.Shape()...), tensor.WithBacking(x))); err != nil {
-		return 0, nil, err
-	}
-	if err := nnops.RunTape(n.vm, n.Params); err != nil {
+	if err := nnops.RunInputs(n.vm, n.Params, []*G.Node{n.X}, x); err != nil {
 		return 0, nil, fmt.Errorf("train/sae: graph run failed: %w", err)
 	}
 	return float64(n.lossV.Data().(float32)), append([]float32(nil), n.codeV.Data().([]float32)...), nil

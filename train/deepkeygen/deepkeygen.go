@@ -174,11 +174,7 @@ func convNodes(g *G.ExprGraph, ls []deepkeygen.Layer, init map[string][]float32,
 		if len(w) != l.Out*l.In*9 || len(b) != l.Out {
 			return nil, fmt.Errorf("train/deepkeygen: initial tensors of %s missing or of the wrong size", l.Name)
 		}
-		ps = append(ps,
-			G.NewTensor(g, tensor.Float32, 4, G.WithShape(l.Out, l.In, 3, 3), G.WithName(prefix+l.Name+".w"),
-				G.WithValue(tensor.New(tensor.WithShape(l.Out, l.In, 3, 3), tensor.WithBacking(append([]float32(nil), w...))))),
-			G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, l.Out, 1, 1), G.WithName(prefix+l.Name+".b"),
-				G.WithValue(tensor.New(tensor.WithShape(1, l.Out, 1, 1), tensor.WithBacking(append([]float32(nil), b...))))))
+		ps = append(ps, cipherloop.Param(g, prefix+l.Name+".w", w, l.Out, l.In, 3, 3), cipherloop.Param(g, prefix+l.Name+".b", b, 1, l.Out, 1, 1))
 	}
 	return ps, nil
 }

@@ -16,7 +16,6 @@ package lstm
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -91,10 +90,7 @@ func InitTensors(c Config) map[string][]float32 {
 		}
 		t := make([]float32, n)
 		if len(s.Dims) == 2 {
-			lim := math.Sqrt(6 / float64(s.Dims[0]+s.Dims[1]))
-			for i := range t {
-				t[i] = float32((2*rng.Float64() - 1) * lim)
-			}
+			cipherloop.GlorotUniform(rng, t, s.Dims[0], s.Dims[1])
 		}
 		if s.Name == "b" {
 			for k := h; k < 2*h; k++ {
@@ -127,8 +123,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		if len(v) != shape[0]*shape[1] {
 			return nil, fmt.Errorf("train/lstm: initial tensor %s missing or of the wrong size", s.Name)
 		}
-		n.Params = append(n.Params, G.NewMatrix(g, tensor.Float32, G.WithShape(shape...), G.WithName(s.Name),
-			G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), v...))))))
+		n.Params = append(n.Params, cipherloop.Param(g, s.Name, v, shape...))
 	}
 	wx, wh, bias, wy, by := n.Params[0], n.Params[1], n.Params[2], n.Params[3], n.Params[4]
 	hs := G.NewMatrix(g, tensor.Float32, G.WithShape(b, h), G.WithName("h0"), G.WithInit(G.Zeroes()))

@@ -14,7 +14,6 @@ package sae
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -93,11 +92,8 @@ func InitTensors(c Config) map[string][]float32 {
 	rng := rand.New(rand.NewPCG(c.Seed, 0x5ae))
 	m := map[string][]float32{}
 	for l, io := range layers(c.Arch) {
-		lim := math.Sqrt(6 / float64(io[0]+io[1]))
 		w := make([]float32, io[0]*io[1])
-		for i := range w {
-			w[i] = float32((2*rng.Float64() - 1) * lim)
-		}
+		cipherloop.GlorotUniform(rng, w, io[0], io[1])
 		m[fmt.Sprintf("w%d", l)] = w
 		m[fmt.Sprintf("b%d", l)] = make([]float32, io[1])
 	}
@@ -123,10 +119,8 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		if len(init[wn]) != io[0]*io[1] || len(init[bn]) != io[1] {
 			return nil, fmt.Errorf("train/sae: initial tensors of layer %d missing or of the wrong size", l)
 		}
-		w := G.NewMatrix(g, tensor.Float32, G.WithShape(io[0], io[1]), G.WithName(wn),
-			G.WithValue(tensor.New(tensor.WithShape(io[0], io[1]), tensor.WithBacking(append([]float32(nil), init[wn]...)))))
-		b := G.NewMatrix(g, tensor.Float32, G.WithShape(1, io[1]), G.WithName(bn),
-			G.WithValue(tensor.New(tensor.WithShape(1, io[1]), tensor.WithBacking(append([]float32(nil), init[bn]...)))))
+		w := cipherloop.Param(g, wn, init[wn], io[0], io[1])
+		b := cipherloop.Param(g, bn, init[bn], 1, io[1])
 		n.Params = append(n.Params, w, b)
 		h = must(G.Sigmoid(must(G.BroadcastAdd(must(G.Mul(h, w)), b, nil, []byte{0}))))
 		if l == len(ls)/2-1 {

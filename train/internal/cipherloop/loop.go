@@ -11,8 +11,10 @@
 // a resumed run continues exactly) and an Export of the current weights.
 // OneGroup is that Trainer for a network with one parameter group and one
 // loss (sae, lstm); Folder is the run-placing part of every trainer's
-// config, Start runs a scheme's training in its folder and WeightsFile
-// encodes a network's parameters as the scheme's shipped weights file.
+// config, Start runs a scheme's training in its folder, Param makes a graph
+// parameter from an initial or shipped tensor, GlorotUniform draws dense
+// weights, and WeightsFile encodes a network's parameters as the scheme's
+// shipped weights file.
 package cipherloop
 
 import (

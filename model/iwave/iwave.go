@@ -104,6 +104,9 @@ type Codec struct {
 	lift *Lift
 	pf   *PostFilter
 	id   [2]byte
+	// lambda, when positive, is the rate-distortion lambda at every step
+	// (WithLambda); zero gives rdoLambdaAt's lambda by step.
+	lambda float64
 	// earlier are codecs of weights shipped before, kept to decode the
 	// payloads they made (WithEarlier).
 	earlier []*Codec
@@ -116,6 +119,17 @@ type Codec struct {
 func (c *Codec) WithEarlier(earlier ...*Codec) *Codec {
 	d := *c
 	d.earlier = append(append([]*Codec(nil), c.earlier...), earlier...)
+	return &d
+}
+
+// WithLambda returns a copy of c whose encoder makes its rate-distortion
+// choices (rdo.go) with lambda at every step instead of the lambda that
+// rises at fine steps (rdoLambdaAt); lambda <= 0 returns c's own. The
+// payloads decode like any other. Training uses it to code its examples as
+// the shipped weights' were coded (train/iwave Config.PairsLambda).
+func (c *Codec) WithLambda(lambda float64) *Codec {
+	d := *c
+	d.lambda = max(0, lambda)
 	return &d
 }
 
@@ -289,7 +303,11 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	if rdoOn {
 		// rdoChoose sets every detail coefficient before a context reads
 		// it, so only the LL band is quantised here.
-		p.rdo = newRDO(a.wc, s)
+		lambda := rdoLambdaAt(s)
+		if c.lambda > 0 {
+			lambda = c.lambda
+		}
+		p.rdo = rdoFor(a.wc, 1/step, lambda)
 		p.quantiseLL(a.wc, p.rdo.inv)
 	} else {
 		p.quantise(a.wc, step)

@@ -195,3 +195,29 @@ func TestRDOLambdaAt(t *testing.T) {
 		}
 	}
 }
+
+// TestWithLambda: a codec with a fixed lambda codes as the default codec
+// where the default's lambda is that value (coarse steps), and differently
+// where the default's lambda has risen (fine steps); lambda <= 0 keeps the
+// default's by-step lambda.
+func TestWithLambda(t *testing.T) {
+	c := Default()
+	a, err := c.Analyze(loadGray(t, "cxr256.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(x, y *Codec, s int) bool { return string(x.EncodeStep(a, s)) == string(y.EncodeStep(a, s)) }
+	fixed := c.WithLambda(rdoLambda)
+	if !same(fixed, c, rdoCoarseStep) {
+		t.Errorf("lambda %v at step index %d: payload differs from the default's", rdoLambda, rdoCoarseStep)
+	}
+	if same(fixed, c, rdoFineStep) {
+		t.Errorf("lambda %v at step index %d: payload equals the default's (lambda %v)", rdoLambda, rdoFineStep, rdoLambdaFine)
+	}
+	if !same(c.WithLambda(rdoLambdaFine), c, rdoFineStep) {
+		t.Errorf("lambda %v at step index %d: payload differs from the default's", rdoLambdaFine, rdoFineStep)
+	}
+	if !same(c.WithLambda(0), c, rdoFineStep) {
+		t.Error("WithLambda(0) changed the payload")
+	}
+}

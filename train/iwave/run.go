@@ -188,7 +188,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 			return dir, err
 		}
 	}
-	base := iwave.NewLifted(lift, nil)
+	base := iwave.NewLifted(lift, nil).WithLambda(cfg.PairsLambda)
 	log.Infof("train/iwave: coding %d train and %d val images at %d budgets", len(trainImgs), len(valImgs), len(cfg.Budgets))
 	trainPairs, err := MakePairs(base, trainImgs, cfg.Budgets)
 	if err != nil {

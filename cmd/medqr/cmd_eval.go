@@ -177,20 +177,17 @@ func runEval(ctx context.Context, e *env, o evalOptions, _ []string) error {
 	return nil
 }
 
-// evalCodeVersion is codeVersion, completed with "git rev-parse HEAD" (and
-// "+dirty" for uncommitted changes) when the binary carries no VCS stamp,
-// as under "go run" or "go test"; a build from a clean export (make
-// eval-quick) names its commit alone.
+// evalCodeVersion is codeVersion with "+dirty" when any tracked file has
+// uncommitted changes: without a VCS stamp (GOFLAGS=-buildvcs=false, "go
+// run", "go test") codeVersion's revision is "git rev-parse HEAD" and only
+// changes under train's paths mark it dirty, while eval's results depend on
+// the whole tree. A build from a clean export (make eval-quick) names its
+// commit alone: the working tree is not its source.
 func evalCodeVersion() string {
 	v := codeVersion()
-	if buildRevision != "" || strings.Contains(v, " ") {
-		return v // a clean build names its commit; the working tree is not its source
-	}
-	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
+	if buildRevision != "" || v == "unknown" || strings.HasSuffix(v, "+dirty") {
 		return v
 	}
-	v += " " + strings.TrimSpace(string(out))
 	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		v += "+dirty"
 	}

@@ -29,7 +29,10 @@ const iwaveName = "iwave"
 // exact bytes: encrypt's fidelity report, rate-distortion runs and
 // multi-code searches decode what they just encoded, and get the same
 // pixels without a second inverse transform and post-filter pass. The
-// kept images are the last few encodes', each handed out once.
+// kept images are the last few encodes', each handed out once; an image
+// no Decode takes stays in memory until later encodes push it out (at most
+// recentEncodes of them: store's encrypt, and so medqr serve, takes its
+// own at once).
 type IWave struct {
 	c *iwave.Codec
 

@@ -44,10 +44,21 @@ func TestIWaveDecodeAfterEncode(t *testing.T) {
 		return p
 	}
 	p := encode(full)
+	if iw.takeDecoded(p) == nil {
+		t.Fatal("Encode kept no image for its payload")
+	}
+	p = encode(full)
 	for _, name := range []string{"kept", "again"} {
 		if !bytes.Equal(decode(p), fresh(p)) {
 			t.Errorf("%s: other pixels than a fresh decode", name)
 		}
+	}
+	// The kept image is handed out once: the caller may change it.
+	p = encode(full)
+	first, _ := iw.Decode(p)
+	second, _ := iw.Decode(p)
+	if first == second {
+		t.Error("two Decodes of one payload returned the same image")
 	}
 	q := encode(full)
 	q[len(q)/2] ^= 0x40

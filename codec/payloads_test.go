@@ -2,6 +2,8 @@ package codec
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +37,10 @@ type shippedPayload struct {
 	// was made, so retrained decoder weights pass and a decoder that reads
 	// the stream wrongly fails); 0 means the pixels must be exact.
 	minPSNR float64
+	// pixels, for lossy codecs, is the SHA-256 (hex) of the decoded pixels
+	// (row by row): a payload names the weights it was made with, so a
+	// later decoder must give it exactly these pixels on every platform.
+	pixels string
 }
 
 func xrayCrop(t *testing.T) image.Image {
@@ -48,10 +54,10 @@ func cr16Crop(t *testing.T) image.Image {
 func xray256(t *testing.T) image.Image { return loadPNG(t, "cxr256.png") }
 
 var shippedPayloads = []shippedPayload{
-	{file: "payload-iwave-v1-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 34.5},
-	{file: "payload-iwave-v2-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 34.5},
-	{file: "payload-iwave-v3-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 35.1},
-	{file: "payload-iwave-v4-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 35.4, current: true},
+	{file: "payload-iwave-v1-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 34.5, pixels: "ea09c706fc243bbfd14e5b8cd8d1643d3d7ecb7152803386edf029c43c79e026"},
+	{file: "payload-iwave-v2-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 34.5, pixels: "9138ba9b395ba6aa3b5f602aa1fa91b7c6bd53cb30d22def0cb921fef44f8349"},
+	{file: "payload-iwave-v3-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 35.1, pixels: "d7cefdddf5c34c63ce37258b894d77f32a73fea370d25b31799684d3c394848e"},
+	{file: "payload-iwave-v4-H.bin", codec: "iwave", img: xray256, budget: 1225, minPSNR: 35.4, pixels: "5ebbcab34041590dd052fe71a1c18439c59b9e3e1f04977ae4aeea64f73f035b", current: true},
 	{file: "payload-lossless-v1-gray8.bin", codec: "lossless", img: xrayCrop, current: true},
 	{file: "payload-lossless-v1-gray16.bin", codec: "lossless", img: cr16Crop, current: true},
 }
@@ -91,6 +97,9 @@ func TestShippedPayloadsDecode(t *testing.T) {
 				t.Logf("decodes to %.2f dB", psnr)
 				if psnr < sp.minPSNR {
 					t.Fatalf("shipped payload decodes to %.2f dB, want at least %.2f", psnr, sp.minPSNR)
+				}
+				if h := pixelSHA256(t, got); h != sp.pixels {
+					t.Fatalf("shipped payload decodes to pixels with SHA-256 %s, want %s", h, sp.pixels)
 				}
 			} else if d := pixelDiff(want, got); d != "" {
 				t.Fatalf("shipped payload decodes to other pixels: %s", d)
@@ -153,4 +162,19 @@ func pixelDiff(a, b image.Image) string {
 		}
 	}
 	return ""
+}
+
+// pixelSHA256 is the SHA-256 (hex) of an 8-bit gray image's pixels, row by
+// row.
+func pixelSHA256(t *testing.T, img image.Image) string {
+	t.Helper()
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("decoded %T, want *image.Gray", img)
+	}
+	h := sha256.New()
+	for y := g.Rect.Min.Y; y < g.Rect.Max.Y; y++ {
+		h.Write(g.Pix[g.PixOffset(g.Rect.Min.X, y):][:g.Rect.Dx()])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

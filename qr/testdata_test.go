@@ -99,7 +99,11 @@ func writeVector(t *testing.T, v vector) {
 	for _, p := range v.payloads {
 		fields = append(fields, testvec.Field{Key: "payload", Value: hex.EncodeToString(p)})
 	}
-	if err := os.WriteFile(filepath.Join("testdata", v.name+".txt"), testvec.Format(fields), 0o644); err != nil {
+	txt, err := testvec.Format(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", v.name+".txt"), txt, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

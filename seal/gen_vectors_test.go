@@ -233,7 +233,10 @@ func TestVectors(t *testing.T) {
 	want := map[string]bool{}
 	for i, g := range cases {
 		v := g.build(t, uint64(1000+i))
-		got := v.marshal()
+		got, err := v.marshal()
+		if err != nil {
+			t.Fatalf("%s: %v", g.name, err)
+		}
 		path := filepath.Join(dir, g.name)
 		want[g.name] = true
 		if *update {

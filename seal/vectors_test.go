@@ -40,16 +40,20 @@ func (v *vector) set(k, val string) {
 	v.fields[k] = val
 }
 
-func (v *vector) marshal() []byte {
+func (v *vector) marshal() ([]byte, error) {
 	fields := make([]testvec.Field, len(v.order))
 	for i, k := range v.order {
 		fields[i] = testvec.Field{Key: k, Value: v.fields[k]}
 	}
-	b := append(testvec.Format(fields), '\n')
+	b, err := testvec.Format(fields)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, '\n')
 	for _, s := range v.symbols {
 		b = fmt.Appendf(b, "%x\n", s)
 	}
-	return b
+	return b, nil
 }
 
 func parseVector(name string, data []byte) (*vector, error) {

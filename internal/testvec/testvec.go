@@ -62,16 +62,25 @@ func ParseMap(b []byte) (map[string]string, error) {
 	return Map(fields)
 }
 
-// Format writes fields one a line, in order, as Parse reads them back.
-func Format(fields []Field) []byte {
+// Format writes fields one a line, in order, as Parse reads them back. A
+// field Parse could not give back is an error: an empty key, a key that
+// starts with "#" or holds ": ", a line break ("\n" or "\r") in a key or a
+// value.
+func Format(fields []Field) ([]byte, error) {
 	var b bytes.Buffer
-	for _, f := range fields {
+	for i, f := range fields {
+		switch {
+		case f.Key == "" || strings.HasPrefix(f.Key, "#") || strings.Contains(f.Key, ": "):
+			return nil, fmt.Errorf("field %d: key %q would not read back", i+1, f.Key)
+		case strings.ContainsAny(f.Key+f.Value, "\r\n"):
+			return nil, fmt.Errorf("field %d (%s): a line break would not read back", i+1, f.Key)
+		}
 		b.WriteString(f.Key)
 		b.WriteString(": ")
 		b.WriteString(f.Value)
 		b.WriteByte('\n')
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // Cut splits b at its first empty line into the fields before it and the

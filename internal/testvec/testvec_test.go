@@ -3,6 +3,7 @@ package testvec
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,11 +78,18 @@ func TestLines(t *testing.T) {
 func TestFormat(t *testing.T) {
 	fields := []Field{{"comment", "two symbols"}, {"payload", "00"}, {"payload", "ff"}}
 	want := "comment: two symbols\npayload: 00\npayload: ff\n"
-	if got := string(Format(fields)); got != want {
-		t.Errorf("Format = %q, want %q", got, want)
+	out, err := Format(fields)
+	if err != nil || string(out) != want {
+		t.Errorf("Format = %q, %v; want %q", out, err, want)
 	}
-	if got, err := Parse(Format(fields)); err != nil || !reflect.DeepEqual(got, fields) {
+	if got, err := Parse(out); err != nil || !reflect.DeepEqual(got, fields) {
 		t.Errorf("Parse(Format(fields)) = %v, %v; want %v", got, err, fields)
+	}
+	// Fields Parse could not give back are refused.
+	for _, f := range []Field{{"", "v"}, {"# k", "v"}, {"a: b", "v"}, {"k", "two\nlines"}, {"k", "v\r"}, {"k\n", "v"}} {
+		if out, err := Format([]Field{{"ok", "1"}, f}); err == nil {
+			t.Errorf("Format(%q) = %q, want an error", f, out)
+		}
 	}
 }
 
@@ -109,12 +117,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, fl := range fields {
-			if strings.HasSuffix(fl.Value, "\r") {
-				return // "v\r\r\n": Format writes "v\r\n", which reads as "v"
+		out, err := Format(fields)
+		if err != nil {
+			if !slices.ContainsFunc(fields, func(fl Field) bool { return strings.ContainsRune(fl.Key+fl.Value, '\r') }) {
+				t.Fatalf("Format(%q) of parsed fields without a carriage return: %v", fields, err)
 			}
+			return // "v\r\r\n" parses as "v\r", which has no line of its own
 		}
-		again, err := Parse(Format(fields))
+		again, err := Parse(out)
 		if err != nil || !reflect.DeepEqual(again, fields) {
 			t.Fatalf("Format(%v) parses back as %v, %v", fields, again, err)
 		}

@@ -111,7 +111,7 @@ func Make(s cipherimg.Scheme, c Case) ([]byte, error) {
 		sum := sha256.Sum256(Bytes(px))
 		f = append(f, testvec.Field{Key: "plain-seed", Value: strconv.FormatUint(c.Seed, 10)}, testvec.Field{Key: "cipher-sha256", Value: hex.EncodeToString(sum[:])})
 	}
-	return testvec.Format(f), nil
+	return testvec.Format(f)
 }
 
 // Check runs one vector file against s: the cipher must match and decrypt

@@ -159,7 +159,7 @@ func runDatasetIndex(_ context.Context, e *env, o datasetIndexOptions, args []st
 			return err
 		}
 		if err := store.WriteFileAtomic(o.output, buf.Bytes(), 0o644, true); err != nil {
-			return fmt.Errorf("failed to write manifest: %w", err)
+			return fmt.Errorf("manifest: %w", err)
 		}
 		s.Manifest = o.output
 	}

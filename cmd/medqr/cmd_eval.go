@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -178,18 +179,35 @@ func runEval(ctx context.Context, e *env, o evalOptions, _ []string) error {
 }
 
 // evalCodeVersion is codeVersion with "+dirty" when any tracked file has
-// uncommitted changes: without a VCS stamp (GOFLAGS=-buildvcs=false, "go
-// run", "go test") codeVersion's revision is "git rev-parse HEAD" and only
-// changes under train's paths mark it dirty, while eval's results depend on
-// the whole tree. A build from a clean export (make eval-quick) names its
-// commit alone: the working tree is not its source.
+// uncommitted changes, for a binary without a VCS stamp
+// (GOFLAGS=-buildvcs=false, "go run", "go test"): its revision is then "git
+// rev-parse HEAD", and only changes under train's paths mark it dirty,
+// while eval's results depend on the whole tree. A stamped binary says
+// itself whether its tree was modified, and a build from a clean export
+// (make eval-quick) names its commit alone: in both the working tree is not
+// the binary's source.
 func evalCodeVersion() string {
 	v := codeVersion()
-	if buildRevision != "" || v == "unknown" || strings.HasSuffix(v, "+dirty") {
+	if buildRevision != "" || vcsStamped() || v == "unknown" || strings.HasSuffix(v, "+dirty") {
 		return v
 	}
 	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		v += "+dirty"
 	}
 	return v
+}
+
+// vcsStamped reports whether the binary carries the revision it was built
+// from (Go's vcs.revision build setting).
+func vcsStamped() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,8 @@
 // Package cputime reads the process CPU time (user + system, getrusage),
 // which benchmarks report beside Go's wall-clock ns/op: on a machine shared
 // with other jobs the wall clock mostly measures waiting for a core, CPU
-// time does not.
+// time does not. Child measures a child process (an external tool run for
+// comparison) the same way.
 package cputime
 
 import "time"

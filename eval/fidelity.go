@@ -41,16 +41,6 @@ func psnr(pa, pb plane) float64 {
 	return 10 * math.Log10(pa.peak*pa.peak/m)
 }
 
-// MSE returns the mean squared error between a and b in sample units, NaN
-// for an incomparable pair.
-func MSE(a, b image.Image) float64 {
-	pa, pb, err := pair(a, b)
-	if err != nil {
-		return math.NaN()
-	}
-	return mse(pa, pb)
-}
-
 // mse is the mean squared difference of two planes of equal size.
 func mse(pa, pb plane) float64 {
 	var se float64

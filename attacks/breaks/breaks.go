@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"image"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -97,30 +96,6 @@ func For(scheme string) []Attack {
 	mu.RLock()
 	defer mu.RUnlock()
 	return slices.Clone(registry[scheme])
-}
-
-// Schemes lists the schemes that have at least one attack.
-func Schemes() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	var out []string
-	for s := range registry {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// ErrNoAttack is returned by Default for a scheme without attacks.
-var ErrNoAttack = errors.New("breaks: no attack registered")
-
-// Default returns the scheme's default attack.
-func Default(scheme string) (Attack, error) {
-	as := For(scheme)
-	if len(as) == 0 {
-		return nil, fmt.Errorf("%w for scheme %q", ErrNoAttack, scheme)
-	}
-	return as[0], nil
 }
 
 // Run runs a on target with o, times it, verifies the candidate through

@@ -82,13 +82,9 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 	n.Mask = G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, cfg.Latent, lh, lh), G.WithName("mask"), G.WithInit(G.Ones()))
 	n.Gain = G.NewScalar(g, tensor.Float32, G.WithName("gain"), G.WithValue(float32(1)))
 
+	var build nnops.Builder
+	must := build.Node
 	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
 	slope := float64(cfg.Slope)
 	act := func(x *G.Node) *G.Node { return must(G.LeakyRelu(x, slope)) }
 	// 3x3 convolutions with padding 1 (nnops: one im2col and one product
@@ -168,7 +164,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		unit := G.NewConstant(float32(1))
 		n.Xhat = must(G.Add(must(G.Mul(n.Xhat, unit)), must(G.Mul(d2s, unit))))
 	}
-	if err != nil {
+	if err = build.Err(); err != nil {
 		return nil, fmt.Errorf("train: failed to build network: %w", err)
 	}
 
@@ -208,7 +204,7 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 		loss = must(G.Add(loss, must(G.Mul(n.Decor, G.NewConstant(float32(w.Decor))))))
 	}
 	n.Loss = loss
-	if err != nil {
+	if err = build.Err(); err != nil {
 		return nil, fmt.Errorf("train: failed to build losses: %w", err)
 	}
 	G.Read(n.MSE, &n.mseV)
@@ -231,13 +227,8 @@ func NewNet(cfg model.Config, batch, size int, w LossWeights, init map[string][]
 func ssimNode(g *G.ExprGraph, x, y *G.Node, batch, size int) (*G.Node, error) {
 	const k = 11
 	win := gaussWindow1D(k, 1.5)
-	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
+	var build nnops.Builder
+	must := build.Node
 	blur := func(v *G.Node) *G.Node {
 		return must(nnops.Blur(v, win))
 	}
@@ -258,7 +249,7 @@ func ssimNode(g *G.ExprGraph, x, y *G.Node, batch, size int) (*G.Node, error) {
 		must(G.Add(must(G.Add(must(G.HadamardProd(mx, mx)), must(G.HadamardProd(my, my)))), c1)),
 		must(G.Add(must(G.Add(sxx, syy)), c2))))
 	s := must(G.Mean(must(G.HadamardDiv(num, den))))
-	return s, err
+	return s, build.Err()
 }
 
 // gaussWindow1D is the normalised 1-D Gaussian whose outer product with

@@ -179,18 +179,13 @@ func convNodes(g *G.ExprGraph, ls []deepkeygen.Layer, init map[string][]float32,
 	return ps, nil
 }
 
-type builder struct{ err error }
-
-func (b *builder) n(v *G.Node, e error) *G.Node {
-	if e != nil && b.err == nil {
-		b.err = e
-	}
-	return v
-}
+// builder builds the generator's and discriminator's layers, keeping the
+// first error (nnops.Builder).
+type builder struct{ nnops.Builder }
 
 func (b *builder) conv(x, w, bias *G.Node, stride int) *G.Node {
-	h := b.n(G.Conv2d(x, w, tensor.Shape{3, 3}, []int{1, 1}, []int{stride, stride}, []int{1, 1}))
-	return b.n(G.BroadcastAdd(h, bias, nil, []byte{0, 2, 3}))
+	h := b.Node(G.Conv2d(x, w, tensor.Shape{3, 3}, []int{1, 1}, []int{stride, stride}, []int{1, 1}))
+	return b.Node(G.BroadcastAdd(h, bias, nil, []byte{0, 2, 3}))
 }
 
 // generator is cipherimg/deepkeygen's Model.Forward as a graph.
@@ -199,7 +194,7 @@ func (b *builder) generator(x *G.Node, arch deepkeygen.Config, ps []*G.Node) *G.
 	var skip *G.Node
 	for i, l := range arch.Layers() {
 		if l.Up {
-			h = b.n(G.Upsample2D(h, 2))
+			h = b.Node(G.Upsample2D(h, 2))
 		}
 		isA := l.Name[0] == 'r' && l.Name[len(l.Name)-1] == 'a'
 		isB := l.Name[0] == 'r' && l.Name[len(l.Name)-1] == 'b'
@@ -209,11 +204,11 @@ func (b *builder) generator(x *G.Node, arch deepkeygen.Config, ps []*G.Node) *G.
 		h = b.conv(h, ps[2*i], ps[2*i+1], l.Stride)
 		switch {
 		case l.Name == "out":
-			h = b.n(G.Tanh(h))
+			h = b.Node(G.Tanh(h))
 		case isB:
-			h = b.n(G.Add(h, skip))
+			h = b.Node(G.Add(h, skip))
 		default:
-			h = b.n(G.Rectify(h))
+			h = b.Node(G.Rectify(h))
 		}
 	}
 	return h
@@ -224,14 +219,14 @@ func (b *builder) discriminator(x *G.Node, ch int, ps []*G.Node) *G.Node {
 	for i, l := range dLayers(ch) {
 		h = b.conv(h, ps[2*i], ps[2*i+1], l.Stride)
 		if i < 2 {
-			h = b.n(G.LeakyRelu(h, 0.2))
+			h = b.Node(G.LeakyRelu(h, 0.2))
 		}
 	}
 	return h
 }
 
 func (b *builder) lsq(score *G.Node, target float32) *G.Node {
-	return b.n(nnops.MSE(score, G.NewConstant(target)))
+	return b.Node(nnops.MSE(score, G.NewConstant(target)))
 }
 
 // Nets are the two training graphs.
@@ -269,47 +264,45 @@ func NewNets(c Config, gen, disc map[string][]float32) (*Nets, error) {
 	var b builder
 	n.X = G.NewTensor(n.GG, tensor.Float32, 4, G.WithShape(shape...), G.WithName("x"), G.WithInit(G.Zeroes()))
 	n.Fake = b.generator(n.X, c.Arch, n.GParams)
-	n.LG = b.n(G.Mul(b.lsq(b.discriminator(n.Fake, c.DChannels, n.GD), 1), G.NewConstant(float32(c.AdvWeight))))
+	n.LG = b.Node(G.Mul(b.lsq(b.discriminator(n.Fake, c.DChannels, n.GD), 1), G.NewConstant(float32(c.AdvWeight))))
 	if c.MomentWeight > 0 {
 		// Per-image means as a product with a constant column of 1/n
 		// (gorgonia's Mean along an axis gave wrong gradients here).
 		px := c.Crop * c.Crop
 		avg := G.NewConstant(tensor.New(tensor.WithShape(px, 1), tensor.WithBacking(slices.Repeat([]float32{1 / float32(px)}, px))))
-		flat := b.n(G.Reshape(n.Fake, tensor.Shape{c.Batch, px}))
-		m1 := b.n(G.Mul(flat, avg))
-		m2 := b.n(G.Mul(b.n(G.Square(flat)), avg))
-		d1 := b.n(nnops.MSE(m1, G.NewConstant(float32(0))))
-		d2 := b.n(nnops.MSE(m2, G.NewConstant(float32(UniformMeanSquare))))
-		mom := b.n(G.Mul(b.n(G.Add(d1, d2)), G.NewConstant(float32(c.MomentWeight))))
-		n.LG = b.n(G.Add(n.LG, mom))
+		flat := b.Node(G.Reshape(n.Fake, tensor.Shape{c.Batch, px}))
+		m1 := b.Node(G.Mul(flat, avg))
+		m2 := b.Node(G.Mul(b.Node(G.Square(flat)), avg))
+		d1 := b.Node(nnops.MSE(m1, G.NewConstant(float32(0))))
+		d2 := b.Node(nnops.MSE(m2, G.NewConstant(float32(UniformMeanSquare))))
+		mom := b.Node(G.Mul(b.Node(G.Add(d1, d2)), G.NewConstant(float32(c.MomentWeight))))
+		n.LG = b.Node(G.Add(n.LG, mom))
 	}
 	if c.DiversityWeight > 0 {
 		h := c.Batch / 2
-		half := func(v *G.Node, k int) *G.Node { return b.n(G.Slice(v, G.S(k*h, (k+1)*h))) }
-		dOut := b.n(G.Mean(b.n(G.Abs(b.n(G.Sub(half(n.Fake, 0), half(n.Fake, 1)))))))
-		dIn := b.n(G.Mean(b.n(G.Abs(b.n(G.Sub(half(n.X, 0), half(n.X, 1)))))))
-		ratio := b.n(G.Div(dIn, b.n(G.Add(dOut, G.NewConstant(float32(1e-3))))))
-		n.LG = b.n(G.Add(n.LG, b.n(G.Mul(ratio, G.NewConstant(float32(c.DiversityWeight))))))
+		half := func(v *G.Node, k int) *G.Node { return b.Node(G.Slice(v, G.S(k*h, (k+1)*h))) }
+		dOut := b.Node(G.Mean(b.Node(G.Abs(b.Node(G.Sub(half(n.Fake, 0), half(n.Fake, 1)))))))
+		dIn := b.Node(G.Mean(b.Node(G.Abs(b.Node(G.Sub(half(n.X, 0), half(n.X, 1)))))))
+		ratio := b.Node(G.Div(dIn, b.Node(G.Add(dOut, G.NewConstant(float32(1e-3))))))
+		n.LG = b.Node(G.Add(n.LG, b.Node(G.Mul(ratio, G.NewConstant(float32(c.DiversityWeight))))))
 	}
 	n.R = G.NewTensor(n.DG, tensor.Float32, 4, G.WithShape(shape...), G.WithName("real"), G.WithInit(G.Zeroes()))
 	n.F = G.NewTensor(n.DG, tensor.Float32, 4, G.WithShape(shape...), G.WithName("fake"), G.WithInit(G.Zeroes()))
 	lr := b.lsq(b.discriminator(n.R, c.DChannels, n.DParams), float32(c.RealLabel))
 	lf := b.lsq(b.discriminator(n.F, c.DChannels, n.DParams), 0)
-	n.LD = b.n(G.Mul(b.n(G.Add(lr, lf)), G.NewConstant(float32(0.5))))
-	if b.err != nil {
-		return nil, fmt.Errorf("train/deepkeygen: failed to build the graphs: %w", b.err)
+	n.LD = b.Node(G.Mul(b.Node(G.Add(lr, lf)), G.NewConstant(float32(0.5))))
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("train/deepkeygen: failed to build the graphs: %w", err)
 	}
 	G.Read(n.Fake, &n.fakeV)
 	G.Read(n.LG, &n.lossGV)
 	G.Read(n.LD, &n.lossDV)
-	if _, err := G.Grad(n.LG, n.GParams...); err != nil {
+	if n.gvm, err = nnops.Compile(n.GG, n.LG, n.GParams); err != nil {
 		return nil, fmt.Errorf("train/deepkeygen: failed to differentiate loss_G: %w", err)
 	}
-	if _, err := G.Grad(n.LD, n.DParams...); err != nil {
+	if n.dvm, err = nnops.Compile(n.DG, n.LD, n.DParams); err != nil {
 		return nil, fmt.Errorf("train/deepkeygen: failed to differentiate loss_D: %w", err)
 	}
-	n.gvm = G.NewTapeMachine(n.GG, G.BindDualValues(n.GParams...))
-	n.dvm = G.NewTapeMachine(n.DG, G.BindDualValues(n.DParams...))
 	return n, nil
 }
 

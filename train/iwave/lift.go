@@ -171,31 +171,23 @@ func newLiftNet(lt LiftTrain, batch int, init [3][]float32) (*liftNet, error) {
 	}
 	n.x = G.NewMatrix(n.g, tensor.Float32, G.WithShape(batch, iwave.LiftFeatures), G.WithName("x"), G.WithInit(G.Zeroes()))
 	n.t = G.NewMatrix(n.g, tensor.Float32, G.WithShape(batch, 1), G.WithName("t"), G.WithInit(G.Zeroes()))
-	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
+	var build nnops.Builder
+	must := build.Node
 	// products and activations fused in nnops ops; the loss is computed in
 	// Go with its analytic gradient (one op instead of five)
 	a := must(nnops.DenseLeaky(n.x, n.params[0], lt.Leak))
 	a = must(nnops.DenseLeaky(a, n.params[1], lt.Leak))
 	out := must(nnops.Dense(a, n.params[2]))
-	loss, _, lerr := nnops.Scalar(must(G.Add(out, n.t)), "lift rate proxy", rateProxy)
-	if lerr != nil && err == nil {
-		err = lerr
-	}
-	if err != nil {
+	loss, _, err := nnops.Scalar(must(G.Add(out, n.t)), "lift rate proxy", rateProxy)
+	build.Keep(err)
+	if err = build.Err(); err != nil {
 		return nil, fmt.Errorf("train/iwave: failed to build the lifting graph: %w", err)
 	}
 	G.Read(loss, &n.lossV)
 	G.Read(out, &n.outV)
-	if _, err := G.Grad(loss, n.params...); err != nil {
+	if n.vm, err = nnops.Compile(n.g, loss, n.params); err != nil {
 		return nil, fmt.Errorf("train/iwave: failed to differentiate the lifting graph: %w", err)
 	}
-	n.vm = G.NewTapeMachine(n.g, G.BindDualValues(n.params...))
 	return n, nil
 }
 

@@ -33,13 +33,8 @@ func NewNet(cfg iwave.FilterConfig, batch, size int, init map[string][]float32, 
 	n := &Net{Cfg: cfg, Batch: batch, Size: size, G: G.NewGraph()}
 	g := n.G
 	shapes := cfg.Shapes()
-	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
+	var build nnops.Builder
+	must := build.Node
 	for l, s := range shapes {
 		wn, bn := fmt.Sprintf("w%d", l), fmt.Sprintf("b%d", l)
 		wv, bv := init[wn], init[bn]
@@ -64,16 +59,16 @@ func NewNet(cfg iwave.FilterConfig, batch, size int, init map[string][]float32, 
 	}
 	n.Out = h
 	n.Loss = must(nnops.MSE(h, n.T))
-	if err != nil {
+	if err := build.Err(); err != nil {
 		return nil, fmt.Errorf("train/iwave: failed to build the graph: %w", err)
 	}
 	G.Read(n.Out, &n.outV)
 	G.Read(n.Loss, &n.lossV)
 	if withGrad {
-		if _, err := G.Grad(n.Loss, n.Params...); err != nil {
+		var err error
+		if n.vm, err = nnops.Compile(g, n.Loss, n.Params); err != nil {
 			return nil, fmt.Errorf("train/iwave: failed to differentiate: %w", err)
 		}
-		n.vm = G.NewTapeMachine(g, G.BindDualValues(n.Params...))
 	} else {
 		n.vm = G.NewTapeMachine(g)
 	}

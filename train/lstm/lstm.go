@@ -107,13 +107,8 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 	n := &Net{Cfg: c, G: G.NewGraph()}
 	g := n.G
 	h, b := c.Hidden, c.Batch
-	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
+	var build nnops.Builder
+	must := build.Node
 	for _, s := range (lstm.Config{Hidden: h}).Specs() {
 		v := init[s.Name]
 		shape := s.Dims
@@ -150,7 +145,7 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		loss = must(G.Add(loss, s))
 	}
 	n.Loss = must(G.Div(loss, G.NewConstant(float32(len(sq)))))
-	if err != nil {
+	if err := build.Err(); err != nil {
 		return nil, fmt.Errorf("train/lstm: failed to build the graph: %w", err)
 	}
 	n.ysV = make([]G.Value, len(n.Ys))
@@ -158,10 +153,10 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		G.Read(y, &n.ysV[i])
 	}
 	G.Read(n.Loss, &n.lossV)
-	if _, err := G.Grad(n.Loss, n.Params...); err != nil {
+	var err error
+	if n.vm, err = nnops.Compile(g, n.Loss, n.Params); err != nil {
 		return nil, fmt.Errorf("train/lstm: failed to differentiate: %w", err)
 	}
-	n.vm = G.NewTapeMachine(g, G.BindDualValues(n.Params...))
 	return n, nil
 }
 

@@ -104,13 +104,8 @@ func InitTensors(c Config) map[string][]float32 {
 func NewNet(c Config, init map[string][]float32) (*Net, error) {
 	n := &Net{Cfg: c, G: G.NewGraph()}
 	g := n.G
-	var err error
-	must := func(v *G.Node, e error) *G.Node {
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
+	var build nnops.Builder
+	must := build.Node
 	n.X = G.NewMatrix(g, tensor.Float32, G.WithShape(c.Batch, c.Arch.Input), G.WithName("x"), G.WithInit(G.Zeroes()))
 	h := n.X
 	ls := layers(c.Arch)
@@ -128,15 +123,15 @@ func NewNet(c Config, init map[string][]float32) (*Net, error) {
 		}
 	}
 	n.Loss = must(nnops.MSE(h, n.X))
-	if err != nil {
+	if err := build.Err(); err != nil {
 		return nil, fmt.Errorf("train/sae: failed to build the graph: %w", err)
 	}
 	G.Read(n.Code, &n.codeV)
 	G.Read(n.Loss, &n.lossV)
-	if _, err := G.Grad(n.Loss, n.Params...); err != nil {
+	var err error
+	if n.vm, err = nnops.Compile(g, n.Loss, n.Params); err != nil {
 		return nil, fmt.Errorf("train/sae: failed to differentiate: %w", err)
 	}
-	n.vm = G.NewTapeMachine(g, G.BindDualValues(n.Params...))
 	return n, nil
 }
 

@@ -73,10 +73,10 @@ func lossGrads(t *testing.T, g *G.ExprGraph, y, r *G.Node, runs int, wrt ...*G.N
 // when the test ends, so the graph's values stay readable until then.
 func runGrads(t *testing.T, g *G.ExprGraph, l *G.Node, runs int, wrt ...*G.Node) [][]float32 {
 	t.Helper()
-	if _, err := G.Grad(l, wrt...); err != nil {
+	vm, err := Compile(g, l, wrt)
+	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
 	t.Cleanup(func() { vm.Close() })
 	for run := 0; run < runs; run++ {
 		if err := RunTape(vm, wrt); err != nil {

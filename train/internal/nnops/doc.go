@@ -15,11 +15,13 @@
 //     gradient (the latent decorrelation loss, the lifting rate proxy),
 //     inside the graph.
 //
-// graph.go holds the glue every trainer's loop needs around a tape
-// machine: RunTape (zero the gradient buffers, reset, run), RunInputs (set
-// the input nodes from slices, then RunTape), Values and Grads (the slices
-// an optimiser reads and updates in place), and MSE, the reconstruction
-// loss built from gorgonia's own ops.
+// graph.go holds the glue every trainer needs around a tape machine:
+// Builder (keeps the first error of the node constructors while a graph is
+// built), Compile (the backward pass and a tape machine bound to the
+// parameters' gradients), RunTape (zero the gradient buffers, reset, run),
+// RunInputs (set the input nodes from slices, then RunTape), Values and
+// Grads (the slices an optimiser reads and updates in place), and MSE, the
+// reconstruction loss built from gorgonia's own ops.
 //
 // Every op owns its output buffers and reuses them from one run of the
 // graph to the next (gorgonia allocates and clears a fresh tensor per op

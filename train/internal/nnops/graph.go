@@ -7,6 +7,48 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// Builder keeps the first error of the node constructors a graph is built
+// with, so that the graph reads as nested calls checked once at the end:
+//
+//	var build nnops.Builder
+//	must := build.Node
+//	h := must(G.Sigmoid(must(G.Mul(x, w))))
+//	if err := build.Err(); err != nil {
+//		return fmt.Errorf("failed to build the graph: %w", err)
+//	}
+//
+// A constructor that fails returns a nil node and the ones built on it fail
+// in turn; only the first error is kept.
+type Builder struct{ err error }
+
+// Node returns v and keeps e if it is the first error.
+func (b *Builder) Node(v *G.Node, e error) *G.Node {
+	b.Keep(e)
+	return v
+}
+
+// Keep records e unless it is nil or an earlier error is kept, for
+// constructors that return more than a node (Scalar).
+func (b *Builder) Keep(e error) {
+	if e != nil && b.err == nil {
+		b.err = e
+	}
+}
+
+// Err returns the first error kept, or nil.
+func (b *Builder) Err() error { return b.err }
+
+// Compile adds the backward pass of loss with respect to params to g
+// (gorgonia.Grad) and returns a tape machine for g that keeps params'
+// gradients beside their values (BindDualValues): the machine RunTape and
+// RunInputs run. The error is gorgonia.Grad's, for the caller to name.
+func Compile(g *G.ExprGraph, loss *G.Node, params []*G.Node) (G.VM, error) {
+	if _, err := G.Grad(loss, params...); err != nil {
+		return nil, err
+	}
+	return G.NewTapeMachine(g, G.BindDualValues(params...)), nil
+}
+
 // ZeroGrads clears the gradient buffers of params. Gorgonia's tape machine
 // adds into them and its own solvers zero them after each step; a loop
 // with its own optimiser (every trainer in train/) must zero them before

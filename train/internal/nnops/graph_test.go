@@ -1,6 +1,7 @@
 package nnops
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -20,10 +21,10 @@ func TestRunTape(t *testing.T) {
 		G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{4, 5, 6}))))
 	loss := G.Must(G.Sum(G.Must(G.Square(G.Must(G.HadamardProd(w, x))))))
 	params := []*G.Node{w}
-	if _, err := G.Grad(loss, params...); err != nil {
+	vm, err := Compile(g, loss, params)
+	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
 	want := []float32{2 * 1 * 16, 2 * 2 * 25, 2 * 3 * 36} // d/dw (w x)^2 = 2 w x^2
 	for pass := 0; pass < 2; pass++ {
@@ -55,10 +56,10 @@ func TestRunInputs(t *testing.T) {
 	w := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("w"), G.WithInit(G.Ones()))
 	x := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("x"), G.WithInit(G.Zeroes()))
 	params := []*G.Node{w}
-	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(w, x)))), params...); err != nil {
+	vm, err := Compile(g, G.Must(G.Sum(G.Must(G.HadamardProd(w, x)))), params)
+	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
 	for _, in := range [][]float32{{3, -1}, {0.5, 7}} {
 		if err := RunInputs(vm, params, []*G.Node{x}, in); err != nil {
@@ -74,6 +75,49 @@ func TestRunInputs(t *testing.T) {
 		}
 	}()
 	RunInputs(vm, params, []*G.Node{x}, []float32{1, 1}, []float32{2, 2})
+}
+
+// TestBuilder: Err is the first error given to Node or Keep; nil errors
+// and later errors leave it, and Node hands its node through.
+func TestBuilder(t *testing.T) {
+	first, second := errors.New("first"), errors.New("second")
+	g := G.NewGraph()
+	x := G.NewScalar(g, tensor.Float32, G.WithName("x"))
+	for _, c := range []struct {
+		name string
+		errs []error
+		want error
+	}{
+		{"none", nil, nil},
+		{"nil errors", []error{nil, nil}, nil},
+		{"one", []error{nil, first, nil}, first},
+		{"first kept", []error{first, second}, first},
+	} {
+		for _, viaKeep := range []bool{false, true} {
+			var b Builder
+			for _, e := range c.errs {
+				if viaKeep {
+					b.Keep(e)
+				} else if got := b.Node(x, e); got != x {
+					t.Fatalf("%s: Node returned %v, want its node", c.name, got)
+				}
+			}
+			if got := b.Err(); got != c.want {
+				t.Errorf("%s (Keep %v): Err() = %v, want %v", c.name, viaKeep, got, c.want)
+			}
+		}
+	}
+}
+
+// TestCompileRefuses: a loss gorgonia.Grad cannot differentiate (not a
+// scalar) gives its error and no machine.
+func TestCompileRefuses(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("w"), G.WithInit(G.Ones()))
+	vm, err := Compile(g, G.Must(G.Square(w)), []*G.Node{w})
+	if err == nil || vm != nil {
+		t.Fatalf("vector loss: machine %v, error %v; want an error and no machine", vm, err)
+	}
 }
 
 // TestMSE: the mean of the squared differences, for vectors and matrices.

@@ -55,6 +55,11 @@ type Config struct {
 	// sets 0.06, the fixed lambda the shipped weights were trained with, so
 	// that make train reproduces them.
 	PairsLambda float64 `json:"pairs_lambda"`
+	// Sources adds training pairs made from the training images at other
+	// sizes, coded at the budgets scaled to the same bits per pixel
+	// (PairSource); none in the shipped run. Validation stays on the
+	// validation images at data.DefaultSize and the budgets as given.
+	Sources []PairSource `json:"sources"`
 	// Crop is the side of the square training crops; Batch the crops per step.
 	Crop  int `json:"crop"`
 	Batch int `json:"batch"`
@@ -108,6 +113,14 @@ func (c Config) Validate() error {
 	for _, b := range c.Budgets {
 		if b <= iwave.HeaderSize {
 			return fmt.Errorf("train/iwave: budget %d does not exceed the %d-byte header", b, iwave.HeaderSize)
+		}
+	}
+	for _, s := range c.Sources {
+		if err := s.validate(c.Budgets); err != nil {
+			return err
+		}
+		if s.Size < c.Crop {
+			return fmt.Errorf("train/iwave: source %s is smaller than the %d-px crops", s, c.Crop)
 		}
 	}
 	if err := c.Schedule.Validate(); err != nil {

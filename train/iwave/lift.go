@@ -28,6 +28,10 @@ type LiftTrain struct {
 	// file is model/iwave/weights/lift.iwl). Empty skips the stage: the
 	// post-filter is then trained on the plain CDF 9/7 transform.
 	Export string `json:"export"`
+	// Load, if set, is a lifting weights file (lift.iwl) used instead of
+	// training the stage, so that a post-filter can be retrained alone on
+	// the shipped lifting steps; it excludes Export.
+	Load string `json:"load"`
 	// Hidden and Leak are the architecture (iwave.LiftConfig).
 	Hidden int     `json:"hidden"`
 	Leak   float64 `json:"leak"`
@@ -50,6 +54,9 @@ type LiftTrain struct {
 }
 
 func (l LiftTrain) validate() error {
+	if l.Load != "" && l.Export != "" {
+		return fmt.Errorf("train/iwave: lift: load %s and export %s both set: load the lifting weights or train them", l.Load, l.Export)
+	}
 	if l.Export == "" {
 		return nil
 	}

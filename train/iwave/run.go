@@ -3,6 +3,7 @@ package iwave
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -122,6 +123,11 @@ type RunInfo struct {
 	Resumed     bool   `json:"resumed"`
 	TrainPairs  int    `json:"train_pairs"`
 	ValPairs    int    `json:"val_pairs"`
+	// SourcePairs counts the train pairs made by Config.Sources.
+	SourcePairs int `json:"source_pairs,omitempty"`
+	// LiftSHA256 is the SHA-256 of the lifting weights file loaded by
+	// Config.Lift.Load.
+	LiftSHA256 string `json:"lift_sha256,omitempty"`
 }
 
 func pick(imgs []*image.Gray, n int, seed uint64) []*image.Gray {
@@ -179,7 +185,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	}
 	trainImgs, valImgs = pick(trainImgs, cfg.TrainImages, cfg.Seed), pick(valImgs, cfg.ValImages, cfg.Seed+1)
 	var lift *iwave.Lift
-	if cfg.Lift.Export != "" {
+	var liftSum string
+	switch {
+	case cfg.Lift.Export != "":
 		all, err := data.LoadSplit(cfg.Data, "train", data.DefaultSize)
 		if err != nil {
 			return dir, err
@@ -187,6 +195,16 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		if lift, err = TrainLift(ctx, cfg, dir, all, valImgs, opt); err != nil {
 			return dir, err
 		}
+	case cfg.Lift.Load != "":
+		b, err := os.ReadFile(cfg.Lift.Load)
+		if err != nil {
+			return dir, fmt.Errorf("train/iwave: failed to read lifting weights: %w", err)
+		}
+		if lift, err = iwave.DecodeLift(b); err != nil {
+			return dir, fmt.Errorf("train/iwave: %s: %w", cfg.Lift.Load, err)
+		}
+		liftSum = fmt.Sprintf("%x", sha256.Sum256(b))
+		log.Infof("train/iwave: lifting steps loaded from %s (sha256 %s)", cfg.Lift.Load, liftSum)
 	}
 	base := iwave.NewLifted(lift, nil).WithLambda(cfg.PairsLambda)
 	log.Infof("train/iwave: coding %d train and %d val images at %d budgets", len(trainImgs), len(valImgs), len(cfg.Budgets))
@@ -194,11 +212,25 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	if err != nil {
 		return dir, err
 	}
+	srcPairs := 0
+	for _, src := range cfg.Sources {
+		imgs, err := data.LoadSplit(cfg.Data, "train", src.Load)
+		if err != nil {
+			return dir, err
+		}
+		ps, err := SourcePairs(base, src, pick(imgs, cfg.TrainImages, cfg.Seed), cfg.Budgets)
+		if err != nil {
+			return dir, err
+		}
+		log.Infof("train/iwave: source %s: %d pairs at budgets %v", src, len(ps), src.Budgets(cfg.Budgets))
+		trainPairs = append(trainPairs, ps...)
+		srcPairs += len(ps)
+	}
 	valPairs, err := MakePairs(base, valImgs, cfg.Budgets)
 	if err != nil {
 		return dir, err
 	}
-	info := RunInfo{cfg, train.CodeVersion(), time.Now().UTC().Format(time.RFC3339), opt.Resume, len(trainPairs), len(valPairs)}
+	info := RunInfo{cfg, train.CodeVersion(), time.Now().UTC().Format(time.RFC3339), opt.Resume, len(trainPairs), len(valPairs), srcPairs, liftSum}
 	if err := runio.WriteRunInfo(filepath.Join(dir, "run.json"), info, log, "train/iwave"); err != nil {
 		return dir, err
 	}

@@ -28,15 +28,14 @@ import (
 // of them. Designed here (the paper claims resistance to chosen-plaintext
 // attacks only); it is the standard malleability argument for
 // unauthenticated XOR ciphers.
-type AffineCCA struct{}
-
-func (AffineCCA) Name() string { return "affine-cca" }
-func (AffineCCA) Model() Model { return ChosenCiphertext }
-func (AffineCCA) Source() string {
-	return "designed here: GF(2)-affine decryption under a header the attacker can reuse (malleability of unauthenticated XOR ciphers)"
+var AffineCCA Attack = &attack{
+	name:   "affine-cca",
+	model:  ChosenCiphertext,
+	source: "designed here: GF(2)-affine decryption under a header the attacker can reuse (malleability of unauthenticated XOR ciphers)",
+	run:    breakAffine,
 }
 
-func (AffineCCA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakAffine(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	t, w, h, depth := target.Px, target.W, target.H, target.Depth
 	mask := uint16(1<<depth - 1)
 	// masks A and B: fixed patterns, tried until no query equals the target

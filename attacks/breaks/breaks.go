@@ -48,6 +48,24 @@ type Attack interface {
 	Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error)
 }
 
+// attack is an Attack given by value: its name, model and source, and the
+// function that breaks. Every attack of this package but DNACPA (which
+// takes a setting) is one, declared in its own file.
+type attack struct {
+	name   string
+	model  Model
+	source string
+	run    func(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error)
+}
+
+func (a *attack) Name() string   { return a.name }
+func (a *attack) Model() Model   { return a.model }
+func (a *attack) Source() string { return a.source }
+
+func (a *attack) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+	return a.run(ctx, o, target)
+}
+
 // Target is the cipher image an attack works on with its pixels decoded
 // (Run decodes them once): Px holds W*H values of Depth bits, row-major.
 type Target struct {

@@ -103,7 +103,7 @@ func TestKeystreamReuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := breaks.Run(context.Background(), breaks.KeystreamReuse{}, o, target)
+			r, err := breaks.Run(context.Background(), breaks.KeystreamReuse, o, target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestChosenCiphertextNotGranted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []breaks.Attack{breaks.AffineCCA{}, breaks.MalleabilityCCA{}} {
+	for _, a := range []breaks.Attack{breaks.AffineCCA, breaks.MalleabilityCCA} {
 		t.Run(a.Name(), func(t *testing.T) {
 			o, err := keyed.New(s, key, keyed.Policy{Target: target})
 			if err != nil {

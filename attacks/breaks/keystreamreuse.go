@@ -20,21 +20,20 @@ import (
 // It suits any scheme whose whole encryption is "pixel XOR (or +) a
 // key-only keystream image": register it for such a scheme with
 //
-//	breaks.Register("myscheme", breaks.KeystreamReuse{})
+//	breaks.Register("myscheme", breaks.KeystreamReuse)
 //
 // Known pairs and oracle queries used: one known pair, plus up to two
 // chosen plaintexts (the XOR and additive candidates) for the check inside
 // Break and one more in Run's verification. Without a candidate that
 // re-encrypts to the target it returns none.
-type KeystreamReuse struct{}
-
-func (KeystreamReuse) Name() string { return "keystream-reuse-kpa" }
-func (KeystreamReuse) Model() Model { return KnownPlaintext }
-func (KeystreamReuse) Source() string {
-	return "two-time pad; keystream reuse across images (e.g. Li et al. 2008 on fixed-key image ciphers)"
+var KeystreamReuse Attack = &attack{
+	name:   "keystream-reuse-kpa",
+	model:  KnownPlaintext,
+	source: "two-time pad; keystream reuse across images (e.g. Li et al. 2008 on fixed-key image ciphers)",
+	run:    breakKeystreamReuse,
 }
 
-func (KeystreamReuse) Break(_ context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakKeystreamReuse(_ context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	p1, k1, ok, err := knownPair(o, 0, target)
 	if err != nil {

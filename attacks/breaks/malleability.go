@@ -24,15 +24,14 @@ import (
 // decrypts under it. The attacker cannot confirm the result through the
 // encryption oracle (that would need the same nonce), so nothing is
 // claimed; the harness measures the recovered fraction against the truth.
-type MalleabilityCCA struct{}
-
-func (MalleabilityCCA) Name() string { return "malleability-cca" }
-func (MalleabilityCCA) Model() Model { return ChosenCiphertext }
-func (MalleabilityCCA) Source() string {
-	return "generic: malleability of unauthenticated ciphers (the reason for AEAD); designed here for cipher images"
+var MalleabilityCCA Attack = &attack{
+	name:   "malleability-cca",
+	model:  ChosenCiphertext,
+	source: "generic: malleability of unauthenticated ciphers (the reason for AEAD); designed here for cipher images",
+	run:    breakMalleability,
 }
 
-func (MalleabilityCCA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakMalleability(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	t, w, h, depth := target.Px, target.W, target.H, target.Depth
 	n := len(t)
 	var answers [3][]uint16

@@ -32,18 +32,17 @@ import (
 // order, which is right wherever the target's pixels also agree there, so
 // the note reports the share of positions whose source was unique, and Run
 // verifies the candidate through the oracle before anything is claimed.
-type PermDiffusionKPA struct{}
+var PermDiffusionKPA Attack = &attack{
+	name:   "perm-diffusion-kpa",
+	model:  KnownPlaintext,
+	source: "designed for medqr (sae): keystream cancellation by differencing known pairs, then source matching by difference signatures",
+	run:    breakPermDiffusion,
+}
 
 // maxKnownPDK bounds how many known pairs the attack asks for.
 const maxKnownPDK = 16
 
-func (PermDiffusionKPA) Name() string { return "perm-diffusion-kpa" }
-func (PermDiffusionKPA) Model() Model { return KnownPlaintext }
-func (PermDiffusionKPA) Source() string {
-	return "designed for medqr (sae): keystream cancellation by differencing known pairs, then source matching by difference signatures"
-}
-
-func (PermDiffusionKPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakPermDiffusion(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	n := len(c)
 	mask := uint16(1<<depth - 1)

@@ -19,15 +19,14 @@ import (
 // the k-th base-2^d digit of j; the cipher pixel at position i then spells
 // the source index of position i, so the whole permutation comes out of t
 // queries and the target is put back in place.
-type PermutationCPA struct{}
-
-func (PermutationCPA) Name() string { return "permutation-cpa" }
-func (PermutationCPA) Model() Model { return ChosenPlaintext }
-func (PermutationCPA) Source() string {
-	return "Li et al. 2008 (Signal Process. Image Commun. 23(3)); Jolfaei et al. 2016 (IEEE TIFS 11(2))"
+var PermutationCPA Attack = &attack{
+	name:   "permutation-cpa",
+	model:  ChosenPlaintext,
+	source: "Li et al. 2008 (Signal Process. Image Commun. 23(3)); Jolfaei et al. 2016 (IEEE TIFS 11(2))",
+	run:    breakPermutation,
 }
 
-func (PermutationCPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakPermutation(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	src, err := recoverSources(ctx, o, w, h, depth, func(c []uint16) []uint16 { return c })
 	if err != nil {
@@ -48,15 +47,14 @@ func (PermutationCPA) Break(ctx context.Context, o oracle.Oracle, target Target)
 // PermutationCPA's digit images: 1 + ceil(log_{2^d}(MN)) chosen images.
 // This is the classic break of one-round Fridrich-style ciphers (e.g.
 // Solak, Cokal, Yildiz, Biyikoglu, IJBC 20(5), 2010, and Li et al. 2008).
-type DiffusionStripCPA struct{}
-
-func (DiffusionStripCPA) Name() string { return "diffusion-strip-cpa" }
-func (DiffusionStripCPA) Model() Model { return ChosenPlaintext }
-func (DiffusionStripCPA) Source() string {
-	return "Solak et al. 2010 (IJBC 20(5)); Li et al. 2008: differential stripping of one-round additive diffusion, then the permutation-only attack"
+var DiffusionStripCPA Attack = &attack{
+	name:   "diffusion-strip-cpa",
+	model:  ChosenPlaintext,
+	source: "Solak et al. 2010 (IJBC 20(5)); Li et al. 2008: differential stripping of one-round additive diffusion, then the permutation-only attack",
+	run:    breakDiffusionStrip,
 }
 
-func (DiffusionStripCPA) Break(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
+func breakDiffusionStrip(ctx context.Context, o oracle.Oracle, target Target) (image.Image, string, error) {
 	c, w, h, depth := target.Px, target.W, target.H, target.Depth
 	mask := uint16(1<<depth - 1)
 	zc, err := o.Encrypt(cipherimg.ToImage(make([]uint16, w*h), w, h, depth))

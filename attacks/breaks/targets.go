@@ -15,15 +15,15 @@ var targets = []struct {
 	// travels in the header), but the coupling network and the S-box diffusion
 	// are not affine, so its candidate is wrong. The report shows these
 	// outcomes rather than asserting them.
-	{"cipherimg", []Attack{KeystreamReuse{}, DiffusionStripCPA{}, PermutationCPA{}, AffineCCA{}, MalleabilityCCA{}}},
+	{"cipherimg", []Attack{KeystreamReuse, DiffusionStripCPA, PermutationCPA, AffineCCA, MalleabilityCCA}},
 	// yang2023: see AffineCCA; its plaintext hash stops the chosen-plaintext
 	// attacks, which stay as controls.
-	{"yang2023", []Attack{AffineCCA{}, KeystreamReuse{}, PermutationCPA{}, MalleabilityCCA{}}},
-	{"wang2020", []Attack{DNACPA{}, KeystreamReuse{}}},
+	{"yang2023", []Attack{AffineCCA, KeystreamReuse, PermutationCPA, MalleabilityCCA}},
+	{"wang2020", []Attack{DNACPA{}, KeystreamReuse}},
 	// The textbook controls: a permutation only (arnold), one round of
 	// permutation and diffusion (logistic).
-	{"arnold", []Attack{PermutationCPA{}, KeystreamReuse{}}},
-	{"logistic", []Attack{DiffusionStripCPA{}, KeystreamReuse{}}},
+	{"arnold", []Attack{PermutationCPA, KeystreamReuse}},
+	{"logistic", []Attack{DiffusionStripCPA, KeystreamReuse}},
 	// The attacks on the learned baselines (cipherimg/deepkeygen,
 	// cipherimg/lstm, cipherimg/sae). None needs a new algorithm: each scheme,
 	// once its network has run, is one of the structures the attacks in this
@@ -53,9 +53,9 @@ var targets = []struct {
 	// Each attack's candidate is verified by the oracle (Run), so a claimed
 	// recovery is exact; attacks/breaks/learned_test.go checks the claims
 	// against the truth on targets the attacks never saw.
-	{"deepkeygen", []Attack{KeystreamReuse{}}},
-	{"lstm", []Attack{KeystreamReuse{}}},
-	{"sae", []Attack{DiffusionStripCPA{}, KeystreamReuse{}, PermDiffusionKPA{}}},
+	{"deepkeygen", []Attack{KeystreamReuse}},
+	{"lstm", []Attack{KeystreamReuse}},
+	{"sae", []Attack{DiffusionStripCPA, KeystreamReuse, PermDiffusionKPA}},
 }
 
 func init() {

@@ -83,9 +83,65 @@ func (i SchemeInfo) DepthText() string {
 	return t + "-bit"
 }
 
-// CheckPixels is the check a Scheme's Encrypt and Decrypt can start with:
-// px must hold the w*h pixels of an image of at least 1x1, and depth must
-// be one of info.Depths (else an error wrapping ErrUnsupported).
+// Pass is a scheme's encryption or decryption of px in place, the body of
+// a Scheme's Encrypt or Decrypt (a Decrypt pass gets a copy of the
+// Keying).
+type Pass func(k *Keying, px []uint16, w, h, depth int) error
+
+// NewScheme registers and returns the Scheme called name and described by
+// info whose Encrypt and Decrypt refuse what CheckPixels refuses and
+// otherwise run encrypt and decrypt. A scheme package declares its Scheme
+// with it in one statement, as expvar.NewInt declares and publishes a
+// variable; it panics where Register does.
+func NewScheme(name string, info SchemeInfo, encrypt, decrypt Pass) Scheme {
+	check := func(px []uint16, w, h, depth int) error { return CheckPixels(info, px, w, h, depth) }
+	return NewCheckedScheme(name, info, check, encrypt, decrypt)
+}
+
+// NewCheckedScheme is NewScheme with check in place of CheckPixels, for
+// schemes that bound their input more tightly (the trained baselines).
+func NewCheckedScheme(name string, info SchemeInfo, check func(px []uint16, w, h, depth int) error, encrypt, decrypt Pass) Scheme {
+	s := passScheme{name: name, info: info, check: check, encrypt: encrypt, decrypt: decrypt}
+	Register(s)
+	return s
+}
+
+// passScheme is the Scheme of NewCheckedScheme.
+type passScheme struct {
+	name             string
+	info             SchemeInfo
+	check            func(px []uint16, w, h, depth int) error
+	encrypt, decrypt Pass
+}
+
+func (s passScheme) Name() string { return s.name }
+
+// Info returns the scheme's info with its own copy of Depths.
+func (s passScheme) Info() SchemeInfo {
+	info := s.info
+	info.Depths = slices.Clone(info.Depths)
+	return info
+}
+
+func (s passScheme) Encrypt(k *Keying, px []uint16, w, h, depth int) error {
+	return s.run(s.encrypt, k, px, w, h, depth)
+}
+
+func (s passScheme) Decrypt(k Keying, px []uint16, w, h, depth int) error {
+	return s.run(s.decrypt, &k, px, w, h, depth)
+}
+
+func (s passScheme) run(pass Pass, k *Keying, px []uint16, w, h, depth int) error {
+	if err := s.check(px, w, h, depth); err != nil {
+		return err
+	}
+	return pass(k, px, w, h, depth)
+}
+
+// CheckPixels is the check a Scheme's Encrypt and Decrypt can start with
+// (those of NewScheme do): px must hold the w*h pixels of an image of at
+// least 1x1, and depth must be one of info.Depths (else an error wrapping
+// ErrUnsupported).
 func CheckPixels(info SchemeInfo, px []uint16, w, h, depth int) error {
 	if len(px) != w*h || w < 1 || h < 1 {
 		return fmt.Errorf("%d pixels for %dx%d", len(px), w, h)
@@ -146,7 +202,8 @@ var (
 )
 
 // Register makes a scheme available by name. It panics on a duplicate or
-// malformed name (a programming error); sub-packages call it from init.
+// malformed name (a programming error); NewScheme calls it for the
+// sub-packages' schemes.
 func Register(s Scheme) {
 	name := s.Name()
 	if !validSchemeName(name) {

@@ -132,6 +132,44 @@ func TestCheckPixels(t *testing.T) {
 	}
 }
 
+// TestNewScheme: NewScheme registers its scheme, runs the passes only on
+// input CheckPixels accepts, gives the decrypt pass a copy of the Keying
+// and each Info call its own Depths.
+func TestNewScheme(t *testing.T) {
+	var calls []string
+	pass := func(what string) cipherimg.Pass {
+		return func(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
+			calls = append(calls, what)
+			k.Aux = []byte(what)
+			return nil
+		}
+	}
+	s := cipherimg.NewScheme("newschemetest", cipherimg.SchemeInfo{Depths: []int{8}}, pass("encrypt"), pass("decrypt"))
+	if r, err := cipherimg.Lookup("newschemetest"); err != nil || r.Name() != "newschemetest" {
+		t.Fatalf("Lookup gave %v, %v", r, err)
+	}
+	var k cipherimg.Keying
+	if err := s.Encrypt(&k, make([]uint16, 6), 3, 2, 8); err != nil || string(k.Aux) != "encrypt" {
+		t.Errorf("Encrypt: %v, aux %q", err, k.Aux)
+	}
+	if err := s.Decrypt(k, make([]uint16, 6), 3, 2, 8); err != nil || string(k.Aux) != "encrypt" {
+		t.Errorf("Decrypt: %v, caller's aux now %q", err, k.Aux)
+	}
+	if err := s.Encrypt(&k, make([]uint16, 6), 3, 2, 16); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("16-bit Encrypt: %v, want ErrUnsupported", err)
+	}
+	if err := s.Decrypt(k, make([]uint16, 5), 3, 2, 8); err == nil || !strings.Contains(err.Error(), "5 pixels for 3x2") {
+		t.Errorf("short Decrypt: %v", err)
+	}
+	if !slices.Equal(calls, []string{"encrypt", "decrypt"}) {
+		t.Errorf("passes ran %v, want encrypt then decrypt only", calls)
+	}
+	s.Info().Depths[0] = 16
+	if d := s.Info().Depths; !slices.Equal(d, []int{8}) {
+		t.Errorf("Info().Depths = %v after a caller changed its copy", d)
+	}
+}
+
 func TestSortOrder(t *testing.T) {
 	tests := []struct {
 		name string

@@ -31,20 +31,12 @@ import (
 // Name is the scheme's registry name.
 const Name = "arnold"
 
-func init() { cipherimg.Register(Scheme{}) }
-
 // Scheme is the Arnold cat-map permutation.
-type Scheme struct{}
-
-func (Scheme) Name() string { return Name }
-
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation: "V. I. Arnold, A. Avez, Ergodic Problems of Classical Mechanics (1968); permutation-only textbook control",
-		Summary:  "Arnold cat-map pixel permutation only (textbook control), one key for every image",
-		Depths:   []int{8, 16},
-	}
-}
+var Scheme = cipherimg.NewScheme(Name, cipherimg.SchemeInfo{
+	Citation: "V. I. Arnold, A. Avez, Ergodic Problems of Classical Mechanics (1968); permutation-only textbook control",
+	Summary:  "Arnold cat-map pixel permutation only (textbook control), one key for every image",
+	Depths:   []int{8, 16},
+}, encrypt, decrypt)
 
 // Params are the cat map's parameters.
 type Params struct {
@@ -57,20 +49,14 @@ func DeriveParams(k cipherimg.Keying) Params {
 	return Params{P: r.Int(1, 4095), Q: r.Int(1, 4095), N: r.Int(5, 20)}
 }
 
-func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := cipherimg.CheckPixels(s.Info(), px, w, h, depth); err != nil {
-		return err
-	}
+func encrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
 	pr := DeriveParams(*k)
 	Forward(px, w, h, pr.P, pr.Q, pr.N)
 	return nil
 }
 
-func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := cipherimg.CheckPixels(s.Info(), px, w, h, depth); err != nil {
-		return err
-	}
-	pr := DeriveParams(k)
+func decrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
+	pr := DeriveParams(*k)
 	Inverse(px, w, h, pr.P, pr.Q, pr.N)
 	return nil
 }

@@ -7,4 +7,4 @@ import (
 	"github.com/medqr/medqr/cipherimg/internal/schemetest"
 )
 
-func TestScheme(t *testing.T) { schemetest.Run(t, arnold.Scheme{}) }
+func TestScheme(t *testing.T) { schemetest.Run(t, arnold.Scheme) }

@@ -57,7 +57,6 @@ import (
 	"math"
 	"sync"
 
-	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/cipherimg/internal/trained"
 	"github.com/medqr/medqr/internal/detnn"
 )
@@ -134,29 +133,10 @@ func KeyImageFor(key []byte) ([]byte, error) {
 	})
 }
 
-// Scheme is the cipherimg.Scheme of this package.
-type Scheme struct{}
-
-func init() { cipherimg.Register(Scheme{}) }
-
-// Name is "deepkeygen".
-func (Scheme) Name() string { return Name }
-
-// Info describes the scheme.
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return trained.Info("Y. Ding et al., DeepKeyGen: a deep learning-based stream cipher generator for medical image encryption and decryption, IEEE TNNLS 33(9):4915-4929 (2022)",
-		"GAN generator turns a keyed initial image into a 256x256 key image XORed (tiled) with the plaintext (one key, no nonce; reduced scale)")
-}
-
-// Encrypt XORs px with the key image.
-func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return trained.XOR(Name, *k, px, w, h, depth, tiled)
-}
-
-// Decrypt is Encrypt.
-func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return trained.XOR(Name, k, px, w, h, depth, tiled)
-}
+// Scheme is the cipherimg.Scheme of this package (registered): its Encrypt
+// and Decrypt both XOR px with the key image.
+var Scheme = trained.NewXORScheme(Name, "Y. Ding et al., DeepKeyGen: a deep learning-based stream cipher generator for medical image encryption and decryption, IEEE TNNLS 33(9):4915-4929 (2022)",
+	"GAN generator turns a keyed initial image into a 256x256 key image XORed (tiled) with the plaintext (one key, no nonce; reduced scale)", tiled)
 
 // tiled returns the keystream of a w x h image: the key image, tiled from
 // the top-left corner.

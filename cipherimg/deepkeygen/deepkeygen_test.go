@@ -13,7 +13,7 @@ func TestShared(t *testing.T) {
 	if !testing.Short() {
 		sizes = append(sizes, [2]int{2048, 2048})
 	}
-	learnedtest.Suite(t, Scheme{}, sizes)
+	learnedtest.Suite(t, Scheme, sizes)
 }
 
 // TestTiling: a 512x512 image is XORed with the key image in each quarter.
@@ -25,7 +25,7 @@ func TestTiling(t *testing.T) {
 	}
 	px := make([]uint16, 512*512)
 	kk := cipherimg.Keying{Key: k}
-	if err := (Scheme{}).Encrypt(&kk, px, 512, 512, 8); err != nil {
+	if err := Scheme.Encrypt(&kk, px, 512, 512, 8); err != nil {
 		t.Fatal(err)
 	}
 	for y := 0; y < 512; y++ {

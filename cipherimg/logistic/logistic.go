@@ -44,31 +44,21 @@ const Name = "logistic"
 // discard is the number of initial iterations thrown away.
 const discard = 1000
 
-func init() { cipherimg.Register(Scheme{}) }
-
 // Scheme is one round of logistic-map permutation and diffusion.
-type Scheme struct{}
+var Scheme = cipherimg.NewScheme(Name, cipherimg.SchemeInfo{
+	Citation: "J. Fridrich, Symmetric ciphers based on two-dimensional chaotic maps, Int. J. Bifurcation and Chaos 8(6):1259-1284 (1998), one round, logistic map",
+	Summary:  "logistic-map permutation then chained additive diffusion, one round (textbook control), one key for every image",
+	Depths:   []int{8, 16},
+}, encrypt, decrypt)
 
-func (Scheme) Name() string { return Name }
-
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation: "J. Fridrich, Symmetric ciphers based on two-dimensional chaotic maps, Int. J. Bifurcation and Chaos 8(6):1259-1284 (1998), one round, logistic map",
-		Summary:  "logistic-map permutation then chained additive diffusion, one round (textbook control), one key for every image",
-		Depths:   []int{8, 16},
-	}
-}
-
-type params struct {
-	r1, x1, r2, x2 float64
-	c0             uint16
-}
-
-func deriveParams(k cipherimg.Keying, depth int) params {
+// schedule derives from the key the permutation order and the diffusion
+// keystream of n pixels of depth bits, c[-1] and the mask of depth bits.
+func schedule(k *cipherimg.Keying, n, depth int) (ord []int32, ks []uint16, c0, mask uint16) {
 	r := cipherimg.DeriveParams(k.Key, nil, Name, "params")
-	p := params{r1: r.Float(3.99, 3.9999), x1: r.Unit(), r2: r.Float(3.99, 3.9999), x2: r.Unit()}
-	p.c0 = uint16(r.Int(0, 1<<depth-1))
-	return p
+	r1, x1, r2, x2 := r.Float(3.99, 3.9999), r.Unit(), r.Float(3.99, 3.9999), r.Unit()
+	c0 = uint16(r.Int(0, 1<<depth-1))
+	mask = uint16(1<<depth - 1)
+	return order(r1, x1, n), keystreamOf(r2, x2, n, mask), c0, mask
 }
 
 // order returns the permutation of n positions from the orbit of (r, x).
@@ -96,23 +86,12 @@ func keystreamOf(r, x float64, n int, mask uint16) []uint16 {
 	return ks
 }
 
-func check(px []uint16, w, h, depth int) error {
-	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
-}
-
-func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
-	mask := uint16(1<<depth - 1)
-	p := deriveParams(*k, depth)
-	ord := order(p.r1, p.x1, len(px))
-	ks := keystreamOf(p.r2, p.x2, len(px), mask)
+func encrypt(k *cipherimg.Keying, px []uint16, _, _, depth int) error {
+	ord, ks, prev, mask := schedule(k, len(px), depth)
 	q := make([]uint16, len(px))
 	for i, j := range ord {
 		q[i] = px[j]
 	}
-	prev := p.c0
 	for i := range q {
 		prev = (q[i] + ks[i] + prev) & mask
 		px[i] = prev
@@ -120,16 +99,9 @@ func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
 	return nil
 }
 
-func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
-	mask := uint16(1<<depth - 1)
-	p := deriveParams(k, depth)
-	ord := order(p.r1, p.x1, len(px))
-	ks := keystreamOf(p.r2, p.x2, len(px), mask)
+func decrypt(k *cipherimg.Keying, px []uint16, _, _, depth int) error {
+	ord, ks, prev, mask := schedule(k, len(px), depth)
 	q := make([]uint16, len(px))
-	prev := p.c0
 	for i, c := range px {
 		q[i] = (c - ks[i] - prev) & mask
 		prev = c

@@ -7,4 +7,4 @@ import (
 	"github.com/medqr/medqr/cipherimg/logistic"
 )
 
-func TestScheme(t *testing.T) { schemetest.Run(t, logistic.Scheme{}) }
+func TestScheme(t *testing.T) { schemetest.Run(t, logistic.Scheme) }

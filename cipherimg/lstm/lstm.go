@@ -51,7 +51,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/medqr/medqr/cipherimg"
 	"github.com/medqr/medqr/cipherimg/internal/trained"
 	"github.com/medqr/medqr/internal/detnn"
 )
@@ -216,26 +215,7 @@ func keystreamFor(key []byte, m *Model, p Params, n int) ([]byte, error) {
 	return ks[:n], nil
 }
 
-// Scheme is the cipherimg.Scheme of this package.
-type Scheme struct{}
-
-func init() { cipherimg.Register(Scheme{}) }
-
-// Name is "lstm".
-func (Scheme) Name() string { return Name }
-
-// Info describes the scheme.
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return trained.Info("S. Zhou, Z. Zhao, X. Wang, Novel chaotic colour image cryptosystem with deep learning, Chaos Solitons Fractals 161:112380 (2022)",
-		"LSTM trained on a logistic-map signal turns the keyed chaotic sequence into an XOR keystream (one key, no nonce)")
-}
-
-// Encrypt XORs px with the key's keystream.
-func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return trained.XOR(Name, *k, px, w, h, depth, stream)
-}
-
-// Decrypt is Encrypt.
-func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	return trained.XOR(Name, k, px, w, h, depth, stream)
-}
+// Scheme is the cipherimg.Scheme of this package (registered): its Encrypt
+// and Decrypt both XOR px with the key's keystream.
+var Scheme = trained.NewXORScheme(Name, "S. Zhou, Z. Zhao, X. Wang, Novel chaotic colour image cryptosystem with deep learning, Chaos Solitons Fractals 161:112380 (2022)",
+	"LSTM trained on a logistic-map signal turns the keyed chaotic sequence into an XOR keystream (one key, no nonce)", stream)

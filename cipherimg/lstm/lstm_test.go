@@ -10,14 +10,14 @@ import (
 )
 
 func TestShared(t *testing.T) {
-	learnedtest.Suite(t, Scheme{}, learnedtest.Sizes)
+	learnedtest.Suite(t, Scheme, learnedtest.Sizes)
 }
 
 // TestRoundTripMax covers the largest size the issue names, 2048x2048: a
 // million network steps, several seconds on a loaded machine, so it runs
 // with MEDQR_LONG_TESTS=1 (make learnedciphers-long).
 func TestRoundTripMax(t *testing.T) {
-	learnedtest.RoundTripLong(t, Scheme{}, learnedtest.LongSizes)
+	learnedtest.RoundTripLong(t, Scheme, learnedtest.LongSizes)
 }
 
 // TestKeystream: the keystream depends on the key, its prefix does not

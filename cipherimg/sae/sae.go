@@ -226,24 +226,13 @@ func (m *Model) DiffusionBytes(p Params, n int) []byte {
 	return k
 }
 
-// Scheme is the cipherimg.Scheme of this package.
-type Scheme struct{}
+// Scheme is the cipherimg.Scheme of this package (registered).
+var Scheme = trained.NewScheme(Name, "S. R. Maniyath, V. Thanikaiselvan, An efficient image encryption using deep neural network and chaotic map, Microprocess. Microsyst. 77:103134 (2020)",
+	"stacked autoencoder turns keyed logistic-map sequences into a sort permutation and a chained additive diffusion (one key, no nonce)", encrypt, decrypt)
 
-func init() { cipherimg.Register(Scheme{}) }
-
-// Name is "sae".
-func (Scheme) Name() string { return Name }
-
-// Info describes the scheme.
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return trained.Info("S. R. Maniyath, V. Thanikaiselvan, An efficient image encryption using deep neural network and chaotic map, Microprocess. Microsyst. 77:103134 (2020)",
-		"stacked autoencoder turns keyed logistic-map sequences into a sort permutation and a chained additive diffusion (one key, no nonce)")
-}
-
-func (Scheme) setup(k cipherimg.Keying, px []uint16, w, h, depth int) ([]int32, []byte, byte, error) {
-	if err := trained.Check(Name, px, w, h, depth); err != nil {
-		return nil, nil, 0, err
-	}
+// setup returns the permutation, diffusion bytes and IV of the key for
+// n pixels.
+func setup(k *cipherimg.Keying, n int) ([]int32, []byte, byte, error) {
 	m, err := Default()
 	if err != nil {
 		return nil, nil, 0, err
@@ -252,8 +241,8 @@ func (Scheme) setup(k cipherimg.Keying, px []uint16, w, h, depth int) ([]int32, 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	c, err := cache.Get(k.Key[:], func(c sizeCache) bool { return len(c.pi) == len(px) }, func() (sizeCache, error) {
-		return sizeCache{m.Permutation(p, len(px)), m.DiffusionBytes(p, len(px))}, nil
+	c, err := cache.Get(k.Key[:], func(c sizeCache) bool { return len(c.pi) == n }, func() (sizeCache, error) {
+		return sizeCache{m.Permutation(p, n), m.DiffusionBytes(p, n)}, nil
 	})
 	if err != nil {
 		return nil, nil, 0, err
@@ -272,9 +261,9 @@ type sizeCache struct {
 	ks []byte
 }
 
-// Encrypt permutes then diffuses px in place.
-func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	pi, ks, iv, err := s.setup(*k, px, w, h, depth)
+// encrypt permutes then diffuses px in place.
+func encrypt(k *cipherimg.Keying, px []uint16, _, _, _ int) error {
+	pi, ks, iv, err := setup(k, len(px))
 	if err != nil {
 		return err
 	}
@@ -290,9 +279,9 @@ func (s Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error
 	return nil
 }
 
-// Decrypt undoes the diffusion then the permutation in place.
-func (s Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	pi, ks, iv, err := s.setup(k, px, w, h, depth)
+// decrypt undoes the diffusion then the permutation in place.
+func decrypt(k *cipherimg.Keying, px []uint16, _, _, _ int) error {
+	pi, ks, iv, err := setup(k, len(px))
 	if err != nil {
 		return err
 	}

@@ -8,14 +8,14 @@ import (
 )
 
 func TestShared(t *testing.T) {
-	learnedtest.Suite(t, Scheme{}, learnedtest.Sizes)
+	learnedtest.Suite(t, Scheme, learnedtest.Sizes)
 }
 
 // TestRoundTripMax covers the largest size the issue names, 2048x2048 (a
 // sort of four million positions and a million network evaluations):
 // MEDQR_LONG_TESTS=1 (make learnedciphers-long).
 func TestRoundTripMax(t *testing.T) {
-	learnedtest.RoundTripLong(t, Scheme{}, learnedtest.LongSizes)
+	learnedtest.RoundTripLong(t, Scheme, learnedtest.LongSizes)
 }
 
 // TestPermutation: pi is a permutation, depends on the key, and its
@@ -64,7 +64,7 @@ func TestDiffusionChains(t *testing.T) {
 	enc := func(px []uint16) []uint16 {
 		c := append([]uint16(nil), px...)
 		kk := cipherimg.Keying{Key: k}
-		if err := (Scheme{}).Encrypt(&kk, c, w, h, 8); err != nil {
+		if err := Scheme.Encrypt(&kk, c, w, h, 8); err != nil {
 			t.Fatal(err)
 		}
 		return c

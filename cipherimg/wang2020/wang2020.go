@@ -63,20 +63,12 @@ const (
 	discard = 1000
 )
 
-func init() { cipherimg.Register(Scheme{}) }
-
 // Scheme is the Wang and Wang cipher.
-type Scheme struct{}
-
-func (Scheme) Name() string { return Name }
-
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation: "T. Wang, M.-H. Wang, Hyperchaotic image encryption algorithm based on bit-level permutation and DNA encoding, Opt. Laser Technol. 132:106355 (2020)",
-		Summary:  "6-D hyperchaotic flow, bit-level row/column permutation, DNA encoding with per-pixel rules, DNA XOR/add/sub diffusion chained on the previous pixel, DNA decoding; one key for every image",
-		Depths:   []int{8},
-	}
-}
+var Scheme = cipherimg.NewScheme(Name, cipherimg.SchemeInfo{
+	Citation: "T. Wang, M.-H. Wang, Hyperchaotic image encryption algorithm based on bit-level permutation and DNA encoding, Opt. Laser Technol. 132:106355 (2020)",
+	Summary:  "6-D hyperchaotic flow, bit-level row/column permutation, DNA encoding with per-pixel rules, DNA XOR/add/sub diffusion chained on the previous pixel, DNA decoding; one key for every image",
+	Depths:   []int{8},
+}, encrypt, decrypt)
 
 // Rules maps a 2-bit code to a base (A=0, C=1, G=2, T=3) for each of the
 // eight complementary DNA coding rules (A-T and C-G pairs map to
@@ -204,14 +196,7 @@ func (sc *schedule) chainStart() (prev [4]uint8) {
 	return prev
 }
 
-func check(px []uint16, w, h, depth int) error {
-	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
-}
-
-func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
+func encrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
 	sc := newSchedule(*k, w, h)
 	permuteBits(px, w, h, sc.rows, sc.cols, false)
 	prev := sc.chainStart()
@@ -232,14 +217,11 @@ func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
 	return nil
 }
 
-// Decrypt mirrors Encrypt step for step in reverse (the DNA-domain
+// decrypt mirrors encrypt step for step in reverse (the DNA-domain
 // diffusion undone, then the bit permutation), kept beside it so that each
 // step can be checked against the one it undoes.
-func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
-	sc := newSchedule(k, w, h)
+func decrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
+	sc := newSchedule(*k, w, h)
 	prev := sc.chainStart()
 	for i, c := range px {
 		u := sc.word[i]

@@ -7,7 +7,7 @@ import (
 	"github.com/medqr/medqr/cipherimg/wang2020"
 )
 
-func TestScheme(t *testing.T) { schemetest.Run(t, wang2020.Scheme{}) }
+func TestScheme(t *testing.T) { schemetest.Run(t, wang2020.Scheme) }
 
 // TestRulesComplementary: every rule maps complementary codes (x, 3-x) to
 // complementary bases (A-T, C-G: values b and 3-b), and is a bijection.

@@ -75,21 +75,13 @@ const (
 	discard = 1000
 )
 
-func init() { cipherimg.Register(Scheme{}) }
-
 // Scheme is the Yang et al. cipher.
-type Scheme struct{}
-
-func (Scheme) Name() string { return Name }
-
-func (Scheme) Info() cipherimg.SchemeInfo {
-	return cipherimg.SchemeInfo{
-		Citation: "N. Yang, S. Zhang, M. Bai, S. Li, Medical image encryption based on Josephus traversing and hyperchaotic Lorenz system, J. Shanghai Jiaotong Univ. (Sci.) 29(1):91-108",
-		Summary:  "hyperchaotic Lorenz keystream, Josephus scrambling, Arnold map, forward and reverse XOR diffusion; initial values perturbed by SHA-512 of the plaintext (carried in the header)",
-		Depths:   []int{8},
-		AuxSize:  HashSize,
-	}
-}
+var Scheme = cipherimg.NewScheme(Name, cipherimg.SchemeInfo{
+	Citation: "N. Yang, S. Zhang, M. Bai, S. Li, Medical image encryption based on Josephus traversing and hyperchaotic Lorenz system, J. Shanghai Jiaotong Univ. (Sci.) 29(1):91-108",
+	Summary:  "hyperchaotic Lorenz keystream, Josephus scrambling, Arnold map, forward and reverse XOR diffusion; initial values perturbed by SHA-512 of the plaintext (carried in the header)",
+	Depths:   []int{8},
+	AuxSize:  HashSize,
+}, encrypt, decrypt)
 
 // schedule is everything derived from (key, hash) for an image of n pixels.
 type schedule struct {
@@ -169,10 +161,6 @@ func Josephus(n, s, k int) []int32 {
 	return out
 }
 
-func check(px []uint16, w, h, depth int) error {
-	return cipherimg.CheckPixels(Scheme{}.Info(), px, w, h, depth)
-}
-
 // Hash returns the SHA-512 of the 8-bit pixels, the scheme's aux data.
 func Hash(px []uint16) []byte {
 	b := make([]byte, len(px))
@@ -183,10 +171,7 @@ func Hash(px []uint16) []byte {
 	return h[:]
 }
 
-func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
+func encrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
 	k.Aux = Hash(px)
 	n := len(px)
 	sc := newSchedule(*k, n)
@@ -208,15 +193,12 @@ func (Scheme) Encrypt(k *cipherimg.Keying, px []uint16, w, h, depth int) error {
 	return nil
 }
 
-func (Scheme) Decrypt(k cipherimg.Keying, px []uint16, w, h, depth int) error {
-	if err := check(px, w, h, depth); err != nil {
-		return err
-	}
+func decrypt(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
 	if len(k.Aux) != HashSize {
 		return fmt.Errorf("plaintext hash is %d bytes, want %d", len(k.Aux), HashSize)
 	}
 	n := len(px)
-	sc := newSchedule(k, n)
+	sc := newSchedule(*k, n)
 	q := make([]uint16, n)
 	next := uint16(sc.d0)
 	for i := n - 1; i >= 0; i-- {

@@ -9,7 +9,7 @@ import (
 	"github.com/medqr/medqr/cipherimg/yang2023"
 )
 
-func TestScheme(t *testing.T) { schemetest.Run(t, yang2023.Scheme{}) }
+func TestScheme(t *testing.T) { schemetest.Run(t, yang2023.Scheme) }
 
 // josephusNaive simulates the circle with a slice.
 func josephusNaive(n, s, k int) []int32 {

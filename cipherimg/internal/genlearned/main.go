@@ -39,7 +39,7 @@ func main() {
 		{"256x256", learnedtest.Case{Comment: "256x256 8-bit (the paper's size), cipher as SHA-256", W: 256, H: 256, Seed: 5}},
 		{"300x257", learnedtest.Case{Comment: "300x257 8-bit (odd size; deepkeygen tiles its key image), cipher as SHA-256", W: 300, H: 257, Seed: 6}},
 	}
-	for _, s := range []cipherimg.Scheme{deepkeygen.Scheme{}, sae.Scheme{}, lstm.Scheme{}} {
+	for _, s := range []cipherimg.Scheme{deepkeygen.Scheme, sae.Scheme, lstm.Scheme} {
 		dir := filepath.Join(*root, s.Name(), "testdata", "vectors")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			log.Fatal(err)

@@ -21,7 +21,7 @@ import (
 func BenchmarkEncrypt256(b *testing.B) {
 	const w, h = 256, 256
 	plain := learnedtest.Plain(1, w*h)
-	for _, s := range []cipherimg.Scheme{deepkeygen.Scheme{}, sae.Scheme{}, lstm.Scheme{}} {
+	for _, s := range []cipherimg.Scheme{deepkeygen.Scheme, sae.Scheme, lstm.Scheme} {
 		for _, fresh := range []bool{true, false} {
 			name := s.Name() + "/same-key"
 			if fresh {

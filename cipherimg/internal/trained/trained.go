@@ -1,5 +1,6 @@
 // Package trained holds what the trained baseline schemes
-// (cipherimg/deepkeygen, cipherimg/lstm, cipherimg/sae) share: their
+// (cipherimg/deepkeygen, cipherimg/lstm, cipherimg/sae) share: how they
+// declare and register their Scheme (NewScheme, NewXORScheme), their
 // common SchemeInfo (8-bit, no nonce, shipped weights), the check of their
 // input, the XOR with a keystream that depends on the key only (both
 // encryption and decryption for deepkeygen and lstm), and the cache of
@@ -41,21 +42,29 @@ func Check(scheme string, px []uint16, w, h, depth int) error {
 	return nil
 }
 
-// XOR checks px (as Check) and XORs it with the w*h keystream bytes, in
-// row-major order, that stream returns for the key and the image size.
-func XOR(scheme string, k cipherimg.Keying, px []uint16, w, h, depth int,
-	stream func(key []byte, w, h int) ([]byte, error)) error {
-	if err := Check(scheme, px, w, h, depth); err != nil {
-		return err
+// NewScheme registers and returns the trained scheme called name,
+// described by Info(citation, summary), whose Encrypt and Decrypt refuse
+// what Check refuses and otherwise run encrypt and decrypt.
+func NewScheme(name, citation, summary string, encrypt, decrypt cipherimg.Pass) cipherimg.Scheme {
+	check := func(px []uint16, w, h, depth int) error { return Check(name, px, w, h, depth) }
+	return cipherimg.NewCheckedScheme(name, Info(citation, summary), check, encrypt, decrypt)
+}
+
+// NewXORScheme is NewScheme for a scheme whose encryption and decryption
+// both XOR px with the w*h keystream bytes, in row-major order, that
+// stream returns for the key and the image size.
+func NewXORScheme(name, citation, summary string, stream func(key []byte, w, h int) ([]byte, error)) cipherimg.Scheme {
+	xor := func(k *cipherimg.Keying, px []uint16, w, h, _ int) error {
+		ks, err := stream(k.Key[:], w, h)
+		if err != nil {
+			return err
+		}
+		for i := range px {
+			px[i] ^= uint16(ks[i])
+		}
+		return nil
 	}
-	ks, err := stream(k.Key[:], w, h)
-	if err != nil {
-		return err
-	}
-	for i := range px {
-		px[i] ^= uint16(ks[i])
-	}
-	return nil
+	return NewScheme(name, citation, summary, xor, xor)
 }
 
 // KeyCache keeps what a scheme's network computed for its last Size keys,

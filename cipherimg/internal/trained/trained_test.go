@@ -31,7 +31,7 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestXOR(t *testing.T) {
+func TestNewXORScheme(t *testing.T) {
 	stream := func(key []byte, w, h int) ([]byte, error) {
 		ks := make([]byte, w*h)
 		for i := range ks {
@@ -39,20 +39,27 @@ func TestXOR(t *testing.T) {
 		}
 		return ks, nil
 	}
+	s := NewXORScheme("xortest", "cite", "sum", stream)
+	if r, err := cipherimg.Lookup("xortest"); err != nil || r.Name() != "xortest" || r.Info().Citation != "cite" || !r.Info().Trained {
+		t.Errorf("registered as %v (%v)", r, err)
+	}
 	k := cipherimg.Keying{Key: [32]byte{1, 2, 3}}
 	px := []uint16{0, 1, 2, 3, 4, 255}
 	orig := slices.Clone(px)
-	if err := XOR("test", k, px, 3, 2, 8, stream); err != nil {
+	if err := s.Encrypt(&k, px, 3, 2, 8); err != nil {
 		t.Fatal(err)
 	}
 	if want := []uint16{1, 2, 7, 0, 0, 250}; !slices.Equal(px, want) {
-		t.Errorf("XOR gave %v, want %v", px, want)
+		t.Errorf("Encrypt gave %v, want %v", px, want)
 	}
-	if err := XOR("test", k, px, 3, 2, 8, stream); err != nil || !slices.Equal(px, orig) {
-		t.Errorf("XOR twice gave %v (%v), want %v", px, err, orig)
+	if err := s.Decrypt(k, px, 3, 2, 8); err != nil || !slices.Equal(px, orig) {
+		t.Errorf("Decrypt of the cipher gave %v (%v), want %v", px, err, orig)
 	}
-	if err := XOR("test", k, px, 3, 2, 16, stream); !errors.Is(err, cipherimg.ErrUnsupported) {
+	if err := s.Encrypt(&k, px, 3, 2, 16); !errors.Is(err, cipherimg.ErrUnsupported) {
 		t.Errorf("16-bit: %v", err)
+	}
+	if err := s.Decrypt(k, []uint16{0, 256}, 2, 1, 8); !errors.Is(err, cipherimg.ErrUnsupported) {
+		t.Errorf("value 256: %v", err)
 	}
 }
 

@@ -17,17 +17,17 @@ import (
 	"github.com/medqr/medqr/internal/detnn"
 )
 
-// Info describes a trained scheme: 8-bit images, no nonce (one key
+// info describes a trained scheme: 8-bit images, no nonce (one key
 // encrypts every image, as in the papers), trained weights.
-func Info(citation, summary string) cipherimg.SchemeInfo {
+func info(citation, summary string) cipherimg.SchemeInfo {
 	return cipherimg.SchemeInfo{Citation: citation, Summary: summary, Depths: []int{8}, Trained: true}
 }
 
-// Check refuses, with an error wrapping cipherimg.ErrUnsupported and
+// check refuses, with an error wrapping cipherimg.ErrUnsupported and
 // naming the scheme, a depth other than 8, a size outside
 // 1..MaxSide x 1..MaxSide or not matching len(px), and pixel values above
 // 255.
-func Check(scheme string, px []uint16, w, h, depth int) error {
+func check(scheme string, px []uint16, w, h, depth int) error {
 	if depth != 8 {
 		return fmt.Errorf("%w: %s covers 8-bit images, not %d-bit", cipherimg.ErrUnsupported, scheme, depth)
 	}
@@ -43,11 +43,11 @@ func Check(scheme string, px []uint16, w, h, depth int) error {
 }
 
 // NewScheme registers and returns the trained scheme called name,
-// described by Info(citation, summary), whose Encrypt and Decrypt refuse
-// what Check refuses and otherwise run encrypt and decrypt.
+// described by info(citation, summary), whose Encrypt and Decrypt refuse
+// what check refuses and otherwise run encrypt and decrypt.
 func NewScheme(name, citation, summary string, encrypt, decrypt cipherimg.Pass) cipherimg.Scheme {
-	check := func(px []uint16, w, h, depth int) error { return Check(name, px, w, h, depth) }
-	return cipherimg.NewCheckedScheme(name, Info(citation, summary), check, encrypt, decrypt)
+	checkPixels := func(px []uint16, w, h, depth int) error { return check(name, px, w, h, depth) }
+	return cipherimg.NewCheckedScheme(name, info(citation, summary), checkPixels, encrypt, decrypt)
 }
 
 // NewXORScheme is NewScheme for a scheme whose encryption and decryption

@@ -3,6 +3,8 @@ package qr
 import (
 	"errors"
 	"fmt"
+	"math/bits"
+	"sync"
 )
 
 // A QR encoder that gives, module for module, the symbol
@@ -513,35 +515,30 @@ func maskAt(m, x, y int) bool {
 	return ((y+x)%2+(y*x)%3)%2 == 0
 }
 
-// penalty is go-qrcode's mask score of a symbol of n x n modules: runs
-// of six or more in a row or column (4, and 1 per module beyond six), 2x2
-// blocks of one colour (3 each), finder-like 1:1:3:1:1 patterns as its
-// shift register sees them (40 each), and dark-module imbalance (10 per
-// whole 5 %).
-func penalty(d []bool, n int) int {
-	t := make([]bool, n*n) // transposed: columns as rows
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			t[x*n+y] = d[y*n+x]
-		}
-	}
-	p, darkCount := 0, 0
-	for y := 0; y < n; y++ {
-		row := d[y*n : (y+1)*n]
-		p += linePenalty(row) + linePenalty(t[y*n:(y+1)*n])
-		for _, v := range row {
-			if v {
-				darkCount++
-			}
-		}
+// penalty is go-qrcode's mask score of a symbol of n x n modules given
+// as bit rows (n <= 64*lineWords): runs of six or more in a row or column
+// (4, and 1 per module beyond six), 2x2 blocks of one colour (3 each),
+// finder-like 1:1:3:1:1 patterns as its shift register sees them (40
+// each), and dark-module imbalance (10 per whole 5 %). Rows are scored a
+// word at a time (rowScore), columns all at once with word operations
+// across the rows (colScores); TestPenaltyMatchesScalar checks the total
+// against go-qrcode's module-by-module scoring.
+func (s *penaltyScratch) penalty(rows []bitLine) int {
+	n := len(rows)
+	valid := validLine(n)
+	p := s.colScores(rows, valid)
+	darkCount := 0
+	for y, r := range rows {
+		p += rowScore(r, n, valid)
+		darkCount += r.count()
 		if y > 0 {
-			above := d[(y-1)*n : y*n]
-			for x := 1; x < n; x++ {
-				c := row[x]
-				if c == row[x-1] && c == above[x] && c == above[x-1] {
-					p += 3
-				}
-			}
+			// Module x (1 <= x < n) closes a 2x2 block of one colour when
+			// it equals its left neighbour, the one above, and the one
+			// above equals its own left neighbour.
+			a := rows[y-1]
+			same := r.eq(a).and(r.eq(r.shl(1))).and(a.eq(a.shl(1)))
+			same[0] &^= 1
+			p += 3 * same.and(valid).count()
 		}
 	}
 	dev := n*n/2 - darkCount
@@ -551,39 +548,221 @@ func penalty(d []bool, n int) int {
 	return p + 10*(dev/(n*n/20))
 }
 
-// linePenalty scores one row or column: its runs of six or more and the
-// finder-like patterns go-qrcode's 11-bit shift register finds in it.
-func linePenalty(line []bool) int {
-	p := 0
-	last, count := line[0], 1
-	var buf int16
-	for i, v := range line {
-		if i > 0 {
-			if v != last {
-				last, count = v, 1
-			} else if count++; count == 6 {
-				p += 4
-			} else if count > 6 {
-				p++
-			}
-		}
-		buf <<= 1
-		if v {
-			buf |= 1
-		}
-		switch buf & 0x7ff {
-		case 0x05d, 0x5d0:
+// lineWords is the number of 64-bit words a bit line of up to 192
+// modules (version 40 has 177) takes.
+const lineWords = 3
+
+// bitLine is one row of modules (or one bit of each of several lines),
+// bit i of word i/64 for module i (1 = dark).
+type bitLine [lineWords]uint64
+
+// validLine has the first n bits set.
+func validLine(n int) bitLine {
+	var v bitLine
+	for i := range n {
+		v[i>>6] |= 1 << uint(i&63)
+	}
+	return v
+}
+
+func (a bitLine) set(i int) bitLine {
+	a[i>>6] |= 1 << uint(i&63)
+	return a
+}
+
+func (a bitLine) has(i int) bool { return a[i>>6]>>uint(i&63)&1 == 1 }
+
+func (a bitLine) and(b bitLine) bitLine {
+	return bitLine{a[0] & b[0], a[1] & b[1], a[2] & b[2]}
+}
+
+func (a bitLine) or(b bitLine) bitLine {
+	return bitLine{a[0] | b[0], a[1] | b[1], a[2] | b[2]}
+}
+
+func (a bitLine) xor(b bitLine) bitLine {
+	return bitLine{a[0] ^ b[0], a[1] ^ b[1], a[2] ^ b[2]}
+}
+
+func (a bitLine) andNot(b bitLine) bitLine {
+	return bitLine{a[0] &^ b[0], a[1] &^ b[1], a[2] &^ b[2]}
+}
+
+func (a bitLine) not() bitLine { return bitLine{^a[0], ^a[1], ^a[2]} }
+
+// eq has a bit set where a and b agree.
+func (a bitLine) eq(b bitLine) bitLine {
+	return bitLine{^(a[0] ^ b[0]), ^(a[1] ^ b[1]), ^(a[2] ^ b[2])}
+}
+
+// shl moves every module k places up (module i to i+k, 0 < k < 64),
+// shifting in zeros.
+func (a bitLine) shl(k uint) bitLine {
+	return bitLine{a[0] << k, a[1]<<k | a[0]>>(64-k), a[2]<<k | a[1]>>(64-k)}
+}
+
+func (a bitLine) count() int {
+	return bits.OnesCount64(a[0]) + bits.OnesCount64(a[1]) + bits.OnesCount64(a[2])
+}
+
+func (a bitLine) zero() bool { return a[0]|a[1]|a[2] == 0 }
+
+// penaltyScratch holds colScores' per-row patterns between masks.
+type penaltyScratch struct {
+	s6, core, z4 []bitLine
+}
+
+// go-qrcode's shift register (linePenalty in penalty_test.go) starts at
+// zero, takes one module per step (1 = dark) and counts 40 whenever its
+// last 11 modules are 0000 1011101 or 1011101 0000, and at the end of a
+// line when its last 7 are 1011101; after each count it is set to 0xff.
+// Worked through bit by bit, that reset means: the 9 modules after a
+// count cannot count, the 10th counts exactly when the 10 modules after
+// the count are 0111010000 (the leading 1 a leftover of 0xff), and the
+// end-of-line check 6 modules after a count holds exactly when those 6
+// are 011101; from the 11th module on (the 7th for the end check) the
+// register holds real modules again. The patterns below, for the run of
+// modules ending at module i, are built from those parts:
+//
+//	s6:    modules i-5..i are 011101
+//	core:  modules i-6..i are 1011101 (the end-of-line pattern)
+//	z4:    modules i-3..i are light (modules before the line count as light)
+//	before = core(i) and z4(i-7), after = core(i-4) and z4(i),
+//	fake   = s6(i-4) and z4(i) (the 10th module after a count)
+
+// rowScore scores one row of n modules: go-qrcode's run penalties and 40
+// per finder-like pattern its register counts.
+func rowScore(r bitLine, n int, valid bitLine) int {
+	// e: module x equals module x-1 (x >= 1); a run reaches six at x when
+	// e holds at x-4..x, and seven or more when also at x-5.
+	e := r.eq(r.shl(1)).and(valid)
+	e[0] &^= 1
+	c6 := e.and(e.shl(1)).and(e.shl(2)).and(e.shl(3)).and(e.shl(4))
+	c7 := c6.and(e.shl(5))
+	p := 4*c6.andNot(c7).count() + c7.count()
+
+	// Modules before the line are light: shifting r brings in zeros, so
+	// light modules are taken as the complement of a shifted r.
+	s6 := r.shl(5).or(r.shl(1)).not().and(r.shl(4)).and(r.shl(3)).and(r.shl(2)).and(r)
+	core := s6.and(r.shl(6))
+	z4 := r.or(r.shl(1)).or(r.shl(2)).or(r.shl(3)).not()
+	z4at7 := r.shl(7).or(r.shl(8)).or(r.shl(9)).or(r.shl(10)).not()
+	real := core.and(z4at7).or(core.shl(4).and(z4)).and(valid)
+	last := n - 1
+	if real.zero() {
+		if core.has(last) {
 			p += 40
-			buf = 0xff
-		default:
-			if i == len(line)-1 && buf&0x7f == 0x5d {
+		}
+		return p
+	}
+	fake := s6.shl(4).and(z4)
+	reset := -11 // the module of the last count
+	for w, word := range real.or(fake).and(valid) {
+		for word != 0 {
+			x := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			switch k := x - reset; {
+			case k == 10 && fake.has(x), k > 10 && real.has(x):
 				p += 40
-				buf = 0xff
+				reset = x
 			}
+		}
+	}
+	switch k := last - reset; {
+	case k <= 5:
+	case k == 6:
+		if s6.has(last) {
+			p += 40
+		}
+	default:
+		if core.has(last) {
+			p += 40
 		}
 	}
 	return p
 }
+
+// colScores scores the n columns of the n rows ls at once (column x is
+// bit x of every row), as rowScore scores a row; rows before the first
+// are light. The register's resets are tracked per column with masks:
+// counted[i%11] holds the columns that counted at row i.
+func (s *penaltyScratch) colScores(ls []bitLine, valid bitLine) int {
+	n := len(ls)
+	if cap(s.s6) < n {
+		s.s6, s.core, s.z4 = make([]bitLine, n), make([]bitLine, n), make([]bitLine, n)
+	}
+	s6s, cores, z4s := s.s6[:n], s.core[:n], s.z4[:n]
+	at := func(i int) bitLine {
+		if i < 0 {
+			return bitLine{}
+		}
+		return ls[i]
+	}
+	p := 0
+	var counted [11]bitLine
+	var e [6]bitLine // e[i%6]: columns where row i equals row i-1
+	for i, r := range ls {
+		if i > 0 {
+			e[i%6] = r.eq(ls[i-1]).and(valid)
+		} else {
+			e[0] = bitLine{}
+		}
+		if i >= 5 {
+			c6 := e[i%6].and(e[(i+5)%6]).and(e[(i+4)%6]).and(e[(i+3)%6]).and(e[(i+2)%6])
+			c7 := c6.and(e[(i+1)%6])
+			p += 4*c6.andNot(c7).count() + c7.count()
+		}
+		s6 := at(i - 5).or(at(i - 1)).not().and(at(i - 4)).and(at(i - 3)).and(at(i - 2)).and(r)
+		core := s6.and(at(i - 6))
+		z4 := r.or(at(i - 1)).or(at(i - 2)).or(at(i - 3)).not()
+		s6s[i], cores[i], z4s[i] = s6, core, z4
+		z4at7 := bitLine{^uint64(0), ^uint64(0), ^uint64(0)}
+		if i >= 7 {
+			z4at7 = z4s[i-7]
+		}
+		real := core.and(z4at7)
+		var fake bitLine
+		if i >= 4 {
+			real = real.or(cores[i-4].and(z4))
+			fake = s6s[i-4].and(z4)
+		}
+		real = real.and(valid)
+		var sup bitLine // counted within the last 9 rows
+		for k := 1; k <= 9 && i-k >= 0; k++ {
+			sup = sup.or(counted[(i-k)%11])
+		}
+		var at10 bitLine
+		if i >= 10 {
+			at10 = counted[(i-10)%11]
+		}
+		c := real.andNot(sup).andNot(at10).or(at10.and(fake))
+		counted[i%11] = c
+		p += 40 * c.count()
+	}
+	last := n - 1
+	var sup bitLine
+	for k := 1; k <= 5; k++ {
+		sup = sup.or(counted[(last-k)%11])
+	}
+	at6 := counted[(last-6)%11]
+	end := cores[last].andNot(sup).andNot(at6).or(at6.and(s6s[last])).and(valid)
+	return p + 40*end.andNot(counted[last%11]).count()
+}
+
+// maskRows returns, for mask pattern m, the modules it inverts in rows y
+// with y%12 = 0..11: every pattern repeats every 12 rows.
+var maskRows = sync.OnceValue(func() (t [8][12]bitLine) {
+	for m := range 8 {
+		for y := range 12 {
+			for x := range 64 * lineWords {
+				if maskAt(m, x, y) {
+					t[m][y] = t[m][y].set(x)
+				}
+			}
+		}
+	}
+	return t
+})
 
 // encodeModules returns the symbol of payload at level l as go-qrcode
 // renders it: its version and the module grid with the quiet zone.
@@ -632,19 +811,44 @@ func encodeModules(payload []byte, l Level) (int, [][]bool, error) {
 	stream := t.codewords(w.b)
 	base := functionPatterns(t.version)
 	n := base.n
-	path := dataPath(base, 8*t.totalCodewords+t.rest)
-	var best []bool
-	bestScore := 0
-	d := make([]bool, n*n)
-	for m := 0; m < 8; m++ {
-		copy(d, base.dark)
-		f := formatBits(l, m)
-		formatCells(n, func(x, y, bit int) { d[y*n+x] = f>>uint(bit)&1 == 1 })
-		for i, at := range path {
-			d[at] = maskAt(m, at%n, at/n) != (stream[i/8]>>uint(7-i%8)&1 == 1)
+	if n > 64*lineWords {
+		return 0, nil, fmt.Errorf("qr: %d-module symbol", n)
+	}
+	// The symbol before masking as bit rows (function patterns, the format
+	// area light, data and remainder bits), and the modules masks invert:
+	// those on the data path.
+	unmasked, data := make([]bitLine, n), make([]bitLine, n)
+	for y := range n {
+		for x, dark := range base.dark[y*n : (y+1)*n] {
+			if dark {
+				unmasked[y] = unmasked[y].set(x)
+			}
 		}
-		if s := penalty(d, n); best == nil || s < bestScore {
-			best, bestScore = append(best[:0], d...), s
+	}
+	for i, at := range dataPath(base, 8*t.totalCodewords+t.rest) {
+		y, x := at/n, at%n
+		data[y] = data[y].set(x)
+		if stream[i/8]>>uint(7-i%8)&1 == 1 {
+			unmasked[y] = unmasked[y].set(x)
+		}
+	}
+	masks := maskRows()
+	var ps penaltyScratch
+	g, best := make([]bitLine, n), make([]bitLine, n)
+	bestScore := -1
+	for m := range 8 {
+		for y := range n {
+			g[y] = unmasked[y].xor(masks[m][y%12].and(data[y]))
+		}
+		f := formatBits(l, m)
+		formatCells(n, func(x, y, bit int) {
+			if f>>uint(bit)&1 == 1 {
+				g[y] = g[y].set(x)
+			}
+		})
+		if s := ps.penalty(g); bestScore < 0 || s < bestScore {
+			copy(best, g)
+			bestScore = s
 		}
 	}
 	size := n + 2*QuietZone
@@ -653,7 +857,9 @@ func encodeModules(payload []byte, l Level) (int, [][]bool, error) {
 	for y := range rows {
 		rows[y] = cells[y*size : (y+1)*size]
 		if y >= QuietZone && y < QuietZone+n {
-			copy(rows[y][QuietZone:], best[(y-QuietZone)*n:(y-QuietZone+1)*n])
+			for x := range n {
+				rows[y][QuietZone+x] = best[y-QuietZone].has(x)
+			}
 		}
 	}
 	return t.version, rows, nil

@@ -70,10 +70,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkKeyImage(b *testing.B) {
-	m, err := Default()
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := learnedtest.Model(b, Default)
 	k := learnedtest.TestKey()
 	init, _ := InitialImage(k[:])
 	b.SetBytes(KeySide * KeySide)

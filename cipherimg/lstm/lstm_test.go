@@ -23,10 +23,7 @@ func TestRoundTripMax(t *testing.T) {
 // TestKeystream: the keystream depends on the key, its prefix does not
 // depend on the length asked for, and its bytes are not degenerate.
 func TestKeystream(t *testing.T) {
-	m, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := learnedtest.Model(t, Default)
 	k := learnedtest.TestKey()
 	p1, _ := DeriveParams(k[:])
 	k[0] ^= 1

@@ -21,10 +21,7 @@ func TestRoundTripMax(t *testing.T) {
 // TestPermutation: pi is a permutation, depends on the key, and its
 // diffusion bytes are not degenerate.
 func TestPermutation(t *testing.T) {
-	m, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := learnedtest.Model(t, Default)
 	k := learnedtest.TestKey()
 	p1, _ := DeriveParams(k[:])
 	k[31] ^= 0x80
@@ -55,7 +52,7 @@ func TestPermutation(t *testing.T) {
 // last cipher pixel, changing the first one changes every later one (the
 // chained diffusion runs forward only, as documented).
 func TestDiffusionChains(t *testing.T) {
-	m, _ := Default()
+	m := learnedtest.Model(t, Default)
 	k := learnedtest.TestKey()
 	p, _ := DeriveParams(k[:])
 	const w, h = 16, 16

@@ -339,6 +339,17 @@ func RoundTripLong(t *testing.T, s cipherimg.Scheme, sizes [][2]int) {
 	RoundTrip(t, s, sizes)
 }
 
+// Model returns the model that load (a scheme's Default: the shipped
+// weights) gives, failing tb if it cannot load it.
+func Model[M any](tb testing.TB, load func() (M, error)) M {
+	tb.Helper()
+	m, err := load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // WeightsRefused checks that decode refuses the shipped weights file with
 // one bit of byte at flipped, with an error wrapping detnn.ErrWeights.
 func WeightsRefused[M any](t *testing.T, shipped []byte, at int, decode func([]byte) (M, error)) {

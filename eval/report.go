@@ -29,9 +29,6 @@ const (
 // (created if needed). Each file is written to a temporary name and renamed,
 // so a failure leaves no half-written file.
 func WriteResults(dir string, res *Results) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("failed to create %s: %w", dir, err)
-	}
 	// results.json holds every seeded subject and is identical between
 	// runs; subjects that draw from crypto/rand go to results_unseeded.json.
 	det := *res
@@ -48,16 +45,13 @@ func WriteResults(dir string, res *Results) error {
 	if err != nil {
 		return fmt.Errorf("failed to encode results: %w", err)
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{FileJSON, append(js, '\n')},
-		{FileSummaryCSV, summaryCSV(res)},
-		{FilePerImageCSV, perImageCSV(res)},
-		{FileTrialsCSV, trialsCSV(res)},
-		{FileRefCSV, referenceCSV(res)},
-		{FileReport, []byte(Markdown(res))},
+	files := map[string][]byte{
+		FileJSON:        append(js, '\n'),
+		FileSummaryCSV:  summaryCSV(res),
+		FilePerImageCSV: perImageCSV(res),
+		FileTrialsCSV:   trialsCSV(res),
+		FileRefCSV:      referenceCSV(res),
+		FileReport:      []byte(Markdown(res)),
 	}
 	unseededPath := filepath.Join(dir, FileUnseededJSON)
 	if len(unseeded) > 0 {
@@ -70,19 +64,11 @@ func WriteResults(dir string, res *Results) error {
 		if err != nil {
 			return fmt.Errorf("failed to encode results: %w", err)
 		}
-		files = append(files, struct {
-			name string
-			data []byte
-		}{FileUnseededJSON, append(ju, '\n')})
+		files[FileUnseededJSON] = append(ju, '\n')
 	} else if err := os.Remove(unseededPath); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("failed to remove stale %s: %w", unseededPath, err)
 	}
-	for _, f := range files {
-		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return shard.WriteFiles(dir, files)
 }
 
 // WriteFileAtomic writes data to a temporary file beside path (mode 0644)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/medqr/medqr/attacks/breaks"
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/shard"
 )
 
 // Files a run writes into its folder.
@@ -58,12 +59,7 @@ func Write(dir string, rep *Report, res *eval.Results, samples map[string]Sample
 			}
 		}
 	}
-	for name, b := range files {
-		if err := eval.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return shard.WriteFiles(dir, files)
 }
 
 // writeReport writes report.json, report.md and the battery's files (and

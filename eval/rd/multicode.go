@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/medqr/medqr/data"
+	"github.com/medqr/medqr/eval/shard"
 	"github.com/medqr/medqr/qr"
 	"github.com/medqr/medqr/seal"
 	"github.com/medqr/medqr/store"
@@ -160,29 +160,20 @@ func WriteMulti(dir string, mr *MultiReport) error {
 	if err != nil {
 		return fmt.Errorf("rd: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("rd: %w", err)
+	files := map[string][]byte{
+		"multicode.json": append(js, '\n'),
+		"multicode.md":   []byte(MultiMarkdown(mr, rows)),
 	}
 	for _, t := range mr.Tables {
 		j, err := JSON(t.Report)
 		if err != nil {
 			return err
 		}
-		sub := filepath.Join(dir, pointDir(t.MultiPoint))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return fmt.Errorf("rd: %w", err)
-		}
-		if err := writeAtomic(filepath.Join(sub, "rd.json"), j); err != nil {
-			return err
-		}
-		if err := writeAtomic(filepath.Join(sub, "rd.csv"), CellsCSV(t.Report)); err != nil {
-			return err
-		}
+		sub := pointDir(t.MultiPoint)
+		files[filepath.Join(sub, "rd.json")] = j
+		files[filepath.Join(sub, "rd.csv")] = CellsCSV(t.Report)
 	}
-	if err := writeAtomic(filepath.Join(dir, "multicode.json"), append(js, '\n')); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, "multicode.md"), []byte(MultiMarkdown(mr, rows)))
+	return shard.WriteFiles(dir, files)
 }
 
 // MultiRow compares the first method of a run (the reference, e.g. iwave)

@@ -6,20 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/medqr/medqr/eval"
+	"github.com/medqr/medqr/eval/shard"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
-// Files lists what Write creates in its folder, in order.
+// Files lists what Write creates in its folder.
 var Files = []string{"rd.json", "rd.csv", "rd_summary.csv", "rd.md", "rd_psnr.png", "rd_ssim.png"}
 
 // Write saves the report into dir (created if needed): rd.json (everything),
@@ -29,9 +28,6 @@ var Files = []string{"rd.json", "rd.csv", "rd_summary.csv", "rd.md", "rd_psnr.pn
 // Each file is written to a temporary name and renamed, so a failed run
 // leaves no half-written file.
 func Write(dir string, rep *Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("rd: %w", err)
-	}
 	js, err := JSON(rep)
 	if err != nil {
 		return err
@@ -44,25 +40,15 @@ func Write(dir string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	out := map[string][]byte{
+	return shard.WriteFiles(dir, map[string][]byte{
 		"rd.json":        js,
 		"rd.csv":         CellsCSV(rep),
 		"rd_summary.csv": SummaryCSV(rep),
 		"rd.md":          []byte(Markdown(rep)),
 		"rd_psnr.png":    psnrPNG,
 		"rd_ssim.png":    ssimPNG,
-	}
-	for _, name := range Files {
-		if err := writeAtomic(filepath.Join(dir, name), out[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
-
-// writeAtomic writes b to path through a temporary file and a rename
-// (eval.WriteFileAtomic).
-func writeAtomic(path string, b []byte) error { return eval.WriteFileAtomic(path, b) }
 
 // JSON is the report as indented JSON; NaN means (a row with no fits) are
 // written as null.

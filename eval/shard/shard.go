@@ -27,9 +27,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -437,24 +438,30 @@ func Merge[P Partial, R any](kind string, dirs []string, read func(dir string) (
 	return r, metas, nil
 }
 
-// Write writes a shard's folder: each of files (name -> contents, written
-// through WriteFileAtomic in sorted order) and then the Meta of shard s of
-// a run of kind, with the hash of cfg, the code version, the units it ran
-// of total and its wall time.
+// Write writes a shard's folder: files (WriteFiles) and then the Meta of
+// shard s of a run of kind, with the hash of cfg, the code version, the
+// units it ran of total and its wall time.
 func Write(dir, kind string, s Spec, cfg any, code string, units, total int, seconds float64, files map[string][]byte) error {
 	hash, err := ConfigHash(cfg)
 	if err != nil {
 		return err
 	}
+	if err := WriteFiles(dir, files); err != nil {
+		return err
+	}
+	m := NewMeta(kind, s, hash, code)
+	m.Units, m.Total, m.Seconds = units, total, seconds
+	return WriteMeta(dir, m)
+}
+
+// WriteFiles writes a folder of files: dir and the folders inside it are
+// created as needed, and each of files (a path under dir -> contents) is
+// written through WriteFileAtomic, in sorted order.
+func WriteFiles(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		p := filepath.Join(dir, n)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("failed to create %s: %w", filepath.Dir(p), err)
@@ -463,9 +470,7 @@ func Write(dir, kind string, s Spec, cfg any, code string, units, total int, sec
 			return err
 		}
 	}
-	m := NewMeta(kind, s, hash, code)
-	m.Units, m.Total, m.Seconds = units, total, seconds
-	return WriteMeta(dir, m)
+	return nil
 }
 
 // ReadPartial reads a shard's partial results, dir/name, and parses them

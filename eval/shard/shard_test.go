@@ -180,6 +180,43 @@ func TestMetaFiles(t *testing.T) {
 	}
 }
 
+// TestWriteFiles: every file lands under dir with its contents, folders
+// (dir itself, and nested ones) are created, files already there are
+// replaced, and a folder that cannot be created is an error.
+func TestWriteFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	files := map[string][]byte{
+		"a.json":                          []byte("{}\n"),
+		filepath.Join("sub", "b.csv"):     []byte("x,y\n"),
+		filepath.Join("sub", "c", "d.md"): {},
+	}
+	for range 2 {
+		if err := WriteFiles(dir, files); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil || string(got) != string(want) {
+				t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm() != 0o644 {
+				t.Errorf("%s: mode %v, %v; want 0644", name, fi.Mode(), err)
+			}
+		}
+		files["a.json"] = []byte("{\"again\": true}\n")
+	}
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFiles(blocker, files); err == nil {
+		t.Error("made a folder where a file is")
+	}
+	if err := WriteFiles(dir, map[string][]byte{filepath.Join("a.json", "x"): nil}); err == nil {
+		t.Error("wrote into a file as if it were a folder")
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"0/1", "3/4", "4/4", "-1/2", "x/y", "", "1/100000"} {
 		f.Add(s)

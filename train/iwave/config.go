@@ -60,6 +60,10 @@ type Config struct {
 	// (PairSource); none in the shipped run. Validation stays on the
 	// validation images at data.DefaultSize and the budgets as given.
 	Sources []PairSource `json:"sources"`
+	// SourceShare, when positive, is the probability that a training crop
+	// is drawn from the Sources' pairs rather than the base pairs (each
+	// set sampled uniformly); 0 draws every crop uniformly from all pairs.
+	SourceShare float64 `json:"source_share"`
 	// Crop is the side of the square training crops; Batch the crops per step.
 	Crop  int `json:"crop"`
 	Batch int `json:"batch"`
@@ -114,6 +118,9 @@ func (c Config) Validate() error {
 		if b <= iwave.HeaderSize {
 			return fmt.Errorf("train/iwave: budget %d does not exceed the %d-byte header", b, iwave.HeaderSize)
 		}
+	}
+	if c.SourceShare < 0 || c.SourceShare >= 1 || (c.SourceShare > 0 && len(c.Sources) == 0) {
+		return fmt.Errorf("train/iwave: source_share %v: want 0, or in (0, 1) with sources", c.SourceShare)
 	}
 	for _, s := range c.Sources {
 		if err := s.validate(c.Budgets); err != nil {

@@ -289,7 +289,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		step := ck.Step
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(step)+1))
 		for b := 0; b < cfg.Batch; b++ {
-			p := trainPairs[rng.IntN(len(trainPairs))]
+			p := drawPair(rng, trainPairs, len(trainPairs)-srcPairs, cfg.SourceShare)
 			x0, y0 := rng.IntN(p.W-cfg.Crop+1), rng.IntN(p.H-cfg.Crop+1)
 			sv := float32(float64(p.Step-iwave.StepRef) / 256)
 			for y := 0; y < cfg.Crop; y++ {
@@ -337,6 +337,21 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 	bar.Finish()
 	log.Infof("train/iwave: done in %.0f s of training; best val PSNR %.3f dB", ck.Secs, ck.Best)
 	return dir, nil
+}
+
+// drawPair draws a training pair: uniformly from all pairs when share is
+// 0 (one draw of rng, as before sources existed), otherwise from the
+// source pairs (pairs[nBase:]) with probability share and from the base
+// pairs (pairs[:nBase]) otherwise, uniformly within each.
+func drawPair(rng *rand.Rand, pairs []Pair, nBase int, share float64) Pair {
+	switch {
+	case share <= 0:
+		return pairs[rng.IntN(len(pairs))]
+	case rng.Float64() < share:
+		return pairs[nBase+rng.IntN(len(pairs)-nBase)]
+	default:
+		return pairs[rng.IntN(nBase)]
+	}
 }
 
 // exportFilter encodes the post-filter tensors ts as a weights file and

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,10 +222,54 @@ func TestConfigSources(t *testing.T) {
 		{[]string{`sources=[{"load":224,"size":24,"resample":"area"}]`, "crop=32"}, "crops"},
 		{[]string{`sources=[{"load":224,"size":160,"resample":"area","x":1}]`}, "unknown field"},
 		{[]string{"lift.load=x.iwl", "lift.export=y.iwl"}, "both set"},
+		{[]string{"source_share=0.5"}, "with sources"},
+		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=1"}, "source_share"},
+		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=-0.1"}, "source_share"},
 	} {
 		_, err := LoadConfig("", tc.sets)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("-set %v: err %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+}
+
+// TestDrawPair: share 0 draws as the loop drew before sources existed
+// (one IntN over all pairs); a positive share draws source pairs at that
+// rate and every pair of each set.
+func TestDrawPair(t *testing.T) {
+	const nBase, nSrc, draws = 6, 3, 20000
+	pairs := make([]Pair, nBase+nSrc)
+	for i := range pairs {
+		pairs[i].Step = i
+	}
+	for _, share := range []float64{0, 0.25, 0.5, 0.9} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		ref := rand.New(rand.NewPCG(1, 2))
+		seen := make([]int, len(pairs))
+		for k := 0; k < draws; k++ {
+			p := drawPair(rng, pairs, nBase, share)
+			if share == 0 {
+				if want := ref.IntN(len(pairs)); p.Step != want {
+					t.Fatalf("share 0, draw %d: pair %d, want %d", k, p.Step, want)
+				}
+			}
+			seen[p.Step]++
+		}
+		src := 0
+		for i, n := range seen {
+			if n == 0 {
+				t.Fatalf("share %v: pair %d never drawn", share, i)
+			}
+			if i >= nBase {
+				src += n
+			}
+		}
+		want := share
+		if share == 0 {
+			want = float64(nSrc) / float64(len(pairs))
+		}
+		if got := float64(src) / draws; math.Abs(got-want) > 0.015 {
+			t.Errorf("share %v: %.3f of the draws from the sources, want %.3f", share, got, want)
 		}
 	}
 }
@@ -237,7 +283,7 @@ func TestShippedConfigUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Sources) != 0 || c.Lift.Load != "" || c.Lift.Export == "" {
+	if len(c.Sources) != 0 || c.SourceShare != 0 || c.Lift.Load != "" || c.Lift.Export == "" {
 		t.Fatalf("sources %v, lift.load %q, lift.export %q", c.Sources, c.Lift.Load, c.Lift.Export)
 	}
 	b, err := json.Marshal(RunInfo{Config: c})

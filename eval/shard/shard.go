@@ -18,6 +18,10 @@
 // when they agree on all of these and cover 0..N-1 exactly once; the run
 // packages (eval, attacks) then recombine their statistics from the
 // per-unit rows, never from per-shard averages.
+//
+// WriteFileAtomic and WriteFiles write the output folders of those run
+// packages, sharded or not: each file through a temporary name and a
+// rename, so a failed run leaves no half-written file.
 package shard
 
 import (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,8 +145,9 @@ func TestNewScheme(t *testing.T) {
 			return nil
 		}
 	}
-	s := cipherimg.NewScheme("newschemetest", cipherimg.SchemeInfo{Depths: []int{8}}, pass("encrypt"), pass("decrypt"))
-	if r, err := cipherimg.Lookup("newschemetest"); err != nil || r.Name() != "newschemetest" {
+	name := "newschemetest" + strconv.Itoa(len(cipherimg.Names())) // new on every run of -count N
+	s := cipherimg.NewScheme(name, cipherimg.SchemeInfo{Depths: []int{8}}, pass("encrypt"), pass("decrypt"))
+	if r, err := cipherimg.Lookup(name); err != nil || r.Name() != name {
 		t.Fatalf("Lookup gave %v, %v", r, err)
 	}
 	var k cipherimg.Keying

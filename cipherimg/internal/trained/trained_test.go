@@ -3,6 +3,7 @@ package trained
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/medqr/medqr/cipherimg"
@@ -19,8 +20,9 @@ func TestNewXORScheme(t *testing.T) {
 		}
 		return ks, nil
 	}
-	s := NewXORScheme("xortest", "cite", "sum", stream)
-	if r, err := cipherimg.Lookup("xortest"); err != nil || r.Name() != "xortest" || r.Info().Citation != "cite" || !r.Info().Trained {
+	name := "xortest" + strconv.Itoa(len(cipherimg.Names())) // new on every run of -count N
+	s := NewXORScheme(name, "cite", "sum", stream)
+	if r, err := cipherimg.Lookup(name); err != nil || r.Name() != name || r.Info().Citation != "cite" || !r.Info().Trained {
 		t.Errorf("registered as %v (%v)", r, err)
 	}
 	k := cipherimg.Keying{Key: [32]byte{1, 2, 3}}

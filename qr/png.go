@@ -65,6 +65,12 @@ func bilevelPNG(g *image.Gray) ([]byte, bool) {
 		}
 		prev, cur = cur, prev
 	}
+	return bilevelFile(w, h, raw), true
+}
+
+// bilevelFile compresses the filtered scanlines raw of a w x h 1-bit
+// grayscale image into a PNG file.
+func bilevelFile(w, h int, raw []byte) []byte {
 	var z bytes.Buffer
 	zw, _ := zlibWriters.Get().(*zlib.Writer)
 	if zw == nil {
@@ -79,7 +85,45 @@ func bilevelPNG(g *image.Gray) ([]byte, bool) {
 	out = append(out, pngchunk.Signature...)
 	out = pngchunk.Append(out, "IHDR", pngchunk.IHDR(uint32(w), uint32(h), 1, 0)) // 1 bit, grayscale
 	out = pngchunk.Append(out, "IDAT", z.Bytes())
-	return pngchunk.Append(out, "IEND", nil), true
+	return pngchunk.Append(out, "IEND", nil)
+}
+
+// PNG returns the symbol's PNG file at px pixels per module: the bytes
+// PNG(s.Image(px)) gives (TestSymbolPNG), written from the modules
+// without rendering the image.
+func (s *Symbol) PNG(px int) ([]byte, error) {
+	n := len(s.Modules)
+	if px < 1 || n == 0 || n*px > MaxPxPerModule*(17+4*40+2*QuietZone) {
+		return nil, fmt.Errorf("qr: cannot write a %d-module symbol at %d pixels per module", n, px)
+	}
+	w := n * px
+	stride := (w + 7) / 8
+	raw := make([]byte, w*(1+stride))
+	prev := make([]byte, stride)
+	cur := make([]byte, stride)
+	for my, row := range s.Modules {
+		clear(cur)
+		for mx, dark := range row {
+			if dark {
+				continue
+			}
+			for x := mx * px; x < (mx+1)*px; x++ {
+				cur[x/8] |= 0x80 >> uint(x%8)
+			}
+		}
+		// As bilevelPNG: a pixel row equal to the one above is stored
+		// with the Up filter (all zeros), others unfiltered.
+		for y := my * px; y < (my+1)*px; y++ {
+			line := raw[y*(1+stride):][:1+stride]
+			if y > 0 && (y > my*px || bytes.Equal(cur, prev)) {
+				line[0] = 2
+			} else {
+				copy(line[1:], cur)
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return bilevelFile(w, w, raw), nil
 }
 
 // EncodePNG is Encode followed by PNG: the PNG file of one symbol.

@@ -18,6 +18,10 @@
 //     global thresholds, rescaling) before giving up with ErrNotFound. It never
 //     returns bytes that failed the symbol's Reed-Solomon check, but it does
 //     not authenticate them: integrity is the sealed container's job.
+//   - ReadBack reads the PNG file of a symbol rendered as above (Symbol.PNG,
+//     EncodeSymbolPNG) and returns its bytes only if every pixel lies on
+//     the module grid and the grid is an exact, error-free symbol: the
+//     check a writer makes before handing a file out.
 //   - DecodeAll finds every symbol in one image (a Sheet, or a photo of
 //     several codes) using gozxing's multi-code reader plus a split of the
 //     image along blank rows and columns.
@@ -170,15 +174,40 @@ func (s *Symbol) Image(px int) *image.Gray {
 // MaxPxPerModule otherwise) and a quiet zone of QuietZone modules. The
 // image is (17+4*version+8)*pxPerModule pixels square.
 func Encode(payload []byte, l Level, pxPerModule int) (*image.Gray, error) {
+	s, px, err := encodeSized(payload, l, pxPerModule)
+	if err != nil {
+		return nil, err
+	}
+	return s.Image(px), nil
+}
+
+// EncodeSymbolPNG is EncodeSymbol followed by Symbol.PNG at the module
+// size Encode would use for pxPerModule (which it returns): the symbol and
+// the PNG file EncodePNG writes, without rendering an image.
+func EncodeSymbolPNG(payload []byte, l Level, pxPerModule int) (*Symbol, []byte, int, error) {
+	s, px, err := encodeSized(payload, l, pxPerModule)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	file, err := s.PNG(px)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return s, file, px, nil
+}
+
+// encodeSized checks the module size as Encode does (<= 0: the default)
+// and encodes the symbol.
+func encodeSized(payload []byte, l Level, pxPerModule int) (*Symbol, int, error) {
 	if pxPerModule <= 0 {
 		pxPerModule = DefaultPxPerModule
 	}
 	if pxPerModule < MinPxPerModule || pxPerModule > MaxPxPerModule {
-		return nil, fmt.Errorf("qr: %d pixels per module is outside %d..%d", pxPerModule, MinPxPerModule, MaxPxPerModule)
+		return nil, 0, fmt.Errorf("qr: %d pixels per module is outside %d..%d", pxPerModule, MinPxPerModule, MaxPxPerModule)
 	}
 	s, err := EncodeSymbol(payload, l)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return s.Image(pxPerModule), nil
+	return s, pxPerModule, nil
 }

@@ -184,7 +184,7 @@ type prepared struct {
 	coded      image.Image
 	payload    []byte
 	containers [][]byte
-	symbols    []*image.Gray
+	pngs       [][]byte // the QR PNG files, read back
 	sheet      *image.Gray
 	key        seal.Key
 	mode       string
@@ -334,30 +334,36 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	var images []*image.Gray
 	for i, ct := range p.containers {
-		sym, err := qr.Encode(ct, level, o.PxPerModule)
+		sym, file, px, err := qr.EncodeSymbolPNG(ct, level, o.PxPerModule)
 		if err != nil {
 			return nil, fmt.Errorf("failed to render QR code %d: %w", i+1, err)
 		}
-		// Read every symbol back before anything is written: what we hand
-		// out must decode to exactly the sealed bytes.
-		got, err := qr.Decode(sym)
+		// Read every PNG file back before anything is written: what we
+		// hand out must decode to exactly the sealed bytes. qr.ReadBack
+		// reads the file with image/png and requires every pixel to form
+		// the module grid and the grid to be an exact, error-free symbol.
+		got, err := qr.ReadBack(file, level, px)
 		if err != nil {
 			return nil, fmt.Errorf("QR code %d does not read back: %w", i+1, err)
 		}
 		if !bytes.Equal(got, ct) {
 			return nil, fmt.Errorf("QR code %d reads back different bytes", i+1)
 		}
-		p.symbols = append(p.symbols, sym)
+		p.pngs = append(p.pngs, file)
+		if p.multi {
+			images = append(images, sym.Image(px))
+		}
 	}
 	if p.multi {
-		p.sheet = qr.Sheet(p.symbols, 0)
+		p.sheet = qr.Sheet(images, 0)
 	}
 	return p, nil
 }
 
-// pngBytes writes a QR symbol or sheet as a 1-bit PNG (qr.PNG): several
-// times faster to encode and smaller than 8-bit gray.
+// pngBytes writes a QR sheet as a 1-bit PNG (qr.PNG): several times
+// faster to encode and smaller than 8-bit gray.
 func pngBytes(img image.Image) ([]byte, error) {
 	return qr.PNG(img)
 }
@@ -390,14 +396,10 @@ func (p *prepared) write(dir string, o Options) (*Result, error) {
 	defer st.cleanup()
 	res := &Result{Coded: p.coded, Notes: p.notes}
 	base := "medqr-" + id
-	for i, sym := range p.symbols {
+	for i, b := range p.pngs {
 		name := base + ".png"
 		if p.multi {
-			name = fmt.Sprintf("%s-%02dof%02d.png", base, i+1, len(p.symbols))
-		}
-		b, err := pngBytes(sym)
-		if err != nil {
-			return nil, fmt.Errorf("failed to encode %s: %w", name, err)
+			name = fmt.Sprintf("%s-%02dof%02d.png", base, i+1, len(p.pngs))
 		}
 		if err := st.write(name, b, 0o644); err != nil {
 			return nil, fmt.Errorf("failed to write %s: %w", name, err)

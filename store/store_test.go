@@ -48,6 +48,29 @@ func readPNG(t *testing.T, path string) image.Image { return testimg.ReadPNG(t, 
 
 func samePixels(a, b image.Image) bool { return testimg.SamePixels(a, b) == nil }
 
+// checkQRFile checks that a QR file Encrypt wrote is, byte for byte, the
+// PNG qr.EncodePNG writes (an image rendered by qr.Encode, written by
+// qr.PNG) for the container it holds at the default module size: the file
+// Encrypt wrote before it wrote PNGs from the modules (qr.EncodeSymbolPNG).
+func checkQRFile(t *testing.T, path string, level qr.Level) {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := qr.Decode(readPNG(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := qr.EncodePNG(ct, level, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(file, want) {
+		t.Fatalf("%s: %d bytes, not the %d bytes qr.EncodePNG writes for its container", path, len(file), len(want))
+	}
+}
+
 func TestEncryptDecryptSingle(t *testing.T) {
 	for _, level := range []qr.Level{qr.L, qr.M, qr.Q, qr.H} {
 		t.Run(level.String(), func(t *testing.T) {
@@ -76,6 +99,7 @@ func TestEncryptDecryptSingle(t *testing.T) {
 			if disk.QR[0].SHA256 != hex.EncodeToString(sum[:]) || disk.QR[0].Bytes != len(qb) {
 				t.Errorf("record checksum %+v does not match the file", disk.QR[0])
 			}
+			checkQRFile(t, res.QRFiles[0], level)
 			fi, err := os.Stat(res.KeyFile)
 			if err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("key file mode %v, %v", fi.Mode(), err)
@@ -159,6 +183,9 @@ func TestLosslessMulti(t *testing.T) {
 		t.Fatalf("%d symbols, %d files, sheet %q", n, len(res.QRFiles), res.SheetFile)
 	}
 	t.Logf("lossless 128x128 8-bit: %d payload bytes in %d level-H symbols", res.Record.Payload, n)
+	for _, f := range res.QRFiles {
+		checkQRFile(t, f, qr.H)
+	}
 	if !samePixels(want, res.Coded) {
 		t.Fatal("lossless did not code the preprocessed pixels")
 	}

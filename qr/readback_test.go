@@ -1,0 +1,280 @@
+package qr
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+	"github.com/medqr/medqr/internal/cputime"
+
+	"github.com/medqr/medqr/internal/testimg"
+	"github.com/medqr/medqr/internal/testvec"
+)
+
+// TestSymbolPNG: Symbol.PNG writes the bytes PNG(Symbol.Image(px)) writes,
+// at every version and level and several module sizes.
+func TestSymbolPNG(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 8))
+	for _, l := range Levels {
+		for i, p := range encodeCases(rng, l) {
+			if i%3 != 0 && len(p) < Capacity(l) {
+				continue // every third case, and the full symbols
+			}
+			s, err := EncodeSymbol(p, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			px := []int{1, 4, 5, 8}[i%4]
+			want, err := PNG(s.Image(px))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.PNG(px)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("level %v, version %d, %d px: Symbol.PNG differs from PNG(Image) (%d and %d bytes, %v)", l, s.Version, px, len(got), len(want), err)
+			}
+		}
+	}
+	if _, err := (&Symbol{Modules: [][]bool{{true}}}).PNG(0); err == nil {
+		t.Error("Symbol.PNG(0): no error")
+	}
+}
+
+// TestReadBack: a symbol written by Symbol.PNG reads back to its payload
+// at every version and level, and so does qrencode's rendering of its own
+// symbol (testdata/qrencode-L.png): the checks follow the standard, not
+// this encoder.
+func TestReadBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 9))
+	for _, l := range Levels {
+		for i, p := range encodeCases(rng, l) {
+			if i%2 != 0 && len(p) < Capacity(l) {
+				continue
+			}
+			s, err := EncodeSymbol(p, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			px := 4 + i%2
+			file, err := s.PNG(px)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadBack(file, l, px)
+			if err != nil || !bytes.Equal(got, p) {
+				t.Fatalf("level %v, version %d: ReadBack = %d bytes, %v; want the %d-byte payload", l, s.Version, len(got), err, len(p))
+			}
+		}
+	}
+	file, err := os.ReadFile(filepath.Join("testdata", "qrencode-L.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec, err := os.ReadFile(filepath.Join("testdata", "qrencode-L.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := testvec.ParseMap(vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := hex.DecodeString(fields["payload"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadBack(file, L, 4); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("qrencode's symbol: ReadBack = %x, %v", got, err)
+	}
+}
+
+// TestReadBackRefuses: ReadBack refuses every rendering that is not a
+// pixel-exact, error-free symbol at the level and module size asked,
+// including damage that Decode corrects and reads through.
+func TestReadBackRefuses(t *testing.T) {
+	p := randBytes(rand.New(rand.NewPCG(16, 10)), 400) // version 14 at level M
+	s, err := EncodeSymbol(p, M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const px = 4
+	n := len(s.Modules) - 2*QuietZone
+	// module sets module (x, y) of the symbol (quiet zone excluded) in img.
+	module := func(img *image.Gray, x, y int, v uint8) {
+		for dy := range px {
+			for dx := range px {
+				img.SetGray((QuietZone+x)*px+dx, (QuietZone+y)*px+dy, color.Gray{Y: v})
+			}
+		}
+	}
+	flip := func(x, y int) func(*image.Gray) {
+		return func(img *image.Gray) {
+			module(img, x, y, 255-img.GrayAt((QuietZone+x)*px, (QuietZone+y)*px).Y)
+		}
+	}
+	// A data module: the first module of the path that no pattern uses.
+	base := functionPatterns(s.Version)
+	data := dataPath(base, 1)[0]
+	// pixel flips pixel (dx, dy) of that module.
+	pixel := func(dx, dy int) func(*image.Gray) {
+		return func(img *image.Gray) {
+			x, y := (QuietZone+data%n)*px+dx, (QuietZone+data/n)*px+dy
+			img.SetGray(x, y, color.Gray{Y: 255 - img.GrayAt(x, y).Y})
+		}
+	}
+	ver, err := decoder.Version_GetVersionForNumber(s.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := ver.GetAlignmentPatternCenters()[1]
+	tests := []struct {
+		name     string
+		damage   func(*image.Gray)
+		level    Level
+		px       int
+		want     string // in the error
+		readable bool   // Decode still reads it
+	}{
+		{"one data module flipped", flip(data%n, data/n), M, px, "Reed-Solomon", true},
+		{"one pixel in a module's first row", pixel(1, 0), M, px, "not one uniform", true},
+		{"one pixel in a module's third row", pixel(1, 2), M, px, "pixel row", true},
+		{"a gray module", func(img *image.Gray) { module(img, data%n, data/n, 128) }, M, px, "not one uniform", true},
+		{"a format bit", flip(8, 2), M, px, "format information", true},
+		{"a version bit", flip(n-10, 1), M, px, "version information", true},
+		{"a finder module", flip(0, 0), M, px, "finder", false},
+		{"a separator module", flip(7, 3), M, px, "finder", true},
+		{"a timing module", flip(10, 6), M, px, "timing", true},
+		{"an alignment module", flip(al, al-2), M, px, "alignment", true},
+		{"the dark module", flip(8, n-8), M, px, "dark module", true},
+		{"a dark quiet-zone module", func(img *image.Gray) { module(img, -2, 10, 0) }, M, px, "quiet-zone", true},
+		{"another level", nil, Q, px, "want level Q", true},
+		{"another module size", nil, M, 5, "no symbol", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := s.Image(px)
+			if tt.damage != nil {
+				tt.damage(img)
+			}
+			file, err := PNG(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadBack(file, tt.level, tt.px)
+			if err == nil || got != nil || !errors.Is(err, ErrReadBack) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ReadBack = %d bytes, %v; want an ErrReadBack naming %q", len(got), err, tt.want)
+			}
+			if b, err := Decode(img); tt.readable && (err != nil || !bytes.Equal(b, p)) {
+				t.Fatalf("Decode no longer reads the damaged symbol (%v): the case tests nothing stricter", err)
+			}
+		})
+	}
+	for name, file := range map[string][]byte{
+		"not a PNG": []byte("medqr"),
+		"empty":     nil,
+	} {
+		if _, err := ReadBack(file, M, px); !errors.Is(err, ErrReadBack) {
+			t.Errorf("%s: ReadBack error %v, want ErrReadBack", name, err)
+		}
+	}
+	// Cropped by a pixel, and the whole symbol transposed (a mirror image:
+	// gozxing's Decode reads it, ReadBack does not).
+	img := s.Image(px)
+	crop, _ := PNG(img.SubImage(image.Rect(0, 0, img.Rect.Dx()-1, img.Rect.Dy())).(*image.Gray))
+	tr := image.NewGray(img.Rect)
+	for y := range img.Rect.Dy() {
+		for x := range img.Rect.Dx() {
+			tr.SetGray(y, x, img.GrayAt(x, y))
+		}
+	}
+	mirror, _ := PNG(tr)
+	for name, file := range map[string][]byte{"cropped": crop, "transposed": mirror} {
+		if got, err := ReadBack(file, M, px); !errors.Is(err, ErrReadBack) {
+			t.Errorf("%s: ReadBack = %d bytes, %v; want ErrReadBack", name, len(got), err)
+		}
+	}
+	if _, err := ReadBack(nil, 'X', px); !errors.Is(err, ErrLevel) {
+		t.Errorf("level X: %v, want ErrLevel", err)
+	}
+}
+
+// FuzzReadBack: for any file ReadBack never panics, and what it returns
+// Decode reads from the same file too.
+func FuzzReadBack(f *testing.F) {
+	testimg.AddSeeds(f, 0, filepath.Join("testdata", "*.png"))
+	s, err := EncodeSymbol([]byte("fuzz read-back"), Q)
+	if err != nil {
+		f.Fatal(err)
+	}
+	file, err := s.PNG(4)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(file)
+	f.Fuzz(func(t *testing.T, file []byte) {
+		cfg, err := png.DecodeConfig(bytes.NewReader(file))
+		if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {
+			return
+		}
+		for _, l := range Levels {
+			got, err := ReadBack(file, l, 4)
+			if err != nil {
+				if got != nil {
+					t.Fatalf("level %v: bytes and an error (%v)", l, err)
+				}
+				continue
+			}
+			img, err := png.Decode(bytes.NewReader(file))
+			if err != nil {
+				t.Fatalf("ReadBack read a file image/png refuses: %v", err)
+			}
+			if b, err := Decode(img); err != nil || !bytes.Equal(b, got) {
+				t.Fatalf("ReadBack = %x, Decode = %x, %v", got, b, err)
+			}
+		}
+	})
+}
+
+// BenchmarkWriteAndCheck times what an encrypt does with one full level-L
+// version-40 symbol, both ways in each iteration: render the image, read
+// it back with Decode and write the PNG (as before ReadBack), and write
+// the PNG from the modules and read that file back with ReadBack; CPU time
+// per symbol.
+func BenchmarkWriteAndCheck(b *testing.B) {
+	p := randBytes(rand.New(rand.NewPCG(1, 3)), Capacity(L))
+	s, err := EncodeSymbol(p, L)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var decode, readBack time.Duration
+	for b.Loop() {
+		t0 := cputime.Now()
+		img := s.Image(4)
+		if got, err := Decode(img); err != nil || !bytes.Equal(got, p) {
+			b.Fatal("Decode", err)
+		}
+		if _, err := PNG(img); err != nil {
+			b.Fatal(err)
+		}
+		t1 := cputime.Now()
+		file, err := s.PNG(4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got, err := ReadBack(file, L, 4); err != nil || !bytes.Equal(got, p) {
+			b.Fatal("ReadBack", err)
+		}
+		decode, readBack = decode+t1-t0, readBack+cputime.Now()-t1
+	}
+	b.ReportMetric(float64(decode.Microseconds())/1e3/float64(b.N), "image+decode+png-cpu-ms/op")
+	b.ReportMetric(float64(readBack.Microseconds())/1e3/float64(b.N), "png+readback-cpu-ms/op")
+}

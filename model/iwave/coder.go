@@ -39,7 +39,14 @@ import (
 // neighbourhood plus parent magnitude (8 and 3 classes), so large
 // magnitudes next to large neighbours cost fewer bits. Version 1 models
 // start at 1/2, versions 2 and 3 from learned priors (priors_v2.go,
-// priors_v3.go); all adapt (internal/entropy).
+// priors_v3.go); all adapt (internal/entropy). Versions 4 and 5 code
+// version 3's stream; in version 5 a split band's halves (packet.go) are
+// coded as two bands of the band's level and orientation, low half
+// first. Their contexts read the parent and cousin at the position that
+// covers the same image area (regionOf): the parent band's half of the
+// same kind if it is split too, else the whole band; the cousin of a
+// high half is its low half, and an HL band read as a cousin is read in
+// its low half.
 //
 // The decoder only reads values; which value the encoder codes is its own
 // choice. Encode picks each detail coefficient by rate and distortion
@@ -121,7 +128,7 @@ func priorsOf(version int) []uint16 {
 	switch version {
 	case 2:
 		return priorsV2[:]
-	case 3, 4:
+	case 3, 4, 5:
 		return priorsV3[:]
 	}
 	return nil
@@ -178,30 +185,83 @@ type plane struct {
 	w      int
 	bands  []Band
 	levels int
-	// parent[i] is the index in bands of band i's parent (-1 if none);
-	// cousin[i] the HL band of the same level for LH and HH (-1 otherwise).
-	parent, cousin []int
+	// mask names the split bands (packet.go; 0 before version 5).
+	mask uint32
+	// par[i] and cos[i] are where band i's contexts read its parent band
+	// (one level coarser, same orientation) and its cousin (for LH and
+	// HH the HL band of the same level; for the high half of a split
+	// band its low half).
+	par, cos []region
 	// rdo, when set, lets encode choose each detail coefficient's value
 	// by rate and distortion (rdoChoose).
 	rdo *rdo
 }
 
-func newPlane(w, h, levels int) *plane {
-	p := &plane{q: make([]int32, w*h), w: w, bands: Bands(w, h, levels), levels: levels}
-	p.parent = make([]int, len(p.bands))
-	p.cousin = make([]int, len(p.bands))
-	for i, b := range p.bands {
-		p.parent[i], p.cousin[i] = -1, -1
-		for j, c := range p.bands {
-			if b.Orient != 0 && c.Orient == b.Orient && c.Level == b.Level+1 {
-				p.parent[i] = j
+func newPlane(w, h, levels int) *plane { return newPacketPlane(w, h, levels, 0) }
+
+// newPacketPlane returns the plane of a levels-deep transform whose bands
+// named by mask are split (packetBands).
+func newPacketPlane(w, h, levels int, mask uint32) *plane {
+	pbs := packetBands(w, h, levels, mask)
+	p := &plane{q: make([]int32, w*h), w: w, levels: levels, mask: mask}
+	p.bands = make([]Band, len(pbs))
+	p.par = make([]region, len(pbs))
+	p.cos = make([]region, len(pbs))
+	// find returns the index in pbs of band src of Bands if it is not
+	// split, else of its half part (1 low, 2 high).
+	find := func(src, part int) int {
+		for k, c := range pbs {
+			if c.src == src && (c.part == 0 || c.part == part) {
+				return k
 			}
-			if (b.Orient == 2 || b.Orient == 3) && c.Orient == 1 && c.Level == b.Level {
-				p.cousin[i] = j
-			}
+		}
+		return -1
+	}
+	for i, b := range pbs {
+		p.bands[i] = b.Band
+		if b.Orient == 0 {
+			continue
+		}
+		// Bands lists LL, then 3 bands per level from the coarsest:
+		// band (level l, orient o) is at 1 + 3*(levels-l) + o-1.
+		if b.Level < levels {
+			src := 1 + 3*(levels-b.Level-1) + b.Orient - 1
+			p.par[i] = regionOf(w, b, pbs, find(src, max(b.part, 1)))
+		}
+		switch {
+		case b.part == 2:
+			p.cos[i] = regionOf(w, b, pbs, find(b.src, 1))
+		case b.Orient == 2 || b.Orient == 3:
+			p.cos[i] = regionOf(w, b, pbs, find(1+3*(levels-b.Level), 1))
 		}
 	}
 	return p
+}
+
+// regionOf returns band j of pbs seen from band b's contexts: b's
+// coordinate x maps to x*2^b.shx/2^c.shx in band j, clamped into it
+// (likewise y).
+func regionOf(w int, b pband, pbs []pband, j int) region {
+	if j < 0 || pbs[j].W == 0 || pbs[j].H == 0 {
+		return region{}
+	}
+	c := pbs[j]
+	r := region{xs: make([]int32, b.W), ys: make([]int32, b.H), ok: true}
+	for x := range r.xs {
+		r.xs[x] = int32(c.X0 + min(scaleTo(x, b.shx, c.shx), c.W-1))
+	}
+	for y := range r.ys {
+		r.ys[y] = int32((c.Y0 + min(scaleTo(y, b.shy, c.shy), c.H-1)) * w)
+	}
+	return r
+}
+
+// scaleTo maps coordinate v at 2^from pixels per sample to 2^to.
+func scaleTo(v, from, to int) int {
+	if from >= to {
+		return v << (from - to)
+	}
+	return v >> (to - from)
 }
 
 // cx is the context of one detail coefficient: indices into the models'
@@ -219,31 +279,21 @@ type bandCx struct {
 	par, cos              region
 }
 
-// region is a band seen from a child's contexts: the offset of its origin
-// in the plane and its size; ok is false when there is no such band or it
-// is empty (the context then counts 0).
+// region is a band seen from a child's contexts: ok is false when there
+// is no such band or it is empty (the context then counts 0); otherwise
+// the child's (x, y) reads plane index xs[x] + ys[y].
 type region struct {
-	off, w, h int
-	ok        bool
+	xs, ys []int32
+	ok     bool
 }
 
-// at returns the plane index of band-relative (x, y) of r clamped into r,
-// in a plane of width pw.
-func (r *region) at(x, y, pw int) int {
-	return r.off + min(y, r.h-1)*pw + min(x, r.w-1)
-}
+// at returns the plane index in r of the child band's (x, y).
+func (r *region) at(x, y int) int { return int(r.xs[x] + r.ys[y]) }
 
 // bandCtx returns the shared contexts of band i under m's payload version.
 func (p *plane) bandCtx(m *models, i int) bandCx {
 	b := &p.bands[i]
 	lc, hh := levelClass(b.Level), hhIdx(b.Orient)
-	reg := func(j int) region {
-		if j < 0 {
-			return region{}
-		}
-		c := &p.bands[j]
-		return region{off: c.Y0*p.w + c.X0, w: c.W, h: c.H, ok: c.W > 0 && c.H > 0}
-	}
 	return bandCx{
 		x0: b.X0, y0: b.Y0, w: b.W,
 		sig:   (lc*2 + hh) * m.lay.sigPerBand,
@@ -251,8 +301,8 @@ func (p *plane) bandCtx(m *models, i int) bandCx {
 		gt1:   lc * m.lay.gt1,
 		unary: lc * m.lay.unaryCls * maxUnary,
 		v3:    m.version >= 3,
-		par:   reg(p.parent[i]),
-		cos:   reg(p.cousin[i]),
+		par:   p.par[i],
+		cos:   p.cos[i],
 	}
 }
 
@@ -284,10 +334,10 @@ func (p *plane) ctx(bc *bandCx, x, y int) (int, near) {
 	s := 2*(iabs(l)+iabs(u)) + iabs(ul) + iabs(ur)
 	var par int32
 	if bc.par.ok {
-		par += 2 * iabs(q[bc.par.at(x/2, y/2, w)])
+		par += 2 * iabs(q[bc.par.at(x, y)])
 	}
 	if bc.cos.ok {
-		par += iabs(q[bc.cos.at(x, y, w)])
+		par += iabs(q[bc.cos.at(x, y)])
 	}
 	var sc int
 	if bc.v3 {

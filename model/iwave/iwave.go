@@ -24,17 +24,23 @@
 // for payloads it cannot parse. Decode reads payloads of every version
 // and of every shipped weights pair (WithEarlier, Default).
 //
-// Payload layout, versions 1 to 4 (integers big-endian):
+// Version 5 adds wavelet-packet splits (packet.go): the encoder may split
+// each HL band once more along its columns and each LH band along its
+// rows, choosing band by band from a rate proxy, and the stream starts
+// with the choice.
+//
+// Payload layout, versions 1 to 5 (integers big-endian):
 //
 //	offset 0  1 byte   version: 1 (context models start at 1/2), 2 (they
 //	                   start from the priors of priors_v2.go), 3 (richer
-//	                   contexts, coder.go, from the priors of priors_v3.go)
-//	                   or 4 (version 3's coefficient stream, and a
-//	                   post-filter gain in the step field)
+//	                   contexts, coder.go, from the priors of priors_v3.go),
+//	                   4 (version 3's coefficient stream, and a
+//	                   post-filter gain in the step field) or 5 (version
+//	                   4 with wavelet-packet splits)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step field. Versions 1-3: the step index s,
-//	                   0..StepCount-1, step = 2^((s-1024)/256). Version 4:
+//	                   0..StepCount-1, step = 2^((s-1024)/256). Versions 4-5:
 //	                   bits 0-11 the step index s, bits 12-15 the
 //	                   post-filter gain index g, 0..GainCount-1: the
 //	                   decoder adds g/8 times the post-filter's residual
@@ -46,7 +52,12 @@
 //	                   9/7 codec): a payload is decoded with the weights
 //	                   pair it names (the current one or an earlier one,
 //	                   WithEarlier) and refused if the codec has neither
-//	offset 9  ...      range-coded coefficients (coder.go)
+//	offset 9  ...      range-coded coefficients (coder.go); version 5
+//	                   first codes 2 x levels equiprobable bits, one per
+//	                   HL and LH band in coding order (the coarsest
+//	                   level's HL first, then its LH, ...): 1 = split
+//	                   (packet.go), its two halves then coded as two
+//	                   bands
 package iwave
 
 import (
@@ -62,13 +73,14 @@ import (
 )
 
 const (
-	// Version is the payload format version Encode writes: 4, version
-	// 3's coefficient stream (the richer contexts of coder.go starting
-	// from the priors of priors_v3.go) with the post-filter gain the
-	// encoder chose in the step field's high bits. Versions 1 (every
-	// model starting at 1/2), 2 (the first contexts, priors_v2.go) and 3
+	// Version is the payload format version Encode writes: 5, version
+	// 4 (version 3's coefficient stream, the richer contexts of coder.go
+	// starting from the priors of priors_v3.go, with the post-filter gain
+	// the encoder chose in the step field's high bits) whose HL and LH
+	// bands may be split once more (packet.go). Versions 1 (every model
+	// starting at 1/2), 2 (the first contexts, priors_v2.go), 3 and 4
 	// still decode.
-	Version = 4
+	Version = 5
 	// HeaderSize is the payload header length in bytes.
 	HeaderSize = 9
 	// StepCount is the number of quantiser steps rate control chooses from:
@@ -259,6 +271,13 @@ func checkSize(w, h int) error {
 type Analysis struct {
 	w, h, levels int
 	wc           []float64 // gain-weighted coefficients
+	// ws is wc with every candidate band split (packet.go), weighted by
+	// the halves' gains; hist the candidates' proxy histograms, unsplit
+	// and split; comp the plane of the last mask compose made.
+	ws       []float64
+	hist     packetHist
+	comp     []float64
+	compMask uint32
 }
 
 // Analyze transforms g with the plain CDF 9/7 codec's transform.
@@ -279,8 +298,12 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	}
 	levels := Levels(w, h)
 	ForwardLift(x, w, h, levels, c.lift)
+	a := &Analysis{w: w, h: h, levels: levels}
+	a.preparePacket(x)
 	scaleBands(x, w, h, levels, false)
-	return &Analysis{w: w, h: h, levels: levels, wc: x}, nil
+	a.wc = x
+	a.histograms()
+	return a, nil
 }
 
 // EncodeStep codes a at step index s (0..StepCount-1), each detail
@@ -296,7 +319,13 @@ func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
 // nil), with the rate-distortion choices or (rdoOn false, for tests) the
 // plain deadzone quantiser. A version-4 payload names gain GainUnit.
 func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn bool) []byte {
-	p := encPlane(a.w, a.h, a.levels)
+	var mask uint32
+	wc := a.wc
+	if version >= 5 {
+		mask = a.chooseMask(s)
+		wc = a.compose(mask)
+	}
+	p := encPlane(a.w, a.h, a.levels, mask)
 	defer encPlanes.Put(p)
 	step := StepSize(s)
 	p.rdo = nil
@@ -307,12 +336,15 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 		if c.lambda > 0 {
 			lambda = c.lambda
 		}
-		p.rdo = rdoFor(a.wc, 1/step, lambda)
-		p.quantiseLL(a.wc, p.rdo.inv)
+		p.rdo = rdoFor(wc, 1/step, lambda)
+		p.quantiseLL(wc, p.rdo.inv)
 	} else {
-		p.quantise(a.wc, step)
+		p.quantise(wc, step)
 	}
 	e := entropy.NewEncoder()
+	if version >= 5 {
+		e.Direct(packMask(mask, a.levels), maskBits(a.levels))
+	}
 	p.encode(e, newModels(version, priors))
 	body := e.Bytes()
 	out := make([]byte, HeaderSize, HeaderSize+len(body))
@@ -333,11 +365,11 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 // coefficient, so a plane of the same geometry is reused as it is.
 var encPlanes sync.Pool // *plane
 
-func encPlane(w, h, levels int) *plane {
-	if p, ok := encPlanes.Get().(*plane); ok && p.w == w && len(p.q) == w*h && p.levels == levels {
+func encPlane(w, h, levels int, mask uint32) *plane {
+	if p, ok := encPlanes.Get().(*plane); ok && p.w == w && len(p.q) == w*h && p.levels == levels && p.mask == mask {
 		return p
 	}
-	return newPlane(w, h, levels)
+	return newPacketPlane(w, h, levels, mask)
 }
 
 // Encode codes g at the finest step whose payload fits budget bytes
@@ -535,10 +567,20 @@ func (c *Codec) decodeRaw(payload []byte) ([]float64, Header, *Codec, error) {
 		return nil, h, nil, formatErr("payload made for model %02x%02x, this codec has model %02x%02x (decode with the medqr build that encoded it)", h.FilterID[0], h.FilterID[1], c.id[0], c.id[1])
 	}
 	levels := Levels(h.Width, h.Height)
-	p := newPlane(h.Width, h.Height, levels)
-	p.decode(entropy.NewDecoder(payload[HeaderSize:]), h.Version)
+	d := entropy.NewDecoder(payload[HeaderSize:])
+	var mask uint32
+	if h.Version >= 5 {
+		mask = unpackMask(d.Direct(maskBits(levels)), levels)
+	}
+	p := newPacketPlane(h.Width, h.Height, levels, mask)
+	p.decode(d, h.Version)
 	x := p.dequantise(StepSize(h.Step))
-	scaleBands(x, h.Width, h.Height, levels, true)
+	if mask == 0 {
+		scaleBands(x, h.Width, h.Height, levels, true)
+	} else {
+		scalePacket(x, h.Width, h.Height, levels, mask)
+		splitPlane(x, h.Width, h.Height, levels, mask, true)
+	}
 	InverseLift(x, h.Width, h.Height, levels, m.lift)
 	for i := range x {
 		x[i] += 128

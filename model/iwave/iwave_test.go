@@ -113,7 +113,7 @@ func TestBudgets(t *testing.T) {
 		// Rate control takes the finest step that fits: one step finer
 		// overflows.
 		h, _ := ParseHeader(p)
-		a, _ := Analyze(g)
+		a, _ := c.Analyze(g)
 		if h.Step > 0 && len(c.EncodeStep(a, h.Step-1)) <= tc.budget {
 			t.Errorf("budget %d: step %d chosen but step %d also fits", tc.budget, h.Step, h.Step-1)
 		}
@@ -194,8 +194,11 @@ func TestBadPayloads(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	g := loadGray(f, "cxr256.png").SubImage(image.Rect(64, 64, 128, 128)).(*image.Gray)
 	c := New(nil)
-	for _, b := range []int{400, 100, 0} {
-		p, err := c.Encode(g, b)
+	for _, tc := range []struct {
+		g *image.Gray
+		b int
+	}{{g, 400}, {g, 100}, {g, 0}, {stripes(64, 48, 7), 300}} {
+		p, err := c.Encode(tc.g, tc.b)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -210,6 +213,8 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Add([]byte{1, 0, 8, 0, 8, 6, 0, 0, 0, 0xff, 0xff, 0xff})
+	// Version 5 with every split bit set (the body starts with them).
+	f.Add([]byte{5, 0, 40, 0, 24, 6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0x11, 0x22})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) >= 5 {
 			if int(b[1])<<8|int(b[2]) > 64 {

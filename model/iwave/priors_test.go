@@ -21,12 +21,14 @@ var genPriors = flag.Bool("gen-priors", false, "write priors_v<Version>.go from 
 // already made decode only with exactly these numbers. A different table
 // needs a new payload version (and its own file), never a regenerated
 // priors_v2.go or priors_v3.go.
-// Version 4 codes version 3's coefficient stream (only the header's step
-// field changed), so it starts from the same table.
+// Versions 4 and 5 code version 3's coefficient stream (4 changed only the
+// header's step field, 5 adds the split bands, coded with the same
+// contexts), so they start from the same table.
 var priorsSHA256 = map[int]string{
 	2: "285f061d1a3427ae86f0144e1596623621c23fa1936e0e8937afeba0dce280c5",
 	3: "a245bb5d796ceaf87ccd0437158768de3c002e37f9b3f06c1829e3ba98d0a83f",
 	4: "a245bb5d796ceaf87ccd0437158768de3c002e37f9b3f06c1829e3ba98d0a83f",
+	5: "a245bb5d796ceaf87ccd0437158768de3c002e37f9b3f06c1829e3ba98d0a83f",
 }
 
 // Priors generation (-gen-priors, for the newest version): the context

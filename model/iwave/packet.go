@@ -1,0 +1,397 @@
+package iwave
+
+import (
+	"math"
+	"sync"
+)
+
+// Wavelet-packet splits (payload version 5).
+//
+// After the dyadic transform, the encoder may split a detail band once
+// more with the 1-D CDF 9/7 analysis (fwd1) along the direction its
+// content varies slowly: an HL band (vertical structures: large values
+// repeated down each column) along its columns, an LH band along its
+// rows. The band's rectangle then holds a low half (the first
+// ceil(n/2) lines) and a high half, coded as two bands; the decoder reads
+// which bands are split from the stream's first bits and undoes each
+// split (inv1) before the dyadic inverse.
+//
+// The encoder decides band by band at each step it tries, from a cheap
+// rate proxy: the sum over the band's weighted coefficients of
+// log2(1 + |c|/step), unsplit against split (packetHist), without
+// encoding either.
+
+// splitMargin is how much lower (as a fraction) the split band's rate
+// proxy must be for the encoder to split it: the proxy ignores the
+// context models, and on 16 validation images at the four QR budgets a
+// margin of 0.02 gained the most (0 and 0.03 were 0.01-0.02 dB worse,
+// 0.04 0.03-0.05 dB worse; docs/codec.md).
+const splitMargin = 0.02
+
+// splitDir is the direction a band of the given orientation is split
+// along: 1 along columns (y) for HL, 2 along rows (x) for LH, 0 never
+// (LL, HH: an HH split along either direction moved 16 validation images
+// by under 0.01 dB).
+func splitDir(orient int) int {
+	switch orient {
+	case 1:
+		return 1
+	case 2:
+		return 2
+	}
+	return 0
+}
+
+// maskBits is the number of split bits a version-5 payload carries for
+// levels levels: one per HL and LH band, in Bands order.
+func maskBits(levels int) int { return 2 * levels }
+
+// packMask returns the split bits of mask (a bit per Bands index i >= 1,
+// bit i-1) as the stream carries them: the candidate bands' bits in
+// Bands order, the first one highest.
+func packMask(mask uint32, levels int) uint32 {
+	var v uint32
+	for i, b := range Bands(1<<levels, 1<<levels, levels) {
+		if i > 0 && splitDir(b.Orient) != 0 {
+			v = v<<1 | mask>>(i-1)&1
+		}
+	}
+	return v
+}
+
+// unpackMask inverts packMask for the maskBits(levels) bits v.
+func unpackMask(v uint32, levels int) uint32 {
+	var mask uint32
+	n := maskBits(levels)
+	for i, b := range Bands(1<<levels, 1<<levels, levels) {
+		if i > 0 && splitDir(b.Orient) != 0 {
+			n--
+			mask |= (v >> n & 1) << (i - 1)
+		}
+	}
+	return mask
+}
+
+// pband is one coded band of a packet plane: a band of Bands or one half
+// of a split band. shx and shy are log2 of the image pixels per
+// coefficient along x and y (the level, plus one along a split's
+// direction); part is 0 for an unsplit band, 1 for a low half, 2 for a
+// high half; src is the index of the band in Bands it comes from.
+type pband struct {
+	Band
+	shx, shy, part, src int
+}
+
+// packetBands lists the coded bands of a levels-deep plane whose bands
+// with mask bit i-1 set (i indexing Bands) are split, in coding order:
+// LL, then per level from the coarsest HL, LH, HH, each split band as its
+// low half and then its high half.
+func packetBands(w, h, levels int, mask uint32) []pband {
+	var out []pband
+	for i, b := range Bands(w, h, levels) {
+		pb := pband{Band: b, shx: b.Level, shy: b.Level, src: i}
+		dir := 0
+		if i > 0 && mask>>(i-1)&1 != 0 {
+			dir = splitDir(b.Orient)
+		}
+		switch dir {
+		case 1:
+			lo, hi := pb, pb
+			lo.H, lo.shy, lo.part = (b.H+1)/2, b.Level+1, 1
+			hi.Y0, hi.H, hi.shy, hi.part = b.Y0+(b.H+1)/2, b.H/2, b.Level+1, 2
+			out = append(out, lo, hi)
+		case 2:
+			lo, hi := pb, pb
+			lo.W, lo.shx, lo.part = (b.W+1)/2, b.Level+1, 1
+			hi.X0, hi.W, hi.shx, hi.part = b.X0+(b.W+1)/2, b.W/2, b.Level+1, 2
+			out = append(out, lo, hi)
+		default:
+			out = append(out, pb)
+		}
+	}
+	return out
+}
+
+// splitBand applies (inv false) or undoes (inv true) the split of band b
+// along dir in the plane x of width w.
+func splitBand(x []float64, w int, b Band, dir int, inv bool, tmp, col []float64) {
+	f := fwd1
+	if inv {
+		f = inv1
+	}
+	switch dir {
+	case 1:
+		if b.H < 2 {
+			return
+		}
+		for c := b.X0; c < b.X0+b.W; c++ {
+			for y := range b.H {
+				col[y] = x[(b.Y0+y)*w+c]
+			}
+			f(col[:b.H], tmp)
+			for y := range b.H {
+				x[(b.Y0+y)*w+c] = col[y]
+			}
+		}
+	case 2:
+		if b.W < 2 {
+			return
+		}
+		for y := b.Y0; y < b.Y0+b.H; y++ {
+			f(x[y*w+b.X0:y*w+b.X0+b.W], tmp)
+		}
+	}
+}
+
+// splitPlane splits (inv false) or unsplits every band of x with its mask
+// bit set.
+func splitPlane(x []float64, w, h, levels int, mask uint32, inv bool) {
+	if mask == 0 {
+		return
+	}
+	tmp := make([]float64, max(w, h))
+	col := make([]float64, h)
+	for i, b := range Bands(w, h, levels) {
+		if i > 0 && mask>>(i-1)&1 != 0 {
+			splitBand(x, w, b, splitDir(b.Orient), inv, tmp, col)
+		}
+	}
+}
+
+type packetKey struct {
+	w, h, levels int
+	mask         uint32
+}
+
+var packetGainCache sync.Map // packetKey -> []float64 (per pband)
+
+// packetGains returns, for each band of packetBands(w, h, levels, mask),
+// the L2 norm of its synthesis basis function under the plain CDF 9/7
+// inverse: an unsplit band's bandGains value, and for a split half that
+// value times the ratio of the 1-D synthesis norms along the split's
+// direction with and without the split (the 2-D basis is the product of
+// an x and a y function, and the split changes only one of them).
+func packetGains(w, h, levels int, mask uint32) []float64 {
+	k := packetKey{w, h, levels, mask}
+	if g, ok := packetGainCache.Load(k); ok {
+		return g.([]float64)
+	}
+	base := bandGains(w, h, levels)
+	bands := Bands(w, h, levels)
+	pbs := packetBands(w, h, levels, mask)
+	gains := make([]float64, len(pbs))
+	for i, pb := range pbs {
+		gains[i] = base[pb.src]
+		if pb.part == 0 || pb.W == 0 || pb.H == 0 {
+			continue
+		}
+		b := bands[pb.src]
+		n, start, length, at := h, b.Y0, b.H, pb.Y0-b.Y0+pb.H/2
+		if splitDir(b.Orient) == 2 {
+			n, start, length, at = w, b.X0, b.W, pb.X0-b.X0+pb.W/2
+		}
+		whole := synthNorm(n, b.Level, start, length, start+length/2, false)
+		half := synthNorm(n, b.Level, start, length, start+at, true)
+		gains[i] = float64(base[pb.src] * half / whole)
+	}
+	packetGainCache.Store(k, gains)
+	return gains
+}
+
+// synthNorm returns the L2 norm of a 1-D signal of n samples after an
+// impulse at index at goes through the inverse of a split of
+// [start, start+length) (if split) and the levels-deep 1-D inverse.
+func synthNorm(n, levels, start, length, at int, split bool) float64 {
+	x := make([]float64, n)
+	tmp := make([]float64, n)
+	x[at] = 1
+	if split {
+		inv1(x[start:start+length], tmp)
+	}
+	lens := make([]int, levels)
+	m := n
+	for l := range levels {
+		lens[l] = m
+		m = (m + 1) / 2
+	}
+	for l := levels - 1; l >= 0; l-- {
+		inv1(x[:lens[l]], tmp)
+	}
+	var s float64
+	for _, v := range x {
+		s += float64(v * v)
+	}
+	return math.Sqrt(s)
+}
+
+// Proxy histograms: a weighted coefficient c falls in bin
+// floor(t/histRes), t = 1024 + 256 log2|c| being its magnitude on the step
+// index scale (StepSize(t) = |c|), from an exponent and a 4-bit mantissa
+// table; bins below 0 are dropped (|c| < 1/16 costs about nothing at any
+// step the codec uses).
+const (
+	histRes  = 16
+	histBins = (1024 + 256*22) / histRes
+)
+
+var mantT = func() (t [16]int) {
+	for i := range t {
+		t[i] = int(math.Round(256 * math.Log2(1+(float64(i)+0.5)/16)))
+	}
+	return t
+}()
+
+// histBin returns the proxy bin of weighted coefficient v, or -1.
+func histBin(v float64) int {
+	b := math.Float64bits(v) &^ (1 << 63)
+	e := int(b>>52) - 1023
+	t := 1024 + 256*e + mantT[(b>>48)&15]
+	if t < 0 || e < -1000 {
+		return -1
+	}
+	return min(t/histRes, histBins-1)
+}
+
+// proxyTab[d + proxyOff] is log2(1 + 2^(d/256)) for d = bin centre minus
+// step index.
+const proxyOff = 4096
+
+var proxyTab = func() (t [proxyOff + histBins*histRes + 1]float64) {
+	for i := range t {
+		d := float64(i-proxyOff) / 256
+		t[i] = math.Log2(1 + math.Exp2(d))
+	}
+	return t
+}()
+
+// packetHist holds, for each candidate band (Bands index i >= 1), the
+// proxy histograms of its weighted coefficients unsplit [0] and split [1].
+type packetHist [][2][histBins]uint32
+
+func bandHist(h *[histBins]uint32, wc []float64, w int, bs []pband) {
+	for _, b := range bs {
+		for y := b.Y0; y < b.Y0+b.H; y++ {
+			for _, v := range wc[y*w+b.X0 : y*w+b.X0+b.W] {
+				if k := histBin(v); k >= 0 {
+					h[k]++
+				}
+			}
+		}
+	}
+}
+
+// proxy returns the rate proxy of histogram h at step index s.
+func proxy(h *[histBins]uint32, s int) float64 {
+	var sum float64
+	for k, n := range h {
+		if n != 0 {
+			sum += float64(n) * proxyTab[k*histRes+histRes/2-s+proxyOff]
+		}
+	}
+	return sum
+}
+
+// candMask is the mask of every band that may be split.
+func candMask(levels int) uint32 {
+	var m uint32
+	for i, b := range Bands(1<<levels, 1<<levels, levels) {
+		if i > 0 && splitDir(b.Orient) != 0 {
+			m |= 1 << (i - 1)
+		}
+	}
+	return m
+}
+
+// preparePacket sets a.ws from the unweighted transform x: every
+// candidate band split and weighted by its halves' gains.
+func (a *Analysis) preparePacket(x []float64) {
+	all := candMask(a.levels)
+	a.ws = append([]float64(nil), x...)
+	splitPlane(a.ws, a.w, a.h, a.levels, all, false)
+	scalePacketBy(a.ws, a.w, a.h, a.levels, all, false)
+}
+
+// histograms fills a.hist from a.wc and a.ws.
+func (a *Analysis) histograms() {
+	all := candMask(a.levels)
+	pbs := packetBands(a.w, a.h, a.levels, all)
+	a.hist = make(packetHist, 3*a.levels+1)
+	for i, b := range Bands(a.w, a.h, a.levels) {
+		if i == 0 || all>>(i-1)&1 == 0 {
+			continue
+		}
+		bandHist(&a.hist[i][0], a.wc, a.w, []pband{{Band: b}})
+		var halves []pband
+		for _, pb := range pbs {
+			if pb.src == i {
+				halves = append(halves, pb)
+			}
+		}
+		bandHist(&a.hist[i][1], a.ws, a.w, halves)
+	}
+}
+
+// chooseMask returns the bands to split at step index s: those whose
+// rate proxy falls when split.
+func (a *Analysis) chooseMask(s int) uint32 {
+	all := candMask(a.levels)
+	var m uint32
+	for i := 1; i < len(a.hist); i++ {
+		if all>>(i-1)&1 == 0 {
+			continue
+		}
+		u, sp := proxy(&a.hist[i][0], s), proxy(&a.hist[i][1], s)
+		if sp < u*(1-splitMargin) {
+			m |= 1 << (i - 1)
+		}
+	}
+	return m
+}
+
+// compose returns the weighted plane of mask: wc with the split bands
+// taken from ws.
+func (a *Analysis) compose(mask uint32) []float64 {
+	if mask == 0 {
+		return a.wc
+	}
+	if a.comp != nil && a.compMask == mask {
+		return a.comp
+	}
+	if a.comp == nil {
+		a.comp = make([]float64, len(a.wc))
+	}
+	copy(a.comp, a.wc)
+	for i, b := range Bands(a.w, a.h, a.levels) {
+		if i > 0 && mask>>(i-1)&1 != 0 {
+			for y := b.Y0; y < b.Y0+b.H; y++ {
+				copy(a.comp[y*a.w+b.X0:y*a.w+b.X0+b.W], a.ws[y*a.w+b.X0:y*a.w+b.X0+b.W])
+			}
+		}
+	}
+	a.compMask = mask
+	return a.comp
+}
+
+// scalePacket divides every coefficient of x by its packet band's gain.
+func scalePacket(x []float64, w, h, levels int, mask uint32) {
+	scalePacketBy(x, w, h, levels, mask, true)
+}
+
+// scalePacketBy multiplies (div false) or divides (div true) every
+// coefficient of x by its band's gain (packetGains).
+func scalePacketBy(x []float64, w, h, levels int, mask uint32, div bool) {
+	gains := packetGains(w, h, levels, mask)
+	for i, b := range packetBands(w, h, levels, mask) {
+		g := gains[i]
+		for y := b.Y0; y < b.Y0+b.H; y++ {
+			row := x[y*w+b.X0 : y*w+b.X0+b.W]
+			for k := range row {
+				if div {
+					row[k] /= g
+				} else {
+					row[k] *= g
+				}
+			}
+		}
+	}
+}

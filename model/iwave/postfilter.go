@@ -180,8 +180,10 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 	defer putPlanes(b)
 	src, dst := *a, *b
 	// Pooled buffers hold the last call's planes: the borders must be 0.
-	clear(src)
-	clear(dst)
+	// Everything else a layer reads is written first (the input planes
+	// by fill, a layer's output span by conv3Padded).
+	zeroBorders(src, width, w, h)
+	zeroBorders(dst, width, w, h)
 	for c := range InputPlanes {
 		for y := range h {
 			fill(c, y, src[c*pn+(y+1)*pw+1:c*pn+(y+1)*pw+1+w])
@@ -211,6 +213,22 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 		copy(out[y*w:y*w+w], src[(y+1)*pw+1:])
 	}
 	return out
+}
+
+// zeroBorders zeroes the one-pixel border of the first planes (h+2) x
+// (w+2) of buf: the top and bottom rows and the first and last column of
+// every row.
+func zeroBorders(buf []float32, planes, w, h int) {
+	pw := w + 2
+	pn := pw * (h + 2)
+	for p := range planes {
+		plane := buf[p*pn : (p+1)*pn]
+		clear(plane[:pw])
+		clear(plane[(h+1)*pw:])
+		for y := 1; y <= h; y++ {
+			plane[y*pw], plane[y*pw+w+1] = 0, 0
+		}
+	}
 }
 
 // leakyReLU32 sets every v[i] < 0 to v[i]*leak. For 0 < leak < 1 it takes
@@ -333,13 +351,22 @@ func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
 	// accumulators stay in the first-level cache and its input rows in the
 	// second across all taps and outputs. Blocking changes which pixels a
 	// call touches, not the order of any pixel's sums.
+	// Each block's accumulators start as a copy of its output plane's
+	// bias (memmove, several values a cycle, where a loop stores one).
+	block := min(convBlock, span)
+	biasRows := getPlanes(cout * block)
+	defer putPlanes(biasRows)
+	for o := range cout {
+		row := (*biasRows)[o*block : (o+1)*block]
+		for i := range row {
+			row[i] = bias[o]
+		}
+	}
 	for j0 := 0; j0 < span; j0 += convBlock {
 		n := min(convBlock, span-j0)
 		for o := 0; o < cout; o++ {
 			acc := dst[o*pn+pw+1+j0 : o*pn+pw+1+j0+n]
-			for i := range acc {
-				acc[i] = bias[o]
-			}
+			copy(acc, (*biasRows)[o*block:o*block+n])
 			detnn.SaxpyTaps(wt[o*cin*9:(o+1)*cin*9], off, pad[j0:cin*pn], acc)
 		}
 	}

@@ -253,13 +253,16 @@ func histBin(v float64) int {
 }
 
 // proxyTab[d + proxyOff] is log2(1 + 2^(d/256)) for d = bin centre minus
-// step index.
+// step index, rounded to 2^-16 so that the table is the same on every
+// platform (whatever its math.Log2 and math.Exp2 round to) and proxy's
+// sums are exact: the split choice, hence the payload, is the same
+// everywhere.
 const proxyOff = 4096
 
 var proxyTab = func() (t [proxyOff + histBins*histRes + 1]float64) {
 	for i := range t {
 		d := float64(i-proxyOff) / 256
-		t[i] = math.Log2(1 + math.Exp2(d))
+		t[i] = math.Round(math.Log2(1+math.Exp2(d))*65536) / 65536
 	}
 	return t
 }()
@@ -285,7 +288,7 @@ func proxy(h *[histBins]uint32, s int) float64 {
 	var sum float64
 	for k, n := range h {
 		if n != 0 {
-			sum += float64(n) * proxyTab[k*histRes+histRes/2-s+proxyOff]
+			sum += float64(float64(n) * proxyTab[k*histRes+histRes/2-s+proxyOff])
 		}
 	}
 	return sum

@@ -2,10 +2,14 @@ package qr
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
+	"io"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/common/reedsolomon"
@@ -22,8 +26,10 @@ var ErrReadBack = errors.New("qr: read-back failed")
 // it hands out. It is stricter than Decode, which finds a symbol anywhere
 // in any image and corrects what it can:
 //
-//   - the file is decoded by image/png, the reader medqr's decrypt uses, and
-//     every pixel is checked: each module's pxPerModule x pxPerModule
+//   - the file is decoded by image/png, the reader medqr's decrypt uses (or,
+//     for exactly the chunk layout Symbol.PNG writes, by readBilevel, which
+//     gives image/png's pixels several times faster), and every pixel is
+//     checked: each module's pxPerModule x pxPerModule
 //     pixels all 0 (dark) or all 255 (light), the quiet zone light, the
 //     image exactly a symbol's size;
 //   - the module grid is checked against ISO/IEC 18004 with gozxing's
@@ -59,14 +65,16 @@ func ReadBack(file []byte, l Level, pxPerModule int) (payload []byte, err error)
 	if cfg.Height != side || side%pxPerModule != 0 || n < 21 || (n-17)%4 != 0 || v > 40 {
 		return nil, fmt.Errorf("%w: a %dx%d image is no symbol at %d pixels per module", ErrReadBack, cfg.Width, cfg.Height, pxPerModule)
 	}
-	img, err := png.Decode(bytes.NewReader(file))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrReadBack, err)
-	}
-	g, ok := img.(*image.Gray)
-	if !ok || g.Rect.Min != (image.Point{}) {
-		if g, err = toGray(img); err != nil {
+	g, ok := readBilevel(file)
+	if !ok {
+		img, err := png.Decode(bytes.NewReader(file))
+		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrReadBack, err)
+		}
+		if g, ok = img.(*image.Gray); !ok || g.Rect.Min != (image.Point{}) {
+			if g, err = toGray(img); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrReadBack, err)
+			}
 		}
 	}
 	bm, err := moduleGrid(g, pxPerModule, n)
@@ -290,4 +298,116 @@ func gf2Mod(v, gen uint32) uint32 {
 		}
 	}
 	return v
+}
+
+// readBilevel decodes file if it is laid out exactly as Symbol.PNG and
+// qr.PNG write 1-bit images: the PNG signature, an IHDR chunk (1-bit
+// grayscale, no interlace), IDAT chunks, an empty IEND chunk and nothing
+// after it, every CRC right, and a zlib stream (checksum verified) of
+// exactly the image's rows, each unfiltered or filtered with Up. It
+// reports false for anything else, which the caller gives to image/png:
+// so it never accepts a file image/png would refuse, and gives the pixels
+// image/png gives (0 or 255; FuzzReadBilevel checks both). It is several
+// times faster than image/png, which sets 1-bit pixels one at a time.
+func readBilevel(file []byte) (*image.Gray, bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(file, []byte(sig)) {
+		return nil, false
+	}
+	rest := file[len(sig):]
+	// chunk returns the next chunk's type and data if its CRC is right.
+	chunk := func() (string, []byte, bool) {
+		if len(rest) < 12 {
+			return "", nil, false
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if n > uint32(len(rest)-12) {
+			return "", nil, false
+		}
+		typ, data := string(rest[4:8]), rest[8:8+n]
+		if crc32.ChecksumIEEE(rest[4:8+n]) != binary.BigEndian.Uint32(rest[8+n:]) {
+			return "", nil, false
+		}
+		rest = rest[12+n:]
+		return typ, data, true
+	}
+	typ, ihdr, ok := chunk()
+	if !ok || typ != "IHDR" || len(ihdr) != 13 || !bytes.Equal(ihdr[8:], []byte{1, 0, 0, 0, 0}) {
+		return nil, false
+	}
+	w, h := int(binary.BigEndian.Uint32(ihdr)), int(binary.BigEndian.Uint32(ihdr[4:]))
+	if w <= 0 || h <= 0 || int64(w)*int64(h) > MaxPixels {
+		return nil, false
+	}
+	var idat [][]byte
+	for {
+		typ, data, ok := chunk()
+		switch {
+		case !ok:
+			return nil, false
+		case typ == "IDAT":
+			idat = append(idat, data)
+			continue
+		case typ != "IEND" || len(data) != 0 || len(rest) != 0 || len(idat) == 0:
+			return nil, false
+		}
+		break
+	}
+	zr, err := zlib.NewReader(io.MultiReader(bytesReaders(idat)...))
+	if err != nil {
+		return nil, false
+	}
+	stride := (w + 7) / 8
+	raw := make([]byte, h*(1+stride))
+	if _, err := io.ReadFull(zr, raw); err != nil {
+		return nil, false
+	}
+	// The stream must end here, its checksum right.
+	if n, err := zr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		return nil, false
+	}
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		line := raw[y*(1+stride):][:1+stride]
+		row := g.Pix[y*w : (y+1)*w]
+		switch {
+		case line[0] == 2 && y > 0:
+			// Up: each byte plus the one above (unfiltered in place, so
+			// the next row adds to these).
+			prev := raw[(y-1)*(1+stride)+1:][:stride]
+			if allZero(line[1:]) {
+				copy(line[1:], prev)
+				copy(row, g.Pix[(y-1)*w:y*w]) // the row above
+				continue
+			}
+			for i := range stride {
+				line[1+i] += prev[i]
+			}
+		case line[0] == 2:
+			// Up on the first row adds zeros: the bytes as stored.
+		case line[0] != 0:
+			return nil, false // Sub, Average, Paeth: left to image/png
+		}
+		for x := range row {
+			row[x] = -(line[1+x/8] >> uint(7-x%8) & 1) // 1 -> 255, 0 -> 0
+		}
+	}
+	return g, true
+}
+
+func bytesReaders(bs [][]byte) []io.Reader {
+	rs := make([]io.Reader, len(bs))
+	for i, b := range bs {
+		rs[i] = bytes.NewReader(b)
+	}
+	return rs
+}
+
+func allZero(b []byte) bool {
+	for _, v := range b {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }

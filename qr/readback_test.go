@@ -2,8 +2,11 @@ package qr
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -277,4 +280,139 @@ func BenchmarkWriteAndCheck(b *testing.B) {
 	}
 	b.ReportMetric(float64(decode.Microseconds())/1e3/float64(b.N), "image+decode+png-cpu-ms/op")
 	b.ReportMetric(float64(readBack.Microseconds())/1e3/float64(b.N), "png+readback-cpu-ms/op")
+}
+
+// bilevelFiles are 1-bit PNG files in readBilevel's layout: symbols,
+// images of awkward widths with repeated rows, and rows filtered with Up
+// against a differing row above (which qr.PNG never writes).
+func bilevelFiles(t testing.TB) map[string][]byte {
+	out := map[string][]byte{}
+	for i, l := range Levels {
+		s, err := EncodeSymbol([]byte("bilevel "+l.String()), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out["symbol-"+l.String()], err = s.PNG(4 + i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(16, 13))
+	for _, sz := range [][2]int{{1, 1}, {7, 3}, {9, 9}, {13, 40}} {
+		g := image.NewGray(image.Rect(0, 0, sz[0], sz[1]))
+		for i := range g.Pix {
+			g.Pix[i] = 0xff * uint8(rng.IntN(2))
+		}
+		if sz[1] > 2 {
+			copy(g.Pix[g.Stride:2*g.Stride], g.Pix[:g.Stride])
+		}
+		file, ok := bilevelPNG(g)
+		if !ok {
+			t.Fatal("bilevelPNG refused a black-and-white image")
+		}
+		out[fmt.Sprintf("random-%dx%d", sz[0], sz[1])] = file
+		// Every row Up-filtered against the row above.
+		stride := (sz[0] + 7) / 8
+		raw := make([]byte, sz[1]*(1+stride))
+		prev := make([]byte, stride)
+		for y := range sz[1] {
+			cur := make([]byte, stride)
+			for x := range sz[0] {
+				if g.Pix[y*g.Stride+x] != 0 {
+					cur[x/8] |= 0x80 >> uint(x%8)
+				}
+			}
+			raw[y*(1+stride)] = 2
+			for i := range stride {
+				raw[y*(1+stride)+1+i] = cur[i] - prev[i]
+			}
+			prev = cur
+		}
+		out[fmt.Sprintf("up-%dx%d", sz[0], sz[1])] = bilevelFile(sz[0], sz[1], raw)
+	}
+	return out
+}
+
+// TestReadBilevel: readBilevel gives image/png's pixels for files in its
+// layout, and leaves every other file to image/png: 8-bit gray, qrencode's
+// file, a CRC or checksum off, a chunk more, bytes after IEND.
+func TestReadBilevel(t *testing.T) {
+	for name, file := range bilevelFiles(t) {
+		got, ok := readBilevel(file)
+		if !ok {
+			t.Fatalf("%s: not read", name)
+		}
+		if err := sameAsPNG(got, file); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	sym := bilevelFiles(t)["symbol-L"]
+	gray, _ := PNG(func() *image.Gray { g := image.NewGray(image.Rect(0, 0, 3, 1)); g.Pix[1] = 7; return g }())
+	qrencode, err := os.ReadFile(filepath.Join("testdata", "qrencode-L.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte { b := bytes.Clone(sym); b[i] ^= 1; return b }
+	n := len(sym)
+	for name, file := range map[string][]byte{
+		"8-bit gray":         gray,
+		"qrencode":           qrencode,
+		"IHDR CRC":           flip(30),
+		"IDAT data":          flip(45),
+		"adler32":            flip(n - 12 - 5),
+		"bytes after IEND":   append(bytes.Clone(sym), 0),
+		"no IEND":            sym[:n-12],
+		"signature":          flip(1),
+		"a tEXt chunk first": append(append(bytes.Clone(sym[:33]), pngTextChunk()...), sym[33:]...),
+	} {
+		if _, ok := readBilevel(file); ok && name != "qrencode" {
+			t.Errorf("%s: read", name)
+		}
+	}
+}
+
+func pngTextChunk() []byte {
+	var b []byte
+	data := []byte("Comment\x00medqr")
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+	b = append(b, "tEXt"...)
+	b = append(b, data...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte("tEXt"), data...)))
+}
+
+// sameAsPNG reports whether g has the pixels image/png decodes from file.
+func sameAsPNG(g *image.Gray, file []byte) error {
+	img, err := png.Decode(bytes.NewReader(file))
+	if err != nil {
+		return fmt.Errorf("image/png refuses what readBilevel read: %v", err)
+	}
+	if img.Bounds() != g.Rect {
+		return fmt.Errorf("bounds %v, image/png %v", g.Rect, img.Bounds())
+	}
+	for y := range g.Rect.Dy() {
+		for x := range g.Rect.Dx() {
+			if r, _, _, _ := img.At(x, y).RGBA(); uint8(r>>8) != g.GrayAt(x, y).Y {
+				return fmt.Errorf("pixel (%d, %d) is %d, image/png %d", x, y, g.GrayAt(x, y).Y, r>>8)
+			}
+		}
+	}
+	return nil
+}
+
+// FuzzReadBilevel: whatever file readBilevel reads, image/png reads too,
+// to the same pixels.
+func FuzzReadBilevel(f *testing.F) {
+	for _, file := range bilevelFiles(f) {
+		f.Add(file)
+	}
+	testimg.AddSeeds(f, 0, filepath.Join("testdata", "*.png"))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		if cfg, err := png.DecodeConfig(bytes.NewReader(file)); err == nil && cfg.Width*cfg.Height > maxFuzzPNGPixels {
+			return
+		}
+		if g, ok := readBilevel(file); ok {
+			if err := sameAsPNG(g, file); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }

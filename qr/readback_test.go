@@ -205,6 +205,9 @@ func TestReadBackRefuses(t *testing.T) {
 			t.Errorf("%s: ReadBack = %d bytes, %v; want ErrReadBack", name, len(got), err)
 		}
 	}
+	if b, err := Decode(tr); err != nil || !bytes.Equal(b, p) {
+		t.Errorf("Decode no longer reads the transposed symbol (%v): the case tests nothing stricter", err)
+	}
 	if _, err := ReadBack(nil, 'X', px); !errors.Is(err, ErrLevel) {
 		t.Errorf("level X: %v, want ErrLevel", err)
 	}

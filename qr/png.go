@@ -93,7 +93,7 @@ func bilevelFile(w, h int, raw []byte) []byte {
 // without rendering the image.
 func (s *Symbol) PNG(px int) ([]byte, error) {
 	n := len(s.Modules)
-	if px < 1 || n == 0 || n*px > MaxPxPerModule*(17+4*40+2*QuietZone) {
+	if px < 1 || px > MaxPxPerModule || n == 0 || n > 17+4*40+2*QuietZone {
 		return nil, fmt.Errorf("qr: cannot write a %d-module symbol at %d pixels per module", n, px)
 	}
 	w := n * px
@@ -101,15 +101,24 @@ func (s *Symbol) PNG(px int) ([]byte, error) {
 	raw := make([]byte, w*(1+stride))
 	prev := make([]byte, stride)
 	cur := make([]byte, stride)
+	ones := uint64(1)<<uint(px) - 1 // px light pixels
 	for my, row := range s.Modules {
-		clear(cur)
-		for mx, dark := range row {
-			if dark {
-				continue
+		// The row's bits, most significant first (1 = light), gathered
+		// module by module in acc and stored a byte at a time.
+		var acc uint64
+		bits, i := 0, 0
+		for _, dark := range row {
+			acc <<= uint(px)
+			if !dark {
+				acc |= ones
 			}
-			for x := mx * px; x < (mx+1)*px; x++ {
-				cur[x/8] |= 0x80 >> uint(x%8)
+			for bits += px; bits >= 8; i++ {
+				bits -= 8
+				cur[i] = byte(acc >> uint(bits))
 			}
+		}
+		if bits > 0 {
+			cur[i] = byte(acc << uint(8-bits))
 		}
 		// As bilevelPNG: a pixel row equal to the one above is stored
 		// with the Up filter (all zeros), others unfiltered.

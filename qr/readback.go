@@ -102,8 +102,12 @@ func moduleGrid(g *image.Gray, px, n int) (*gozxing.BitMatrix, error) {
 		for mx := range size {
 			cell := first[mx*px : (mx+1)*px]
 			v := cell[0]
+			uniform := true
+			for _, p := range cell[1:] {
+				uniform = uniform && p == v
+			}
 			quiet := mx < QuietZone || my < QuietZone || mx >= QuietZone+n || my >= QuietZone+n
-			if (v != 0 && v != 0xff) || (quiet && v != 0xff) || bytes.Count(cell, cell[:1]) != px {
+			if (v != 0 && v != 0xff) || (quiet && v != 0xff) || !uniform {
 				return nil, fmt.Errorf("%w: module (%d, %d) is not one uniform %s cell", ErrReadBack, mx, my, map[bool]string{true: "light quiet-zone", false: "dark or light"}[quiet])
 			}
 			if v == 0 {

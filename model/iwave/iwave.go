@@ -119,6 +119,9 @@ type Codec struct {
 	// lambda, when positive, is the rate-distortion lambda at every step
 	// (WithLambda); zero gives rdoLambdaAt's lambda by step.
 	lambda float64
+	// version, when not 0, is the payload version Encode writes
+	// (WithVersion); 0 writes Version.
+	version int
 	// earlier are codecs of weights shipped before, kept to decode the
 	// payloads they made (WithEarlier).
 	earlier []*Codec
@@ -143,6 +146,29 @@ func (c *Codec) WithLambda(lambda float64) *Codec {
 	d := *c
 	d.lambda = max(0, lambda)
 	return &d
+}
+
+// WithVersion returns a copy of c whose encoder writes payloads of the
+// given version, 4 or 5 (Version): version 4 is version 5 without the
+// wavelet-packet splits, byte for byte what the encoder wrote before
+// them (TestEncodeGolden). Training codes its examples so (train/iwave)
+// to reproduce weights trained on version-4 payloads. Other versions
+// panic: the encoder of versions 1-3 cannot name a filter gain.
+func (c *Codec) WithVersion(version int) *Codec {
+	if version < 4 || version > Version {
+		panic(fmt.Sprintf("iwave: WithVersion(%d): the encoder writes versions 4 to %d", version, Version))
+	}
+	d := *c
+	d.version = version
+	return &d
+}
+
+// encVersion is the payload version c's encoder writes.
+func (c *Codec) encVersion() int {
+	if c.version != 0 {
+		return c.version
+	}
+	return Version
 }
 
 // forModel returns the codec whose payloads carry model id: c or one of
@@ -306,12 +332,14 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	return a, nil
 }
 
-// EncodeStep codes a at step index s (0..StepCount-1), each detail
+// EncodeStep codes a at step index s (0..StepCount-1) as a payload of
+// c's version (Version, or WithVersion's), each detail
 // coefficient's value chosen by rate and distortion (rdo.go), with the
 // post-filter gain index GainUnit (the whole residual; Encode chooses the
 // gain for the image).
 func (c *Codec) EncodeStep(a *Analysis, s int) []byte {
-	return c.encodeStep(a, s, Version, priorsOf(Version), true)
+	v := c.encVersion()
+	return c.encodeStep(a, s, v, priorsOf(v), true)
 }
 
 // encodeStep codes a at step index s as a payload of the given version

@@ -215,3 +215,28 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 		t.Errorf("every band split, dequantised at step %d: %.2f dB", s, q)
 	}
 }
+
+// TestWithVersion: the encoder writes version 4 or 5 as asked and refuses
+// (panics on) versions it cannot write.
+func TestWithVersion(t *testing.T) {
+	g := stripes(64, 64, 9)
+	for _, tc := range []struct {
+		version int
+		panics  bool
+	}{{3, true}, {4, false}, {5, false}, {Version + 1, true}} {
+		func() {
+			defer func() {
+				if r := recover(); (r != nil) != tc.panics {
+					t.Errorf("WithVersion(%d): panic %v, want panic %v", tc.version, r, tc.panics)
+				}
+			}()
+			p, err := New(nil).WithVersion(tc.version).Encode(g, 400)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int(p[0]) != tc.version {
+				t.Errorf("WithVersion(%d) wrote version %d", tc.version, p[0])
+			}
+		}()
+	}
+}

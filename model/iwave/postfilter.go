@@ -181,9 +181,11 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 	src, dst := *a, *b
 	// Pooled buffers hold the last call's planes: the borders must be 0.
 	// Everything else a layer reads is written first (the input planes
-	// by fill, a layer's output span by conv3Padded).
-	zeroBorders(src, width, w, h)
-	zeroBorders(dst, width, w, h)
+	// by fill, a layer's output span by conv3Padded), and the border
+	// columns inside a layer's span are zeroed after it (below), so only
+	// the input planes need all their border columns zeroed here.
+	zeroBorders(src, width, InputPlanes, w, h)
+	zeroBorders(dst, width, 0, w, h)
 	for c := range InputPlanes {
 		for y := range h {
 			fill(c, y, src[c*pn+(y+1)*pw+1:c*pn+(y+1)*pw+1+w])
@@ -215,18 +217,22 @@ func (pf *PostFilter) residual(w, h int, fill func(c, y int, row []float32)) []f
 	return out
 }
 
-// zeroBorders zeroes the one-pixel border of the first planes (h+2) x
-// (w+2) of buf: the top and bottom rows and the first and last column of
-// every row.
-func zeroBorders(buf []float32, planes, w, h int) {
+// zeroBorders zeroes what a layer's span never writes of the first
+// planes (h+2) x (w+2) of buf: the top and bottom rows, the first column
+// of the first row and the last column of the last row; and for the first
+// full planes every border column.
+func zeroBorders(buf []float32, planes, full, w, h int) {
 	pw := w + 2
 	pn := pw * (h + 2)
 	for p := range planes {
 		plane := buf[p*pn : (p+1)*pn]
 		clear(plane[:pw])
 		clear(plane[(h+1)*pw:])
-		for y := 1; y <= h; y++ {
-			plane[y*pw], plane[y*pw+w+1] = 0, 0
+		plane[pw], plane[h*pw+w+1] = 0, 0
+		if p < full {
+			for y := 1; y <= h; y++ {
+				plane[y*pw], plane[y*pw+w+1] = 0, 0
+			}
 		}
 	}
 }

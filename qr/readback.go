@@ -304,6 +304,13 @@ func gf2Mod(v, gen uint32) uint32 {
 	return v
 }
 
+// DecodeBilevelPNG decodes a PNG file laid out as Symbol.PNG, PNG and
+// EncodePNG write black-and-white images (1-bit gray) several times
+// faster than image/png, to the pixels image/png gives; it reports false,
+// having decoded nothing, for any other file (decode those with
+// image/png).
+func DecodeBilevelPNG(file []byte) (*image.Gray, bool) { return readBilevel(file) }
+
 // readBilevel decodes file if it is laid out exactly as Symbol.PNG and
 // qr.PNG write 1-bit images: the PNG signature, an IHDR chunk (1-bit
 // grayscale, no interlace), IDAT chunks, an empty IEND chunk and nothing

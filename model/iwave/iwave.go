@@ -299,7 +299,9 @@ type Analysis struct {
 	wc           []float64 // gain-weighted coefficients
 	// ws is wc with every candidate band split (packet.go), weighted by
 	// the halves' gains; hist the candidates' proxy histograms, unsplit
-	// and split; comp the plane of the last mask compose made.
+	// and split; comp the plane of the last mask compose made. ws and
+	// hist are made only by a codec that writes version 5 (without
+	// them the encoder splits nothing).
 	ws       []float64
 	hist     packetHist
 	comp     []float64
@@ -325,10 +327,15 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	levels := Levels(w, h)
 	ForwardLift(x, w, h, levels, c.lift)
 	a := &Analysis{w: w, h: h, levels: levels}
-	a.preparePacket(x)
+	packet := c.encVersion() >= 5
+	if packet {
+		a.preparePacket(x)
+	}
 	scaleBands(x, w, h, levels, false)
 	a.wc = x
-	a.histograms()
+	if packet {
+		a.histograms()
+	}
 	return a, nil
 }
 

@@ -307,11 +307,33 @@ func candMask(levels int) uint32 {
 
 // preparePacket sets a.ws from the unweighted transform x: every
 // candidate band split and weighted by its halves' gains.
+// Only the candidate bands' rectangles of ws are set: compose reads
+// nothing else from it.
 func (a *Analysis) preparePacket(x []float64) {
 	all := candMask(a.levels)
-	a.ws = append([]float64(nil), x...)
-	splitPlane(a.ws, a.w, a.h, a.levels, all, false)
-	scalePacketBy(a.ws, a.w, a.h, a.levels, all, false)
+	w := a.w
+	a.ws = make([]float64, len(x))
+	for i, b := range Bands(w, a.h, a.levels) {
+		if i > 0 && all>>(i-1)&1 != 0 {
+			for y := b.Y0; y < b.Y0+b.H; y++ {
+				copy(a.ws[y*w+b.X0:y*w+b.X0+b.W], x[y*w+b.X0:y*w+b.X0+b.W])
+			}
+		}
+	}
+	splitPlane(a.ws, w, a.h, a.levels, all, false)
+	gains := packetGains(w, a.h, a.levels, all)
+	for i, b := range packetBands(w, a.h, a.levels, all) {
+		if b.part == 0 {
+			continue
+		}
+		g := gains[i]
+		for y := b.Y0; y < b.Y0+b.H; y++ {
+			row := a.ws[y*w+b.X0 : y*w+b.X0+b.W]
+			for k := range row {
+				row[k] *= g
+			}
+		}
+	}
 }
 
 // histograms fills a.hist from a.wc and a.ws.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 
@@ -85,6 +86,62 @@ func ReadBack(file []byte, l Level, pxPerModule int) (payload []byte, err error)
 		return nil, err
 	}
 	return readExact(bm, v, l)
+}
+
+// ReadExact reads an image that is one symbol rendered pixel-exactly as
+// Encode renders it, at any module size and level: the image exactly a
+// symbol's size, every module's pixels all 0 or all 255, the quiet zone
+// light, and the module grid an exact, error-free symbol, as ReadBack
+// checks a PNG file. It returns an error wrapping ErrReadBack for any
+// other image (a photo, a page, a damaged or resized symbol), which a
+// caller then gives to Decode; it is several times faster than Decode on
+// the images it reads, and never panics.
+func ReadExact(img image.Image) (payload []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			payload, err = nil, fmt.Errorf("%w: gozxing panicked: %v", ErrReadBack, r)
+		}
+	}()
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrReadBack)
+	}
+	b := img.Bounds()
+	side := b.Dx()
+	if b.Dy() != side || side < 21+2*QuietZone {
+		return nil, fmt.Errorf("%w: a %dx%d image is no pixel-exact symbol", ErrReadBack, b.Dx(), b.Dy())
+	}
+	// at is the gray level of the pixel at the centre of module (x, y)
+	// at px pixels per module, quiet zone included.
+	at := func(x, y, px int) uint8 {
+		return color.GrayModel.Convert(img.At(b.Min.X+x*px+px/2, b.Min.Y+y*px+px/2)).(color.Gray).Y
+	}
+	var g *image.Gray
+	err = fmt.Errorf("%w: a %dx%d image is no pixel-exact symbol", ErrReadBack, side, side)
+	for v := 1; v <= 40; v++ {
+		n := 17 + 4*v
+		px := side / (n + 2*QuietZone)
+		// The top-left finder's corner module is dark and the module
+		// inside it light: a cheap test before any conversion or scan.
+		if side%(n+2*QuietZone) != 0 || at(QuietZone, QuietZone, px) != 0 || at(QuietZone+1, QuietZone+1, px) != 0xff {
+			continue
+		}
+		if g == nil {
+			var ok bool
+			if g, ok = img.(*image.Gray); !ok || g.Rect.Min != (image.Point{}) {
+				if g, err = toGray(img); err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrReadBack, err)
+				}
+			}
+		}
+		bm, e := moduleGrid(g, px, n)
+		if e == nil {
+			if e = checkFunctionPatterns(bm, v); e == nil {
+				return readExact(bm, v, 0)
+			}
+		}
+		err = e
+	}
+	return nil, err
 }
 
 // moduleGrid checks that g (origin 0,0) is a symbol of n x n modules of
@@ -183,7 +240,8 @@ func checkFunctionPatterns(bm *gozxing.BitMatrix, v int) error {
 }
 
 // readExact reads the version and format information and the codewords
-// of an n x n module grid, requiring exact codewords, and parses the data.
+// of an n x n module grid, requiring exact codewords (at level l; 0: any
+// level), and parses the data.
 func readExact(bm *gozxing.BitMatrix, v int, l Level) ([]byte, error) {
 	n := bm.GetWidth()
 	if v >= 7 {
@@ -224,7 +282,7 @@ func readExact(bm *gozxing.BitMatrix, v int, l Level) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrReadBack, err)
 	}
 	ecl := fi.GetErrorCorrectionLevel()
-	if d := (near ^ 0x5412) >> 10; ecl.String() != l.String() || uint32(ecl.GetBits()) != d>>3 || uint32(fi.GetDataMask()) != d&7 {
+	if d := (near ^ 0x5412) >> 10; (l != 0 && ecl.String() != l.String()) || uint32(ecl.GetBits()) != d>>3 || uint32(fi.GetDataMask()) != d&7 {
 		return nil, fmt.Errorf("%w: format information says level %v mask %d, want level %v", ErrReadBack, ecl, fi.GetDataMask(), l)
 	}
 	codewords, err := parser.ReadCodewords()

@@ -419,3 +419,112 @@ func FuzzReadBilevel(f *testing.F) {
 		}
 	})
 }
+
+// TestReadExact: ReadExact reads symbols rendered by Encode at any level
+// and module size, and qrencode's rendering (testdata), to their payloads;
+// it refuses images that are not one pixel-exact, error-free symbol, each
+// of which Decode (or nothing) must then read.
+func TestReadExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 14))
+	for i, l := range Levels {
+		p := randBytes(rng, 50+400*i)
+		for _, px := range []int{4, 5, 8} {
+			img, err := Encode(p, l, px)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := ReadExact(img); err != nil || !bytes.Equal(got, p) {
+				t.Fatalf("level %v, %d px: ReadExact = %d bytes, %v", l, px, len(got), err)
+			}
+		}
+	}
+	// Testdata symbols written by Encode and by qrencode.
+	for _, name := range []string{"qrencode-L", "M-text", "H-binary200"} {
+		vec, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, err := testvec.ParseMap(vec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := hex.DecodeString(fields["payload"])
+		if got, err := ReadExact(testimg.ReadPNG(t, filepath.Join("testdata", name+".png"))); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: ReadExact = %x, %v", name, got, err)
+		}
+	}
+
+	p := randBytes(rng, 300)
+	img, err := Encode(p, Q, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := EncodeSymbol(p, Q)
+	n := len(s.Modules) - 2*QuietZone
+	at := dataPath(functionPatterns(s.Version), 1)[0]
+	damaged := image.NewGray(img.Rect)
+	copy(damaged.Pix, img.Pix)
+	for dy := range 4 {
+		for dx := range 4 {
+			x, y := (QuietZone+at%n)*4+dx, (QuietZone+at/n)*4+dy
+			damaged.Pix[y*damaged.Stride+x] ^= 0xff
+		}
+	}
+	margin := image.NewGray(image.Rect(0, 0, img.Rect.Dx()+8, img.Rect.Dy()+8))
+	for i := range margin.Pix {
+		margin.Pix[i] = 0xff
+	}
+	for y := range img.Rect.Dy() {
+		copy(margin.Pix[(y+4)*margin.Stride+4:], img.Pix[y*img.Stride:(y+1)*img.Stride])
+	}
+	white := image.NewGray(image.Rect(0, 0, 29*6, 29*6))
+	for i := range white.Pix {
+		white.Pix[i] = 0xff
+	}
+	cases := map[string]image.Image{
+		"one data module flipped": damaged,
+		"a wider margin":          margin,
+		"white":                   white,
+		"nil":                     nil,
+	}
+	for _, name := range []string{"noise-saltpepper", "sheet-3", "not-a-qr"} {
+		cases[name] = testimg.ReadPNG(t, filepath.Join("testdata", name+".png"))
+	}
+	for name, img := range cases {
+		if got, err := ReadExact(img); !errors.Is(err, ErrReadBack) || got != nil {
+			t.Errorf("%s: ReadExact = %d bytes, %v; want ErrReadBack", name, len(got), err)
+		}
+	}
+	if got, err := Decode(damaged); err != nil || !bytes.Equal(got, p) {
+		t.Errorf("Decode no longer reads the damaged symbol (%v)", err)
+	}
+}
+
+// FuzzReadExact: for any PNG, ReadExact never panics, and what it reads
+// Decode reads to the same bytes.
+func FuzzReadExact(f *testing.F) {
+	testimg.AddSeeds(f, 0, filepath.Join("testdata", "*.png"))
+	for _, file := range bilevelFiles(f) {
+		f.Add(file)
+	}
+	f.Fuzz(func(t *testing.T, file []byte) {
+		cfg, err := png.DecodeConfig(bytes.NewReader(file))
+		if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {
+			return
+		}
+		img, err := png.Decode(bytes.NewReader(file))
+		if err != nil {
+			return
+		}
+		got, err := ReadExact(img)
+		if err != nil {
+			if got != nil {
+				t.Fatalf("bytes and an error (%v)", err)
+			}
+			return
+		}
+		if b, err := Decode(img); err != nil || !bytes.Equal(b, got) {
+			t.Fatalf("ReadExact = %x, Decode = %x, %v", got, b, err)
+		}
+	})
+}

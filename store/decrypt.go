@@ -94,6 +94,12 @@ func decrypt(imgs []image.Image, names []string, o seal.Opener) (*Decrypted, err
 	scanned := make([]bool, len(imgs))
 	for i, img := range imgs {
 		b := img.Bounds()
+		// A QR PNG as Encrypt writes it: one pixel-exact symbol filling
+		// the image, read without searching for it.
+		if p, err := qr.ReadExact(img); err == nil && isOurs(p) {
+			found[i] = [][]byte{p}
+			continue
+		}
 		if b.Dx() <= fastPathMaxSide && b.Dy() <= fastPathMaxSide {
 			p, box, err := qr.DecodeLocated(img)
 			if err == nil && isOurs(p) {

@@ -83,9 +83,11 @@ func DecryptImages(imgs []image.Image, o seal.Opener) (*Decrypted, error) {
 	return decrypt(imgs, names, o)
 }
 
-// decrypt reads every image with the fast single-symbol reader first, and
-// scans an image for several codes (qr.DecodeAll, much slower) when the fast
-// reader finds no medqr symbol in it, when the symbol it finds covers only
+// decrypt reads an image that is one pixel-exact symbol (a QR PNG as
+// Encrypt writes it) with qr.ReadExact, any other with the fast
+// single-symbol reader (qr.DecodeLocated) first, and scans an image for
+// several codes (qr.DecodeAll, much slower) when the fast reader finds no
+// medqr symbol in it, when the symbol it finds covers only
 // part of the image (a page or photo that may hold other codes), or when
 // symbols are still missing. It then opens the message the opener opens
 // among those found (see openFound).

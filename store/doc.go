@@ -27,7 +27,9 @@
 // name); if any step fails, the links already made are removed.
 //
 // Decrypt accepts any number of QR images in any order: one file per
-// symbol, a sheet, or a photo holding several symbols (qr.DecodeAll). It
+// symbol (read by qr.ReadExact when it is a pixel-exact symbol, as
+// Encrypt writes it), a sheet, or a photo holding several symbols
+// (qr.DecodeLocated, qr.DecodeAll). It
 // opens the message only when every symbol is present and authentic, and
 // names the missing symbols otherwise. No patient data is written anywhere:
 // the record holds only what the QR header already says in clear.

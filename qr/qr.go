@@ -21,7 +21,10 @@
 //   - ReadBack reads the PNG file of a symbol rendered as above (Symbol.PNG,
 //     EncodeSymbolPNG) and returns its bytes only if every pixel lies on
 //     the module grid and the grid is an exact, error-free symbol: the
-//     check a writer makes before handing a file out.
+//     check a writer makes before handing a file out. ReadExact makes the
+//     same checks on an image at any module size and level (a reader's
+//     fast path for such images), and DecodeBilevelPNG decodes the 1-bit
+//     PNGs this package writes faster than image/png, to the same pixels.
 //   - DecodeAll finds every symbol in one image (a Sheet, or a photo of
 //     several codes) using gozxing's multi-code reader plus a split of the
 //     image along blank rows and columns.

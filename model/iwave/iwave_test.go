@@ -244,6 +244,18 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeV4 is BenchmarkEncode writing version 4 (no packet
+// splits): run beside it, it shows what the splits cost an encode.
+func BenchmarkEncodeV4(b *testing.B) {
+	g := loadGray(b, "cxr256.png")
+	c := Default().WithVersion(4)
+	for b.Loop() {
+		if _, err := c.Encode(g, 2905); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	g := loadGray(b, "cxr256.png")
 	c := Default()

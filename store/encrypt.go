@@ -342,8 +342,9 @@ func prepare(d *data.Decoded, o Options) (*prepared, error) {
 		}
 		// Read every PNG file back before anything is written: what we
 		// hand out must decode to exactly the sealed bytes. qr.ReadBack
-		// reads the file with image/png and requires every pixel to form
-		// the module grid and the grid to be an exact, error-free symbol.
+		// decodes the file to the pixels image/png gives and requires
+		// every pixel to lie on the module grid and the grid to be an
+		// exact, error-free symbol.
 		got, err := qr.ReadBack(file, level, px)
 		if err != nil {
 			return nil, fmt.Errorf("QR code %d does not read back: %w", i+1, err)

@@ -27,12 +27,11 @@ var ErrReadBack = errors.New("qr: read-back failed")
 // it hands out. It is stricter than Decode, which finds a symbol anywhere
 // in any image and corrects what it can:
 //
-//   - the file is decoded by image/png, the reader medqr's decrypt uses (or,
-//     for exactly the chunk layout Symbol.PNG writes, by readBilevel, which
-//     gives image/png's pixels several times faster), and every pixel is
-//     checked: each module's pxPerModule x pxPerModule
-//     pixels all 0 (dark) or all 255 (light), the quiet zone light, the
-//     image exactly a symbol's size;
+//   - the file is decoded to the pixels image/png gives (by image/png, or,
+//     for exactly the chunk layout Symbol.PNG writes, by readBilevel,
+//     several times faster), and every pixel is checked: each module's
+//     pxPerModule x pxPerModule pixels all 0 (dark) or all 255 (light),
+//     the quiet zone light, the image exactly a symbol's size;
 //   - the module grid is checked against ISO/IEC 18004 with gozxing's
 //     tables, not the encoder's: finder, separator, timing and alignment
 //     patterns and the dark module exact, both copies of the version

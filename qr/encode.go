@@ -635,18 +635,24 @@ type penaltyScratch struct {
 func rowScore(r bitLine, n int, valid bitLine) int {
 	// e: module x equals module x-1 (x >= 1); a run reaches six at x when
 	// e holds at x-4..x, and seven or more when also at x-5.
-	e := r.eq(r.shl(1)).and(valid)
+	r1 := r.shl(1)
+	e := r.eq(r1).and(valid)
 	e[0] &^= 1
-	c6 := e.and(e.shl(1)).and(e.shl(2)).and(e.shl(3)).and(e.shl(4))
-	c7 := c6.and(e.shl(5))
+	e2 := e.and(e.shl(1))   // e at x-1..x
+	e4 := e2.and(e2.shl(2)) // e at x-3..x
+	c6 := e4.and(e.shl(4))
+	c7 := e4.and(e2.shl(4))
 	p := 4*c6.andNot(c7).count() + c7.count()
 
 	// Modules before the line are light: shifting r brings in zeros, so
 	// light modules are taken as the complement of a shifted r.
-	s6 := r.shl(5).or(r.shl(1)).not().and(r.shl(4)).and(r.shl(3)).and(r.shl(2)).and(r)
+	d3 := r.and(r1).and(r.shl(2)) // dark at x-2..x
+	s6 := r.shl(5).or(r1).not().and(d3.shl(2)).and(r)
 	core := s6.and(r.shl(6))
-	z4 := r.or(r.shl(1)).or(r.shl(2)).or(r.shl(3)).not()
-	z4at7 := r.shl(7).or(r.shl(8)).or(r.shl(9)).or(r.shl(10)).not()
+	any2 := r.or(r1)
+	any4 := any2.or(any2.shl(2)) // a dark module at x-3..x
+	z4 := any4.not()
+	z4at7 := any4.shl(7).not()
 	real := core.and(z4at7).or(core.shl(4).and(z4)).and(valid)
 	last := n - 1
 	if real.zero() {
@@ -826,7 +832,8 @@ func encodeModules(payload []byte, l Level) (int, [][]bool, error) {
 		}
 	}
 	for i, at := range dataPath(base, 8*t.totalCodewords+t.rest) {
-		y, x := at/n, at%n
+		y := int(uint32(at) / uint32(n)) // 32-bit division: a third of the 64-bit one's cycles
+		x := at - y*n
 		data[y] = data[y].set(x)
 		if stream[i/8]>>uint(7-i%8)&1 == 1 {
 			unmasked[y] = unmasked[y].set(x)

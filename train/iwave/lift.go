@@ -428,11 +428,11 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	}
 	// The codec's own measure: validation PSNR without post-filter at every
 	// budget, plain CDF 9/7 against the learned steps.
-	ck.Report.Plain, err = scoreCodec(iwave.New(nil).WithLambda(cfg.PairsLambda), valImgs, cfg.Budgets)
+	ck.Report.Plain, err = scoreCodec(iwave.New(nil).WithLambda(cfg.PairsLambda).WithVersion(cfg.PairsVersion), valImgs, cfg.Budgets)
 	if err != nil {
 		return nil, err
 	}
-	ck.Report.Lifted, err = scoreCodec(iwave.NewLifted(lf, nil).WithLambda(cfg.PairsLambda), valImgs, cfg.Budgets)
+	ck.Report.Lifted, err = scoreCodec(iwave.NewLifted(lf, nil).WithLambda(cfg.PairsLambda).WithVersion(cfg.PairsVersion), valImgs, cfg.Budgets)
 	if err != nil {
 		return nil, err
 	}

@@ -223,6 +223,8 @@ func TestConfigSources(t *testing.T) {
 		{[]string{`sources=[{"load":224,"size":160,"resample":"area","x":1}]`}, "unknown field"},
 		{[]string{"lift.load=x.iwl", "lift.export=y.iwl"}, "both set"},
 		{[]string{"source_share=0.5"}, "with sources"},
+		{[]string{"pairs_version=3"}, "pairs_version"},
+		{[]string{"pairs_version=6"}, "pairs_version"},
 		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=1"}, "source_share"},
 		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=-0.1"}, "source_share"},
 	} {
@@ -274,16 +276,17 @@ func TestDrawPair(t *testing.T) {
 	}
 }
 
-// TestShippedConfigUnchanged: the shipped run makes no extra pairs and
-// trains its own lifting steps, so make train codes and trains what it did
-// before sources and lift.load existed, and its run.json holds neither
+// TestShippedConfigUnchanged: the shipped run codes its examples as
+// version-4 payloads, makes no extra pairs and trains its own lifting
+// steps, so make train codes and trains what it did before version 5,
+// sources and lift.load existed, and its run.json holds neither
 // source_pairs nor lift_sha256.
 func TestShippedConfigUnchanged(t *testing.T) {
 	c, err := LoadConfig("../../experiments/iwave.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Sources) != 0 || c.SourceShare != 0 || c.Lift.Load != "" || c.Lift.Export == "" {
+	if len(c.Sources) != 0 || c.SourceShare != 0 || c.PairsVersion != 4 || c.Lift.Load != "" || c.Lift.Export == "" {
 		t.Fatalf("sources %v, lift.load %q, lift.export %q", c.Sources, c.Lift.Load, c.Lift.Export)
 	}
 	b, err := json.Marshal(RunInfo{Config: c})

@@ -220,6 +220,102 @@ type tapList struct {
 	n     int
 }
 
+// SaxpyTapsPlanes is SaxpyTaps for several output planes that share the
+// taps' offsets into x: for each plane p < planes, with m = len(off),
+//
+//	SaxpyTaps(alpha[p*m:(p+1)*m], off, x, y[p*ldy:p*ldy+n])
+//
+// with the same bits. Four planes at a time, each tap reads x once for all
+// four; a tap whose alpha is 0 in one of the four is applied to them
+// plane by plane between the others (skipping the zeros), so each value
+// still receives its plane's nonzero taps in order. It panics if alpha
+// does not hold planes*len(off) values, ldy < n, y is too short, an
+// offset is negative or a tap reads past x.
+func SaxpyTapsPlanes(alpha []float32, off []int, x, y []float32, planes, n, ldy int) {
+	m := len(off)
+	if planes < 0 || n < 0 || len(alpha) != planes*m || ldy < n || (planes > 0 && len(y) < (planes-1)*ldy+n) {
+		panic(fmt.Sprintf("detnn: SaxpyTapsPlanes of %d planes x %d taps (%d alphas) of %d values (stride %d) into %d values",
+			planes, m, len(alpha), n, ldy, len(y)))
+	}
+	for _, o := range off {
+		if o < 0 || o+n > len(x) {
+			panic("detnn: SaxpyTapsPlanes tap outside x")
+		}
+	}
+	if n == 0 {
+		return
+	}
+	p := 0
+	for ; p+4 <= planes; p += 4 {
+		saxpyTapsQuad(alpha[p*m:(p+4)*m], off, x, y[p*ldy:(p+3)*ldy+n], n, ldy)
+	}
+	for ; p < planes; p++ {
+		SaxpyTaps(alpha[p*m:(p+1)*m], off, x, y[p*ldy:p*ldy+n])
+	}
+}
+
+// saxpyTapsQuad is SaxpyTapsPlanes for four planes: runs of taps nonzero
+// in all four go to the four-plane kernel, in passes of at most
+// maxTaps4, and any other tap to Saxpy plane by plane.
+func saxpyTapsQuad(alpha []float32, off []int, x, y []float32, n, ldy int) {
+	m := len(off)
+	var t tapList4
+	for k, o := range off {
+		a := [4]float32{alpha[k], alpha[m+k], alpha[2*m+k], alpha[3*m+k]}
+		if a[0] == 0 || a[1] == 0 || a[2] == 0 || a[3] == 0 {
+			if t.n > 0 {
+				saxpyTaps4(&t, x, y, n, ldy)
+				t.n = 0
+			}
+			for q, v := range a {
+				if v != 0 {
+					saxpy(v, x[o:o+n], y[q*ldy:q*ldy+n])
+				}
+			}
+			continue
+		}
+		if t.n == maxTaps4 {
+			saxpyTaps4(&t, x, y, n, ldy)
+			t.n = 0
+		}
+		t.alpha[t.n], t.off[t.n] = a, o
+		t.n++
+	}
+	if t.n > 0 {
+		saxpyTaps4(&t, x, y, n, ldy)
+	}
+}
+
+// maxTaps4 is how many taps one pass of the four-plane kernel applies.
+const maxTaps4 = 144
+
+// tapList4 is one pass of the four-plane kernel: n taps, each with the
+// four planes' alphas and an offset into x; the AVX kernel reads it by
+// these offsets (alpha at 0, off at 2304, n at 3456; TestTapListLayout).
+type tapList4 struct {
+	alpha [maxTaps4][4]float32
+	off   [maxTaps4]int
+	n     int
+}
+
+// saxpyTaps4Generic is one pass of the four-plane kernel in pure Go: plane
+// q of y (at q*ldy) gets, for each tap k in order, alpha[k][q]*x[off[k]+i]
+// added to value i, each product rounded first.
+func saxpyTaps4Generic(t *tapList4, x, y []float32, n, ldy int) {
+	y0, y1, y2, y3 := y[:n], y[ldy:ldy+n], y[2*ldy:2*ldy+n], y[3*ldy:3*ldy+n]
+	for i := range y0 {
+		v0, v1, v2, v3 := y0[i], y1[i], y2[i], y3[i]
+		for k, a := range t.alpha[:t.n] {
+			xv := x[t.off[k]+i]
+			v0 += float32(a[0] * xv)
+			v1 += float32(a[1] * xv)
+			v2 += float32(a[2] * xv)
+			v3 += float32(a[3] * xv)
+		}
+		y0[i], y1[i], y2[i], y3[i] = v0, v1, v2, v3
+	}
+}
+
 func saxpyTapsGeneric(t *tapList, x, y []float32) {
 	for i := range y {
 		v := y[i]

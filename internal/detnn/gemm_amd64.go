@@ -88,7 +88,7 @@ func leakyReLU(v []float64, leak float64) {
 	}
 }
 
-// saxpyTapsAVX is one pass of SaxpyTaps (t.n > 0) on the first 32*(n/32)
+// saxpyTapsAVX is one pass of SaxpyTaps (t.n > 0) on the first 64*(n/64)
 // values of y.
 //
 //go:noescape
@@ -97,10 +97,29 @@ func saxpyTapsAVX(t *tapList, x, y *float32, n int)
 func saxpyTaps(t *tapList, x, y []float32) {
 	n := 0
 	if useAVX {
-		n = len(y) &^ 31
+		n = len(y) &^ 63
 		if n > 0 {
 			saxpyTapsAVX(t, &x[0], &y[0], n)
 		}
 	}
 	saxpyTapsGeneric(t, x[n:], y[n:])
+}
+
+// saxpyTaps4AVX is one pass of the four-plane kernel (t.n > 0) on the
+// first 16*(n/16) values of each plane, plane q of y at q*ldy.
+//
+//go:noescape
+func saxpyTaps4AVX(t *tapList4, x, y *float32, n, ldy int)
+
+func saxpyTaps4(t *tapList4, x, y []float32, n, ldy int) {
+	done := 0
+	if useAVX {
+		done = n &^ 15
+		if done > 0 {
+			saxpyTaps4AVX(t, &x[0], &y[0], done, ldy)
+		}
+	}
+	if done < n {
+		saxpyTaps4Generic(t, x[done:], y[done:], n-done, ldy)
+	}
 }

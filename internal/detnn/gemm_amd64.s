@@ -10,11 +10,11 @@
 	MOVQ n+24(FP), CX \
 	SHRQ $shift, CX
 
-// TAP adds the product of the broadcast alpha Y4 and the x values at
+// TAP adds the product of the broadcast alpha Y8 and the x values at
 // off(R12) to the accumulator acc, the product rounded (VMULPS) and then
 // added as the first operand, as saxpyAVX adds.
 #define TAP(off, acc, tmp) \
-	VMULPS off(R12), Y4, tmp \
+	VMULPS off(R12), Y8, tmp \
 	VADDPS acc, tmp, acc
 
 // STEP multiplies the input at off(R11) by the 8 weights of its row of wt
@@ -438,11 +438,12 @@ axpy:
 	RET
 
 // func saxpyTapsAVX(t *tapList, x, y *float32, n int)
-// 32 values of y a block, in Y0-Y3; for each tap in order, y +=
+// 64 values of y a block, in Y0-Y7 (eight accumulators, so the adds do not
+// wait on each other's latency); for each tap in order, y +=
 // alpha*x[off+i]. t: alpha at 0, off at 64, n at 192.
 TEXT ·saxpyTapsAVX(SB), NOSPLIT, $0-32
 	MOVQ t+0(FP), R8
-	XYN(5)
+	XYN(6)
 	MOVQ 192(R8), R10
 	LEAQ 64(R8), R9
 
@@ -451,16 +452,24 @@ tapsblock:
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
 	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
 	XORQ    R11, R11
 
 tapsnext:
-	VBROADCASTSS (R8)(R11*4), Y4
+	VBROADCASTSS (R8)(R11*4), Y8
 	MOVQ         (R9)(R11*8), R12
 	LEAQ         (SI)(R12*4), R12
-	TAP(0, Y0, Y5)
-	TAP(32, Y1, Y6)
-	TAP(64, Y2, Y7)
-	TAP(96, Y3, Y8)
+	TAP(0, Y0, Y9)
+	TAP(32, Y1, Y10)
+	TAP(64, Y2, Y11)
+	TAP(96, Y3, Y12)
+	TAP(128, Y4, Y13)
+	TAP(160, Y5, Y14)
+	TAP(192, Y6, Y15)
+	TAP(224, Y7, Y9)
 	INCQ         R11
 	CMPQ         R11, R10
 	JLT          tapsnext
@@ -469,10 +478,85 @@ tapsnext:
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
 	VMOVUPS Y3, 96(DI)
-	ADDQ    $128, SI
-	ADDQ    $128, DI
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $256, SI
+	ADDQ    $256, DI
 	DECQ    CX
 	JNZ     tapsblock
+
+	VZEROUPPER
+	RET
+
+// TAP4 adds the product of the broadcast alpha of plane q (at q*4(R11))
+// and the 16 x values in Y8/Y9 to that plane's accumulators lo/hi: each
+// product rounded (VMULPS, alpha first) and then added as the first
+// operand, as TAP adds.
+#define TAP4(q, lo, hi) \
+	VBROADCASTSS q*4(R11), Y10 \
+	VMULPS       Y8, Y10, Y11 \
+	VMULPS       Y9, Y10, Y12 \
+	VADDPS       lo, Y11, lo \
+	VADDPS       hi, Y12, hi
+
+// func saxpyTaps4AVX(t *tapList4, x, y *float32, n, ldy int)
+// 16 values of each of four planes of y a block, in Y0-Y7 (plane q at
+// q*ldy in Y(2q), Y(2q+1)); for each tap in order, the 16 x values at off
+// are loaded once and plane q += alpha[q]*x. Eight accumulators keep
+// the multipliers and adders busy where four would wait on each add's
+// latency. t: alpha at 0 (16 bytes a tap), off at 2304, n at 3456.
+TEXT ·saxpyTaps4AVX(SB), NOSPLIT, $0-40
+	MOVQ t+0(FP), R8
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	MOVQ ldy+32(FP), R13
+	SHLQ $2, R13
+	LEAQ (DI)(R13*2), R15   // planes 2 and 3
+
+taps4block:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R13*1), Y2
+	VMOVUPS 32(DI)(R13*1), Y3
+	VMOVUPS (R15), Y4
+	VMOVUPS 32(R15), Y5
+	VMOVUPS (R15)(R13*1), Y6
+	VMOVUPS 32(R15)(R13*1), Y7
+	MOVQ    R8, R11         // alphas of the tap
+	LEAQ    2304(R8), R9    // its offset
+	MOVQ    3456(R8), R10
+
+taps4next:
+	MOVQ    (R9), R12
+	LEAQ    (SI)(R12*4), R12
+	VMOVUPS (R12), Y8
+	VMOVUPS 32(R12), Y9
+	TAP4(0, Y0, Y1)
+	TAP4(1, Y2, Y3)
+	TAP4(2, Y4, Y5)
+	TAP4(3, Y6, Y7)
+	ADDQ    $16, R11
+	ADDQ    $8, R9
+	DECQ    R10
+	JNZ     taps4next
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R13*1)
+	VMOVUPS Y3, 32(DI)(R13*1)
+	VMOVUPS Y4, (R15)
+	VMOVUPS Y5, 32(R15)
+	VMOVUPS Y6, (R15)(R13*1)
+	VMOVUPS Y7, 32(R15)(R13*1)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, R15
+	DECQ    CX
+	JNZ     taps4block
 
 	VZEROUPPER
 	RET

@@ -13,3 +13,5 @@ func saxpy(alpha float32, x, y []float32) { saxpyGeneric(alpha, x, y) }
 func dotRows2Pairs(y, a []float64, lda int, x []float64) bool { return false }
 
 func saxpyTaps(t *tapList, x, y []float32) { saxpyTapsGeneric(t, x, y) }
+
+func saxpyTaps4(t *tapList4, x, y []float32, n, ldy int) { saxpyTaps4Generic(t, x, y, n, ldy) }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 	blasgonum "gonum.org/v1/gonum/blas/gonum"
@@ -340,7 +341,7 @@ func BenchmarkSaxpy(b *testing.B) {
 }
 
 // TestSaxpyTaps: SaxpyTaps gives the bits of one Saxpy per tap in turn, for
-// lengths around the kernel's 32-value blocks, zero and repeated taps, more
+// lengths around the kernel's 64-value blocks, zero and repeated taps, more
 // taps than one pass holds, and signed zeros, infinities and NaNs (any NaN
 // for a NaN).
 func TestSaxpyTaps(t *testing.T) {
@@ -420,6 +421,172 @@ func BenchmarkSaxpyTaps(b *testing.B) {
 		for b.Loop() {
 			for t, a := range alpha {
 				blasgonum.Implementation{}.Saxpy(n, a, x[off[t]:], 1, y, 1)
+			}
+		}
+	})
+}
+
+// TestSaxpyTapsPlanes: SaxpyTapsPlanes gives the bits of SaxpyTaps plane
+// by plane (the pure-Go and kernel paths alike), for 0 to 9 planes (four
+// at a time and the rest), lengths with every tail of the kernel's 8-value
+// blocks, more taps than one pass holds, zero alphas in some planes of a
+// tap, signed zeros, infinities and NaNs (any NaN for a NaN), and leaves
+// the values between planes alone.
+func TestSaxpyTapsPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 10))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
+	for c := 0; c < 300; c++ {
+		planes := rng.IntN(10)
+		n := 16*rng.IntN(4) + c%16
+		if c%25 == 0 {
+			n = 1024 + rng.IntN(40)
+		}
+		ldy := n + rng.IntN(3)
+		taps := rng.IntN(20)
+		if c%10 == 0 {
+			taps = 140 + rng.IntN(20) // up to more than maxTaps4
+		}
+		zeros := []int{0, 2, 50}[c%3] // in 100: none, few, half
+		spread := rng.IntN(300)
+		x := make([]float32, n+spread)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 1e3)
+			if rng.IntN(50) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		alpha, off := make([]float32, planes*taps), make([]int, taps)
+		for k := range off {
+			off[k] = rng.IntN(spread + 1)
+		}
+		for k := range alpha {
+			if rng.IntN(100) >= zeros {
+				alpha[k] = float32(rng.NormFloat64())
+			}
+		}
+		y := make([]float32, planes*ldy)
+		for i := range y {
+			y[i] = float32(rng.NormFloat64())
+			if rng.IntN(20) == 0 {
+				y[i] = special[rng.IntN(len(special))]
+			}
+		}
+		want := append([]float32(nil), y...)
+		for p := 0; p < planes; p++ {
+			SaxpyTaps(alpha[p*taps:(p+1)*taps], off, x, want[p*ldy:p*ldy+n])
+		}
+		for _, path := range []struct {
+			name string
+			run  func(y []float32)
+		}{
+			{"SaxpyTapsPlanes", func(y []float32) { SaxpyTapsPlanes(alpha, off, x, y, planes, n, ldy) }},
+			{"pure Go", func(y []float32) {
+				p := 0
+				for ; p+4 <= planes; p += 4 {
+					var tl tapList4
+					for k := range off {
+						tl.alpha[tl.n] = [4]float32{alpha[p*taps+k], alpha[(p+1)*taps+k], alpha[(p+2)*taps+k], alpha[(p+3)*taps+k]}
+						tl.off[tl.n] = off[k]
+						if tl.n++; tl.n == maxTaps4 || k == len(off)-1 {
+							saxpyTaps4Generic(&tl, x, y[p*ldy:], n, ldy)
+							tl.n = 0
+						}
+					}
+				}
+				for ; p < planes; p++ {
+					SaxpyTaps(alpha[p*taps:(p+1)*taps], off, x, y[p*ldy:p*ldy+n])
+				}
+			}},
+		} {
+			if path.name == "pure Go" && zeros > 0 {
+				continue // saxpyTaps4Generic adds zero products: only SaxpyTapsPlanes skips them
+			}
+			got := append([]float32(nil), y...)
+			path.run(got)
+			for i := range want {
+				bothNaN := got[i] != got[i] && want[i] != want[i]
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !bothNaN {
+					t.Fatalf("case %d, %s (%d planes x %d taps, %d values, stride %d): y[%d] (plane %d) = %v, SaxpyTaps per plane %v",
+						c, path.name, planes, taps, n, ldy, i, i/max(ldy, 1), got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSaxpyTapsPlanesPanics: bad shapes and taps outside x panic.
+func TestSaxpyTapsPlanesPanics(t *testing.T) {
+	x, y := make([]float32, 20), make([]float32, 20)
+	for _, c := range []struct {
+		name           string
+		alpha          []float32
+		off            []int
+		planes, n, ldy int
+	}{
+		{"alphas", make([]float32, 3), []int{0, 1}, 2, 4, 4},
+		{"stride", make([]float32, 2), []int{0}, 2, 4, 3},
+		{"short y", make([]float32, 2), []int{0}, 2, 11, 11},
+		{"negative offset", make([]float32, 1), []int{-1}, 1, 4, 4},
+		{"offset past x", make([]float32, 1), []int{17}, 1, 4, 4},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", c.name)
+				}
+			}()
+			SaxpyTapsPlanes(c.alpha, c.off, x, y, c.planes, c.n, c.ldy)
+		}()
+	}
+}
+
+// TestTapListLayout: the field offsets the AVX kernels read.
+func TestTapListLayout(t *testing.T) {
+	var t1 tapList
+	var t4 tapList4
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"tapList.alpha", unsafe.Offsetof(t1.alpha), 0},
+		{"tapList.off", unsafe.Offsetof(t1.off), 64},
+		{"tapList.n", unsafe.Offsetof(t1.n), 192},
+		{"tapList4.alpha", unsafe.Offsetof(t4.alpha), 0},
+		{"tapList4.off", unsafe.Offsetof(t4.off), 2304},
+		{"tapList4.n", unsafe.Offsetof(t4.n), 3456},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s at %d, the kernel reads it at %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// BenchmarkSaxpyTapsPlanes times the post-filter's hidden layer (16 input
+// planes x 9 taps into 16 output planes) over a block of 1,024 values:
+// SaxpyTapsPlanes (four planes a pass over x) and SaxpyTaps plane by plane.
+func BenchmarkSaxpyTapsPlanes(b *testing.B) {
+	const pw, pn, n, planes = 258, 258 * 258, 1024, 16
+	x, y := make([]float32, 16*pn), make([]float32, planes*pn)
+	alpha, off := make([]float32, planes*16*9), make([]int, 16*9)
+	for i := range x {
+		x[i] = float32(i%97) / 97
+	}
+	for t := range off {
+		c, k := t/9, t%9
+		off[t] = c*pn + pw + 1 + (k/3-1)*pw + k%3 - 1
+	}
+	for i := range alpha {
+		alpha[i] = float32(i%7+1) / 8
+	}
+	b.Run("planes", func(b *testing.B) {
+		for b.Loop() {
+			SaxpyTapsPlanes(alpha, off, x, y, planes, n, pn)
+		}
+	})
+	b.Run("taps", func(b *testing.B) {
+		for b.Loop() {
+			for p := range planes {
+				SaxpyTaps(alpha[p*len(off):(p+1)*len(off)], off, x, y[p*pn:p*pn+n])
 			}
 		}
 	})

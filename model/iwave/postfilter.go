@@ -334,8 +334,9 @@ func conv3(in, wt, bias []float32, cin, cout, w, h int) []float32 {
 // with the border columns between rows (which collect values to be
 // dropped); dst's other border pixels are left as they are.
 //
-// Each tap is one shifted multiply-add (detnn.SaxpyTaps: a product
-// rounded, then added, as Saxpy and the scalar loop round), every output
+// Each tap is one shifted multiply-add (detnn.SaxpyTapsPlanes, which
+// applies a tap to four output planes at once: a product rounded, then
+// added, as Saxpy and the scalar loop round), every output
 // pixel receiving bias + the taps in the same order (input plane, then ky,
 // then kx) as a direct loop, so the result is bit-identical to one.
 func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
@@ -343,7 +344,7 @@ func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
 	pn := pw * (h + 2)
 	span := (h-1)*pw + w
 	// Tap t = c*9 + (ky+1)*3 + kx+1 of every output reads input plane c
-	// shifted by off[t] (zero weights are skipped by SaxpyTaps).
+	// shifted by off[t] (zero weights are skipped by SaxpyTapsPlanes).
 	off := make([]int, cin*9)
 	for c := 0; c < cin; c++ {
 		for ky := -1; ky <= 1; ky++ {
@@ -371,10 +372,9 @@ func conv3Padded(pad, dst, wt, bias []float32, cin, cout, w, h int) {
 	for j0 := 0; j0 < span; j0 += convBlock {
 		n := min(convBlock, span-j0)
 		for o := 0; o < cout; o++ {
-			acc := dst[o*pn+pw+1+j0 : o*pn+pw+1+j0+n]
-			copy(acc, (*biasRows)[o*block:o*block+n])
-			detnn.SaxpyTaps(wt[o*cin*9:(o+1)*cin*9], off, pad[j0:cin*pn], acc)
+			copy(dst[o*pn+pw+1+j0:o*pn+pw+1+j0+n], (*biasRows)[o*block:o*block+n])
 		}
+		detnn.SaxpyTapsPlanes(wt, off, pad[j0:cin*pn], dst[pw+1+j0:(cout-1)*pn+pw+1+j0+n], cout, n, pn)
 	}
 }
 

@@ -8,9 +8,11 @@
 // post-filter on images coded with them. Its training pairs are
 // (decoded, original) images: each training image is coded by the codec
 // with the stage-one lifting at every QR budget of the config and decoded
-// without the filter; the filter learns the residual on random
-// crops by Adam with a cosine learning-rate schedule and gradient clipping,
-// minimising the MSE. Validation decodes whole validation images at every
+// without the filter (Config.PairsVersion and PairsLambda say how;
+// Config.Sources adds pairs made from the same images at other sizes, at
+// the same bits per pixel: sources.go); the filter learns the residual on
+// random crops by Adam with a cosine learning-rate schedule and gradient
+// clipping, minimising the MSE. Validation decodes whole validation images at every
 // budget with the pure-Go inference of model/iwave. The run folder receives
 // the effective config, logs, losses and validation curves (CSV, JSON,
 // PNG), a checkpoint to resume from, and the best weights.

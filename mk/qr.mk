@@ -28,3 +28,8 @@ qr-bench:
 qr-fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodePNG -fuzztime 60s ./qr
 	$(GO) test -run '^$$' -fuzz FuzzDecodeGray -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBack$$' -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBilevel$$' -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz '^FuzzReadExact$$' -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz '^FuzzPenalty$$' -fuzztime 60s ./qr
+	$(GO) test -run '^$$' -fuzz '^FuzzEncodeMatchesGoQRCode$$' -fuzztime 60s ./qr

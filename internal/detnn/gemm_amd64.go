@@ -123,3 +123,21 @@ func saxpyTaps4(t *tapList4, x, y []float32, n, ldy int) {
 		saxpyTaps4Generic(t, x[done:], y[done:], n-done, ldy)
 	}
 }
+
+// leakyReLU32AVX is LeakyReLU32 for 0 < leak < 1 on the first 32*(n/32)
+// values: VMAXPS of v and v*leak (v the first operand: where both are
+// zero or one is NaN it returns v*leak, the same bits but for a NaN's).
+//
+//go:noescape
+func leakyReLU32AVX(v *float32, n int, leak float32)
+
+func leakyReLU32(v []float32, leak float32) {
+	n := 0
+	if useAVX {
+		n = len(v) &^ 31
+		if n > 0 {
+			leakyReLU32AVX(&v[0], n, leak)
+		}
+	}
+	leakyReLU32Generic(v[n:], leak)
+}

@@ -420,6 +420,32 @@ relu:
 	VZEROUPPER
 	RET
 
+// RELU32 sets the 8 values at off(DI) to max(v, v*leak), leak in Y4.
+#define RELU32(off, r, t) \
+	VMOVUPS off(DI), r \
+	VMULPS  Y4, r, t \
+	VMAXPS  t, r, r \
+	VMOVUPS r, off(DI)
+
+// func leakyReLU32AVX(v *float32, n int, leak float32)
+TEXT ·leakyReLU32AVX(SB), NOSPLIT, $0-20
+	MOVQ         v+0(FP), DI
+	MOVQ         n+8(FP), CX
+	SHRQ         $5, CX
+	VBROADCASTSS leak+16(FP), Y4
+
+relu32:
+	RELU32(0, Y0, Y5)
+	RELU32(32, Y1, Y6)
+	RELU32(64, Y2, Y7)
+	RELU32(96, Y3, Y8)
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  relu32
+
+	VZEROUPPER
+	RET
+
 // func saxpyAVX(alpha float32, x, y *float32, n int)
 TEXT ·saxpyAVX(SB), NOSPLIT, $0-32
 	VBROADCASTSS alpha+0(FP), Y0

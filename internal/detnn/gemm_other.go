@@ -15,3 +15,5 @@ func dotRows2Pairs(y, a []float64, lda int, x []float64) bool { return false }
 func saxpyTaps(t *tapList, x, y []float32) { saxpyTapsGeneric(t, x, y) }
 
 func saxpyTaps4(t *tapList4, x, y []float32, n, ldy int) { saxpyTaps4Generic(t, x, y, n, ldy) }
+
+func leakyReLU32(v []float32, leak float32) { leakyReLU32Generic(v, leak) }

@@ -92,7 +92,7 @@ func randomGemmCase(rng *rand.Rand) gemmCase {
 	if rng.IntN(3) == 0 {
 		c.kb = 1 + rng.IntN(c.in)
 	}
-	unit := func() float64 { return float64(rng.Int64N(1<<53))/(1<<52) - 1 } // in [-1, 1)
+	unit := func() float64 { return exactUnit(rng) }
 	val := func() float64 {
 		switch rng.IntN(10) {
 		case 0:
@@ -593,6 +593,69 @@ func BenchmarkSaxpyTapsPlanes(b *testing.B) {
 			for p := range planes {
 				SaxpyTaps(alpha[p*len(off):(p+1)*len(off)], off, x, y[p*pn:p*pn+n])
 			}
+		}
+	})
+}
+
+// TestLeakyReLU32: LeakyReLU32 (kernel and pure Go) gives the bits of the
+// branch v < 0 ? v*leak : v for signed zeros, infinities, subnormals and
+// random values of every magnitude, every tail of the kernel's 32-value
+// steps, and slopes inside and outside (0, 1) (any NaN for a NaN).
+func TestLeakyReLU32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 11))
+	vals := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, -2 * math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32, -1e-38}
+	for range 3000 {
+		vals = append(vals, float32(exactUnit(rng)*math.Pow(10, float64(rng.IntN(60)-30))))
+	}
+	for _, leak := range []float32{0, 0.1, 0.5, 0.99, 1, 2, -0.5} {
+		for _, n := range []int{0, 1, 31, 32, 33, 63, 100, len(vals)} {
+			in := vals[len(vals)-n:]
+			for _, path := range []struct {
+				name string
+				run  func(v []float32)
+			}{{"LeakyReLU32", func(v []float32) { LeakyReLU32(v, leak) }}, {"pure Go", func(v []float32) {
+				if leak > 0 && leak < 1 {
+					leakyReLU32Generic(v, leak)
+				} else {
+					LeakyReLU32(v, leak)
+				}
+			}}} {
+				got := append([]float32(nil), in...)
+				path.run(got)
+				for i, v := range in {
+					want := v
+					if v < 0 {
+						want = v * leak
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+						t.Fatalf("%s, leak %v, %d values: value %d: %v -> %v, want %v", path.name, leak, n, i, v, got[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// exactUnit is a float64 in [-1, 1): a uniform integer scaled by a power
+// of two, so the same on every build.
+func exactUnit(rng *rand.Rand) float64 { return float64(rng.Int64N(1<<53))/(1<<52) - 1 }
+
+// BenchmarkLeakyReLU32 times the post-filter's leaky ReLU on one hidden
+// plane of a 256x256 image (66,306 values): LeakyReLU32 and pure Go.
+func BenchmarkLeakyReLU32(b *testing.B) {
+	v := make([]float32, 258*257)
+	for i := range v {
+		v[i] = float32(i%97) - 48
+	}
+	b.Run("detnn", func(b *testing.B) {
+		for b.Loop() {
+			LeakyReLU32(v, 0.1)
+		}
+	})
+	b.Run("purego", func(b *testing.B) {
+		for b.Loop() {
+			leakyReLU32Generic(v, 0.1)
 		}
 	})
 }

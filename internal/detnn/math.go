@@ -2,7 +2,7 @@
 // container shared by medqr's learned baseline ciphers (cipherimg/deepkeygen,
 // cipherimg/sae, cipherimg/lstm), and the dense layers of the iwave codec's
 // learned lifting steps and the float32 convolution taps of its post-filter
-// (model/iwave; gemm.go: Saxpy, SaxpyTaps, SaxpyTapsPlanes). Its contract: every function
+// (model/iwave; gemm.go: Saxpy, SaxpyTaps, SaxpyTapsPlanes, LeakyReLU32). Its contract: every function
 // returns the same bits on every processor Go supports (a NaN may come out
 // as another NaN).
 //

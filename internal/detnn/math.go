@@ -1,10 +1,10 @@
 // Package detnn is the deterministic arithmetic, key derivation and weights
 // container shared by medqr's learned baseline ciphers (cipherimg/deepkeygen,
 // cipherimg/sae, cipherimg/lstm), and the dense layers of the iwave codec's
-// learned lifting steps and the float32 convolution taps of its post-filter
-// (model/iwave; gemm.go: Saxpy, SaxpyTaps, SaxpyTapsPlanes, LeakyReLU32). Its contract: every function
-// returns the same bits on every processor Go supports (a NaN may come out
-// as another NaN).
+// learned lifting steps and the float32 convolution taps and leaky ReLU of
+// its post-filter (model/iwave; gemm.go: Saxpy, SaxpyTaps, SaxpyTapsPlanes,
+// LeakyReLU32). Its contract: every function returns the same bits on
+// every processor Go supports (a NaN may come out as another NaN).
 //
 // A learned cipher turns network outputs into keystream bytes, and the iwave
 // transform's output decides every decoded pixel, so one ulp of difference

@@ -101,16 +101,22 @@
 	ADDQ $32, R15 \
 	LEAQ (R12)(R10*4), R12
 
-// COMBINE adds ((s0+s2) + (s1+s3)) of accumulator i (scratch at 32*i) to
-// the 4 outputs at addr.
-#define COMBINE(i, addr) \
-	VMOVUPD i*32(SP), Y0 \
-	VADDPD  512+i*32(SP), Y0, Y0 \
-	VMOVUPD 256+i*32(SP), Y1 \
-	VADDPD  768+i*32(SP), Y1, Y1 \
-	VADDPD  Y1, Y0, Y0 \
-	VADDPD  addr, Y0, Y0 \
-	VMOVUPD Y0, addr
+// ADD8 adds the eight partial sums saved at off(SP) to the accumulators
+// (as second operands: x+y is y+x but for a NaN's payload).
+#define ADD8(off) \
+	VADDPD off(SP), Y0, Y0 \
+	VADDPD off+32(SP), Y1, Y1 \
+	VADDPD off+64(SP), Y2, Y2 \
+	VADDPD off+96(SP), Y3, Y3 \
+	VADDPD off+128(SP), Y4, Y4 \
+	VADDPD off+160(SP), Y5, Y5 \
+	VADDPD off+192(SP), Y6, Y6 \
+	VADDPD off+224(SP), Y7, Y7
+
+// ADDC adds the 4 outputs at addr to the sums in r and stores them there.
+#define ADDC(r, addr) \
+	VADDPD  addr, r, r \
+	VMOVUPD r, addr
 
 // ARGS loads the arguments shared by addProductsAVX and addProducts4AVX:
 // DI c, R8 ldc, SI a, R9 lda, DX wt, R10 ldw (strides in bytes), and R13
@@ -221,9 +227,10 @@ sum:
 // addProductsAVX for rows a multiple of 4, four rows at a time: the
 // weights of a step are loaded once for the four rows, and the partial
 // sums s0..s3 of Dot4 are computed one after another (each in its own
-// order, as Dot4 adds them) and kept at 0(SP) .. 1023(SP) until they are
-// combined.
-TEXT ·addProducts4AVX(SB), $1024-72
+// order, as Dot4 adds them): s0 is saved at 0(SP), s2 adds it and
+// s0+s2 is saved there, s1 is saved at 256(SP), and s3 adds s1, then
+// s0+s2, then the outputs.
+TEXT ·addProducts4AVX(SB), $512-72
 	ARGS
 
 group4:
@@ -257,6 +264,18 @@ one0:
 
 save0:
 	SAVE8(0)
+	PASS(2)
+	JZ   save2
+
+pass2:
+	WSTEP4
+	NEXT4
+	DECQ    R14
+	JNZ     pass2
+
+save2:
+	ADD8(0)                 // s2 + s0
+	SAVE8(0)
 	PASS(1)
 	JZ   save1
 
@@ -268,17 +287,6 @@ pass1:
 
 save1:
 	SAVE8(256)
-	PASS(2)
-	JZ   save2
-
-pass2:
-	WSTEP4
-	NEXT4
-	DECQ    R14
-	JNZ     pass2
-
-save2:
-	SAVE8(512)
 	PASS(3)
 	JZ   save3
 
@@ -289,16 +297,17 @@ pass3:
 	JNZ     pass3
 
 save3:
-	SAVE8(768)
+	ADD8(256)               // s3 + s1
+	ADD8(0)                 // + (s0 + s2)
 	LEAQ (BX)(R8*2), R15
-	COMBINE(0, (BX))
-	COMBINE(1, 32(BX))
-	COMBINE(2, (BX)(R8*1))
-	COMBINE(3, 32(BX)(R8*1))
-	COMBINE(4, (R15))
-	COMBINE(5, 32(R15))
-	COMBINE(6, (R15)(R8*1))
-	COMBINE(7, 32(R15)(R8*1))
+	ADDC(Y0, (BX))
+	ADDC(Y1, 32(BX))
+	ADDC(Y2, (BX)(R8*1))
+	ADDC(Y3, 32(BX)(R8*1))
+	ADDC(Y4, (R15))
+	ADDC(Y5, 32(R15))
+	ADDC(Y6, (R15)(R8*1))
+	ADDC(Y7, 32(R15)(R8*1))
 
 	LEAQ (AX)(R9*4), AX
 	LEAQ (BX)(R8*4), BX

@@ -421,7 +421,10 @@ func readBilevel(file []byte) (*image.Gray, bool) {
 		}
 		break
 	}
-	zr, err := zlib.NewReader(io.MultiReader(bytesReaders(idat)...))
+	// A bytes.Reader is an io.ByteReader, so zlib reads no further than
+	// its stream's end and any IDAT bytes after it are left in br.
+	br := bytes.NewReader(bytes.Join(idat, nil))
+	zr, err := zlib.NewReader(br)
 	if err != nil {
 		return nil, false
 	}
@@ -430,8 +433,9 @@ func readBilevel(file []byte) (*image.Gray, bool) {
 	if _, err := io.ReadFull(zr, raw); err != nil {
 		return nil, false
 	}
-	// The stream must end here, its checksum right.
-	if n, err := zr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+	// The stream must end here, its checksum right, and fill the IDAT
+	// chunks exactly (image/png refuses more data after it).
+	if n, err := zr.Read(make([]byte, 1)); n != 0 || err != io.EOF || br.Len() != 0 {
 		return nil, false
 	}
 	g := image.NewGray(image.Rect(0, 0, w, h))
@@ -461,14 +465,6 @@ func readBilevel(file []byte) (*image.Gray, bool) {
 		}
 	}
 	return g, true
-}
-
-func bytesReaders(bs [][]byte) []io.Reader {
-	rs := make([]io.Reader, len(bs))
-	for i, b := range bs {
-		rs[i] = bytes.NewReader(b)
-	}
-	return rs
 }
 
 func allZero(b []byte) bool {

@@ -357,20 +357,44 @@ func TestReadBilevel(t *testing.T) {
 	flip := func(i int) []byte { b := bytes.Clone(sym); b[i] ^= 1; return b }
 	n := len(sym)
 	for name, file := range map[string][]byte{
-		"8-bit gray":         gray,
-		"qrencode":           qrencode,
-		"IHDR CRC":           flip(30),
-		"IDAT data":          flip(45),
-		"adler32":            flip(n - 12 - 5),
-		"bytes after IEND":   append(bytes.Clone(sym), 0),
-		"no IEND":            sym[:n-12],
-		"signature":          flip(1),
-		"a tEXt chunk first": append(append(bytes.Clone(sym[:33]), pngTextChunk()...), sym[33:]...),
+		"8-bit gray":                       gray,
+		"qrencode":                         qrencode,
+		"IHDR CRC":                         flip(30),
+		"IDAT data":                        flip(45),
+		"adler32":                          flip(n - 12 - 5),
+		"bytes after IEND":                 append(bytes.Clone(sym), 0),
+		"no IEND":                          sym[:n-12],
+		"signature":                        flip(1),
+		"a tEXt chunk first":               append(append(bytes.Clone(sym[:33]), pngTextChunk()...), sym[33:]...),
+		"IDAT bytes after the zlib stream": idatTrailer(t, sym, 5000),
 	} {
 		if _, ok := readBilevel(file); ok && name != "qrencode" {
 			t.Errorf("%s: read", name)
 		}
 	}
+}
+
+// idatTrailer returns file with extra zero bytes appended to the data of
+// its IDAT chunk, after the zlib stream (lengths and CRCs kept right):
+// image/png refuses it ("too much pixel data").
+func idatTrailer(t *testing.T, file []byte, extra int) []byte {
+	t.Helper()
+	out := bytes.Clone(file[:8])
+	for rest := file[8:]; len(rest) >= 12; {
+		n := int(binary.BigEndian.Uint32(rest))
+		typ, data := rest[4:8], rest[8:8+n]
+		if string(typ) == "IDAT" {
+			data = append(bytes.Clone(data), make([]byte, extra)...)
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
+		out = append(append(out, typ...), data...)
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append(bytes.Clone(typ), data...)))
+		rest = rest[12+n:]
+	}
+	if _, err := png.Decode(bytes.NewReader(out)); err == nil {
+		t.Fatal("image/png reads a file with IDAT bytes after the zlib stream")
+	}
+	return out
 }
 
 func pngTextChunk() []byte {

@@ -267,6 +267,10 @@ func readImage(path string) (image.Image, error) {
 	return decodeImage(f)
 }
 
+// maxBilevelBytes bounds the files decodeImage reads into memory to try
+// qr.DecodeBilevelPNG.
+const maxBilevelBytes = 16 << 20
+
 // decodeImage decodes a PNG or JPEG QR image, checking its size before
 // decoding the pixels.
 func decodeImage(r io.ReadSeeker) (image.Image, error) {
@@ -280,16 +284,20 @@ func decodeImage(r io.ReadSeeker) (image.Image, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(r)
+	// The 1-bit PNGs medqr writes (kilobytes; a sheet of many codes a few
+	// megabytes) decode several times faster by qr's reader, to the same
+	// pixels. Only that much of a file is held in memory: any other file,
+	// or a larger one, streams through image.Decode.
+	b, err := io.ReadAll(io.LimitReader(r, maxBilevelBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	// The 1-bit PNGs medqr writes decode several times faster by qr's
-	// reader, to the same pixels; any other file goes to image.Decode.
-	if g, ok := qr.DecodeBilevelPNG(b); ok {
-		return g, nil
+	if len(b) <= maxBilevelBytes {
+		if g, ok := qr.DecodeBilevelPNG(b); ok {
+			return g, nil
+		}
 	}
-	img, _, err := image.Decode(bytes.NewReader(b))
+	img, _, err := image.Decode(io.MultiReader(bytes.NewReader(b), r))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}

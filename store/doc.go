@@ -8,9 +8,10 @@
 // of one QR symbol (seal.PayloadBudget), of Options.Codes symbols (lossy
 // multi-code mode, multicode.go) or, lossless over several symbols, without
 // a budget -> seal.SealMessage -> qr.EncodeSymbolPNG per container (plus
-// qr.Sheet in multi-code mode) -> every PNG file read back with qr.ReadBack
-// (image/png, every pixel on the module grid, an exact error-free symbol)
-// and compared byte for byte -> files.
+// qr.Sheet in multi-code mode) -> every symbol's PNG file read back with
+// qr.ReadBack (image/png, every pixel on the module grid, an exact
+// error-free symbol) and compared byte for byte -> files. The sheet, made
+// from the same symbols, is not read back.
 //
 // The output folder receives, for a record id ID (the first 8 bytes of the
 // random message id, in hex, so it names nothing about the patient):

@@ -523,3 +523,38 @@ func TestDamaged(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeImageLargeFile: a QR PNG whose file is larger than the bytes
+// decodeImage holds in memory for qr's 1-bit reader (here a valid symbol
+// followed by trailing bytes, which image/png ignores after IEND) still
+// decodes, through image.Decode, to the pixels of the plain file.
+func TestDecodeImageLargeFile(t *testing.T) {
+	_, file, _, err := qr.EncodeSymbolPNG([]byte("medqr"), qr.L, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := decodeImage(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append(bytes.Clone(file), make([]byte, maxBilevelBytes)...)
+	got, err := decodeImage(bytes.NewReader(big))
+	if err != nil {
+		t.Fatalf("%d-byte file: %v", len(big), err)
+	}
+	if !got.Bounds().Eq(want.Bounds()) {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), want.Bounds())
+	}
+	for y := range want.Bounds().Dy() {
+		for x := range want.Bounds().Dx() {
+			if g, w := gray8(got, x, y), gray8(want, x, y); g != w {
+				t.Fatalf("pixel (%d, %d) %d, want %d", x, y, g, w)
+			}
+		}
+	}
+}
+
+func gray8(img image.Image, x, y int) uint8 {
+	r, _, _, _ := img.At(img.Bounds().Min.X+x, img.Bounds().Min.Y+y).RGBA()
+	return uint8(r >> 8)
+}

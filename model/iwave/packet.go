@@ -397,25 +397,16 @@ func (a *Analysis) compose(mask uint32) []float64 {
 	return a.comp
 }
 
-// scalePacket divides every coefficient of x by its packet band's gain.
+// scalePacket divides every coefficient of x by its packet band's gain
+// (packetGains).
 func scalePacket(x []float64, w, h, levels int, mask uint32) {
-	scalePacketBy(x, w, h, levels, mask, true)
-}
-
-// scalePacketBy multiplies (div false) or divides (div true) every
-// coefficient of x by its band's gain (packetGains).
-func scalePacketBy(x []float64, w, h, levels int, mask uint32, div bool) {
 	gains := packetGains(w, h, levels, mask)
 	for i, b := range packetBands(w, h, levels, mask) {
 		g := gains[i]
 		for y := b.Y0; y < b.Y0+b.H; y++ {
 			row := x[y*w+b.X0 : y*w+b.X0+b.W]
 			for k := range row {
-				if div {
-					row[k] /= g
-				} else {
-					row[k] *= g
-				}
+				row[k] /= g
 			}
 		}
 	}

@@ -45,9 +45,9 @@
 // (NPCR/UACI) tests it exists for.
 //
 // Schemes: the same container carries the published image ciphers medqr
-// compares with (docs/baselines.md). Each implements Scheme, registers
-// itself (Register; the sub-packages, all imported by cipherimg/schemes),
-// and is found by name (Lookup, Names: "cipherimg" first); EncryptWith
+// compares with (docs/baselines.md). Each is a Scheme declared with
+// NewScheme, which registers it (the sub-packages, all imported by
+// cipherimg/schemes), and is found by name (Lookup, Names: "cipherimg" first); EncryptWith
 // encrypts with any of them, and Decrypt reads the scheme from the header.
 // The header is version 2 (it names the scheme); version-1 headers, which
 // predate it, are read as medqr's own scheme.

@@ -101,7 +101,7 @@ func NewScheme(name string, info SchemeInfo, encrypt, decrypt Pass) Scheme {
 // NewCheckedScheme is NewScheme with check in place of CheckPixels, for
 // schemes that bound their input more tightly (the trained baselines).
 func NewCheckedScheme(name string, info SchemeInfo, check func(px []uint16, w, h, depth int) error, encrypt, decrypt Pass) Scheme {
-	s := passScheme{name: name, info: info, check: check, encrypt: encrypt, decrypt: decrypt}
+	s := &passScheme{name: name, info: info, check: check, encrypt: encrypt, decrypt: decrypt}
 	Register(s)
 	return s
 }
@@ -114,24 +114,24 @@ type passScheme struct {
 	encrypt, decrypt Pass
 }
 
-func (s passScheme) Name() string { return s.name }
+func (s *passScheme) Name() string { return s.name }
 
 // Info returns the scheme's info with its own copy of Depths.
-func (s passScheme) Info() SchemeInfo {
+func (s *passScheme) Info() SchemeInfo {
 	info := s.info
 	info.Depths = slices.Clone(info.Depths)
 	return info
 }
 
-func (s passScheme) Encrypt(k *Keying, px []uint16, w, h, depth int) error {
+func (s *passScheme) Encrypt(k *Keying, px []uint16, w, h, depth int) error {
 	return s.run(s.encrypt, k, px, w, h, depth)
 }
 
-func (s passScheme) Decrypt(k Keying, px []uint16, w, h, depth int) error {
+func (s *passScheme) Decrypt(k Keying, px []uint16, w, h, depth int) error {
 	return s.run(s.decrypt, &k, px, w, h, depth)
 }
 
-func (s passScheme) run(pass Pass, k *Keying, px []uint16, w, h, depth int) error {
+func (s *passScheme) run(pass Pass, k *Keying, px []uint16, w, h, depth int) error {
 	if err := s.check(px, w, h, depth); err != nil {
 		return err
 	}

@@ -149,6 +149,11 @@ func TestNewScheme(t *testing.T) {
 	s := cipherimg.NewScheme(name, cipherimg.SchemeInfo{Depths: []int{8}}, pass("encrypt"), pass("decrypt"))
 	if r, err := cipherimg.Lookup(name); err != nil || r.Name() != name {
 		t.Fatalf("Lookup gave %v, %v", r, err)
+	} else if r != s {
+		// a Scheme is an interface value: it must stay comparable (no
+		// run-time panic on == or as a map key) and Lookup must give the
+		// very scheme NewScheme returned
+		t.Errorf("Lookup(%q) is not the Scheme NewScheme returned", name)
 	}
 	var k cipherimg.Keying
 	if err := s.Encrypt(&k, make([]uint16, 6), 3, 2, 8); err != nil || string(k.Aux) != "encrypt" {

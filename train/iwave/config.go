@@ -4,16 +4,18 @@
 //
 // Stage one (TrainLift, lift.go) trains the learned predict steps of the
 // lifting transform one after the other in transform order, minimising a
-// rate proxy of the high-pass samples. Stage two trains the decoder-side
-// post-filter on images coded with them. Its training pairs are
-// (decoded, original) images: each training image is coded by the codec
-// with the stage-one lifting at every QR budget of the config and decoded
-// without the filter (Config.PairsVersion and PairsLambda say how;
-// Config.Sources adds pairs made from the same images at other sizes, at
-// the same bits per pixel: sources.go); the filter learns the residual on
-// random crops by Adam with a cosine learning-rate schedule and gradient
-// clipping, minimising the MSE. Validation decodes whole validation images at every
-// budget with the pure-Go inference of model/iwave. The run folder receives
+// rate proxy of the high-pass samples; Config.Lift.Load loads them from a
+// file instead. Stage two trains the decoder-side post-filter on images
+// coded with them. Its training pairs are (decoded, original) images: each
+// training image is coded by the codec with the stage-one lifting at every
+// QR budget of the config and decoded without the filter
+// (Config.PairsCodec: PairsVersion and PairsLambda say how; Config.Sources
+// adds pairs made from the same images at other sizes, at the same bits
+// per pixel, sources.go, and SourceShare how often a crop comes from
+// them); the filter learns the residual on random crops by Adam with a
+// cosine learning-rate schedule and gradient clipping, minimising the MSE.
+// Validation decodes whole validation images at every budget with the
+// pure-Go inference of model/iwave. The run folder receives
 // the effective config, logs, losses and validation curves (CSV, JSON,
 // PNG), a checkpoint to resume from, and the best weights.
 //
@@ -157,4 +159,12 @@ func LoadConfig(path string, sets []string) (Config, error) {
 
 // Set applies one key=value override; nested fields use dotted keys
 // (filter.channels=24). Values are JSON, or a bare string (jsonconfig.Set).
+// PairsCodec is the codec of every encode the run makes (its training
+// pairs, their validation and the lifting stage's scores), with the
+// learned steps of lift (nil: plain CDF 9/7) and no post-filter: it writes
+// payload version PairsVersion with rate-distortion lambda PairsLambda.
+func (c Config) PairsCodec(lift *iwave.Lift) *iwave.Codec {
+	return iwave.NewLifted(lift, nil).WithLambda(c.PairsLambda).WithVersion(c.PairsVersion)
+}
+
 func (c *Config) Set(kv string) error { return runio.Set("train/iwave", c, kv) }

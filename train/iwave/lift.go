@@ -26,7 +26,8 @@ import (
 type LiftTrain struct {
 	// Export, if set, receives the trained lifting weights (the shipped
 	// file is model/iwave/weights/lift.iwl). Empty skips the stage: the
-	// post-filter is then trained on the plain CDF 9/7 transform.
+	// post-filter is then trained on Load's steps, or without Load on the
+	// plain CDF 9/7 transform.
 	Export string `json:"export"`
 	// Load, if set, is a lifting weights file (lift.iwl) used instead of
 	// training the stage, so that a post-filter can be retrained alone on
@@ -428,11 +429,11 @@ func TrainLift(ctx context.Context, cfg Config, dir string, trainImgs, valImgs [
 	}
 	// The codec's own measure: validation PSNR without post-filter at every
 	// budget, plain CDF 9/7 against the learned steps.
-	ck.Report.Plain, err = scoreCodec(iwave.New(nil).WithLambda(cfg.PairsLambda).WithVersion(cfg.PairsVersion), valImgs, cfg.Budgets)
+	ck.Report.Plain, err = scoreCodec(cfg.PairsCodec(nil), valImgs, cfg.Budgets)
 	if err != nil {
 		return nil, err
 	}
-	ck.Report.Lifted, err = scoreCodec(iwave.NewLifted(lf, nil).WithLambda(cfg.PairsLambda).WithVersion(cfg.PairsVersion), valImgs, cfg.Budgets)
+	ck.Report.Lifted, err = scoreCodec(cfg.PairsCodec(lf), valImgs, cfg.Budgets)
 	if err != nil {
 		return nil, err
 	}

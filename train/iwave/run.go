@@ -206,7 +206,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (string, error) {
 		liftSum = fmt.Sprintf("%x", sha256.Sum256(b))
 		log.Infof("train/iwave: lifting steps loaded from %s (sha256 %s)", cfg.Lift.Load, liftSum)
 	}
-	base := iwave.NewLifted(lift, nil).WithLambda(cfg.PairsLambda).WithVersion(cfg.PairsVersion)
+	base := cfg.PairsCodec(lift)
 	log.Infof("train/iwave: coding %d train and %d val images at %d budgets", len(trainImgs), len(valImgs), len(cfg.Budgets))
 	trainPairs, err := MakePairs(base, trainImgs, cfg.Budgets)
 	if err != nil {

@@ -337,3 +337,43 @@ func TestRunSourcesAndLoadedLift(t *testing.T) {
 		t.Errorf("pairs: train %d (sources %d), val %d; want 6 (4), 1", info.TrainPairs, info.SourcePairs, info.ValPairs)
 	}
 }
+
+// TestPairsCodec: the run's encodes write the payload version the config
+// names (4 by default, as the shipped weights' pairs were coded, so that
+// make train reproduces them), with and without learned steps.
+func TestPairsCodec(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i*7 + i/64*13)
+	}
+	lb, err := os.ReadFile("../../model/iwave/weights/lift.iwl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lift, err := iwave.DecodeLift(lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		set  []string
+		lift *iwave.Lift
+		want byte
+	}{
+		{nil, nil, 4},
+		{nil, lift, 4},
+		{[]string{"pairs_version=5"}, nil, 5},
+		{[]string{"pairs_version=5"}, lift, 5},
+	} {
+		c, err := LoadConfig("", tc.set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.PairsCodec(tc.lift).Encode(g, 400)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.set, err)
+		}
+		if p[0] != tc.want {
+			t.Errorf("%v, lifted %v: payload version %d, want %d", tc.set, tc.lift != nil, p[0], tc.want)
+		}
+	}
+}

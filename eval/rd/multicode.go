@@ -173,7 +173,10 @@ func WriteMulti(dir string, mr *MultiReport) error {
 		files[filepath.Join(sub, "rd.json")] = j
 		files[filepath.Join(sub, "rd.csv")] = CellsCSV(t.Report)
 	}
-	return shard.WriteFiles(dir, files)
+	if err := shard.WriteFiles(dir, files); err != nil {
+		return fmt.Errorf("rd: %w", err)
+	}
+	return nil
 }
 
 // MultiRow compares the first method of a run (the reference, e.g. iwave)

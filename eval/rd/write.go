@@ -40,7 +40,7 @@ func Write(dir string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	return shard.WriteFiles(dir, map[string][]byte{
+	err = shard.WriteFiles(dir, map[string][]byte{
 		"rd.json":        js,
 		"rd.csv":         CellsCSV(rep),
 		"rd_summary.csv": SummaryCSV(rep),
@@ -48,6 +48,10 @@ func Write(dir string, rep *Report) error {
 		"rd_psnr.png":    psnrPNG,
 		"rd_ssim.png":    ssimPNG,
 	})
+	if err != nil {
+		return fmt.Errorf("rd: %w", err)
+	}
+	return nil
 }
 
 // JSON is the report as indented JSON; NaN means (a row with no fits) are

@@ -345,13 +345,29 @@ func BenchmarkSaxpy(b *testing.B) {
 	})
 }
 
+// specialFloats are the values the kernel tests mix into random inputs:
+// signed zeros, infinities, a NaN, a subnormal and a near-overflow value.
+var specialFloats = []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
+
+// randSpecial returns n normal draws times scale, each replaced by a
+// specialFloats value with probability 1/every.
+func randSpecial(rng *rand.Rand, n int, scale float64, every int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * scale)
+		if rng.IntN(every) == 0 {
+			v[i] = specialFloats[rng.IntN(len(specialFloats))]
+		}
+	}
+	return v
+}
+
 // TestSaxpyTaps: SaxpyTaps gives the bits of one Saxpy per tap in turn, for
 // lengths around the kernel's 64-value blocks, zero and repeated taps, more
 // taps than one pass holds, and signed zeros, infinities and NaNs (any NaN
 // for a NaN).
 func TestSaxpyTaps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 9))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
 	for n := 0; n < 300; n++ {
 		size := rng.IntN(140)
 		if n%7 == 0 {
@@ -360,26 +376,14 @@ func TestSaxpyTaps(t *testing.T) {
 		taps := rng.IntN(20)
 		alpha, off := make([]float32, taps), make([]int, taps)
 		spread := rng.IntN(300)
-		x := make([]float32, size+spread)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 1e3)
-			if rng.IntN(50) == 0 {
-				x[i] = special[rng.IntN(len(special))]
-			}
-		}
+		x := randSpecial(rng, size+spread, 1e3, 50)
 		for k := range alpha {
 			alpha[k], off[k] = float32(rng.NormFloat64()), rng.IntN(spread+1)
 			if rng.IntN(4) == 0 {
 				alpha[k] = 0
 			}
 		}
-		y := make([]float32, size)
-		for i := range y {
-			y[i] = float32(rng.NormFloat64())
-			if rng.IntN(20) == 0 {
-				y[i] = special[rng.IntN(len(special))]
-			}
-		}
+		y := randSpecial(rng, size, 1, 20)
 		got, want := append([]float32(nil), y...), append([]float32(nil), y...)
 		SaxpyTaps(alpha, off, x, got)
 		for k, a := range alpha {
@@ -439,7 +443,6 @@ func BenchmarkSaxpyTaps(b *testing.B) {
 // the values between planes alone.
 func TestSaxpyTapsPlanes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 10))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
 	for c := 0; c < 300; c++ {
 		planes := rng.IntN(10)
 		n := 16*rng.IntN(4) + c%16
@@ -453,13 +456,7 @@ func TestSaxpyTapsPlanes(t *testing.T) {
 		}
 		zeros := []int{0, 2, 50}[c%3] // in 100: none, few, half
 		spread := rng.IntN(300)
-		x := make([]float32, n+spread)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 1e3)
-			if rng.IntN(50) == 0 {
-				x[i] = special[rng.IntN(len(special))]
-			}
-		}
+		x := randSpecial(rng, n+spread, 1e3, 50)
 		alpha, off := make([]float32, planes*taps), make([]int, taps)
 		for k := range off {
 			off[k] = rng.IntN(spread + 1)
@@ -469,13 +466,7 @@ func TestSaxpyTapsPlanes(t *testing.T) {
 				alpha[k] = float32(rng.NormFloat64())
 			}
 		}
-		y := make([]float32, planes*ldy)
-		for i := range y {
-			y[i] = float32(rng.NormFloat64())
-			if rng.IntN(20) == 0 {
-				y[i] = special[rng.IntN(len(special))]
-			}
-		}
+		y := randSpecial(rng, planes*ldy, 1, 20)
 		want := append([]float32(nil), y...)
 		for p := 0; p < planes; p++ {
 			SaxpyTaps(alpha[p*taps:(p+1)*taps], off, x, want[p*ldy:p*ldy+n])

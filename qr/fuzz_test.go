@@ -23,15 +23,9 @@ const (
 func FuzzDecodePNG(f *testing.F) {
 	testimg.AddSeeds(f, 0, filepath.Join("testdata", "*.png"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := png.DecodeConfig(bytes.NewReader(data))
-		if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {
-			return
+		if img, ok := fuzzPNG(data); ok {
+			checkDecoders(t, img)
 		}
-		img, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		checkDecoders(t, img)
 	})
 }
 
@@ -65,4 +59,14 @@ func checkDecoders(t *testing.T, img image.Image) {
 	} else if err == nil && len(bs) == 0 {
 		t.Fatal("DecodeAll returned no payloads and no error")
 	}
+}
+
+// fuzzPNG decodes a fuzz input if it is a PNG of at most maxFuzzPNGPixels.
+func fuzzPNG(data []byte) (image.Image, bool) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {
+		return nil, false
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	return img, err == nil
 }

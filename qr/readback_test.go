@@ -83,18 +83,7 @@ func TestReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vec, err := os.ReadFile(filepath.Join("testdata", "qrencode-L.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields, err := testvec.ParseMap(vec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := hex.DecodeString(fields["payload"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := vectorPayload(t, "qrencode-L")
 	if got, err := ReadBack(file, L, 4); err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("qrencode's symbol: ReadBack = %x, %v", got, err)
 	}
@@ -464,15 +453,7 @@ func TestReadExact(t *testing.T) {
 	}
 	// Testdata symbols written by Encode and by qrencode.
 	for _, name := range []string{"qrencode-L", "M-text", "H-binary200"} {
-		vec, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fields, err := testvec.ParseMap(vec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := hex.DecodeString(fields["payload"])
+		want := vectorPayload(t, name)
 		if got, err := ReadExact(testimg.ReadPNG(t, filepath.Join("testdata", name+".png"))); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s: ReadExact = %x, %v", name, got, err)
 		}
@@ -532,12 +513,8 @@ func FuzzReadExact(f *testing.F) {
 		f.Add(file)
 	}
 	f.Fuzz(func(t *testing.T, file []byte) {
-		cfg, err := png.DecodeConfig(bytes.NewReader(file))
-		if err != nil || cfg.Width*cfg.Height > maxFuzzPNGPixels {
-			return
-		}
-		img, err := png.Decode(bytes.NewReader(file))
-		if err != nil {
+		img, ok := fuzzPNG(file)
+		if !ok {
 			return
 		}
 		got, err := ReadExact(img)
@@ -551,4 +528,23 @@ func FuzzReadExact(f *testing.F) {
 			t.Fatalf("ReadExact = %x, Decode = %x, %v", got, b, err)
 		}
 	})
+}
+
+// vectorPayload returns the payload (hex field "payload") of the test
+// vector testdata/name.txt.
+func vectorPayload(t *testing.T, name string) []byte {
+	t.Helper()
+	vec, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := testvec.ParseMap(vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hex.DecodeString(fields["payload"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

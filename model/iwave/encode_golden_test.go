@@ -75,7 +75,8 @@ func goldenImages(t *testing.T) ([]string, []*image.Gray) {
 // filter must leave every payload byte and pixel as it was. The encoder of
 // version 4 (WithVersion(4), which training uses) must still write what it
 // wrote before version 5: testdata/encode_v4.txt is encode.txt as the
-// version-4 build wrote it, never rewritten.
+// version-4 build wrote it, never rewritten; likewise WithVersion(5) and
+// testdata/encode_v5.txt, encode.txt as the version-5 build wrote it.
 func TestEncodeGolden(t *testing.T) {
 	names, imgs := goldenImages(t)
 	for _, tc := range []struct {
@@ -85,6 +86,7 @@ func TestEncodeGolden(t *testing.T) {
 	}{
 		{"encode.txt", Default(), *updateEncode},
 		{"encode_v4.txt", Default().WithVersion(4), false},
+		{"encode_v5.txt", Default().WithVersion(5), false},
 	} {
 		t.Run(tc.file, func(t *testing.T) { checkEncodeGolden(t, tc.c, names, imgs, tc.file, tc.update) })
 	}

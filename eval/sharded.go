@@ -229,20 +229,11 @@ func WritePartial(dir string, p *Partial) error {
 	if err := ensureDir(dir); err != nil {
 		return err
 	}
-	b, err := encodePartial(p)
+	b, err := shard.EncodePartial(p)
 	if err != nil {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, FilePartial), b)
-}
-
-// encodePartial is the contents of partial.json: p as JSON and a newline.
-func encodePartial(p *Partial) ([]byte, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode partial results: %w", err)
-	}
-	return append(b, '\n'), nil
 }
 
 // ReadPartial reads dir/partial.json and checks its schema and shape.
@@ -487,7 +478,7 @@ func (c *CacheSource) Close() error { return c.cache.Close() }
 // WriteShard writes a shard's folder: partial.json and shard.json (the
 // shard, the config hash, the code version and the wall time).
 func WriteShard(dir string, p *Partial, s shard.Spec, code string, seconds float64) error {
-	b, err := encodePartial(p)
+	b, err := shard.EncodePartial(p)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package baselines
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -103,25 +102,17 @@ func RunShard(ctx context.Context, cfg Config, src eval.Source, opt Options, s s
 func WriteShard(dir string, p *Partial, ep *eval.Partial, samples map[string]Samples, plain image.Image, s shard.Spec, seconds float64) error {
 	files := map[string][]byte{}
 	var err error
-	if files[FilePartial], err = jsonLine(p); err != nil {
-		return err
+	if files[FilePartial], err = shard.EncodePartial(p); err != nil {
+		return fmt.Errorf("baselines: %w", err)
 	}
-	if files[filepath.Join(DirStats, eval.FilePartial)], err = jsonLine(ep); err != nil {
-		return err
+	if files[filepath.Join(DirStats, eval.FilePartial)], err = shard.EncodePartial(ep); err != nil {
+		return fmt.Errorf("baselines: %w", err)
 	}
 	if err := sampleFiles(files, samples, plain); err != nil {
 		return err
 	}
 	return shard.Write(dir, ShardKind, s, p.Report.Config, p.Report.Code, len(ep.Owned)+len(p.Owned),
 		len(ep.Images)+len(p.Report.Schemes), seconds, files)
-}
-
-func jsonLine(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("baselines: failed to encode partial results: %w", err)
-	}
-	return append(b, '\n'), nil
 }
 
 // ReadPartial reads dir's FilePartial and the battery's partial.

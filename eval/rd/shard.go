@@ -2,7 +2,6 @@ package rd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -166,12 +165,12 @@ func RunShard(ctx context.Context, cfg Config, src eval.Source, s shard.Spec) (*
 
 // WriteShard writes a shard's folder: FilePartial and shard.json.
 func WriteShard(dir string, p *Partial, s shard.Spec, code string, seconds float64) error {
-	b, err := json.Marshal(p)
+	b, err := shard.EncodePartial(p)
 	if err != nil {
-		return fmt.Errorf("rd: failed to encode partial results: %w", err)
+		return fmt.Errorf("rd: %w", err)
 	}
 	return shard.Write(dir, ShardKind, s, p.Config, code, len(p.Owned), len(p.Images), seconds,
-		map[string][]byte{FilePartial: append(b, '\n')})
+		map[string][]byte{FilePartial: b})
 }
 
 // ReadPartial reads dir's FilePartial.

@@ -493,6 +493,16 @@ func ReadPartial[P any](dir, name string, parse func([]byte) (P, error)) (P, err
 	return p, nil
 }
 
+// EncodePartial is the contents of a partial results file: v as JSON on one
+// line and a newline. DecodePartial reads it back.
+func EncodePartial(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode partial results: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
 // DecodePartial decodes partial results b into v after checking that b's
 // "schema" field is want.
 func DecodePartial(b []byte, want string, v any) error {

@@ -332,3 +332,53 @@ func TestMerge(t *testing.T) {
 		})
 	}
 }
+
+// failingJSON is a value whose JSON encoding fails.
+type failingJSON struct{}
+
+var errFailingJSON = errors.New("no JSON for this value")
+
+func (failingJSON) MarshalJSON() ([]byte, error) { return nil, errFailingJSON }
+
+// TestEncodePartial: EncodePartial writes one line of JSON and a newline
+// that DecodePartial reads back, and passes on (wrapped) the error of a
+// value JSON cannot hold.
+func TestEncodePartial(t *testing.T) {
+	type toy struct {
+		Schema string  `json:"schema"`
+		Value  float64 `json:"value"`
+		Units
+	}
+	for _, tc := range []struct {
+		name string
+		in   any
+	}{
+		{"empty", toy{Schema: "toy/v1"}},
+		{"units", toy{Schema: "toy/v1", Value: 0.5, Units: Units{Images: []string{"a", "b"}, Owned: []int{1}}}},
+		{"not encodable", failingJSON{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := EncodePartial(tc.in)
+			want, ok := tc.in.(toy)
+			if !ok {
+				if !errors.Is(err, errFailingJSON) || b != nil {
+					t.Fatalf("EncodePartial = %q, %v; want no bytes and the encoder's error", b, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Count(string(b), "\n") != 1 || !strings.HasSuffix(string(b), "}\n") {
+				t.Fatalf("EncodePartial = %q, want one line of JSON and a newline", b)
+			}
+			var got toy
+			if err := DecodePartial(b, "toy/v1", &got); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("read back %+v, want %+v", got, want)
+			}
+		})
+	}
+}

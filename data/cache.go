@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,8 +160,7 @@ func preprocessAll(m *Manifest, size int) ([][]byte, error) {
 			h, w := a.Shape[1], a.Shape[2]
 			g := image.NewGray(image.Rect(0, 0, w, h))
 			copy(g.Pix, a.Data[k*w*h:(k+1)*w*h])
-			sum := sha256.Sum256(g.Pix)
-			if hex.EncodeToString(sum[:]) != s.SHA256 {
+			if !s.holds(g.Pix) {
 				return nil, fmt.Errorf("%s in %s: %w", s.Path, m.Root, errChanged)
 			}
 			return g, nil
@@ -392,8 +390,7 @@ func loadFolderSample(m *Manifest, i int) (*image.Gray, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	if hex.EncodeToString(sum[:]) != s.SHA256 {
+	if !s.holds(b) {
 		return nil, fmt.Errorf("%s: %w (run \"medqr dataset index\" again)", p, errChanged)
 	}
 	d, err := decodeBytes(b, LoadOptions{})

@@ -41,6 +41,13 @@ type Sample struct {
 	Split  string `json:"split"`  // "train", "val" or "test"
 }
 
+// holds reports whether b (a file's bytes; NPZ: the image's pixel bytes)
+// is the content s was indexed with: b's SHA-256 is s.SHA256.
+func (s Sample) holds(b []byte) bool {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]) == s.SHA256
+}
+
 // Manifest lists a dataset's samples with their content hashes, labels and
 // splits. Samples are sorted by Path.
 type Manifest struct {

@@ -36,6 +36,27 @@ func TestSplitOf(t *testing.T) {
 	}
 }
 
+// TestSampleHolds: a sample holds exactly the content it was indexed with
+// (the SHA-256 of "abc" is FIPS 180-2's first example).
+func TestSampleHolds(t *testing.T) {
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	for _, tc := range []struct {
+		hash string
+		b    string
+		want bool
+	}{
+		{abc, "abc", true},
+		{abc, "abd", false},
+		{abc, "abc\n", false},
+		{abc, "", false},
+		{"", "", false},
+	} {
+		if got := (Sample{SHA256: tc.hash}).holds([]byte(tc.b)); got != tc.want {
+			t.Errorf("Sample{SHA256: %.8s...}.holds(%q) = %v, want %v", tc.hash, tc.b, got, tc.want)
+		}
+	}
+}
+
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	b, err := os.ReadFile(src)

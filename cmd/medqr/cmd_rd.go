@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -231,16 +230,14 @@ func codecSeconds(timing map[string]time.Duration) map[string]string {
 	return secs
 }
 
-// writeRunJSON writes ri, indented, to out/run.json.
+// writeRunJSON writes ri, indented, to out/run.json, atomically as rd.Write
+// writes the report beside it.
 func writeRunJSON(out string, ri any) error {
 	b, err := json.MarshalIndent(ri, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "run.json"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("failed to write run.json: %w", err)
-	}
-	return nil
+	return shard.WriteFileAtomic(filepath.Join(out, "run.json"), append(b, '\n'))
 }
 
 // printRDSummary prints one line per summary row and the files written.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -20,6 +19,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/medqr/medqr/internal/cputime"
 
+	"github.com/medqr/medqr/internal/pngchunk"
 	"github.com/medqr/medqr/internal/testimg"
 	"github.com/medqr/medqr/internal/testvec"
 )
@@ -375,9 +375,7 @@ func idatTrailer(t *testing.T, file []byte, extra int) []byte {
 		if string(typ) == "IDAT" {
 			data = append(bytes.Clone(data), make([]byte, extra)...)
 		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
-		out = append(append(out, typ...), data...)
-		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append(bytes.Clone(typ), data...)))
+		out = pngchunk.Append(out, string(typ), data)
 		rest = rest[12+n:]
 	}
 	if _, err := png.Decode(bytes.NewReader(out)); err == nil {
@@ -386,14 +384,7 @@ func idatTrailer(t *testing.T, file []byte, extra int) []byte {
 	return out
 }
 
-func pngTextChunk() []byte {
-	var b []byte
-	data := []byte("Comment\x00medqr")
-	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
-	b = append(b, "tEXt"...)
-	b = append(b, data...)
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte("tEXt"), data...)))
-}
+func pngTextChunk() []byte { return pngchunk.Append(nil, "tEXt", pngchunk.Text("Comment", "medqr")) }
 
 // sameAsPNG reports whether g has the pixels image/png decodes from file.
 func sameAsPNG(g *image.Gray, file []byte) error {

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/medqr/medqr/eval/shard"
 )
 
 // cacheVersion changes whenever a cached cell would mean something else.
@@ -84,18 +86,7 @@ func cachedCode(dir string, m Method, im Image, lv Level) (Cell, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return c, fmt.Errorf("rd: making the result cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), key+".*.tmp")
-	if err != nil {
-		return c, fmt.Errorf("rd: writing the result cache: %w", err)
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return c, fmt.Errorf("rd: writing the result cache: %w", errors.Join(werr, cerr))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	if err := shard.WriteFileAtomic(path, b); err != nil {
 		return c, fmt.Errorf("rd: writing the result cache: %w", err)
 	}
 	return c, nil

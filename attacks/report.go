@@ -1,6 +1,7 @@
 package attacks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -262,20 +263,14 @@ func (r *Report) write(dir string, example *image.Gray) error {
 	return shard.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(stored.Markdown()))
 }
 
+// writePNG writes g to path as a PNG with shard.WriteFileAtomic, as the
+// report files beside it are written.
 func writePNG(path string, g *image.Gray) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
-	if err != nil {
+	var b bytes.Buffer
+	if err := png.Encode(&b, g); err != nil {
 		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
 	}
-	defer os.Remove(f.Name())
-	if err := png.Encode(f, g); err != nil {
-		f.Close()
-		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("attacks: failed to write %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
+	return shard.WriteFileAtomic(path, b.Bytes())
 }
 
 // Render redraws the plots and report.md of a finished run from its

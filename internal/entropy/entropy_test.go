@@ -202,6 +202,56 @@ func TestModelsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBitAt: BitAt at DefaultRates codes exactly what Bit codes and
+// leaves the same probabilities, and at other rates it round-trips, moves
+// each estimate by its own rate and codes a skewed source no worse than
+// Bit within 1 %.
+func TestBitAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	bits := make([]int, 50000)
+	for i := range bits {
+		if rng.Float64() < 0.1 {
+			bits[i] = 1
+		}
+	}
+	encode := func(code func(e *Encoder, p *Prob, b int)) ([]byte, Prob) {
+		e := NewEncoder()
+		var p Prob
+		p.InitP(20000)
+		for _, b := range bits {
+			code(e, &p, b)
+		}
+		return e.Bytes(), p
+	}
+	ref, refP := encode(func(e *Encoder, p *Prob, b int) { e.Bit(p, b) })
+	for _, r := range []Rates{DefaultRates, {Fast: 4, Slow: 6}, {Fast: 1, Slow: 14}} {
+		got, gotP := encode(func(e *Encoder, p *Prob, b int) { e.BitAt(p, b, r) })
+		if r == DefaultRates && (!bytes.Equal(got, ref) || gotP != refP) {
+			t.Errorf("BitAt at DefaultRates: %d bytes, state %+v; Bit: %d bytes, state %+v", len(got), gotP, len(ref), refP)
+		}
+		if n := len(got); float64(n) > 1.01*float64(len(ref)) && r.Fast > 1 {
+			t.Errorf("rates %+v: %d bytes, Bit %d", r, n, len(ref))
+		}
+		d := NewDecoder(got)
+		var p Prob
+		p.InitP(20000)
+		for i, want := range bits {
+			if b := d.BitAt(&p, r); b != want {
+				t.Fatalf("rates %+v: bit %d decoded %d, want %d", r, i, b, want)
+			}
+		}
+		var one Prob
+		one.InitP(probOne / 2)
+		one.updateAt(0, r)
+		if want := uint16(probOne/2 + probOne/2>>r.Fast); one.fast != want {
+			t.Errorf("rates %+v: fast estimate %d after a 0 from 1/2, want %d", r, one.fast, want)
+		}
+		if want := uint16(probOne/2 + probOne/2>>r.Slow); one.slow != want {
+			t.Errorf("rates %+v: slow estimate %d after a 0 from 1/2, want %d", r, one.slow, want)
+		}
+	}
+}
+
 // TestCountProbSchedule checks CountProb's rates: after k zeros from 1/2,
 // P(1) has shrunk by (1-rate) per bit, with rate 1/16 for the first 16
 // bits, 1/32 to 48 and 1/64 after.

@@ -5,8 +5,10 @@
 // latent tensor the learned encoder network produces (see latent.go).
 //
 // Two adaptation rules share the coder: Prob (the mean of a fast and a slow
-// estimate; the learned and iwave codecs) and CountProb (one estimate whose
-// rate slows with the number of bits seen; the lossless codec). Nothing is
+// estimate; the learned and iwave codecs), at DefaultRates through Bit or
+// at a caller's Rates through BitAt (iwave's payload version 6), and
+// CountProb (one estimate whose rate slows with the number of bits seen;
+// the lossless codec). Nothing is
 // learned or stored: all probabilities start at 1/2 and adapt as symbols
 // are coded, so a payload needs no prior tables. The decoder never
 // panics and never reads past its input: missing bytes read as zero, so a
@@ -61,6 +63,27 @@ func (p *Prob) update(bit int) {
 	} else {
 		p.fast -= p.fast >> adaptFast
 		p.slow -= p.slow >> adaptSlow
+	}
+}
+
+// Rates are the adaptation rates of a Prob coded with Encoder.BitAt and
+// Decoder.BitAt: its fast estimate moves 1/2^Fast and its slow one 1/2^Slow
+// of the way to each bit. Encoder.Bit and Decoder.Bit adapt at
+// DefaultRates. Rates are shifts of 1 to 14.
+type Rates struct{ Fast, Slow uint8 }
+
+// DefaultRates are Prob's rates under Encoder.Bit and Decoder.Bit: 1/8
+// and 1/32.
+var DefaultRates = Rates{Fast: adaptFast, Slow: adaptSlow}
+
+// updateAt is update at rates r.
+func (p *Prob) updateAt(bit int, r Rates) {
+	if bit == 0 {
+		p.fast += (probOne - p.fast) >> r.Fast
+		p.slow += (probOne - p.slow) >> r.Slow
+	} else {
+		p.fast -= p.fast >> r.Fast
+		p.slow -= p.slow >> r.Slow
 	}
 }
 
@@ -142,6 +165,13 @@ func (e *Encoder) emit(b byte) {
 func (e *Encoder) Bit(p *Prob, bit int) {
 	e.code(p.p0(), bit)
 	p.update(bit)
+}
+
+// BitAt codes one bit with the adaptive probability p and updates p at
+// rates r (Bit is BitAt at DefaultRates).
+func (e *Encoder) BitAt(p *Prob, bit int, r Rates) {
+	e.code(p.p0(), bit)
+	p.updateAt(bit, r)
 }
 
 // CountBit codes one bit with the count-scheduled probability p and
@@ -233,6 +263,14 @@ func (d *Decoder) Overrun() int {
 func (d *Decoder) Bit(p *Prob) int {
 	bit := d.decode(p.p0())
 	p.update(bit)
+	return bit
+}
+
+// BitAt decodes one bit with the adaptive probability p and updates p at
+// rates r, as Encoder.BitAt coded it.
+func (d *Decoder) BitAt(p *Prob, r Rates) int {
+	bit := d.decode(p.p0())
+	p.updateAt(bit, r)
 	return bit
 }
 

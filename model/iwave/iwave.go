@@ -27,20 +27,25 @@
 // Version 5 adds wavelet-packet splits (packet.go): the encoder may split
 // each HL band once more along its columns and each LH band along its
 // rows, choosing band by band from a rate proxy, and the stream starts
-// with the choice.
+// with the choice. Version 6 codes version 5's stream with slower
+// adapting context models that start from priors learned at their rates
+// (coder.go, priors_v6.go).
 //
-// Payload layout, versions 1 to 5 (integers big-endian):
+// Payload layout, versions 1 to 6 (integers big-endian):
 //
 //	offset 0  1 byte   version: 1 (context models start at 1/2), 2 (they
 //	                   start from the priors of priors_v2.go), 3 (richer
 //	                   contexts, coder.go, from the priors of priors_v3.go),
 //	                   4 (version 3's coefficient stream, and a
-//	                   post-filter gain in the step field) or 5 (version
-//	                   4 with wavelet-packet splits)
+//	                   post-filter gain in the step field), 5 (version
+//	                   4 with wavelet-packet splits) or 6 (version 5's
+//	                   stream, its models adapting at rates 1/16 and
+//	                   1/64 instead of 1/8 and 1/32, from the priors of
+//	                   priors_v6.go)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step field. Versions 1-3: the step index s,
-//	                   0..StepCount-1, step = 2^((s-1024)/256). Versions 4-5:
+//	                   0..StepCount-1, step = 2^((s-1024)/256). Versions 4-6:
 //	                   bits 0-11 the step index s, bits 12-15 the
 //	                   post-filter gain index g, 0..GainCount-1: the
 //	                   decoder adds g/8 times the post-filter's residual
@@ -52,8 +57,8 @@
 //	                   9/7 codec): a payload is decoded with the weights
 //	                   pair it names (the current one or an earlier one,
 //	                   WithEarlier) and refused if the codec has neither
-//	offset 9  ...      range-coded coefficients (coder.go); version 5
-//	                   first codes 2 x levels equiprobable bits, one per
+//	offset 9  ...      range-coded coefficients (coder.go); versions 5
+//	                   and 6 first code 2 x levels equiprobable bits, one per
 //	                   HL and LH band in coding order (the coarsest
 //	                   level's HL first, then its LH, ...): 1 = split
 //	                   (packet.go), its two halves then coded as two
@@ -73,14 +78,15 @@ import (
 )
 
 const (
-	// Version is the payload format version Encode writes: 5, version
-	// 4 (version 3's coefficient stream, the richer contexts of coder.go
-	// starting from the priors of priors_v3.go, with the post-filter gain
-	// the encoder chose in the step field's high bits) whose HL and LH
-	// bands may be split once more (packet.go). Versions 1 (every model
-	// starting at 1/2), 2 (the first contexts, priors_v2.go), 3 and 4
-	// still decode.
-	Version = 5
+	// Version is the payload format version Encode writes: 6, version
+	// 5's stream (version 3's coefficient stream, the richer contexts of
+	// coder.go, with the post-filter gain the encoder chose in the step
+	// field's high bits and HL and LH bands that may be split once more,
+	// packet.go) whose context models adapt at rates 1/16 and 1/64 and
+	// start from the priors of priors_v6.go. Versions 1 (every model
+	// starting at 1/2), 2 (the first contexts, priors_v2.go), 3, 4 and 5
+	// (priors_v3.go at rates 1/8 and 1/32) still decode.
+	Version = 6
 	// HeaderSize is the payload header length in bytes.
 	HeaderSize = 9
 	// StepCount is the number of quantiser steps rate control chooses from:
@@ -149,11 +155,13 @@ func (c *Codec) WithLambda(lambda float64) *Codec {
 }
 
 // WithVersion returns a copy of c whose encoder writes payloads of the
-// given version, 4 or 5 (Version): version 4 is version 5 without the
+// given version, 4 to 6 (Version): version 4 is version 5 without the
 // wavelet-packet splits, byte for byte what the encoder wrote before
-// them (TestEncodeGolden). Training codes its examples so (train/iwave)
-// to reproduce weights trained on version-4 payloads. Other versions
-// panic: the encoder of versions 1-3 cannot name a filter gain.
+// them, and version 5 version 6 at version 3's rates and priors, byte for
+// byte what the encoder wrote before version 6 (TestEncodeGolden).
+// Training codes its examples as version 4 (train/iwave) to reproduce
+// weights trained on version-4 payloads. Other versions panic: the
+// encoder of versions 1-3 cannot name a filter gain.
 func (c *Codec) WithVersion(version int) *Codec {
 	if version < 4 || version > Version {
 		panic(fmt.Sprintf("iwave: WithVersion(%d): the encoder writes versions 4 to %d", version, Version))

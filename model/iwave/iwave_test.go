@@ -213,8 +213,11 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Add([]byte{1, 0, 8, 0, 8, 6, 0, 0, 0, 0xff, 0xff, 0xff})
-	// Version 5 with every split bit set (the body starts with them).
-	f.Add([]byte{5, 0, 40, 0, 24, 6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0x11, 0x22})
+	// Versions 5 and 6 with every split bit set (the body starts with
+	// them).
+	for v := byte(5); v <= Version; v++ {
+		f.Add([]byte{v, 0, 40, 0, 24, 6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0x11, 0x22})
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) >= 5 {
 			if int(b[1])<<8|int(b[2]) > 64 {

@@ -216,14 +216,14 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 	}
 }
 
-// TestWithVersion: the encoder writes version 4 or 5 as asked and refuses
-// (panics on) versions it cannot write.
+// TestWithVersion: the encoder writes versions 4 to 6 as asked and
+// refuses (panics on) versions it cannot write.
 func TestWithVersion(t *testing.T) {
 	g := stripes(64, 64, 9)
 	for _, tc := range []struct {
 		version int
 		panics  bool
-	}{{3, true}, {4, false}, {5, false}, {Version + 1, true}} {
+	}{{3, true}, {4, false}, {5, false}, {6, false}, {Version + 1, true}} {
 		func() {
 			defer func() {
 				if r := recover(); (r != nil) != tc.panics {

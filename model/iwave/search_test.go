@@ -31,8 +31,11 @@ func bisectStep(encode func(s int) []byte, budget int) []byte {
 // far from them, with fewer encodes. The payload size is not strictly
 // monotone in the step (the encoder's rate-distortion choices move with
 // it), so the two may stop a few step indices apart (one index changes the
-// step by 0.27 %); on a flat image, far from monotone, they may pick
-// different steps, but every pick fits.
+// step by 0.27 %); at budgets of a few dozen bytes, where the size wavers
+// by a byte over some 60 indices (40 or 41 bytes for the X-ray), the
+// search may also stop at a finer fitting step further from bisection's,
+// a better answer, but never at a coarser one; on a flat image,
+// far from monotone, they may pick different steps, but every pick fits.
 func TestSearchStepMatchesBisection(t *testing.T) {
 	const maxStepGap = 4
 	c := Default()
@@ -63,7 +66,7 @@ func TestSearchStepMatchesBisection(t *testing.T) {
 			if name == "xray" && got != nil && want != nil {
 				hg, _ := ParseHeader(got)
 				hw, _ := ParseHeader(want)
-				if d := hg.Step - hw.Step; d < -maxStepGap || d > maxStepGap {
+				if d := hg.Step - hw.Step; d > maxStepGap || (d < -maxStepGap && budget > 64) {
 					t.Errorf("%s, budget %d: search picked step index %d, bisection %d", name, budget, hg.Step, hw.Step)
 				}
 			}

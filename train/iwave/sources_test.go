@@ -224,7 +224,7 @@ func TestConfigSources(t *testing.T) {
 		{[]string{"lift.load=x.iwl", "lift.export=y.iwl"}, "both set"},
 		{[]string{"source_share=0.5"}, "with sources"},
 		{[]string{"pairs_version=3"}, "pairs_version"},
-		{[]string{"pairs_version=6"}, "pairs_version"},
+		{[]string{fmt.Sprintf("pairs_version=%d", iwave.Version+1)}, "pairs_version"},
 		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=1"}, "source_share"},
 		{[]string{`sources=[{"load":224,"size":224}]`, "source_share=-0.1"}, "source_share"},
 	} {

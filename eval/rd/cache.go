@@ -83,10 +83,11 @@ func cachedCode(dir string, m Method, im Image, lv Level) (Cell, error) {
 	if err != nil {
 		return c, fmt.Errorf("rd: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// Entries hold encodings of the images, so only their owner reads them.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return c, fmt.Errorf("rd: making the result cache: %w", err)
 	}
-	if err := shard.WriteFileAtomic(path, b); err != nil {
+	if err := shard.WriteFileAtomicMode(path, b, 0o600); err != nil {
 		return c, fmt.Errorf("rd: writing the result cache: %w", err)
 	}
 	return c, nil

@@ -12,7 +12,8 @@ import (
 
 // TestCache checks a keyed method's results come back from the cache
 // without coding again and give the same report, that a different key or a
-// damaged entry codes again, and that unkeyed methods are never cached.
+// damaged entry codes again, that entries and their folders are private
+// to their owner, and that unkeyed methods are never cached.
 func TestCache(t *testing.T) {
 	imgs := tiny()
 	jm := jpegMethods(t)
@@ -74,6 +75,17 @@ func TestCache(t *testing.T) {
 				t.Error("report differs from the uncached one")
 			}
 		})
+	}
+	// Entries hold encodings of the images: only their owner reads them.
+	k := cacheKey(keyed("gojpeg r"), imgs[0], levels[0].Budget)
+	for _, p := range []string{filepath.Join(dir, k[:2], k+".json"), filepath.Join(dir, k[:2])} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for group or others", p, perm)
+		}
 	}
 	calls.Store(0)
 	run(dir, keyed(""))

@@ -362,6 +362,12 @@ func ReadAll(kind string, dirs []string) ([]string, []Meta, error) {
 // WriteFileAtomic writes data to a temporary file beside path (mode 0644)
 // and renames it over path, so a failure leaves no half-written file.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicMode(path, data, 0o644)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic with the file's mode given: 0600
+// for what only its owner may read, such as cached encodings of images.
+func WriteFileAtomicMode(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("failed to write %s: %w", path, err)
@@ -371,7 +377,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), perm)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

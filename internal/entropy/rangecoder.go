@@ -8,9 +8,11 @@
 // estimate; the learned and iwave codecs), at DefaultRates through Bit or
 // at a caller's Rates through BitAt (iwave's payload version 6), and
 // CountProb (one estimate whose rate slows with the number of bits seen;
-// the lossless codec). Nothing is
-// learned or stored: all probabilities start at 1/2 and adapt as symbols
-// are coded, so a payload needs no prior tables. The decoder never
+// the lossless codec). A probability starts at 1/2 (Init) or at a prior
+// the codec supplies (InitP: iwave's tables learned from training images,
+// compiled into the codec, never stored in a payload) and adapts as
+// symbols are coded. Every update is integer shifts, so encoder and
+// decoder agree bit for bit on every platform. The decoder never
 // panics and never reads past its input: missing bytes read as zero, so a
 // truncated or damaged payload decodes to some tensor (garbage after the
 // damage), which the codec's header checks and the sealing layer's
@@ -26,8 +28,9 @@ const (
 )
 
 // Prob is an adaptive probability that the next bit is 0, in units of
-// 1/32768: the mean of a fast (rate 1/8) and a slow (rate 1/32) estimate,
-// which adapts quickly on short channels and settles on long ones. The zero
+// 1/32768: the mean of a fast and a slow estimate (rates 1/8 and 1/32
+// under Bit, DefaultRates; a caller's under BitAt), which adapts quickly
+// on short channels and settles on long ones. The zero
 // value is not ready: call Init.
 //
 // The shift updates stop moving an estimate once it is within 2^rate units
@@ -69,11 +72,12 @@ func (p *Prob) update(bit int) {
 // Rates are the adaptation rates of a Prob coded with Encoder.BitAt and
 // Decoder.BitAt: its fast estimate moves 1/2^Fast and its slow one 1/2^Slow
 // of the way to each bit. Encoder.Bit and Decoder.Bit adapt at
-// DefaultRates. Rates are shifts of 1 to 14.
+// DefaultRates. Rates are shifts of 1 to 14 (a shift of 0 would let an
+// estimate reach certainty and break the coder; callers pass constants).
 type Rates struct{ Fast, Slow uint8 }
 
 // DefaultRates are Prob's rates under Encoder.Bit and Decoder.Bit: 1/8
-// and 1/32.
+// and 1/32. Payloads already written depend on them: never assign it.
 var DefaultRates = Rates{Fast: adaptFast, Slow: adaptSlow}
 
 // updateAt is update at rates r.

@@ -213,8 +213,9 @@ type plane struct {
 	mask uint32
 	// par[i] and cos[i] are where band i's contexts read its parent band
 	// (one level coarser, same orientation) and its cousin (for LH and
-	// HH the HL band of the same level; for the high half of a split
-	// band its low half).
+	// HH the HL band of the same level; for the upper part of a split
+	// band the part just below it: a high half's low half, or the
+	// quarter above the low quarter of a low half split again).
 	par, cos []region
 	// rdo, when set, lets encode choose each detail coefficient's value
 	// by rate and distortion (rdoChoose).
@@ -231,11 +232,12 @@ func newPacketPlane(w, h, levels int, mask uint32) *plane {
 	p.bands = make([]Band, len(pbs))
 	p.par = make([]region, len(pbs))
 	p.cos = make([]region, len(pbs))
-	// find returns the index in pbs of band src of Bands if it is not
-	// split, else of its half part (1 low, 2 high).
-	find := func(src, part int) int {
+	// find returns the index in pbs of the part of band src of Bands
+	// that holds quarter q of its frequency range (partRange): the band
+	// itself if it is not split.
+	find := func(src, q int) int {
 		for k, c := range pbs {
-			if c.src == src && (c.part == 0 || c.part == part) {
+			if lo, hi := partRange(c.part); c.src == src && lo <= q && q < hi {
 				return k
 			}
 		}
@@ -248,15 +250,19 @@ func newPacketPlane(w, h, levels int, mask uint32) *plane {
 		}
 		// Bands lists LL, then 3 bands per level from the coarsest:
 		// band (level l, orient o) is at 1 + 3*(levels-l) + o-1.
+		// The parent part is the one holding the lowest quarter this
+		// part holds (for an unsplit band, or a split band's low half,
+		// the parent's lowest part).
+		lo, _ := partRange(b.part)
 		if b.Level < levels {
 			src := 1 + 3*(levels-b.Level-1) + b.Orient - 1
-			p.par[i] = regionOf(w, b, pbs, find(src, max(b.part, 1)))
+			p.par[i] = regionOf(w, b, pbs, find(src, lo))
 		}
 		switch {
-		case b.part == 2:
-			p.cos[i] = regionOf(w, b, pbs, find(b.src, 1))
+		case lo > 0:
+			p.cos[i] = regionOf(w, b, pbs, find(b.src, lo-1))
 		case b.Orient == 2 || b.Orient == 3:
-			p.cos[i] = regionOf(w, b, pbs, find(1+3*(levels-b.Level), 1))
+			p.cos[i] = regionOf(w, b, pbs, find(1+3*(levels-b.Level), 0))
 		}
 	}
 	return p

@@ -29,7 +29,8 @@
 // rows, choosing band by band from a rate proxy, and the stream starts
 // with the choice. Version 6 codes version 5's stream with slower
 // adapting context models that start from priors learned at their rates
-// (coder.go, priors_v6.go).
+// (coder.go, priors_v6.go), and the encoder may split a split band's low
+// half once more along the same direction (a 2-level 1-D dyadic split).
 //
 // Payload layout, versions 1 to 6 (integers big-endian):
 //
@@ -39,9 +40,9 @@
 //	                   4 (version 3's coefficient stream, and a
 //	                   post-filter gain in the step field), 5 (version
 //	                   4 with wavelet-packet splits) or 6 (version 5's
-//	                   stream, its models adapting at rates 1/16 and
-//	                   1/64 instead of 1/8 and 1/32, from the priors of
-//	                   priors_v6.go)
+//	                   stream with deep split bits, its models adapting
+//	                   at rates 1/16 and 1/64 instead of 1/8 and 1/32,
+//	                   from the priors of priors_v6.go)
 //	offset 1  2 bytes  width
 //	offset 3  2 bytes  height
 //	offset 5  2 bytes  step field. Versions 1-3: the step index s,
@@ -62,7 +63,11 @@
 //	                   HL and LH band in coding order (the coarsest
 //	                   level's HL first, then its LH, ...): 1 = split
 //	                   (packet.go), its two halves then coded as two
-//	                   bands
+//	                   bands. Version 6 then codes one more equiprobable
+//	                   bit per split band, in the same order (none if no
+//	                   band is split): 1 = its low half split again, the
+//	                   band then coded as three bands (its low quarter,
+//	                   the quarter above it, its high half)
 package iwave
 
 import (
@@ -306,11 +311,12 @@ type Analysis struct {
 	w, h, levels int
 	wc           []float64 // gain-weighted coefficients
 	// ws is wc with every candidate band split (packet.go), weighted by
-	// the halves' gains; hist the candidates' proxy histograms, unsplit
-	// and split; comp the plane of the last mask compose made. ws and
-	// hist are made only by a codec that writes version 5 (without
-	// them the encoder splits nothing).
-	ws       []float64
+	// the halves' gains, and wd with every candidate split twice;
+	// hist the candidates' proxy histograms, unsplit, split and split
+	// twice; comp the plane of the last mask compose made. ws and hist
+	// are made only by a codec that writes version 5 or 6 (without them
+	// the encoder splits nothing), wd only for version 6.
+	ws, wd   []float64
 	hist     packetHist
 	comp     []float64
 	compMask uint32
@@ -337,7 +343,7 @@ func (c *Codec) Analyze(g *image.Gray) (*Analysis, error) {
 	a := &Analysis{w: w, h: h, levels: levels}
 	packet := c.encVersion() >= 5
 	if packet {
-		a.preparePacket(x)
+		a.preparePacket(x, c.encVersion() >= 6)
 	}
 	scaleBands(x, w, h, levels, false)
 	a.wc = x
@@ -365,7 +371,7 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	var mask uint32
 	wc := a.wc
 	if version >= 5 {
-		mask = a.chooseMask(s)
+		mask = a.chooseMask(s, version >= 6 && a.wd != nil)
 		wc = a.compose(mask)
 	}
 	p := encPlane(a.w, a.h, a.levels, mask)
@@ -387,6 +393,11 @@ func (c *Codec) encodeStep(a *Analysis, s, version int, priors []uint16, rdoOn b
 	e := entropy.NewEncoder()
 	if version >= 5 {
 		e.Direct(packMask(mask, a.levels), maskBits(a.levels))
+	}
+	if version >= 6 {
+		if v, n := deepBits(mask, a.levels); n > 0 {
+			e.Direct(v, n)
+		}
 	}
 	p.encode(e, newModels(version, priors))
 	body := e.Bytes()
@@ -614,6 +625,9 @@ func (c *Codec) decodeRaw(payload []byte) ([]float64, Header, *Codec, error) {
 	var mask uint32
 	if h.Version >= 5 {
 		mask = unpackMask(d.Direct(maskBits(levels)), levels)
+	}
+	if h.Version >= 6 {
+		mask = readDeep(mask, levels, func() uint32 { return d.Direct(1) })
 	}
 	p := newPacketPlane(h.Width, h.Height, levels, mask)
 	p.decode(d, h.Version)

@@ -214,7 +214,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte{1, 0, 8, 0, 8, 6, 0, 0, 0, 0xff, 0xff, 0xff})
 	// Versions 5 and 6 with every split bit set (the body starts with
-	// them).
+	// them; version 6 then with every deep bit set).
 	for v := byte(5); v <= Version; v++ {
 		f.Add([]byte{v, 0, 40, 0, 24, 6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0x11, 0x22})
 	}

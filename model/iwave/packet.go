@@ -20,6 +20,19 @@ import (
 // rate proxy: the sum over the band's weighted coefficients of
 // log2(1 + |c|/step), unsplit against split (packetHist), without
 // encoding either.
+//
+// Version 6 may split a split band's low half once more along the same
+// direction (a 2-level 1-D dyadic transform inside the band), when the
+// proxy falls deepMargin more: the band is then coded as three bands, its
+// low quarter, the quarter above it and the high half. Its deep bit
+// follows the version-5 split bits, one for each split band only.
+
+// A mask names the split bands: bit i-1 for the band of Bands index
+// i >= 1 split once, and bit deepShift+i-1 (version 6, only with bit i-1)
+// for its low half split again. 3 x MaxLevels bands fit below deepShift.
+const deepShift = 16
+
+const _ = uint(deepShift - 3*MaxLevels)
 
 // splitMargin is how much lower (as a fraction) the split band's rate
 // proxy must be for the encoder to split it: the proxy ignores the
@@ -27,6 +40,11 @@ import (
 // margin of 0.02 gained the most (0 and 0.03 were 0.01-0.03 dB worse,
 // 0.04 0.03-0.05 dB worse; docs/codec.md).
 const splitMargin = 0.02
+
+// deepMargin is how much lower (as a fraction) the rate proxy of a split
+// band must be with its low half split again than with one split for the
+// version-6 encoder to split it again.
+const deepMargin = 0.05
 
 // splitDir is the direction a band of the given orientation is split
 // along: 1 along columns (y) for HL, 2 along rows (x) for LH, 0 never
@@ -72,11 +90,69 @@ func unpackMask(v uint32, levels int) uint32 {
 	return mask
 }
 
+// deepBits returns the deep bits of mask as the stream carries them after
+// packMask's bits: one per band split once (mask bit i-1 set), in Bands
+// order, the first one highest, 1 if its low half is split again; and
+// their number.
+func deepBits(mask uint32, levels int) (v uint32, n int) {
+	for i, b := range Bands(1<<levels, 1<<levels, levels) {
+		if i > 0 && splitDir(b.Orient) != 0 && mask>>(i-1)&1 != 0 {
+			v = v<<1 | mask>>(deepShift+i-1)&1
+			n++
+		}
+	}
+	return v, n
+}
+
+// readDeep returns mask (split bits only) with the deep bits bit(k) gives
+// for its k-th split band, in deepBits's order, set.
+func readDeep(mask uint32, levels int, bit func() uint32) uint32 {
+	for i, b := range Bands(1<<levels, 1<<levels, levels) {
+		if i > 0 && splitDir(b.Orient) != 0 && mask>>(i-1)&1 != 0 {
+			mask |= bit() << (deepShift + i - 1)
+		}
+	}
+	return mask
+}
+
+// isDeep reports whether mask splits band i of Bands (i >= 1) twice.
+func isDeep(mask uint32, i int) bool {
+	return mask>>(i-1)&1 != 0 && mask>>(deepShift+i-1)&1 != 0
+}
+
+// partRange returns the part of its band that a coded band of the given
+// part holds, in quarters of the band's frequency range along the split
+// direction: [lo, hi).
+func partRange(part int) (lo, hi int) {
+	switch part {
+	case partLow:
+		return 0, 2
+	case partHigh:
+		return 2, 4
+	case partLowLow:
+		return 0, 1
+	case partLowHigh:
+		return 1, 2
+	}
+	return 0, 4
+}
+
+// The parts of a split band (pband.part): the halves of one split, the
+// quarters of a low half split again.
+const (
+	partWhole = iota
+	partLow
+	partHigh
+	partLowLow
+	partLowHigh
+)
+
 // pband is one coded band of a packet plane: a band of Bands or one half
 // of a split band. shx and shy are log2 of the image pixels per
 // coefficient along x and y (the level, plus one along a split's
-// direction); part is 0 for an unsplit band, 1 for a low half, 2 for a
-// high half; src is the index of the band in Bands it comes from.
+// direction); part is partWhole for an unsplit band, else the part of
+// the split band it holds (partRange); src is the index of the band in
+// Bands it comes from.
 type pband struct {
 	Band
 	shx, shy, part, src int
@@ -85,7 +161,8 @@ type pband struct {
 // packetBands lists the coded bands of a levels-deep plane whose bands
 // with mask bit i-1 set (i indexing Bands) are split, in coding order:
 // LL, then per level from the coarsest HL, LH, HH, each split band as its
-// low half and then its high half.
+// low half and then its high half, a low half split again as its low
+// quarter and then the quarter above it.
 func packetBands(w, h, levels int, mask uint32) []pband {
 	var out []pband
 	for i, b := range Bands(w, h, levels) {
@@ -94,31 +171,56 @@ func packetBands(w, h, levels int, mask uint32) []pband {
 		if i > 0 && mask>>(i-1)&1 != 0 {
 			dir = splitDir(b.Orient)
 		}
-		switch dir {
-		case 1:
-			lo, hi := pb, pb
-			lo.H, lo.shy, lo.part = (b.H+1)/2, b.Level+1, 1
-			hi.Y0, hi.H, hi.shy, hi.part = b.Y0+(b.H+1)/2, b.H/2, b.Level+1, 2
-			out = append(out, lo, hi)
-		case 2:
-			lo, hi := pb, pb
-			lo.W, lo.shx, lo.part = (b.W+1)/2, b.Level+1, 1
-			hi.X0, hi.W, hi.shx, hi.part = b.X0+(b.W+1)/2, b.W/2, b.Level+1, 2
-			out = append(out, lo, hi)
-		default:
+		if dir == 0 {
 			out = append(out, pb)
+			continue
+		}
+		// Lay the parts out along y, then transpose them for dir 2.
+		n := b.H
+		if dir == 2 {
+			n = b.W
+		}
+		type span struct{ at, n, sh, part int }
+		parts := []span{{0, (n + 1) / 2, 1, partLow}, {(n + 1) / 2, n / 2, 1, partHigh}}
+		if isDeep(mask, i) {
+			nl := (n + 1) / 2
+			parts = []span{{0, (nl + 1) / 2, 2, partLowLow}, {(nl + 1) / 2, nl / 2, 2, partLowHigh}, parts[1]}
+		}
+		for _, sp := range parts {
+			c := pb
+			c.part = sp.part
+			if dir == 1 {
+				c.Y0, c.H, c.shy = b.Y0+sp.at, sp.n, b.Level+sp.sh
+			} else {
+				c.X0, c.W, c.shx = b.X0+sp.at, sp.n, b.Level+sp.sh
+			}
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// splitBand applies (inv false) or undoes (inv true) the split of band b
-// along dir in the plane x of width w.
-func splitBand(x []float64, w int, b Band, dir int, inv bool, tmp, col []float64) {
-	f := fwd1
+// splitLine applies (inv false) or undoes (inv true) a depth-deep 1-D
+// dyadic split of line x: fwd1 on all of it, then (depth 2) on its low
+// half; inv1 in the reverse order.
+func splitLine(x []float64, depth int, inv bool, tmp []float64) {
+	half := x[:(len(x)+1)/2]
 	if inv {
-		f = inv1
+		if depth > 1 {
+			inv1(half, tmp)
+		}
+		inv1(x, tmp)
+		return
 	}
+	fwd1(x, tmp)
+	if depth > 1 {
+		fwd1(half, tmp)
+	}
+}
+
+// splitBand applies (inv false) or undoes (inv true) the depth-deep split
+// of band b along dir in the plane x of width w.
+func splitBand(x []float64, w int, b Band, dir, depth int, inv bool, tmp, col []float64) {
 	switch dir {
 	case 1:
 		if b.H < 2 {
@@ -128,7 +230,7 @@ func splitBand(x []float64, w int, b Band, dir int, inv bool, tmp, col []float64
 			for y := range b.H {
 				col[y] = x[(b.Y0+y)*w+c]
 			}
-			f(col[:b.H], tmp)
+			splitLine(col[:b.H], depth, inv, tmp)
 			for y := range b.H {
 				x[(b.Y0+y)*w+c] = col[y]
 			}
@@ -138,13 +240,13 @@ func splitBand(x []float64, w int, b Band, dir int, inv bool, tmp, col []float64
 			return
 		}
 		for y := b.Y0; y < b.Y0+b.H; y++ {
-			f(x[y*w+b.X0:y*w+b.X0+b.W], tmp)
+			splitLine(x[y*w+b.X0:y*w+b.X0+b.W], depth, inv, tmp)
 		}
 	}
 }
 
 // splitPlane splits (inv false) or unsplits every band of x with its mask
-// bit set.
+// bit set, twice where its deep bit is set too.
 func splitPlane(x []float64, w, h, levels int, mask uint32, inv bool) {
 	if mask == 0 {
 		return
@@ -153,7 +255,11 @@ func splitPlane(x []float64, w, h, levels int, mask uint32, inv bool) {
 	col := make([]float64, h)
 	for i, b := range Bands(w, h, levels) {
 		if i > 0 && mask>>(i-1)&1 != 0 {
-			splitBand(x, w, b, splitDir(b.Orient), inv, tmp, col)
+			depth := 1
+			if isDeep(mask, i) {
+				depth = 2
+			}
+			splitBand(x, w, b, splitDir(b.Orient), depth, inv, tmp, col)
 		}
 	}
 }
@@ -167,10 +273,12 @@ var packetGainCache sync.Map // packetKey -> []float64 (per pband)
 
 // packetGains returns, for each band of packetBands(w, h, levels, mask),
 // the L2 norm of its synthesis basis function under the plain CDF 9/7
-// inverse: an unsplit band's bandGains value, and for a split half that
-// value times the ratio of the 1-D synthesis norms along the split's
-// direction with and without the split (the 2-D basis is the product of
-// an x and a y function, and the split changes only one of them).
+// inverse: an unsplit band's bandGains value, and for a part of a split
+// band that value times the ratio of the 1-D synthesis norms along the
+// split's direction with and without the split (the 2-D basis is the
+// product of an x and a y function, and the split changes only one of
+// them). A high half's norm is the same after one split or two (the
+// second one does not touch it), and is computed after one.
 func packetGains(w, h, levels int, mask uint32) []float64 {
 	k := packetKey{w, h, levels, mask}
 	if g, ok := packetGainCache.Load(k); ok {
@@ -190,8 +298,12 @@ func packetGains(w, h, levels int, mask uint32) []float64 {
 		if splitDir(b.Orient) == 2 {
 			n, start, length, at = w, b.X0, b.W, pb.X0-b.X0+pb.W/2
 		}
-		whole := synthNorm(n, b.Level, start, length, start+length/2, false)
-		half := synthNorm(n, b.Level, start, length, start+at, true)
+		depth := 1
+		if pb.part == partLowLow || pb.part == partLowHigh {
+			depth = 2
+		}
+		whole := synthNorm(n, b.Level, start, length, start+length/2, 0)
+		half := synthNorm(n, b.Level, start, length, start+at, depth)
 		gains[i] = float64(base[pb.src] * half / whole)
 	}
 	packetGainCache.Store(k, gains)
@@ -199,14 +311,15 @@ func packetGains(w, h, levels int, mask uint32) []float64 {
 }
 
 // synthNorm returns the L2 norm of a 1-D signal of n samples after an
-// impulse at index at goes through the inverse of a split of
-// [start, start+length) (if split) and the levels-deep 1-D inverse.
-func synthNorm(n, levels, start, length, at int, split bool) float64 {
+// impulse at index at goes through the inverse of a depth-deep split of
+// [start, start+length) (none for depth 0, splitLine) and the levels-deep
+// 1-D inverse.
+func synthNorm(n, levels, start, length, at, depth int) float64 {
 	x := make([]float64, n)
 	tmp := make([]float64, n)
 	x[at] = 1
-	if split {
-		inv1(x[start:start+length], tmp)
+	if depth > 0 {
+		splitLine(x[start:start+length], depth, true, tmp)
 	}
 	lens := make([]int, levels)
 	m := n
@@ -268,8 +381,9 @@ var proxyTab = func() (t [proxyOff + histBins*histRes + 1]float64) {
 }()
 
 // packetHist holds, for each candidate band (Bands index i >= 1), the
-// proxy histograms of its weighted coefficients unsplit [0] and split [1].
-type packetHist [][2][histBins]uint32
+// proxy histograms of its weighted coefficients unsplit [0], split [1]
+// and (version 6) split twice [2].
+type packetHist [][3][histBins]uint32
 
 func bandHist(h *[histBins]uint32, wc []float64, w int, bs []pband) {
 	for _, b := range bs {
@@ -305,60 +419,80 @@ func candMask(levels int) uint32 {
 	return m
 }
 
-// preparePacket sets a.ws from the unweighted transform x: every
-// candidate band split and weighted by its halves' gains.
-// Only the candidate bands' rectangles of ws are set: compose reads
-// nothing else from it.
-func (a *Analysis) preparePacket(x []float64) {
-	all := candMask(a.levels)
+// splitWeighted returns the unweighted transform x with every candidate
+// band split as mask says (candidates only: depth 1, or 2 with every deep
+// bit) and weighted by its parts' gains. Only the candidate bands'
+// rectangles are set: compose reads nothing else from it.
+func (a *Analysis) splitWeighted(x []float64, mask uint32) []float64 {
 	w := a.w
-	a.ws = make([]float64, len(x))
+	ws := make([]float64, len(x))
 	for i, b := range Bands(w, a.h, a.levels) {
-		if i > 0 && all>>(i-1)&1 != 0 {
+		if i > 0 && mask>>(i-1)&1 != 0 {
 			for y := b.Y0; y < b.Y0+b.H; y++ {
-				copy(a.ws[y*w+b.X0:y*w+b.X0+b.W], x[y*w+b.X0:y*w+b.X0+b.W])
+				copy(ws[y*w+b.X0:y*w+b.X0+b.W], x[y*w+b.X0:y*w+b.X0+b.W])
 			}
 		}
 	}
-	splitPlane(a.ws, w, a.h, a.levels, all, false)
-	gains := packetGains(w, a.h, a.levels, all)
-	for i, b := range packetBands(w, a.h, a.levels, all) {
-		if b.part == 0 {
+	splitPlane(ws, w, a.h, a.levels, mask, false)
+	gains := packetGains(w, a.h, a.levels, mask)
+	for i, b := range packetBands(w, a.h, a.levels, mask) {
+		if b.part == partWhole {
 			continue
 		}
 		g := gains[i]
 		for y := b.Y0; y < b.Y0+b.H; y++ {
-			row := a.ws[y*w+b.X0 : y*w+b.X0+b.W]
+			row := ws[y*w+b.X0 : y*w+b.X0+b.W]
 			for k := range row {
 				row[k] *= g
 			}
 		}
 	}
+	return ws
 }
 
-// histograms fills a.hist from a.wc and a.ws.
+// preparePacket sets a.ws from the unweighted transform x (every
+// candidate band split once, splitWeighted) and, if deep (version 6),
+// a.wd (split twice).
+func (a *Analysis) preparePacket(x []float64, deep bool) {
+	all := candMask(a.levels)
+	a.ws = a.splitWeighted(x, all)
+	if deep {
+		a.wd = a.splitWeighted(x, all|all<<deepShift)
+	}
+}
+
+// histograms fills a.hist from a.wc, a.ws and a.wd.
 func (a *Analysis) histograms() {
 	all := candMask(a.levels)
-	pbs := packetBands(a.w, a.h, a.levels, all)
 	a.hist = make(packetHist, 3*a.levels+1)
-	for i, b := range Bands(a.w, a.h, a.levels) {
-		if i == 0 || all>>(i-1)&1 == 0 {
+	for k, split := range []struct {
+		plane []float64
+		mask  uint32
+	}{{a.wc, 0}, {a.ws, all}, {a.wd, all | all<<deepShift}} {
+		if split.plane == nil {
 			continue
 		}
-		bandHist(&a.hist[i][0], a.wc, a.w, []pband{{Band: b}})
-		var halves []pband
-		for _, pb := range pbs {
-			if pb.src == i {
-				halves = append(halves, pb)
+		pbs := packetBands(a.w, a.h, a.levels, split.mask)
+		for i := range a.hist {
+			if i == 0 || all>>(i-1)&1 == 0 {
+				continue
 			}
+			var parts []pband
+			for _, pb := range pbs {
+				if pb.src == i {
+					parts = append(parts, pb)
+				}
+			}
+			bandHist(&a.hist[i][k], split.plane, a.w, parts)
 		}
-		bandHist(&a.hist[i][1], a.ws, a.w, halves)
 	}
 }
 
 // chooseMask returns the bands to split at step index s: those whose
-// rate proxy falls when split.
-func (a *Analysis) chooseMask(s int) uint32 {
+// rate proxy falls splitMargin when split; with deep (version 6, a.wd
+// made), also the deep bits of those whose proxy falls deepMargin more
+// when split twice.
+func (a *Analysis) chooseMask(s int, deep bool) uint32 {
 	all := candMask(a.levels)
 	var m uint32
 	for i := 1; i < len(a.hist); i++ {
@@ -368,13 +502,16 @@ func (a *Analysis) chooseMask(s int) uint32 {
 		u, sp := proxy(&a.hist[i][0], s), proxy(&a.hist[i][1], s)
 		if sp < u*(1-splitMargin) {
 			m |= 1 << (i - 1)
+			if deep && proxy(&a.hist[i][2], s) < sp*(1-deepMargin) {
+				m |= 1 << (deepShift + i - 1)
+			}
 		}
 	}
 	return m
 }
 
 // compose returns the weighted plane of mask: wc with the split bands
-// taken from ws.
+// taken from ws, or from wd where split twice.
 func (a *Analysis) compose(mask uint32) []float64 {
 	if mask == 0 {
 		return a.wc
@@ -388,8 +525,12 @@ func (a *Analysis) compose(mask uint32) []float64 {
 	copy(a.comp, a.wc)
 	for i, b := range Bands(a.w, a.h, a.levels) {
 		if i > 0 && mask>>(i-1)&1 != 0 {
+			src := a.ws
+			if isDeep(mask, i) {
+				src = a.wd
+			}
 			for y := b.Y0; y < b.Y0+b.H; y++ {
-				copy(a.comp[y*a.w+b.X0:y*a.w+b.X0+b.W], a.ws[y*a.w+b.X0:y*a.w+b.X0+b.W])
+				copy(a.comp[y*a.w+b.X0:y*a.w+b.X0+b.W], src[y*a.w+b.X0:y*a.w+b.X0+b.W])
 			}
 		}
 	}

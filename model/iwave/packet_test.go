@@ -27,7 +27,8 @@ func stripes(w, h int, seed uint64) *image.Gray {
 }
 
 // TestPackMask: the stream's split bits give back every mask of HL and LH
-// bands, and bits of other bands are not carried.
+// bands, and bits of other bands are not carried; the deep bits (one per
+// split band) give back its deep bits.
 func TestPackMask(t *testing.T) {
 	for levels := 1; levels <= MaxLevels; levels++ {
 		all := candMask(levels)
@@ -41,6 +42,17 @@ func TestPackMask(t *testing.T) {
 			}
 			if got := packMask(m, levels); got != v {
 				t.Fatalf("levels %d: bits %b -> mask %b -> bits %b", levels, v, m, got)
+			}
+			for _, d := range []uint32{0, all, 0x5555 & all, 0x2aaa & all} {
+				full := m | (d&m)<<deepShift
+				bits, n := deepBits(full|(d&^m)<<deepShift, levels)
+				if n != countBits(m) {
+					t.Fatalf("levels %d mask %b: %d deep bits, want one per split band", levels, full, n)
+				}
+				k := n
+				if got := readDeep(m, levels, func() uint32 { k--; return bits >> k & 1 }); got != full || k != 0 {
+					t.Fatalf("levels %d: mask %b -> deep bits %b -> mask %b (%d bits left)", levels, full, bits, got, k)
+				}
 			}
 		}
 		if got := packMask(^uint32(0), levels); got != 1<<maskBits(levels)-1 {
@@ -61,14 +73,22 @@ func countBits(v uint32) int {
 // product's sizes.
 var packetSizes = [][2]int{{256, 256}, {37, 23}, {9, 64}, {100, 8}, {512, 96}}
 
+// packetMasks are the masks the packet tests try on a levels-deep plane:
+// none, every band split once, some split once, every band split twice,
+// some split twice and every bit.
+func packetMasks(levels int) []uint32 {
+	all := candMask(levels)
+	return []uint32{0, all, 0x5555 & all, all | all<<deepShift, 0x5555&all | 0x3333<<deepShift, ^uint32(0)}
+}
+
 // TestPacketBandsTile: the coded bands of every mask cover each
-// coefficient exactly once, and the halves of a split band keep its level
-// and orientation, low half first.
+// coefficient exactly once, and the parts of a split band keep its level
+// and orientation, each right after the part below it.
 func TestPacketBandsTile(t *testing.T) {
 	for _, sz := range packetSizes {
 		w, h := sz[0], sz[1]
 		levels := Levels(w, h)
-		for _, mask := range []uint32{0, candMask(levels), 0x5555 & candMask(levels), ^uint32(0)} {
+		for _, mask := range packetMasks(levels) {
 			cover := make([]int, w*h)
 			pbs := packetBands(w, h, levels, mask)
 			for i, b := range pbs {
@@ -77,8 +97,16 @@ func TestPacketBandsTile(t *testing.T) {
 						cover[y*w+x]++
 					}
 				}
-				if b.part == 2 && (i == 0 || pbs[i-1].part != 1 || pbs[i-1].src != b.src || pbs[i-1].Level != b.Level || pbs[i-1].Orient != b.Orient) {
-					t.Fatalf("%dx%d mask %b: high half %d not after its low half", w, h, mask, i)
+				lo, _ := partRange(b.part)
+				if lo == 0 {
+					continue
+				}
+				if i == 0 {
+					t.Fatalf("%dx%d mask %b: part %d first", w, h, mask, b.part)
+				}
+				_, below := partRange(pbs[i-1].part)
+				if pbs[i-1].part == partWhole || below != lo || pbs[i-1].src != b.src || pbs[i-1].Level != b.Level || pbs[i-1].Orient != b.Orient {
+					t.Fatalf("%dx%d mask %b: part %d (band %d) not after the part below it", w, h, mask, b.part, i)
 				}
 			}
 			for i, n := range cover {
@@ -100,20 +128,24 @@ func TestSplitPlaneInverse(t *testing.T) {
 		for i := range x {
 			x[i] = 200 * (r.Float64() - 0.5)
 		}
-		y := append([]float64(nil), x...)
-		mask := candMask(levels)
-		splitPlane(y, w, h, levels, mask, false)
-		changed := false
-		for i := range x {
-			changed = changed || y[i] != x[i]
-		}
-		if !changed && levels > 0 {
-			t.Fatalf("%dx%d: splitting changed nothing", w, h)
-		}
-		splitPlane(y, w, h, levels, mask, true)
-		for i := range x {
-			if math.Abs(y[i]-x[i]) > 1e-9 {
-				t.Fatalf("%dx%d: coefficient %d %v -> %v", w, h, i, x[i], y[i])
+		once := candMask(levels)
+		var split1 []float64
+		for _, mask := range []uint32{once, once | once<<deepShift} {
+			y := append([]float64(nil), x...)
+			splitPlane(y, w, h, levels, mask, false)
+			changed := false
+			for i := range x {
+				changed = changed || y[i] != x[i] && (split1 == nil || y[i] != split1[i])
+			}
+			if !changed && levels > 0 {
+				t.Fatalf("%dx%d mask %b: splitting changed nothing", w, h, mask)
+			}
+			split1 = append([]float64(nil), y...)
+			splitPlane(y, w, h, levels, mask, true)
+			for i := range x {
+				if math.Abs(y[i]-x[i]) > 1e-9 {
+					t.Fatalf("%dx%d mask %b: coefficient %d %v -> %v", w, h, mask, i, x[i], y[i])
+				}
 			}
 		}
 	}
@@ -122,12 +154,21 @@ func TestSplitPlaneInverse(t *testing.T) {
 // TestPacketGains: each coded band's gain is the L2 norm of its synthesis
 // basis function, an impulse at the band's centre sent back through the
 // splits and the plain inverse transform (as bandGains measures the
-// unsplit bands, whose gains it keeps).
+// unsplit bands, whose gains it keeps), for bands split once and twice.
 func TestPacketGains(t *testing.T) {
 	for _, sz := range packetSizes[:3] {
 		w, h := sz[0], sz[1]
 		levels := Levels(w, h)
-		mask := candMask(levels)
+		once := candMask(levels)
+		for _, mask := range []uint32{once, once | 0x3333<<deepShift} {
+			testPacketGains(t, w, h, levels, mask)
+		}
+	}
+}
+
+func testPacketGains(t *testing.T, w, h, levels int, mask uint32) {
+	t.Helper()
+	{
 		gains := packetGains(w, h, levels, mask)
 		base := bandGains(w, h, levels)
 		x := make([]float64, w*h)
@@ -150,7 +191,7 @@ func TestPacketGains(t *testing.T) {
 				s += v * v
 			}
 			if want := math.Sqrt(s); math.Abs(gains[i]-want) > 1e-9*want {
-				t.Errorf("%dx%d band %d (level %d orient %d part %d): gain %v, synthesis norm %v", w, h, i, b.Level, b.Orient, b.part, gains[i], want)
+				t.Errorf("%dx%d mask %b band %d (level %d orient %d part %d): gain %v, synthesis norm %v", w, h, mask, i, b.Level, b.Orient, b.part, gains[i], want)
 			}
 		}
 	}
@@ -170,7 +211,7 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	const s = 1700
-	mask := a.chooseMask(s)
+	mask := a.chooseMask(s, false)
 	var hl int
 	for i, b := range Bands(128, 128, a.levels) {
 		if i > 0 && mask>>(i-1)&1 != 0 && b.Orient == 1 {
@@ -213,6 +254,70 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 	}
 	if q := psnr(g, ToGray(x, a.w, a.h)); q < 35 {
 		t.Errorf("every band split, dequantised at step %d: %.2f dB", s, q)
+	}
+}
+
+// TestPacketDeepSplits: on long vertical structures the version-6
+// encoder splits the low half of some HL bands again, and its payload is
+// smaller than version 6's with no band split twice at the same step, at
+// about the same PSNR; a mask splitting every band twice decodes.
+func TestPacketDeepSplits(t *testing.T) {
+	c := New(nil)
+	g := stripes(128, 128, 3)
+	a, err := c.Analyze(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const s = 1700
+	mask := a.chooseMask(s, true)
+	var deep int
+	for i, b := range Bands(128, 128, a.levels) {
+		if i > 0 && isDeep(mask, i) && b.Orient == 1 {
+			deep++
+		}
+	}
+	if deep < 1 {
+		t.Fatalf("mask %b splits no HL band of vertical stripes twice", mask)
+	}
+	if once := a.chooseMask(s, false); once != mask&(1<<deepShift-1) {
+		t.Fatalf("split bits %b without deep splits, %b with them", once, mask&(1<<deepShift-1))
+	}
+	// The same analysis without wd: version 6 with no band split twice.
+	flat := *a
+	flat.wd, flat.comp = nil, nil
+	p1 := c.encodeStep(&flat, s, 6, priorsOf(6), true)
+	p2 := c.encodeStep(a, s, 6, priorsOf(6), true)
+	if len(p2) >= len(p1) {
+		t.Errorf("at step %d: %d bytes split twice, %d once", s, len(p2), len(p1))
+	}
+	d1, err := c.Decode(p1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := c.Decode(p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q1, q2 := psnr(g, d1), psnr(g, d2)
+	if q2 < q1-0.3 {
+		t.Errorf("at step %d: %.2f dB split twice, %.2f dB once", s, q2, q1)
+	}
+	t.Logf("stripes at step %d: split once %d B %.2f dB, twice %d B %.2f dB, mask %b", s, len(p1), q1, len(p2), q2, mask)
+
+	all := candMask(a.levels)
+	all |= all << deepShift
+	wc := a.compose(all)
+	pl := newPacketPlane(a.w, a.h, a.levels, all)
+	pl.quantise(wc, StepSize(s))
+	x := pl.dequantise(StepSize(s))
+	scalePacket(x, a.w, a.h, a.levels, all)
+	splitPlane(x, a.w, a.h, a.levels, all, true)
+	Inverse(x, a.w, a.h, a.levels)
+	for i := range x {
+		x[i] += 128
+	}
+	if q := psnr(g, ToGray(x, a.w, a.h)); q < 35 {
+		t.Errorf("every band split twice, dequantised at step %d: %.2f dB", s, q)
 	}
 }
 

@@ -49,7 +49,10 @@ import (
 // its low half. Version 6 codes version 5's stream with the same
 // contexts, but every model adapts at rates 1/16 and 1/64 instead of 1/8
 // and 1/32 (ratesOf) and starts from the priors of priors_v6.go, learned
-// at those rates.
+// at those rates; a band split twice is coded as three bands, its low
+// quarter, the quarter above it and its high half, whose parent is the
+// parent's part holding the same lowest quarter of the band's frequency
+// range (partRange) and the cousin of the upper two the part just below.
 //
 // The decoder only reads values; which value the encoder codes is its own
 // choice. Encode picks each detail coefficient by rate and distortion

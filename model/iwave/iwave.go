@@ -87,8 +87,9 @@ const (
 	// 5's stream (version 3's coefficient stream, the richer contexts of
 	// coder.go, with the post-filter gain the encoder chose in the step
 	// field's high bits and HL and LH bands that may be split once more,
-	// packet.go) whose context models adapt at rates 1/16 and 1/64 and
-	// start from the priors of priors_v6.go. Versions 1 (every model
+	// packet.go) whose split bands' low halves may be split again and
+	// whose context models adapt at rates 1/16 and 1/64 and start from
+	// the priors of priors_v6.go. Versions 1 (every model
 	// starting at 1/2), 2 (the first contexts, priors_v2.go), 3, 4 and 5
 	// (priors_v3.go at rates 1/8 and 1/32) still decode.
 	Version = 6

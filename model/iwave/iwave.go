@@ -163,8 +163,9 @@ func (c *Codec) WithLambda(lambda float64) *Codec {
 // WithVersion returns a copy of c whose encoder writes payloads of the
 // given version, 4 to 6 (Version): version 4 is version 5 without the
 // wavelet-packet splits, byte for byte what the encoder wrote before
-// them, and version 5 version 6 at version 3's rates and priors, byte for
-// byte what the encoder wrote before version 6 (TestEncodeGolden).
+// them, and version 5 is version 6 at version 3's rates and priors and
+// without deep splits, byte for byte what the encoder wrote before version
+// 6 (TestEncodeGolden).
 // Training codes its examples as version 4 (train/iwave) to reproduce
 // weights trained on version-4 payloads. Other versions panic: the
 // encoder of versions 1-3 cannot name a filter gain.

@@ -51,7 +51,11 @@ var priorsSHA256 = map[int]string{
 // version 3's table, 1.28, 1.33 and 1.35 % with two to four. (Version 2's
 // table was made the same way by the encoder of its time, version-1 steps
 // and no rate-distortion choices, by this test's predecessor TestPriorsV2,
-// the name its file still gives.)
+// the name its file still gives.) Every pass codes the dyadic bands
+// unsplit (newPlane, version 4's stream) at the version's rates: the
+// tables are indexed by context, not by band, and a split band's halves
+// use the same contexts, so the product's split payloads read them as
+// they are.
 const (
 	priorsImages = 64
 	priorsPasses = 4

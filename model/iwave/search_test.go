@@ -34,8 +34,9 @@ func bisectStep(encode func(s int) []byte, budget int) []byte {
 // step by 0.27 %); at budgets of a few dozen bytes, where the size wavers
 // by a byte over some 60 indices (40 or 41 bytes for the X-ray), the
 // search may also stop at a finer fitting step further from bisection's,
-// a better answer, but never at a coarser one; on a flat image,
-// far from monotone, they may pick different steps, but every pick fits.
+// a better answer, but never more than maxStepGap indices coarser; on a
+// flat image, far from monotone, they may pick different steps, but every
+// pick fits.
 func TestSearchStepMatchesBisection(t *testing.T) {
 	const maxStepGap = 4
 	c := Default()

@@ -60,10 +60,12 @@ type Config struct {
 	// that make train reproduces them.
 	PairsLambda float64 `json:"pairs_lambda"`
 	// PairsVersion is the payload version every encode of the run writes
-	// (iwave.Codec.WithVersion): 4, without the wavelet-packet splits, as
-	// the shipped weights' examples were coded (the default, so that make
-	// train reproduces them from the unchanged experiments/iwave.json), or
-	// 5, the product encoder's.
+	// (iwave.Codec.WithVersion), 4 to iwave.Version: 4 (the default), without
+	// the wavelet-packet splits, as model 378c's examples were coded; 5 for
+	// round 6's 12x5 filter. experiments/iwave.json names the version the
+	// shipped weights were trained with (TestShippedConfigUnchanged), so that
+	// make train reproduces them. It does not change the lifting stage's
+	// weights, only the scores in its report.
 	PairsVersion int `json:"pairs_version"`
 	// Sources adds training pairs made from the training images at other
 	// sizes, coded at the budgets scaled to the same bits per pixel

@@ -22,7 +22,10 @@ var updatePayloads = flag.Bool("update-payloads", false, "write the missing code
 // codes already printed hold such bytes, so every one must keep decoding to
 // the same pixels. Files are written by this test with -update-payloads
 // (from the encoder of the time, only where missing) and never edited by
-// hand; a new version adds a file and leaves the old ones alone.
+// hand; a new version adds a file and leaves the old ones alone. (iwave's
+// version 6 gained its deep splits at 9fbd106, in the round that made it
+// and before any medqr wrote it outside the tree; its sample was written
+// again then, and is frozen from that round's release on.)
 type shippedPayload struct {
 	file  string // under testdata/
 	codec string // registered name

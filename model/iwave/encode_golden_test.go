@@ -72,10 +72,11 @@ func goldenImages(t *testing.T) ([]string, []*image.Gray) {
 // filter applied) of five real X-rays at the four QR budgets have the
 // SHA-256 digests in testdata/encode.txt, written by this test with
 // -update-encode. Speed work on rate control, entropy coding and the post-
-// filter must leave every payload byte and pixel as it was. The encoder of
-// version 4 (WithVersion(4), which training uses) must still write what it
-// wrote before version 5: testdata/encode_v4.txt is encode.txt as the
-// version-4 build wrote it, never rewritten; likewise WithVersion(5) and
+// filter must leave every payload byte and pixel as it was. The encoder
+// of version 4 (WithVersion(4), which model 378c's training used) must
+// still write what it wrote before version 5: testdata/encode_v4.txt is
+// encode.txt as the version-4 build wrote it, never rewritten; likewise
+// WithVersion(5) and
 // testdata/encode_v5.txt, encode.txt as the version-5 build wrote it.
 // The frozen files were written with the weights of their time (model
 // 378c) and are checked with that pair, kept in weights/earlier.

@@ -166,9 +166,10 @@ func (c *Codec) WithLambda(lambda float64) *Codec {
 // them, and version 5 is version 6 at version 3's rates and priors and
 // without deep splits, byte for byte what the encoder wrote before version
 // 6 (TestEncodeGolden).
-// Training codes its examples as version 4 (train/iwave) to reproduce
-// weights trained on version-4 payloads. Other versions panic: the
-// encoder of versions 1-3 cannot name a filter gain.
+// Training codes its examples at the version the config names
+// (train/iwave's pairs_version: 5 for the shipped weights, 4 for model
+// 378c's) to reproduce the weights trained on them. Other versions
+// panic: the encoder of versions 1-3 cannot name a filter gain.
 func (c *Codec) WithVersion(version int) *Codec {
 	if version < 4 || version > Version {
 		panic(fmt.Sprintf("iwave: WithVersion(%d): the encoder writes versions 4 to %d", version, Version))

@@ -45,7 +45,7 @@ const splitMargin = 0.02
 // band must be with its low half split again than with one split for the
 // version-6 encoder to split it again: on 99 validation images at the
 // four QR budgets 0.02 gained the most (0, 0.03, 0.05 and 0.08 were
-// 0.002-0.008 dB worse at L; docs/codec.md, round 6).
+// 0.003-0.007 dB worse at L; docs/codec.md, round 6).
 const deepMargin = 0.02
 
 // splitDir is the direction a band of the given orientation is split

@@ -260,7 +260,8 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 // TestPacketDeepSplits: on long vertical structures the version-6
 // encoder splits the low half of some HL bands again, and its payload is
 // smaller than version 6's with no band split twice at the same step, at
-// about the same PSNR; a mask splitting every band twice decodes.
+// about the same PSNR; a plane with every band split twice quantises and
+// dequantises through its bands.
 func TestPacketDeepSplits(t *testing.T) {
 	c := New(nil)
 	g := stripes(128, 128, 3)

@@ -276,17 +276,22 @@ func TestDrawPair(t *testing.T) {
 	}
 }
 
-// shippedPairsVersion is the pairs_version experiments/iwave.json holds
-// for the shipped weights, by model id: 378c's examples were coded as
-// version 4 (before version 5, sources and lift.load existed); round 6's
-// 12x5 post-filter (docs/training.md, "larger filters"), ce0e at 24,000
-// steps or c03f at 8,000, was trained on version-5 pairs.
-var shippedPairsVersion = map[string]int{"378c": 4, "ce0e": 5, "c03f": 5}
+// shippedRun is what experiments/iwave.json holds for the shipped
+// weights, by model id: the payload version of the examples and the
+// post-filter's steps. 378c's examples were coded as version 4 (before
+// version 5, sources and lift.load existed), 8,000 steps; round 6's 12x5
+// post-filter (docs/training.md, "larger filters"), ce0e, was trained on
+// version-5 pairs for 24,000 steps (its 8,000-step twin c03f was not
+// shipped).
+var shippedRun = map[string]struct{ pairsVersion, steps int }{
+	"378c": {4, 8000},
+	"ce0e": {5, 24000},
+}
 
 // TestShippedConfigUnchanged: make train codes and trains what made the
 // shipped weights: experiments/iwave.json trains its own lifting steps,
 // makes no extra pairs, codes its examples as the shipped model's were
-// (shippedPairsVersion) and trains the shipped post-filter's
+// for as many steps (shippedRun) and trains the shipped post-filter's
 // architecture; its run.json holds neither source_pairs nor lift_sha256.
 func TestShippedConfigUnchanged(t *testing.T) {
 	c, err := LoadConfig("../../experiments/iwave.json", nil)
@@ -302,12 +307,15 @@ func TestShippedConfigUnchanged(t *testing.T) {
 	}
 	id := def.ID()
 	model := fmt.Sprintf("%02x%02x", id[0], id[1])
-	want, ok := shippedPairsVersion[model]
+	want, ok := shippedRun[model]
 	if !ok {
-		t.Fatalf("shipped model %s has no pairs_version in shippedPairsVersion: add the one its run used", model)
+		t.Fatalf("shipped model %s is not in shippedRun: add the pairs_version and steps its run used", model)
 	}
-	if c.PairsVersion != want {
-		t.Errorf("pairs_version %d, shipped model %s was trained on version-%d pairs", c.PairsVersion, model, want)
+	if c.PairsVersion != want.pairsVersion {
+		t.Errorf("pairs_version %d, shipped model %s was trained on version-%d pairs", c.PairsVersion, model, want.pairsVersion)
+	}
+	if c.Steps != want.steps {
+		t.Errorf("steps %d, shipped model %s was trained %d steps", c.Steps, model, want.steps)
 	}
 	if got := def.PostFilter().Config; c.Filter != got {
 		t.Errorf("filter %+v, the shipped post-filter is %+v", c.Filter, got)

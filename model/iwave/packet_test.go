@@ -226,35 +226,48 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 	if len(p5) >= len(p4) {
 		t.Errorf("at step %d: version 5 %d bytes, version 4 %d", s, len(p5), len(p4))
 	}
-	d4, err := c.Decode(p4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d5, err := c.Decode(p5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q4, q5 := psnr(g, d4), psnr(g, d5)
+	d := decodeAll(t, c, p4, p5)
+	q4, q5 := psnr(g, d[0]), psnr(g, d[1])
 	if q5 < q4-0.3 {
 		t.Errorf("at step %d: version 5 %.2f dB, version 4 %.2f dB", s, q5, q4)
 	}
 	t.Logf("stripes at step %d: v4 %d B %.2f dB, v5 %d B %.2f dB, mask %b", s, len(p4), q4, len(p5), q5, mask)
 
 	// A mask naming every band decodes (the decoder undoes every split).
-	all := candMask(a.levels)
-	wc := a.compose(all)
-	pl := newPacketPlane(a.w, a.h, a.levels, all)
+	if q := psnr(g, packetRoundTrip(a, s, candMask(a.levels))); q < 35 {
+		t.Errorf("every band split, dequantised at step %d: %.2f dB", s, q)
+	}
+}
+
+// packetRoundTrip quantises a's coefficients split by mask at step index
+// s, dequantises them through the split bands and inverts the transform,
+// as the decoder does without entropy coding.
+func packetRoundTrip(a *Analysis, s int, mask uint32) *image.Gray {
+	wc := a.compose(mask)
+	pl := newPacketPlane(a.w, a.h, a.levels, mask)
 	pl.quantise(wc, StepSize(s))
 	x := pl.dequantise(StepSize(s))
-	scalePacket(x, a.w, a.h, a.levels, all)
-	splitPlane(x, a.w, a.h, a.levels, all, true)
+	scalePacket(x, a.w, a.h, a.levels, mask)
+	splitPlane(x, a.w, a.h, a.levels, mask, true)
 	Inverse(x, a.w, a.h, a.levels)
 	for i := range x {
 		x[i] += 128
 	}
-	if q := psnr(g, ToGray(x, a.w, a.h)); q < 35 {
-		t.Errorf("every band split, dequantised at step %d: %.2f dB", s, q)
+	return ToGray(x, a.w, a.h)
+}
+
+// decodeAll decodes each payload with c, failing the test on an error.
+func decodeAll(t *testing.T, c *Codec, payloads ...[]byte) []*image.Gray {
+	t.Helper()
+	out := make([]*image.Gray, len(payloads))
+	for i, p := range payloads {
+		d, err := c.Decode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = d
 	}
+	return out
 }
 
 // TestPacketDeepSplits: on long vertical structures the version-6
@@ -291,15 +304,8 @@ func TestPacketDeepSplits(t *testing.T) {
 	if len(p2) >= len(p1) {
 		t.Errorf("at step %d: %d bytes split twice, %d once", s, len(p2), len(p1))
 	}
-	d1, err := c.Decode(p1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2, err := c.Decode(p2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q1, q2 := psnr(g, d1), psnr(g, d2)
+	d := decodeAll(t, c, p1, p2)
+	q1, q2 := psnr(g, d[0]), psnr(g, d[1])
 	if q2 < q1-0.3 {
 		t.Errorf("at step %d: %.2f dB split twice, %.2f dB once", s, q2, q1)
 	}
@@ -307,17 +313,7 @@ func TestPacketDeepSplits(t *testing.T) {
 
 	all := candMask(a.levels)
 	all |= all << deepShift
-	wc := a.compose(all)
-	pl := newPacketPlane(a.w, a.h, a.levels, all)
-	pl.quantise(wc, StepSize(s))
-	x := pl.dequantise(StepSize(s))
-	scalePacket(x, a.w, a.h, a.levels, all)
-	splitPlane(x, a.w, a.h, a.levels, all, true)
-	Inverse(x, a.w, a.h, a.levels)
-	for i := range x {
-		x[i] += 128
-	}
-	if q := psnr(g, ToGray(x, a.w, a.h)); q < 35 {
+	if q := psnr(g, packetRoundTrip(a, s, all)); q < 35 {
 		t.Errorf("every band split twice, dequantised at step %d: %.2f dB", s, q)
 	}
 }

@@ -37,15 +37,8 @@ func TestRates(t *testing.T) {
 		if len(p6) >= len(p5) {
 			t.Errorf("step %d: version 6 %d bytes, version 5 %d", s, len(p6), len(p5))
 		}
-		d5, err := c.Decode(p5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d6, err := c.Decode(p6)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(d5.Pix) != string(d6.Pix) {
+		d := decodeAll(t, c, p5, p6)
+		if string(d[0].Pix) != string(d[1].Pix) {
 			t.Errorf("step %d: versions 5 and 6 of the same coefficients decode to different pixels", s)
 		}
 		t.Logf("step %d: version 5 %d bytes, version 6 %d", s, len(p5), len(p6))

@@ -21,8 +21,8 @@ import (
 // change, so the transform stays invertible up to float rounding whatever
 // g is (TestLearnedLiftInverse).
 //
-// g is a small MLP on LiftFeatures values: the 4 x 3 low-pass samples
-// around the odd sample (4 along the transform axis, s[i-1..i+2], on the
+// g is a small MLP on LiftFeatures values: the 6 x 3 low-pass samples
+// around the odd sample (6 along the transform axis, s[i-2..i+3], on the
 // line and its two neighbours across), minus the mean of s[i] and s[i+1].
 // It has no biases and uses leaky ReLUs, so g(a f) = a g(f) for a > 0: it
 // is invariant to the image's brightness offset (features are
@@ -66,7 +66,7 @@ func (c LiftConfig) Validate() error {
 }
 
 // LiftTensorNames lists the tensors of the lifting weights file in order:
-// for each network n (row, collow, colhigh) n.w1 (hidden x 12), n.w2
+// for each network n (row, collow, colhigh) n.w1 (hidden x 18), n.w2
 // (hidden x hidden), n.w3 (hidden).
 func LiftTensorNames() []string {
 	var out []string

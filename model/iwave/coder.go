@@ -565,6 +565,12 @@ func (p *plane) encode(e *entropy.Encoder, m *models) {
 			encGamma(e, &m.gam[0], uint32(iabs(r)-1), m.rates)
 		}
 	}
+	rdoOn := p.rdo != nil
+	var wc []float64 // the rate-distortion choice's coefficients
+	var inv, zeroBelow float64
+	if rdoOn {
+		wc, inv, zeroBelow = p.rdo.wc, p.rdo.inv, p.rdo.zeroBelow
+	}
 	for i := 1; i < len(p.bands); i++ {
 		b := p.bands[i]
 		bc := p.bandCtx(m, i)
@@ -572,8 +578,14 @@ func (p *plane) encode(e *entropy.Encoder, m *models) {
 			for x := 0; x < b.W; x++ {
 				k := (b.Y0+y)*w + b.X0 + x
 				sig, n := p.ctx(&bc, x, y)
-				if p.rdo != nil {
-					p.rdoChoose(k, m, &bc, sig, n)
+				if rdoOn {
+					// rdoChoose's first test, here without a call for
+					// the many coefficients it sets to zero.
+					if math.Abs(wc[k])*inv < zeroBelow {
+						p.q[k] = 0
+					} else {
+						p.rdoChoose(k, m, &bc, sig, n)
+					}
 				}
 				v := p.q[k]
 				if v == 0 {

@@ -481,22 +481,42 @@ func (c *Codec) encode(g *image.Gray, budget int, decoded bool) ([]byte, *image.
 // chooseGain returns the gain index whose decoded image (x plus gain/8
 // times the residual r, rounded and clamped as ToGray does) has the least
 // squared error against g; ties go to the smaller gain.
+//
+// Each pixel is read once. For a finite residual its decoded value is
+// monotone in the gain (the product, the sum and toPixel all round
+// monotonically), so where the smallest and largest gains decode alike
+// every gain does, and the pixel adds the same error to every gain's sum,
+// which changes no comparison: it is skipped. The integer sums do not
+// depend on the order.
 func chooseGain(x []float64, r []float64, g *image.Gray) int {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	best, bestSE := 0, int64(math.MaxInt64)
-	for gain := range GainCount {
-		a := gainOf(gain)
-		var se int64
-		for y := range h {
-			src := g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):][:w]
-			xr, rr := x[y*w:y*w+w], r[y*w:y*w+w]
-			for i, s := range src {
-				d := int64(toPixel(xr[i]+float64(a*rr[i]))) - int64(s)
-				se += d * d
+	var scale [GainCount]float64
+	for gain := range scale {
+		scale[gain] = gainOf(gain)
+	}
+	last := scale[GainCount-1]
+	var se [GainCount]int64
+	for y := range h {
+		src := g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):][:w]
+		xr, rr := x[y*w:y*w+w], r[y*w:y*w+w]
+		for i, s := range src {
+			xv, rv, sv := xr[i], rr[i], int64(s)
+			if math.Abs(rv) <= math.MaxFloat64 {
+				p0 := toPixel(xv + float64(scale[0]*rv))
+				if p0 == toPixel(xv+float64(last*rv)) {
+					continue
+				}
+			}
+			for gain, a := range scale {
+				d := int64(toPixel(xv+float64(a*rv))) - sv
+				se[gain] += d * d
 			}
 		}
-		if se < bestSE {
-			best, bestSE = gain, se
+	}
+	best := 0
+	for gain, v := range se {
+		if v < se[best] {
+			best = gain
 		}
 	}
 	return best

@@ -191,12 +191,24 @@ func (g LiftGeom) Features(x []float64, i, c int, f *[LiftFeatures]float64) {
 
 // lineFeatures is Features for every high-pass sample of line c, into
 // f[i*LiftFeatures:]: the same values, read without clamping where the
-// neighbourhood lies inside the low-pass rectangle.
-func (g LiftGeom) lineFeatures(x []float64, c int, f []float64) {
-	var base [liftCross]int
-	for k := range base {
-		base[k] = g.Base + min(max(c+k-liftCross/2, g.C0), g.C1-1)*g.SC
+// neighbourhood lies inside the low-pass rectangle. The three lines the
+// interior reads are first copied into lines (at least 3*NA values), so
+// that a column step reads each strided sample once instead of six times.
+func (g LiftGeom) lineFeatures(x []float64, c int, f, lines []float64) {
+	na := g.NA
+	lines = lines[:liftCross*na]
+	for k := range liftCross {
+		b := g.Base + min(max(c+k-liftCross/2, g.C0), g.C1-1)*g.SC
+		l := lines[k*na : (k+1)*na]
+		if g.SA == 1 {
+			copy(l, x[b:b+na])
+			continue
+		}
+		for a := range l {
+			l[a] = x[b+a*g.SA]
+		}
 	}
+	mid := lines[(liftCross/2)*na : (liftCross/2+1)*na]
 	lo, hi := liftAlong/2-1, g.NA-liftAlong/2 // interior: lo <= i < hi
 	for i := 0; i < g.ND; i++ {
 		out := (*[LiftFeatures]float64)(f[i*LiftFeatures:])
@@ -204,15 +216,12 @@ func (g LiftGeom) lineFeatures(x []float64, c int, f []float64) {
 			g.Features(x, i, c, out)
 			continue
 		}
-		at := base[liftCross/2] + i*g.SA
-		ref := (x[at] + x[at+g.SA]) / 2
-		k := 0
-		for _, b := range base {
-			p := b + (i-lo)*g.SA
-			for range liftAlong {
-				out[k] = x[p] - ref
-				p += g.SA
-				k++
+		ref := (mid[i] + mid[i+1]) / 2
+		for k := range liftCross {
+			v := (*[liftAlong]float64)(lines[k*na+i-lo:])
+			o := (*[liftAlong]float64)(out[k*liftAlong:])
+			for j := range liftAlong {
+				o[j] = v[j] - ref
 			}
 		}
 	}
@@ -245,14 +254,15 @@ func LevelGeoms(w, cw, ch int) [liftNets]LiftGeom {
 // apply adds (sign +1) or subtracts (sign -1) network n's prediction to
 // every high-pass sample of g. All predictions read only low-pass samples,
 // which the step does not change, so the order of the updates is free: the
-// lines are spread over GOMAXPROCS goroutines, and each line's samples go
-// through the network as one matrix product (gonum's Dgemm).
+// lines are spread over up to GOMAXPROCS goroutines, one per liftPerWorker
+// predictions, and each line's samples go through the network as one
+// matrix product (gonum's Dgemm).
 func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 	if g.ND == 0 || g.C1 <= g.C0 || g.NA == 0 {
 		return
 	}
 	lines := g.C1 - g.C0
-	workers := min(runtime.GOMAXPROCS(0), lines, 1+lines*g.ND/4096)
+	workers := min(runtime.GOMAXPROCS(0), lines, 1+lines*g.ND/liftPerWorker)
 	var wg sync.WaitGroup
 	next := make(chan int, lines)
 	for c := g.C0; c < g.C1; c++ {
@@ -265,8 +275,11 @@ func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 			defer wg.Done()
 			b := getLiftBatch(l.Config.Hidden, g.ND)
 			defer liftBatches.Put(b)
+			if len(b.lines) < liftCross*g.NA {
+				b.lines = make([]float64, liftCross*g.NA)
+			}
 			for c := range next {
-				g.lineFeatures(x, c, b.f)
+				g.lineFeatures(x, c, b.f, b.lines)
 				out := l.evalBatch(n, b, g.ND)
 				for i := 0; i < g.ND; i++ {
 					x[g.Index(i, c)] += float64(sign * out[i])
@@ -277,11 +290,21 @@ func (l *Lift) apply(n int, g LiftGeom, x []float64, sign float64) {
 	wg.Wait()
 }
 
+// liftPerWorker is how many predictions each goroutine of apply takes on
+// at least, beyond the first (1 + lines*ND/liftPerWorker): a step of a
+// 256x256 image (at most 256 x 128 predictions) runs on one goroutine,
+// where on two cores a second one saved little time but cost about 4-8 %
+// more CPU per encrypt (scheduling and idle spinning); the finest steps of
+// the multi-code sizes (512x512 and up) still run on two or more.
+const liftPerWorker = 1 << 16
+
 // liftBatch is scratch space for evalBatch: features (rows x
 // LiftFeatures), the two hidden layers (rows x stride) and the outputs.
 type liftBatch struct {
 	f, h1, h2, out []float64
-	stride         int
+	// lines holds lineFeatures' copies of three low-pass lines.
+	lines  []float64
+	stride int
 }
 
 func newLiftBatch(hidden, rows int) *liftBatch {
@@ -291,6 +314,7 @@ func newLiftBatch(hidden, rows int) *liftBatch {
 		h1:     make([]float64, rows*st),
 		h2:     make([]float64, rows*st),
 		out:    make([]float64, rows),
+		lines:  make([]float64, liftCross*(rows+1)),
 		stride: st,
 	}
 }

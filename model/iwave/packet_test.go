@@ -204,12 +204,7 @@ func testPacketGains(t *testing.T, w, h, levels int, mask uint32) {
 // rounding); on a chest X-ray at a QR budget the payload still fits and
 // decodes.
 func TestPacketSplitsVerticalStructure(t *testing.T) {
-	c := New(nil)
-	g := stripes(128, 128, 3)
-	a, err := c.Analyze(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, g, a := stripesAnalysis(t)
 	const s = 1700
 	mask := a.chooseMask(s, false)
 	var hl int
@@ -237,6 +232,19 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 	if q := psnr(g, packetRoundTrip(a, s, candMask(a.levels))); q < 35 {
 		t.Errorf("every band split, dequantised at step %d: %.2f dB", s, q)
 	}
+}
+
+// stripesAnalysis returns the plain CDF 9/7 codec, a 128x128 image of
+// long vertical structures and its analysis, the split tests' subject.
+func stripesAnalysis(t *testing.T) (*Codec, *image.Gray, *Analysis) {
+	t.Helper()
+	c := New(nil)
+	g := stripes(128, 128, 3)
+	a, err := c.Analyze(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, g, a
 }
 
 // packetRoundTrip quantises a's coefficients split by mask at step index
@@ -276,12 +284,7 @@ func decodeAll(t *testing.T, c *Codec, payloads ...[]byte) []*image.Gray {
 // about the same PSNR; a plane with every band split twice quantises and
 // dequantises through its bands.
 func TestPacketDeepSplits(t *testing.T) {
-	c := New(nil)
-	g := stripes(128, 128, 3)
-	a, err := c.Analyze(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, g, a := stripesAnalysis(t)
 	const s = 1700
 	mask := a.chooseMask(s, true)
 	var deep int

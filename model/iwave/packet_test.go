@@ -218,14 +218,7 @@ func TestPacketSplitsVerticalStructure(t *testing.T) {
 	}
 	p4 := c.encodeStep(a, s, 4, priorsOf(4), true)
 	p5 := c.encodeStep(a, s, 5, priorsOf(5), true)
-	if len(p5) >= len(p4) {
-		t.Errorf("at step %d: version 5 %d bytes, version 4 %d", s, len(p5), len(p4))
-	}
-	d := decodeAll(t, c, p4, p5)
-	q4, q5 := psnr(g, d[0]), psnr(g, d[1])
-	if q5 < q4-0.3 {
-		t.Errorf("at step %d: version 5 %.2f dB, version 4 %.2f dB", s, q5, q4)
-	}
+	q4, q5 := checkSmaller(t, c, g, s, p4, p5, "version 4", "version 5")
 	t.Logf("stripes at step %d: v4 %d B %.2f dB, v5 %d B %.2f dB, mask %b", s, len(p4), q4, len(p5), q5, mask)
 
 	// A mask naming every band decodes (the decoder undoes every split).
@@ -262,6 +255,22 @@ func packetRoundTrip(a *Analysis, s int, mask uint32) *image.Gray {
 		x[i] += 128
 	}
 	return ToGray(x, a.w, a.h)
+}
+
+// checkSmaller checks that payload alt, coded at step index s, is smaller
+// than payload base at the same step and decodes no more than 0.3 dB
+// below it against g; it returns both PSNRs.
+func checkSmaller(t *testing.T, c *Codec, g *image.Gray, s int, base, alt []byte, baseName, altName string) (qBase, qAlt float64) {
+	t.Helper()
+	if len(alt) >= len(base) {
+		t.Errorf("at step %d: %s %d bytes, %s %d", s, altName, len(alt), baseName, len(base))
+	}
+	d := decodeAll(t, c, base, alt)
+	qBase, qAlt = psnr(g, d[0]), psnr(g, d[1])
+	if qAlt < qBase-0.3 {
+		t.Errorf("at step %d: %s %.2f dB, %s %.2f dB", s, altName, qAlt, baseName, qBase)
+	}
+	return qBase, qAlt
 }
 
 // decodeAll decodes each payload with c, failing the test on an error.
@@ -304,14 +313,7 @@ func TestPacketDeepSplits(t *testing.T) {
 	flat.wd, flat.comp = nil, nil
 	p1 := c.encodeStep(&flat, s, 6, priorsOf(6), true)
 	p2 := c.encodeStep(a, s, 6, priorsOf(6), true)
-	if len(p2) >= len(p1) {
-		t.Errorf("at step %d: %d bytes split twice, %d once", s, len(p2), len(p1))
-	}
-	d := decodeAll(t, c, p1, p2)
-	q1, q2 := psnr(g, d[0]), psnr(g, d[1])
-	if q2 < q1-0.3 {
-		t.Errorf("at step %d: %.2f dB split twice, %.2f dB once", s, q2, q1)
-	}
+	q1, q2 := checkSmaller(t, c, g, s, p1, p2, "split once", "split twice")
 	t.Logf("stripes at step %d: split once %d B %.2f dB, twice %d B %.2f dB, mask %b", s, len(p1), q1, len(p2), q2, mask)
 
 	all := candMask(a.levels)
